@@ -1,0 +1,88 @@
+/**
+ * The link context: one object threaded through every stage (Go's `*Link`,
+ * mold's `Context`). It owns the options, diagnostics, timers and every
+ * table the stages fill: input files, symbols, input sections, atoms, output
+ * sections and segments, and the dynamic-linking tables layout builds.
+ *
+ * Stages fill it in order: objfile (files, symbols, sections, atoms),
+ * layout (liveness, output sections, GOT/stubs, addresses, fixup sites),
+ * dwarf (debug sections), macho (the image). No stage reaches into a later
+ * one; a later stage only reads what earlier ones established.
+ */
+import type { Arch } from "./arch.js";
+import { Diagnostics } from "./diag.js";
+import type { InputFile } from "./files.js";
+import { growTo, type AtomId, type FileId, type SymbolId } from "./ids.js";
+import type { LinkOptions } from "./options.js";
+import { Atoms, InputSections, type OutputSection, type OutputSegment } from "./sections.js";
+import { SymbolTable } from "./symbols.js";
+import { Timers } from "./timer.js";
+
+/** A pointer-sized dynamic fixup site inside an atom. */
+export interface BindSite {
+  atom: AtomId;
+  offset: number;
+  sym: SymbolId;
+  addend: number;
+}
+
+/**
+ * Dynamic fixups found in atoms while scanning relocations: sites dyld must
+ * slide (rebase) or fill with an imported address (bind). Synthetic sections
+ * (GOT, lazy pointers, TLV pointers) are not listed; their fixups follow from
+ * `got`, `stubs` and `tlvPtrs`.
+ */
+export class FixupSites {
+  rebaseCount = 0;
+  rebaseAtom = new Int32Array(1024);
+  rebaseOffset = new Float64Array(1024);
+  readonly binds: BindSite[] = [];
+
+  addRebase(atom: AtomId, offset: number): void {
+    const i = this.rebaseCount++;
+    if (i >= this.rebaseAtom.length) {
+      this.rebaseAtom = growTo(this.rebaseAtom, i + 1);
+      this.rebaseOffset = growTo(this.rebaseOffset, i + 1);
+    }
+    this.rebaseAtom[i] = atom;
+    this.rebaseOffset[i] = offset;
+  }
+}
+
+export class LinkContext {
+  readonly options: LinkOptions;
+  readonly diag: Diagnostics;
+  readonly timer = new Timers();
+  readonly syms = new SymbolTable();
+  readonly files: InputFile[] = [];
+  readonly sections = new InputSections();
+  readonly atoms = new Atoms();
+  readonly outSections: OutputSection[] = [];
+  readonly segments: OutputSegment[] = [];
+  /** Set by objfile from `options.arch`. */
+  arch!: Arch;
+
+  /** Dylibs in LC_LOAD_DYLIB order (ordinal = index + 1), set by layout. */
+  readonly dylibs: FileId[] = [];
+  /** Symbols with GOT slots, lazy-pointer stubs and TLV pointers, in slot order. */
+  readonly got: SymbolId[] = [];
+  readonly stubs: SymbolId[] = [];
+  readonly tlvPtrs: SymbolId[] = [];
+  readonly fixups = new FixupSites();
+  /** Symbols in the export trie, sorted by name (set by layout). */
+  readonly exports: SymbolId[] = [];
+  /** The entry symbol (executables), 0 otherwise. */
+  entry: SymbolId = 0;
+
+  constructor(options: LinkOptions, onWarning?: (msg: string) => void) {
+    this.options = options;
+    this.diag = new Diagnostics(onWarning);
+  }
+
+  /** The file with id `id`. */
+  file(id: FileId): InputFile {
+    const f = this.files[id];
+    if (f === undefined) throw new Error(`no input file ${id}`);
+    return f;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Input files. Each command-line input (and each archive member pulled into
+ * the link) is one `InputFile` with a `FileId` equal to its index in
+ * `ctx.files`. Files are few compared with symbols and relocations, so they
+ * are plain records; their bytes are zero-copy views of what was read.
+ */
+import type { FileId, SectionId, SymbolId } from "./ids.js";
+
+export type FileKind = "object" | "archive" | "dylib";
+
+export interface ObjectInfo {
+  /** mach_header flags. */
+  headerFlags: number;
+  subsectionsViaSymbols: boolean;
+  symoff: number;
+  nsyms: number;
+  stroff: number;
+  strsize: number;
+  /** nlist index → SymbolId (globals shared, locals private). */
+  syms: Int32Array;
+  /** Section ordinal n (1-based, as in n_sect) is SectionId `firstSection + n - 1`. */
+  firstSection: SectionId;
+  sectionCount: number;
+  /** LC_BUILD_VERSION (or LC_VERSION_MIN_MACOSX) if present. */
+  platform?: { platform: number; minos: number; sdk: number };
+  linkerOptions: string[][];
+}
+
+export interface DylibInfo {
+  installName: string;
+  currentVersion: number;
+  compatibilityVersion: number;
+  /** 1-based LC_LOAD_DYLIB ordinal, 0 until referenced and numbered. */
+  ordinal: number;
+  /** Exported names (Mach-O spelling) → export flags. */
+  exports: Map<string, number>;
+  /** Whether any of its symbols is used (only used dylibs get LC_LOAD_DYLIB). */
+  used: boolean;
+  /** Loaded through a re-export of another dylib: binds go to the parent. */
+  parent?: FileId;
+}
+
+export interface ArchiveMember {
+  name: string;
+  /** Offset of the member's bytes in the archive. */
+  offset: number;
+  size: number;
+  /** FileId once pulled into the link, -1 before. */
+  loaded: FileId;
+}
+
+export interface InputFile {
+  id: FileId;
+  path: string;
+  /** Archive member name when this object came out of an archive. */
+  member?: string;
+  kind: FileKind;
+  data: Uint8Array;
+  view: DataView;
+  object?: ObjectInfo;
+  dylib?: DylibInfo;
+  members?: ArchiveMember[];
+}
+
+/** `path` or `path(member)`: how diagnostics name a file. */
+export function fileName(f: InputFile): string {
+  return f.member === undefined ? f.path : `${f.path}(${f.member})`;
+}
+

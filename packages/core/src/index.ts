@@ -1,0 +1,18 @@
+export type { Arch } from "./arch.js";
+export { buildModeSupported, dynlinking, parseBuildMode, parseLinkMode } from "./buildmode.js";
+export type { BuildMode, LinkMode } from "./buildmode.js";
+export { FixupSites, LinkContext } from "./context.js";
+export type { BindSite } from "./context.js";
+export { Diagnostics, LinkError, where } from "./diag.js";
+export type { Location } from "./diag.js";
+export { fileName } from "./files.js";
+export type { ArchiveMember, DylibInfo, FileKind, InputFile, ObjectInfo } from "./files.js";
+export { growTo } from "./ids.js";
+export type { AtomId, FileId, OutSectionId, SectionId, SymbolId } from "./ids.js";
+export { defaultOptions } from "./options.js";
+export type { ArchName, LinkOptions } from "./options.js";
+export { AtomFlag, Atoms, InputSections } from "./sections.js";
+export type { OutputSection, OutputSegment, SyntheticKind } from "./sections.js";
+export { SymFlag, SymKind, SymbolTable } from "./symbols.js";
+export { Timers } from "./timer.js";
+export type { TimerRecord } from "./timer.js";

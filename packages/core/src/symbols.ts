@@ -1,0 +1,169 @@
+/**
+ * The symbol table: one integer id per symbol, attributes in typed side
+ * tables (the design of Go's `cmd/link/internal/loader`, "Building a better
+ * Go linker"). Id 0 is the invalid symbol.
+ *
+ * Global (external) symbols are interned by name: every object that names
+ * `_foo` as N_EXT shares one id, and resolution (objfile) decides which
+ * definition wins. Local symbols get a fresh id each, reachable only through
+ * their object's nlist-index map, so two files' `_helper` statics never meet.
+ *
+ * Names are stored in Mach-O spelling (`_main`, `runtime.text`).
+ */
+import { growTo, type AtomId, type FileId, type SymbolId } from "./ids.js";
+
+/** What a symbol currently is; resolution moves symbols between kinds. */
+export const SymKind = {
+  /** Referenced, not (yet) defined. */
+  Undefined: 0,
+  /** Defined in an atom of an object file (`atom`, `value` = offset in atom). */
+  Defined: 1,
+  /** N_ABS: `value` is the address. */
+  Absolute: 2,
+  /** Tentative definition (common): `size`, `align` (log2). */
+  Common: 3,
+  /** Exported by a dylib or TBD (`file` is the dylib). */
+  Dylib: 4,
+  /** An archive member defines it (`file` = archive, `value` = member index). */
+  Lazy: 5,
+  /** Defined by the linker (markers, header symbols); address set in layout. */
+  Synthetic: 6,
+} as const;
+export type SymKind = (typeof SymKind)[keyof typeof SymKind];
+
+/** Attribute bits (`flags`). */
+export const SymFlag = {
+  External: 1 << 0,
+  PrivateExtern: 1 << 1,
+  WeakDef: 1 << 2,
+  WeakRef: 1 << 3,
+  NoDeadStrip: 1 << 4,
+  ReferencedDynamically: 1 << 5,
+  AltEntry: 1 << 6,
+  /** Thread-local variable (defined in S_THREAD_LOCAL_VARIABLES, or TLV export). */
+  Tlv: 1 << 7,
+  /** Referenced by some relocation or as the entry (set during scanning). */
+  Referenced: 1 << 8,
+  /** Needs a GOT slot. */
+  NeedsGot: 1 << 9,
+  /** Needs a stub (call to an import or interposable symbol). */
+  NeedsStub: 1 << 10,
+  /** Needs a TLV pointer slot (TLV reference to an imported TLV). */
+  NeedsTlvPtr: 1 << 11,
+  /** Goes into the export trie. */
+  Exported: 1 << 12,
+  /** Alive after dead stripping (or always, without -dead_strip). */
+  Live: 1 << 13,
+  /** Weak-imported (every reference is weak). */
+  WeakImport: 1 << 14,
+  /** The symbol is a Go-style section marker laid out as a real symbol. */
+  Marker: 1 << 15,
+} as const;
+
+export class SymbolTable {
+  /** Number of ids handed out, including id 0. */
+  count = 1;
+  readonly names: string[] = [""];
+  private readonly byName = new Map<string, SymbolId>();
+
+  kind = new Uint8Array(1024);
+  flags = new Uint32Array(1024);
+  /** Defining file (object, dylib or archive), -1 when none. */
+  file = new Int32Array(1024);
+  /** Atom holding a Defined symbol, -1 otherwise. */
+  atom = new Int32Array(1024);
+  /** Offset in atom (Defined), address (Absolute), member index (Lazy). */
+  value = new Float64Array(1024);
+  /** Size: commons, synthetic markers; 0 when unknown. */
+  size = new Float64Array(1024);
+  /** log2 alignment for commons. */
+  align = new Uint8Array(1024);
+  /** Final virtual address, set by layout. */
+  address = new Float64Array(1024);
+  /** n_desc/n_type as read, for diagnostics and stabs. */
+  desc = new Uint16Array(1024);
+  /** GOT, stub and TLV-pointer slot indices, -1 when none. */
+  gotIndex = new Int32Array(1024);
+  stubIndex = new Int32Array(1024);
+  tlvPtrIndex = new Int32Array(1024);
+  /** Dylib ordinal for imports (1-based), set when dylibs are numbered. */
+  ordinal = new Int32Array(1024);
+
+  /** Returns the id for global `name`, creating an Undefined one if new. */
+  intern(name: string): SymbolId {
+    const id = this.byName.get(name);
+    if (id !== undefined) return id;
+    const nid = this.add(name, SymKind.Undefined, SymFlag.External);
+    this.byName.set(name, nid);
+    return nid;
+  }
+
+  /** The global symbol called `name`, or 0. */
+  lookup(name: string): SymbolId {
+    return this.byName.get(name) ?? 0;
+  }
+
+  /** Creates a symbol not reachable by name (locals). */
+  addLocal(name: string, kind: SymKind): SymbolId {
+    return this.add(name, kind, 0);
+  }
+
+  /** Global ids in interning order (deterministic: input order). */
+  globals(): IterableIterator<SymbolId> {
+    return this.byName.values();
+  }
+
+  private add(name: string, kind: SymKind, flags: number): SymbolId {
+    const id = this.count++;
+    if (id >= this.kind.length) this.grow(id + 1);
+    this.names.push(name);
+    this.kind[id] = kind;
+    this.flags[id] = flags;
+    this.file[id] = -1;
+    this.atom[id] = -1;
+    this.gotIndex[id] = -1;
+    this.stubIndex[id] = -1;
+    this.tlvPtrIndex[id] = -1;
+    return id;
+  }
+
+  private grow(n: number): void {
+    this.kind = growTo(this.kind, n);
+    this.flags = growTo(this.flags, n);
+    this.file = growTo(this.file, n);
+    this.atom = growTo(this.atom, n);
+    this.value = growTo(this.value, n);
+    this.size = growTo(this.size, n);
+    this.align = growTo(this.align, n);
+    this.address = growTo(this.address, n);
+    this.desc = growTo(this.desc, n);
+    this.gotIndex = growTo(this.gotIndex, n);
+    this.stubIndex = growTo(this.stubIndex, n);
+    this.tlvPtrIndex = growTo(this.tlvPtrIndex, n);
+    this.ordinal = growTo(this.ordinal, n);
+  }
+
+  name(id: SymbolId): string {
+    return this.names[id] ?? "";
+  }
+
+  has(id: SymbolId, flag: number): boolean {
+    return (this.flags[id]! & flag) !== 0;
+  }
+
+  set(id: SymbolId, flag: number): void {
+    this.flags[id]! |= flag;
+  }
+
+  clear(id: SymbolId, flag: number): void {
+    this.flags[id]! &= ~flag;
+  }
+
+  /** Defines `id` in `atom` at `offset`, owned by `file`. */
+  define(id: SymbolId, file: FileId, atom: AtomId, offset: number): void {
+    this.kind[id] = SymKind.Defined;
+    this.file[id] = file;
+    this.atom[id] = atom;
+    this.value[id] = offset;
+  }
+}
