@@ -51,6 +51,9 @@ ___sincos_stret
 ___sincosf_stret
 ___exp10
 ___exp10f
+_atexit
+_at_quick_exit
+_pthread_atfork
 _memset_pattern4
 _memset_pattern8
 _memset_pattern16

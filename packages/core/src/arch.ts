@@ -38,4 +38,3 @@ export interface Arch {
   /** One stub helper entry: pushes the lazy-bind offset, jumps to the header. */
   writeStubHelperEntry(out: Uint8Array, off: number, addr: number, lazyBindOffset: number, header: number): void;
 }
-

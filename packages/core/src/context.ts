@@ -49,6 +49,15 @@ export class FixupSites {
   }
 }
 
+/** One planned load command: its kind, size, and the string it carries (dylib, rpath). */
+export interface LoadCommandPlan {
+  cmd: number;
+  size: number;
+  /** LC_SEGMENT_64: segment index; LC_LOAD_DYLIB: file id. */
+  index?: number;
+  text?: string;
+}
+
 export class LinkContext {
   readonly options: LinkOptions;
   readonly diag: Diagnostics;
@@ -71,6 +80,27 @@ export class LinkContext {
   readonly fixups = new FixupSites();
   /** Symbols in the export trie, sorted by name (set by layout). */
   readonly exports: SymbolId[] = [];
+  /** Addresses of the synthetic sections and symbols layout creates (0 when absent). */
+  readonly synth = {
+    got: 0,
+    stubs: 0,
+    stubHelper: 0,
+    laSymbolPtr: 0,
+    threadPtrs: 0,
+    dyldPrivate: 0,
+    /** The atom holding __dyld_private, -1 when there is none. */
+    dyldPrivateAtom: -1,
+    /** Start of the thread-local template (__thread_data, then __thread_bss). */
+    tlvTemplate: 0,
+    /** Image base: address of the mach header. */
+    imageBase: 0,
+  };
+  /**
+   * The load commands the image will carry, in order, with their sizes:
+   * planned by layout (the header's size decides where __text starts),
+   * written by macho, which checks each size.
+   */
+  readonly loadCommands: LoadCommandPlan[] = [];
   /** The entry symbol (executables), 0 otherwise. */
   entry: SymbolId = 0;
 

@@ -38,6 +38,8 @@ export interface DylibInfo {
   used: boolean;
   /** Loaded through a re-export of another dylib: binds go to the parent. */
   parent?: FileId;
+  /** The executable named by `-bundle_loader`: binds use the main-executable ordinal. */
+  bundleLoader?: boolean;
 }
 
 export interface ArchiveMember {
@@ -66,4 +68,3 @@ export interface InputFile {
 export function fileName(f: InputFile): string {
   return f.member === undefined ? f.path : `${f.path}(${f.member})`;
 }
-

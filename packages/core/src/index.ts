@@ -1,8 +1,19 @@
 export type { Arch } from "./arch.js";
-export { buildModeSupported, dynlinking, parseBuildMode, parseLinkMode } from "./buildmode.js";
-export type { BuildMode, LinkMode } from "./buildmode.js";
+export {
+  BuildModeError,
+  buildModeSupported,
+  determineLinkMode,
+  dynlinking,
+  isDylibOutput,
+  isPIE,
+  mustLinkExternal,
+  parseBuildMode,
+  parseLinkMode,
+  usesRelro,
+} from "./buildmode.js";
+export type { BuildMode, DynlinkingExtra, LinkMode, LinkModeFlag } from "./buildmode.js";
 export { FixupSites, LinkContext } from "./context.js";
-export type { BindSite } from "./context.js";
+export type { BindSite, LoadCommandPlan } from "./context.js";
 export { Diagnostics, LinkError, where } from "./diag.js";
 export type { Location } from "./diag.js";
 export { fileName } from "./files.js";

@@ -58,6 +58,8 @@ export const SymFlag = {
   WeakImport: 1 << 14,
   /** The symbol is a Go-style section marker laid out as a real symbol. */
   Marker: 1 << 15,
+  /** Referenced strongly somewhere (not only through N_WEAK_REF). */
+  StrongRef: 1 << 16,
 } as const;
 
 export class SymbolTable {

@@ -37,8 +37,6 @@ export class Timers {
 
   /** One line per stage: `  12.34ms  name`, indented by nesting. */
   report(): string {
-    return this.records
-      .map((r) => `${r.ms.toFixed(2).padStart(9)}ms  ${"  ".repeat(r.depth)}${r.name}`)
-      .join("\n");
+    return this.records.map((r) => `${r.ms.toFixed(2).padStart(9)}ms  ${"  ".repeat(r.depth)}${r.name}`).join("\n");
   }
 }

@@ -1,0 +1,227 @@
+/**
+ * Command-line flags, Go style: `-flag=value` or `-flag value`, one or two
+ * leading dashes, plus ld64's spellings for the flags ld64 users type
+ * (`-Ldir`, `-lname`, `-dead_strip`, `-platform_version macos MIN SDK`).
+ * Unknown flags are errors with the closest known flag as a suggestion.
+ */
+import { type LinkOptions, defaultOptions, determineLinkMode, parseBuildMode } from "@tsld/core";
+
+export class UsageError extends Error {}
+
+type Kind = "bool" | "string" | "multi";
+interface FlagSpec {
+  kind: Kind;
+  help: string;
+  arg?: string;
+}
+
+export const FLAGS: Record<string, FlagSpec> = {
+  o: { kind: "string", arg: "file", help: "write the output to file (default a.out)" },
+  buildmode: { kind: "string", arg: "mode", help: "exe, pie, c-shared, c-archive or plugin (default exe)" },
+  linkmode: { kind: "string", arg: "mode", help: "internal or external (default: internal where tsld can)" },
+  arch: { kind: "string", arg: "arch", help: "target architecture: x86_64 (arm64 is not supported yet)" },
+  L: { kind: "multi", arg: "dir", help: "add dir to the library search path (also -Ldir)" },
+  l: { kind: "multi", arg: "name", help: "link libname.tbd, libname.dylib or libname.a (also -lname)" },
+  syslibroot: { kind: "multi", arg: "dir", help: "search dir/usr/lib and dir/usr/local/lib for libraries" },
+  e: { kind: "string", arg: "symbol", help: "entry point symbol (default _main)" },
+  dead_strip: { kind: "bool", help: "remove code and data unreachable from the entry point and exports" },
+  s: { kind: "bool", help: "omit local symbols from the symbol table" },
+  w: { kind: "bool", help: "omit DWARF debug information" },
+  v: { kind: "bool", help: "print each stage's time" },
+  map: { kind: "string", arg: "file", help: "write a link map to file" },
+  extld: { kind: "string", arg: "linker", help: "host linker for -linkmode=external" },
+  extldflags: { kind: "string", arg: "flags", help: "space-separated flags for the host linker" },
+  install_name: { kind: "string", arg: "path", help: "install name of a dylib (c-shared, plugin)" },
+  current_version: { kind: "string", arg: "x.y.z", help: "current version of a dylib" },
+  compatibility_version: { kind: "string", arg: "x.y.z", help: "compatibility version of a dylib" },
+  rpath: { kind: "multi", arg: "path", help: "add an LC_RPATH entry" },
+  bundle: { kind: "bool", help: "produce an MH_BUNDLE (with -buildmode=c-shared or plugin)" },
+  bundle_loader: {
+    kind: "string",
+    arg: "exe",
+    help: "executable that will load this bundle/plugin; its exports may be referenced",
+  },
+  undefined: { kind: "string", arg: "treatment", help: "error (default) or dynamic_lookup" },
+  flat_namespace: { kind: "bool", help: "bind imports by flat lookup (implied for plugins)" },
+  bind_at_load: { kind: "bool", help: "bind every import at load time, no lazy binding (implied for plugins)" },
+  no_pie: { kind: "bool", help: "produce a non-PIE executable (x86_64 exe only)" },
+  pie: { kind: "bool", help: "produce a PIE executable (the default)" },
+  platform_version: {
+    kind: "string",
+    arg: "macos MIN SDK",
+    help: "target macOS versions (default from inputs, else 11.0)",
+  },
+  headerpad: { kind: "string", arg: "bytes", help: "bytes of padding after the load commands (default 32)" },
+  nostdlib: { kind: "bool", help: "do not link libSystem by default" },
+  no_builtin_libsystem: { kind: "bool", help: "do not fall back to tsld's built-in libSystem TBD" },
+  no_plugin_markers: {
+    kind: "bool",
+    help: "(testing) keep section markers zero-sized in plugins, as before the seed change",
+  },
+  help: { kind: "bool", help: "print this help" },
+};
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}
+
+function suggest(name: string): string {
+  let best = "";
+  let dist = Infinity;
+  for (const k of Object.keys(FLAGS)) {
+    const e = editDistance(name, k);
+    if (e < dist) [best, dist] = [k, e];
+  }
+  return dist <= Math.max(2, name.length / 3) ? ` (did you mean -${best}?)` : "";
+}
+
+function parseVersion(s: string, flag: string): number {
+  const m = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(s);
+  if (!m) throw new UsageError(`-${flag}: bad version "${s}" (want x.y.z)`);
+  return (Number(m[1]) << 16) | (Number(m[2] ?? 0) << 8) | Number(m[3] ?? 0);
+}
+
+export interface ParsedArgs {
+  options: LinkOptions;
+  help: boolean;
+}
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const v: Record<string, string | boolean | string[]> = {};
+  const inputs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith("-") || a === "-") {
+      inputs.push(a);
+      continue;
+    }
+    let body = a.replace(/^--?/, "");
+    let value: string | undefined;
+    const eq = body.indexOf("=");
+    if (eq > 0) {
+      value = body.slice(eq + 1);
+      body = body.slice(0, eq);
+    }
+    // ld64 spellings glued to their value: -Ldir, -lname.
+    if (!(body in FLAGS) && (body.startsWith("L") || body.startsWith("l")) && body.length > 1 && value === undefined) {
+      value = body.slice(1);
+      body = body[0]!;
+    }
+    const spec = FLAGS[body];
+    if (!spec) throw new UsageError(`unknown flag ${a}${suggest(body)}`);
+    if (spec.kind === "bool") {
+      if (value !== undefined && value !== "true" && value !== "false") throw new UsageError(`-${body} takes no value`);
+      v[body] = value !== "false";
+      continue;
+    }
+    if (value === undefined) {
+      if (body === "platform_version") {
+        if (i + 3 >= argv.length) throw new UsageError("-platform_version needs: macos MIN SDK");
+        value = `${argv[i + 1]} ${argv[i + 2]} ${argv[i + 3]}`;
+        i += 3;
+      } else {
+        if (i + 1 >= argv.length) throw new UsageError(`-${body} needs a value (${spec.arg})`);
+        value = argv[++i]!;
+      }
+    }
+    if (spec.kind === "multi") ((v[body] ??= []) as string[]).push(value);
+    else v[body] = value;
+  }
+  const str = (k: string): string | undefined => v[k] as string | undefined;
+  const bool = (k: string): boolean => v[k] === true;
+  const list = (k: string): string[] => (v[k] as string[] | undefined) ?? [];
+  const arch = str("arch") ?? "x86_64";
+  if (arch !== "x86_64" && arch !== "arm64") throw new UsageError(`-arch ${arch}: unknown architecture`);
+  if (arch === "arm64") throw new UsageError("-arch arm64: arm64 is not supported yet (tsld links x86_64 for now)");
+  const goarch = "amd64";
+  let buildmode;
+  try {
+    buildmode = parseBuildMode(str("buildmode") ?? "exe", "darwin", goarch);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  let linkmode;
+  try {
+    const lm = str("linkmode") ?? "auto";
+    if (lm !== "internal" && lm !== "external" && lm !== "auto" && lm !== "")
+      throw new UsageError(`-linkmode=${lm}: want internal or external`);
+    linkmode = determineLinkMode(lm === "" ? "auto" : lm, buildmode, "darwin", goarch);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const undef = str("undefined") ?? "error";
+  if (undef !== "error" && undef !== "dynamic_lookup")
+    throw new UsageError(`-undefined ${undef}: want error or dynamic_lookup`);
+  let minOS = 0;
+  let sdk = 0;
+  const pv = str("platform_version");
+  if (pv) {
+    const [plat, min = "", s = ""] = pv.split(/\s+/);
+    if (plat !== "macos" && plat !== "1") throw new UsageError(`-platform_version ${plat}: only macos is supported`);
+    minOS = parseVersion(min, "platform_version");
+    sdk = parseVersion(s, "platform_version");
+  }
+  const headerpad = str("headerpad");
+  const opts: Partial<LinkOptions> = {
+    output: str("o") ?? "a.out",
+    buildmode,
+    linkmode,
+    arch,
+    inputs,
+    libPaths: list("L"),
+    libs: list("l"),
+    syslibroot: list("syslibroot"),
+    entry: str("e") ?? "_main",
+    deadStrip: bool("dead_strip"),
+    stripSymbols: bool("s"),
+    stripDwarf: bool("w") || bool("s"),
+    verbose: bool("v"),
+    extldflags: (str("extldflags") ?? "").split(/\s+/).filter(Boolean),
+    noPie: bool("no_pie"),
+    bindAtLoad: bool("bind_at_load"),
+    flatNamespace: bool("flat_namespace"),
+    undefinedDynamicLookup: undef === "dynamic_lookup",
+    rpaths: list("rpath"),
+    bundle: bool("bundle"),
+    minOS,
+    sdk,
+    linkLibSystem: !bool("nostdlib"),
+    builtinLibSystem: !bool("no_builtin_libsystem"),
+    markersAsSymbols: !bool("no_plugin_markers"),
+  };
+  if (headerpad !== undefined) {
+    const n = Number(headerpad);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`-headerpad ${headerpad}: want a byte count`);
+    opts.headerpad = n;
+  }
+  if (str("map")) opts.mapFile = str("map")!;
+  if (str("extld")) opts.extld = str("extld")!;
+  if (str("install_name")) opts.installName = str("install_name")!;
+  if (str("bundle_loader")) opts.bundleLoader = str("bundle_loader")!;
+  if (str("current_version")) opts.currentVersion = parseVersion(str("current_version")!, "current_version");
+  if (str("compatibility_version"))
+    opts.compatibilityVersion = parseVersion(str("compatibility_version")!, "compatibility_version");
+  if (opts.noPie && buildmode !== "exe") throw new UsageError("-no_pie applies only to -buildmode=exe");
+  if (opts.bundle && buildmode !== "c-shared" && buildmode !== "plugin")
+    throw new UsageError("-bundle needs -buildmode=c-shared or plugin");
+  const help = bool("help");
+  if (!help && inputs.length === 0) throw new UsageError("no input files");
+  return { options: defaultOptions(opts), help };
+}
+
+export function usage(): string {
+  const lines = [
+    "usage: tsld [flags] file...",
+    "",
+    "Links x86_64 Mach-O objects, archives and TBDs into a macOS image.",
+    "",
+    "Flags:",
+  ];
+  for (const [k, s] of Object.entries(FLAGS)) lines.push(`  -${k}${s.arg ? ` ${s.arg}` : ""}`.padEnd(34) + s.help);
+  return `${lines.join("\n")}\n`;
+}

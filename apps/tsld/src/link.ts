@@ -1,0 +1,30 @@
+/**
+ * The pipeline, named once: a flat list of stages over one link context,
+ * each establishing what the next one reads (Go's `ld.Main`, mold's
+ * `main.cc`). `-v` prints each stage's time.
+ */
+import { type LinkContext } from "@tsld/core";
+import { hostlink } from "@tsld/hostlink";
+import { layoutData } from "@tsld/layout";
+import { writeMachO, writeMap } from "@tsld/macho";
+import { loadObjects } from "@tsld/objfile";
+
+export function link(ctx: LinkContext): void {
+  if (ctx.options.linkmode === "external") {
+    // The host linker does the whole link (Go's hostlink).
+    hostlink(ctx);
+    ctx.diag.checkpoint();
+    return;
+  }
+  // Every input read into one symbol table; archive members pulled; undefined symbols reported.
+  loadObjects(ctx);
+  ctx.diag.checkpoint();
+  // Live atoms in output sections; GOT/stubs; every address final.
+  layoutData(ctx);
+  ctx.diag.checkpoint();
+  // The Mach-O image written (header, load commands, sections, __LINKEDIT) and renamed into place.
+  writeMachO(ctx);
+  ctx.diag.checkpoint();
+  // The link map, if asked for.
+  if (ctx.options.mapFile) writeMap(ctx, ctx.options.mapFile);
+}

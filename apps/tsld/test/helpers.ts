@@ -1,0 +1,55 @@
+/**
+ * Helpers for end-to-end tests: compile C or assembly to Mach-O objects,
+ * link them with tsld (in process) and with ld64.lld-19, run both under the
+ * macho-exec loader.
+ */
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { assemble, compileC, libSystemTbdDir, linkWithLld } from "@tsld/fixtures";
+import { runMachO } from "@tsld/macho-exec";
+import { main } from "../src/index.js";
+
+export { assemble, compileC, runMachO };
+
+export function tmp(prefix = "tsld-e2e-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface TsldResult {
+  status: number;
+  stderr: string;
+  stdout: string;
+  output: string;
+}
+
+/** Runs the tsld CLI in process with `args` (libSystem from the host-generated TBD unless told otherwise). */
+export async function tsld(args: string[], opts: { hostLibSystem?: boolean } = {}): Promise<TsldResult> {
+  let stdout = "";
+  let stderr = "";
+  const extra = opts.hostLibSystem === false ? [] : ["-L", libSystemTbdDir()];
+  const status = await main([...extra, ...args], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  const oi = args.indexOf("-o");
+  return { status, stdout, stderr, output: oi >= 0 ? args[oi + 1]! : "a.out" };
+}
+
+/** Links `objects` with tsld and with ld64.lld-19 into `dir`; returns both output paths. */
+export async function linkBoth(
+  dir: string,
+  name: string,
+  objects: string[],
+  tsldFlags: string[] = [],
+  lldFlags: string[] = [],
+) {
+  const ours = join(dir, `${name}.tsld`);
+  const theirs = join(dir, `${name}.lld`);
+  const r = await tsld(["-o", ours, ...tsldFlags, ...objects]);
+  if (r.status !== 0) throw new Error(`tsld failed (${r.status}):\n${r.stderr}`);
+  linkWithLld(objects, theirs, lldFlags);
+  return { ours, theirs };
+}
+
+export function bytes(p: string): Buffer {
+  if (!existsSync(p)) throw new Error(`${p} does not exist`);
+  return readFileSync(p);
+}

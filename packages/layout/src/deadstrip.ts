@@ -1,0 +1,81 @@
+/**
+ * Dead stripping (`-dead_strip`), as ld64 does it over atoms: start from the
+ * roots (the entry point, exported symbols of dylibs, no-dead-strip atoms and
+ * symbols, initializers and terminators, the dynamically referenced), then
+ * follow every relocation of every live atom to the atom it targets. What is
+ * never reached is dropped. Without `-dead_strip` every atom stays live.
+ */
+import { AtomFlag, type AtomId, type LinkContext, SymFlag, SymKind } from "@tsld/core";
+import {
+  REFERENCED_DYNAMICALLY,
+  X86_64_RELOC_SUBTRACTOR,
+  rExtern,
+  rLength,
+  rPcrel,
+  rSymbolnum,
+  rType,
+  relocAddress,
+  relocInfoWord,
+} from "@tsld/macho-format";
+import { atomAtAddress } from "./target.js";
+import { isDylibLike } from "./dyn.js";
+
+export function deadStrip(ctx: LinkContext): void {
+  using _t = ctx.timer.start("deadStrip");
+  const A = ctx.atoms;
+  const T = ctx.syms;
+  const work: AtomId[] = [];
+  const mark = (a: AtomId): void => {
+    if (a < 0) return;
+    a = A.foldedInto[a]!;
+    if (A.flags[a]! & AtomFlag.Live) return;
+    A.flags[a]! |= AtomFlag.Live;
+    work.push(a);
+  };
+  const markSym = (s: number): void => {
+    if (T.kind[s] === SymKind.Defined) mark(T.atom[s]!);
+  };
+  for (let a = 0; a < A.count; a++) A.flags[a]! &= ~AtomFlag.Live;
+  for (let a = 0; a < A.count; a++) if (A.flags[a]! & AtomFlag.NoDeadStrip) mark(a);
+  if (ctx.entry) markSym(ctx.entry);
+  const dylib = isDylibLike(ctx);
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Defined) continue;
+    if (T.has(s, SymFlag.NoDeadStrip) || T.desc[s]! & REFERENCED_DYNAMICALLY) markSym(s);
+    else if (dylib && !T.has(s, SymFlag.PrivateExtern)) markSym(s);
+  }
+  for (let s = 1; s < T.count; s++) if (T.kind[s] === SymKind.Defined && T.has(s, SymFlag.NoDeadStrip)) markSym(s);
+
+  while (work.length > 0) {
+    const a = work.pop()!;
+    if (A.flags[a]! & AtomFlag.Synthetic) continue;
+    const f = ctx.files[A.file[a]!]!;
+    const v = f.view;
+    const syms = f.object!.syms;
+    const secIn = ctx.sections.addr[A.section[a]!]!;
+    const dataOff = ctx.sections.dataOff[A.section[a]!]!;
+    for (let r = A.relocStart[a]!; r < A.relocEnd[a]!; r++) {
+      const off = A.relocOffsets[r]!;
+      const w = relocInfoWord(v, off);
+      if (rExtern(w)) {
+        markSym(syms[rSymbolnum(w)]!);
+        continue;
+      }
+      if (rType(w) === X86_64_RELOC_SUBTRACTOR) continue;
+      // Section-relative: the target's input address is in the bytes (UNSIGNED) or implied (pc-relative).
+      const at = relocAddress(v, off);
+      const len = rLength(w);
+      const pcrel = rPcrel(w);
+      let tIn: number;
+      if (pcrel) {
+        const t = rType(w);
+        const k = t === 6 ? 1 : t === 7 ? 2 : t === 8 ? 4 : 0;
+        tIn = secIn + at + 4 + k + v.getInt32(dataOff + at, true);
+      } else tIn = len === 3 ? Number(v.getBigInt64(dataOff + at, true)) : v.getUint32(dataOff + at, true);
+      mark(atomAtAddress(ctx, f, rSymbolnum(w), tIn).atom);
+    }
+  }
+  // Folded literals live with their canonical atom.
+  for (let a = 0; a < A.count; a++)
+    if (A.flags[a]! & AtomFlag.Folded && A.flags[A.foldedInto[a]!]! & AtomFlag.Live) A.flags[a]! |= AtomFlag.Live;
+}

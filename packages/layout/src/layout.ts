@@ -1,0 +1,382 @@
+/**
+ * The data-layout stage: dead stripping, output sections and their order,
+ * GOT/stub/TLV-pointer slots, the load-command plan (its size fixes where
+ * `__text` starts), segment and section addresses, and the export list.
+ * After it, every atom and symbol has its final address; nothing is written.
+ */
+import { type LinkContext, type OutputSection, SymFlag, SymKind, dynlinking } from "@tsld/core";
+import {
+  LC_BUILD_VERSION,
+  LC_DATA_IN_CODE,
+  LC_DYLD_INFO_ONLY,
+  LC_DYSYMTAB,
+  LC_FUNCTION_STARTS,
+  LC_ID_DYLIB,
+  LC_LOAD_DYLIB,
+  LC_LOAD_DYLINKER,
+  LC_MAIN,
+  LC_RPATH,
+  LC_SEGMENT_64,
+  LC_SOURCE_VERSION,
+  LC_SYMTAB,
+  LC_UUID,
+  S_ATTR_PURE_INSTRUCTIONS,
+  S_ATTR_SOME_INSTRUCTIONS,
+  S_LAZY_SYMBOL_POINTERS,
+  S_NON_LAZY_SYMBOL_POINTERS,
+  S_REGULAR,
+  S_SYMBOL_STUBS,
+  S_THREAD_LOCAL_REGULAR,
+  S_THREAD_LOCAL_VARIABLE_POINTERS,
+  S_THREAD_LOCAL_ZEROFILL,
+  SG_READ_ONLY,
+  VM_PROT_EXECUTE,
+  VM_PROT_READ,
+  VM_PROT_WRITE,
+  isZerofill,
+  sectionType,
+} from "@tsld/macho-format";
+import { GO_MARKERS } from "@tsld/objfile";
+import { x86_64 } from "./arch/x86_64.js";
+import { deadStrip } from "./deadstrip.js";
+import { bindAtLoad, isDylibLike } from "./dyn.js";
+import { SectionMap, allocateCommons, assignSections, markersAsAtoms, orderedSections } from "./sections.js";
+
+const PAGEZERO_SIZE = 0x100000000;
+
+export function layoutData(ctx: LinkContext): void {
+  using _t = ctx.timer.start("layoutData");
+  if (ctx.options.arch !== "x86_64") {
+    ctx.diag.error(`-arch ${ctx.options.arch}: only x86_64 is supported for now`);
+    ctx.diag.checkpoint();
+  }
+  ctx.arch = x86_64;
+  // Commons become zerofill atoms.
+  allocateCommons(ctx);
+  // Live atoms: all of them, or what the roots reach with -dead_strip.
+  if (ctx.options.deadStrip) deadStrip(ctx);
+  // Every live atom has an output section; sections are ordered.
+  const map = new SectionMap();
+  assignSections(ctx, map);
+  // GOT, stub and TLV-pointer needs; rebase and bind sites in atoms.
+  scanRelocations(ctx);
+  ctx.diag.checkpoint();
+  // Synthetic sections sized; dylibs numbered.
+  createSynthetic(ctx, map);
+  numberDylibs(ctx);
+  // Sections into segments.
+  buildSegments(ctx, orderedSections(map));
+  // The load commands, whose total size places __text.
+  planLoadCommands(ctx);
+  // Addresses of segments, sections, atoms and symbols.
+  assignAddresses(ctx);
+  // Exported symbols.
+  collectExports(ctx);
+}
+
+function scanRelocations(ctx: LinkContext): void {
+  using _t = ctx.timer.start("scanRelocations");
+  const A = ctx.atoms;
+  for (let a = 0; a < A.count; a++) {
+    if (A.out[a] !== -2) continue;
+    if (A.relocStart[a] !== A.relocEnd[a]) ctx.arch.scanRelocs(ctx, a);
+  }
+}
+
+function createSynthetic(ctx: LinkContext, map: SectionMap): void {
+  const T = ctx.syms;
+  const eager = bindAtLoad(ctx);
+  // dyld_stub_binder: the lazy stubs' helper jumps through its GOT slot.
+  let anyStub = false;
+  for (let s = 1; s < T.count; s++) {
+    if (T.has(s, SymFlag.NeedsStub)) {
+      anyStub = true;
+      if (eager) T.set(s, SymFlag.NeedsGot);
+    }
+  }
+  let binder = 0;
+  if (anyStub && !eager) {
+    binder = T.lookup("dyld_stub_binder");
+    if (binder === 0 || T.kind[binder] !== SymKind.Dylib) {
+      ctx.diag.error("dyld_stub_binder is not exported by any linked library (is libSystem linked?)");
+      return;
+    }
+    T.set(binder, SymFlag.NeedsGot);
+  }
+  for (let s = 1; s < T.count; s++) {
+    if (T.has(s, SymFlag.NeedsGot)) T.gotIndex[s] = ctx.got.push(s) - 1;
+    if (T.has(s, SymFlag.NeedsStub)) T.stubIndex[s] = ctx.stubs.push(s) - 1;
+    if (T.has(s, SymFlag.NeedsTlvPtr)) T.tlvPtrIndex[s] = ctx.tlvPtrs.push(s) - 1;
+  }
+  const synth = (
+    seg: string,
+    sect: string,
+    flags: number,
+    align: number,
+    kind: OutputSection["synthetic"],
+    size: number,
+  ): OutputSection => {
+    const o = map.get(seg, sect, flags, align);
+    o.synthetic = kind;
+    o.size = size;
+    return o;
+  };
+  if (ctx.got.length) synth("__DATA_CONST", "__got", S_NON_LAZY_SYMBOL_POINTERS, 3, "got", ctx.got.length * 8);
+  if (ctx.stubs.length) {
+    const st = synth(
+      "__TEXT",
+      "__stubs",
+      S_SYMBOL_STUBS | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
+      1,
+      "stubs",
+      ctx.stubs.length * ctx.arch.stubSize,
+    );
+    st.reserved2 = ctx.arch.stubSize;
+    if (!eager) {
+      synth(
+        "__TEXT",
+        "__stub_helper",
+        S_REGULAR | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
+        2,
+        "stub_helper",
+        ctx.arch.stubHelperHeaderSize + ctx.stubs.length * ctx.arch.stubHelperEntrySize,
+      );
+      synth("__DATA", "__la_symbol_ptr", S_LAZY_SYMBOL_POINTERS, 3, "la_symbol_ptr", ctx.stubs.length * 8);
+      // __dyld_private: the image cache word the stub helper pushes.
+      const d = map.get("__DATA", "__data", S_REGULAR, 3);
+      const sid = ctx.sections.add(-1, "__DATA", "__data");
+      ctx.sections.firstAtom[sid] = ctx.atoms.count;
+      ctx.sections.atomCount[sid] = 1;
+      const a = ctx.atoms.add(sid, -1, 0, 8, 3, 1 | 8);
+      d.atoms.unshift(a);
+      ctx.synth.dyldPrivateAtom = a;
+    }
+  }
+  if (ctx.tlvPtrs.length)
+    synth("__DATA", "__thread_ptrs", S_THREAD_LOCAL_VARIABLE_POINTERS, 3, "thread_ptrs", ctx.tlvPtrs.length * 8);
+  void binder;
+}
+
+function numberDylibs(ctx: LinkContext): void {
+  const T = ctx.syms;
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Dylib) continue;
+    const d = ctx.file(T.file[s]!).dylib!;
+    if (!d.bundleLoader) d.used = true;
+  }
+  for (const f of ctx.files) {
+    if (f.kind !== "dylib" || f.dylib!.parent !== undefined || f.dylib!.bundleLoader) continue;
+    const isSystem = f.dylib!.installName.startsWith("/usr/lib/libSystem");
+    if (f.dylib!.used || isSystem) f.dylib!.ordinal = ctx.dylibs.push(f.id);
+  }
+}
+
+function buildSegments(ctx: LinkContext, sections: OutputSection[]): void {
+  const exe = !isDylibLike(ctx);
+  if (exe)
+    ctx.segments.push({
+      name: "__PAGEZERO",
+      vmaddr: 0,
+      vmsize: PAGEZERO_SIZE,
+      fileoff: 0,
+      filesize: 0,
+      maxprot: 0,
+      initprot: 0,
+      flags: 0,
+      sections: [],
+    });
+  // __TEXT always exists: it maps the header.
+  const segOf = (name: string): number => {
+    let i = ctx.segments.findIndex((s) => s.name === name);
+    if (i < 0) {
+      const prot = name === "__TEXT" ? VM_PROT_READ | VM_PROT_EXECUTE : VM_PROT_READ | VM_PROT_WRITE;
+      i =
+        ctx.segments.push({
+          name,
+          vmaddr: 0,
+          vmsize: 0,
+          fileoff: 0,
+          filesize: 0,
+          maxprot: prot,
+          initprot: prot,
+          flags: name === "__DATA_CONST" ? SG_READ_ONLY : 0,
+          sections: [],
+        }) - 1;
+    }
+    return i;
+  };
+  segOf("__TEXT");
+  for (const o of sections) {
+    o.id = ctx.outSections.length;
+    o.segment = segOf(o.segname);
+    ctx.outSections.push(o);
+    ctx.segments[o.segment]!.sections.push(o.id);
+    for (const a of o.atoms) ctx.atoms.out[a] = o.id;
+  }
+  ctx.segments.push({
+    name: "__LINKEDIT",
+    vmaddr: 0,
+    vmsize: 0,
+    fileoff: 0,
+    filesize: 0,
+    maxprot: VM_PROT_READ,
+    initprot: VM_PROT_READ,
+    flags: 0,
+    sections: [],
+  });
+  // Indirect-symbol table starts (reserved1) for stubs, GOT, lazy pointers.
+  let ind = 0;
+  for (const o of ctx.outSections) {
+    if (o.synthetic === "stubs") (o.reserved1 = ind), (ind += ctx.stubs.length);
+    else if (o.synthetic === "got") (o.reserved1 = ind), (ind += ctx.got.length);
+    else if (o.synthetic === "la_symbol_ptr") (o.reserved1 = ind), (ind += ctx.stubs.length);
+  }
+}
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+function planLoadCommands(ctx: LinkContext): void {
+  const L = ctx.loadCommands;
+  const exe = !isDylibLike(ctx);
+  ctx.segments.forEach((seg, i) => L.push({ cmd: LC_SEGMENT_64, size: 72 + 80 * seg.sections.length, index: i }));
+  L.push({ cmd: LC_DYLD_INFO_ONLY, size: 48 });
+  L.push({ cmd: LC_FUNCTION_STARTS, size: 16 });
+  L.push({ cmd: LC_DATA_IN_CODE, size: 16 });
+  L.push({ cmd: LC_SYMTAB, size: 24 });
+  L.push({ cmd: LC_DYSYMTAB, size: 80 });
+  if (exe) {
+    L.push({ cmd: LC_LOAD_DYLINKER, size: align8(12 + "/usr/lib/dyld".length + 1), text: "/usr/lib/dyld" });
+    L.push({ cmd: LC_MAIN, size: 24 });
+  } else {
+    const name = ctx.options.installName ?? ctx.options.output;
+    L.push({ cmd: LC_ID_DYLIB, size: align8(24 + name.length + 1), text: name });
+  }
+  for (const r of ctx.options.rpaths) L.push({ cmd: LC_RPATH, size: align8(12 + r.length + 1), text: r });
+  L.push({ cmd: LC_SOURCE_VERSION, size: 16 });
+  L.push({ cmd: LC_BUILD_VERSION, size: 32 });
+  L.push({ cmd: LC_UUID, size: 24 });
+  for (const id of ctx.dylibs) {
+    const name = ctx.file(id).dylib!.installName;
+    L.push({ cmd: LC_LOAD_DYLIB, size: align8(24 + name.length + 1), index: id, text: name });
+  }
+}
+
+const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+function assignAddresses(ctx: LinkContext): void {
+  using _t = ctx.timer.start("assignAddresses");
+  const page = ctx.arch.pageSize;
+  const A = ctx.atoms;
+  const exe = !isDylibLike(ctx);
+  const base = exe ? PAGEZERO_SIZE : 0;
+  ctx.synth.imageBase = base;
+  const sizeofcmds = ctx.loadCommands.reduce((n, l) => n + l.size, 0);
+  let vm = base;
+  let file = 0;
+  for (const seg of ctx.segments) {
+    if (seg.name === "__PAGEZERO" || seg.name === "__LINKEDIT") continue;
+    seg.vmaddr = vm;
+    seg.fileoff = file;
+    let addr = vm;
+    let fileEnd = file;
+    if (seg.name === "__TEXT") addr += 32 + sizeofcmds + ctx.options.headerpad;
+    for (const id of seg.sections) {
+      const o = ctx.outSections[id]!;
+      addr = alignUp(addr, 2 ** o.align);
+      o.addr = addr;
+      if (o.synthetic === "none" || o.atoms.length > 0) {
+        let off = 0;
+        for (const a of o.atoms) {
+          off = alignUp(off, 2 ** A.align[a]!);
+          A.address[a] = addr + off;
+          off += A.size[a]!;
+        }
+        if (o.synthetic === "none") o.size = off;
+        else o.size = Math.max(o.size, off);
+      }
+      addr += o.size;
+      if (!isZerofill(o.flags)) {
+        o.fileOff = file + (o.addr - vm);
+        fileEnd = file + (addr - vm);
+      }
+    }
+    // In __TEXT, keep the last page of code out of the same file page as __DATA.
+    seg.vmsize = alignUp(Math.max(addr - vm, 1), page);
+    seg.filesize = alignUp(fileEnd - file, page);
+    if (seg.name === "__TEXT" && seg.filesize < seg.vmsize) seg.filesize = seg.vmsize;
+    vm += seg.vmsize;
+    file += seg.filesize;
+  }
+  const le = ctx.segments[ctx.segments.length - 1]!;
+  le.vmaddr = vm;
+  le.fileoff = file;
+  // Synthetic addresses.
+  for (const o of ctx.outSections) {
+    if (o.synthetic === "got") ctx.synth.got = o.addr;
+    else if (o.synthetic === "stubs") ctx.synth.stubs = o.addr;
+    else if (o.synthetic === "stub_helper") ctx.synth.stubHelper = o.addr;
+    else if (o.synthetic === "la_symbol_ptr") ctx.synth.laSymbolPtr = o.addr;
+    else if (o.synthetic === "thread_ptrs") ctx.synth.threadPtrs = o.addr;
+    const t = sectionType(o.flags);
+    if (
+      (t === S_THREAD_LOCAL_REGULAR || t === S_THREAD_LOCAL_ZEROFILL) &&
+      (ctx.synth.tlvTemplate === 0 || o.addr < ctx.synth.tlvTemplate)
+    )
+      ctx.synth.tlvTemplate = o.addr;
+  }
+  if (ctx.synth.dyldPrivateAtom >= 0) ctx.synth.dyldPrivate = A.address[ctx.synth.dyldPrivateAtom]!;
+  // Folded literal atoms share their canonical atom's address.
+  for (let a = 0; a < A.count; a++) if (A.foldedInto[a] !== a) A.address[a] = A.address[A.foldedInto[a]!]!;
+  defineSyntheticSymbols(ctx);
+}
+
+/** Addresses of header symbols, section$/segment$ bounds and zero-sized Go markers. */
+function defineSyntheticSymbols(ctx: LinkContext): void {
+  const T = ctx.syms;
+  const find = (seg: string, sect: string): OutputSection | undefined =>
+    ctx.outSections.find((o) => o.segname === seg && o.sectname === sect);
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Synthetic) continue;
+    const n = T.name(s);
+    let addr = 0;
+    if (n.startsWith("__mh_") || n === "___dso_handle") addr = ctx.synth.imageBase;
+    else if (n.startsWith("section$start$") || n.startsWith("section$end$")) {
+      const [, which, seg = "", sect = ""] = n.split("$");
+      const o = find(seg, sect);
+      if (o) addr = which === "start" ? o.addr : o.addr + o.size;
+    } else if (n.startsWith("segment$start$") || n.startsWith("segment$end$")) {
+      const [, which, seg = ""] = n.split("$");
+      const g = ctx.segments.find((x) => x.name === seg);
+      if (g) addr = which === "start" ? g.vmaddr : g.vmaddr + g.vmsize;
+    } else {
+      const m = GO_MARKERS.find((x) => x.start === n || x.end === n);
+      if (m) {
+        const o = find(m.segment, m.section);
+        if (o) addr = m.start === n ? o.addr : o.addr + o.size;
+      }
+    }
+    T.address[s] = addr;
+  }
+  void markersAsAtoms;
+  void dynlinking;
+}
+
+function collectExports(ctx: LinkContext): void {
+  const T = ctx.syms;
+  const out: number[] = [];
+  for (const s of T.globals()) {
+    const k = T.kind[s];
+    if (
+      k !== SymKind.Defined &&
+      k !== SymKind.Absolute &&
+      !(k === SymKind.Synthetic && T.name(s) === "__mh_execute_header")
+    )
+      continue;
+    if (T.has(s, SymFlag.PrivateExtern)) continue;
+    if (k === SymKind.Defined && !(ctx.atoms.flags[T.atom[s]!]! & 1)) continue;
+    T.set(s, SymFlag.Exported);
+    out.push(s);
+  }
+  out.sort((a, b) => (T.name(a) < T.name(b) ? -1 : T.name(a) > T.name(b) ? 1 : 0));
+  ctx.exports.push(...out);
+}

@@ -1,0 +1,133 @@
+/**
+ * Writing section contents: every live atom's bytes copied from its input
+ * into the output buffer and relocated in place (one pass, mold's "cp-like"
+ * design), then the synthetic sections (GOT, stubs, stub helper, lazy and
+ * TLV pointers). Also the dynamic fixups the image needs, as addresses, for
+ * the Mach-O writer to encode: rebases, binds, lazy binds.
+ */
+import { AtomFlag, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
+import { isZerofill } from "@tsld/macho-format";
+import { bindAtLoad, flatNamespace, needsRebase } from "./dyn.js";
+import { atomAddress, isImport, symbolAddress } from "./target.js";
+
+export interface Bind {
+  address: number;
+  sym: SymbolId;
+  addend: number;
+  /** Dylib ordinal, or a BIND_SPECIAL_DYLIB_* value. */
+  ordinal: number;
+  weakImport: boolean;
+}
+
+export interface DynamicFixups {
+  rebases: Float64Array;
+  binds: Bind[];
+  /** One per stub, in stub order: its lazy pointer. */
+  lazyBinds: Bind[];
+}
+
+/** The ordinal dyld uses to find `s`. */
+export function bindOrdinal(ctx: LinkContext, s: SymbolId): number {
+  if (flatNamespace(ctx)) return -2;
+  const T = ctx.syms;
+  if (T.kind[s] !== SymKind.Dylib) return -2;
+  const d = ctx.file(T.file[s]!).dylib!;
+  if (d.bundleLoader) return -1;
+  return d.ordinal;
+}
+
+function bindFor(ctx: LinkContext, address: number, s: SymbolId, addend: number): Bind {
+  const T = ctx.syms;
+  const weakImport = T.has(s, SymFlag.WeakRef) && !T.has(s, SymFlag.StrongRef);
+  return { address, sym: s, addend, ordinal: bindOrdinal(ctx, s), weakImport };
+}
+
+export function dynamicFixups(ctx: LinkContext): DynamicFixups {
+  using _t = ctx.timer.start("dynamicFixups");
+  const rebase: number[] = [];
+  const binds: Bind[] = [];
+  const lazyBinds: Bind[] = [];
+  const pie = needsRebase(ctx);
+  const F = ctx.fixups;
+  for (let i = 0; i < F.rebaseCount; i++) {
+    const a = F.rebaseAtom[i]!;
+    if (ctx.atoms.flags[a]! & AtomFlag.Live) rebase.push(atomAddress(ctx, a, F.rebaseOffset[i]!));
+  }
+  for (const b of F.binds) {
+    if (ctx.atoms.flags[b.atom]! & AtomFlag.Live)
+      binds.push(bindFor(ctx, atomAddress(ctx, b.atom, b.offset), b.sym, b.addend));
+  }
+  ctx.got.forEach((s, i) => {
+    const addr = ctx.synth.got + i * 8;
+    if (isImport(ctx, s)) binds.push(bindFor(ctx, addr, s, 0));
+    else if (pie && ctx.syms.kind[s] !== SymKind.Absolute) rebase.push(addr);
+  });
+  ctx.tlvPtrs.forEach((s, i) => binds.push(bindFor(ctx, ctx.synth.threadPtrs + i * 8, s, 0)));
+  if (!bindAtLoad(ctx)) {
+    ctx.stubs.forEach((s, i) => {
+      const addr = ctx.synth.laSymbolPtr + i * 8;
+      if (pie) rebase.push(addr);
+      lazyBinds.push(bindFor(ctx, addr, s, 0));
+    });
+  }
+  rebase.sort((a, b) => a - b);
+  return { rebases: Float64Array.from(rebase), binds, lazyBinds };
+}
+
+/**
+ * Copies and relocates every atom into `out` (the whole output file), then
+ * fills synthetic sections. `lazyBindOffsets[i]` is stub i's offset in the
+ * lazy-bind stream (pushed by its stub-helper entry).
+ */
+export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets: readonly number[]): void {
+  using _t = ctx.timer.start("writeSections");
+  const A = ctx.atoms;
+  const S = ctx.sections;
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (const o of ctx.outSections) {
+    if (isZerofill(o.flags)) continue;
+    for (const a of o.atoms) {
+      const f = A.file[a]!;
+      if (f < 0 || A.flags[a]! & AtomFlag.Synthetic) continue;
+      const file = ctx.files[f]!;
+      const src = S.dataOff[A.section[a]!]! + A.offset[a]!;
+      const dst = o.fileOff + (A.address[a]! - o.addr);
+      out.set(file.data.subarray(src, src + A.size[a]!), dst);
+      if (A.relocStart[a] !== A.relocEnd[a]) ctx.arch.relocate(ctx, a, out, dst);
+    }
+    const at = (addr: number): number => o.fileOff + (addr - o.addr);
+    switch (o.synthetic) {
+      case "got":
+        ctx.got.forEach((s, i) => {
+          if (!isImport(ctx, s)) dv.setBigUint64(at(o.addr + i * 8), BigInt(symbolAddress(ctx, s)), true);
+        });
+        break;
+      case "stubs": {
+        const eager = bindAtLoad(ctx);
+        ctx.stubs.forEach((s, i) => {
+          const ptr = eager ? ctx.synth.got + ctx.syms.gotIndex[s]! * 8 : ctx.synth.laSymbolPtr + i * 8;
+          ctx.arch.writeStub(out, at(o.addr + i * ctx.arch.stubSize), o.addr + i * ctx.arch.stubSize, ptr);
+        });
+        break;
+      }
+      case "stub_helper": {
+        const binder = ctx.syms.lookup("dyld_stub_binder");
+        const binderPtr = ctx.synth.got + ctx.syms.gotIndex[binder]! * 8;
+        ctx.arch.writeStubHelperHeader(out, at(o.addr), o.addr, ctx.synth.dyldPrivate, binderPtr);
+        ctx.stubs.forEach((_s, i) => {
+          const addr = o.addr + ctx.arch.stubHelperHeaderSize + i * ctx.arch.stubHelperEntrySize;
+          ctx.arch.writeStubHelperEntry(out, at(addr), addr, lazyBindOffsets[i] ?? 0, o.addr);
+        });
+        break;
+      }
+      case "la_symbol_ptr":
+        ctx.stubs.forEach((_s, i) => {
+          const helper = ctx.synth.stubHelper + ctx.arch.stubHelperHeaderSize + i * ctx.arch.stubHelperEntrySize;
+          dv.setBigUint64(at(o.addr + i * 8), BigInt(helper), true);
+        });
+        break;
+      default:
+        break;
+    }
+  }
+}

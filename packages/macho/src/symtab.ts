@@ -1,0 +1,205 @@
+/**
+ * The symbol table (`LC_SYMTAB`, `nlist_64` from Apple `mach-o/nlist.h`) and
+ * its partition (`LC_DYSYMTAB`): local symbols, then external definitions
+ * sorted by name, then undefined (imported) symbols sorted by name, as
+ * cctools and dyld expect. The indirect symbol table maps each stub, GOT
+ * slot and lazy pointer to its symbol's index (or INDIRECT_SYMBOL_LOCAL).
+ *
+ * Names follow the seed change (Go's `machosymtab`): symbols are stored in
+ * Mach-O spelling already (`_main`), so C names keep their `_`; a Go name
+ * (one with a dot and no leading `_`) gets none, except when dynamically
+ * linking, where every non-local symbol is `_`-prefixed and N_SECT|N_EXT so
+ * that `dlsym` (which prepends `_`) finds Go-named symbols.
+ */
+import { AtomFlag, type LinkContext, SymFlag, SymKind, type SymbolId, dynlinking } from "@tsld/core";
+import { bindOrdinal, flatNamespace } from "@tsld/layout";
+
+export interface SymtabPlan {
+  syms: SymbolId[];
+  nlocal: number;
+  nextdef: number;
+  nundef: number;
+  /** Symbol → index in the table. */
+  index: Map<SymbolId, number>;
+  /** Output names, parallel to `syms`. */
+  names: string[];
+  strtab: Uint8Array;
+  strx: Uint32Array;
+  indirect: Uint32Array;
+}
+
+const N_UNDF = 0x0;
+const N_EXT = 0x01;
+const N_ABS = 0x2;
+const N_SECT = 0xe;
+const N_PEXT = 0x10;
+const N_WEAK_REF = 0x40;
+const N_WEAK_DEF = 0x80;
+const INDIRECT_SYMBOL_LOCAL = 0x80000000;
+const INDIRECT_SYMBOL_ABS = 0x40000000;
+
+/** A symbol's name in the output (see the essay above). */
+export function outputName(name: string, dyn: boolean, local: boolean): string {
+  const goName = !name.startsWith("_") && name.includes(".");
+  return goName && dyn && !local ? `_${name}` : name;
+}
+
+function byName(names: Map<SymbolId, string>) {
+  return (a: SymbolId, b: SymbolId): number => {
+    const x = names.get(a)!;
+    const y = names.get(b)!;
+    return x < y ? -1 : x > y ? 1 : a - b;
+  };
+}
+
+export function planSymtab(ctx: LinkContext): SymtabPlan {
+  const T = ctx.syms;
+  const dyn = dynlinking(ctx.options.buildmode);
+  const locals: SymbolId[] = [];
+  const undefs: SymbolId[] = [];
+  const nm = new Map<SymbolId, string>();
+  const live = (s: SymbolId): boolean =>
+    T.kind[s] !== SymKind.Defined || (ctx.atoms.flags[ctx.atoms.foldedInto[T.atom[s]!]!]! & AtomFlag.Live) !== 0;
+  if (!ctx.options.stripSymbols) {
+    for (let s = 1; s < T.count; s++) {
+      if (T.has(s, SymFlag.External)) continue;
+      const k = T.kind[s];
+      if (k !== SymKind.Defined && k !== SymKind.Absolute) continue;
+      const n = T.name(s);
+      if (n === "" || n.startsWith("L") || n.startsWith("l")) continue;
+      if (!live(s)) continue;
+      locals.push(s);
+      nm.set(s, outputName(n, dyn, true));
+    }
+  }
+  // Private externs are local in the output.
+  const privs: SymbolId[] = [];
+  for (const s of T.globals()) {
+    const k = T.kind[s];
+    if (
+      (k === SymKind.Defined || k === SymKind.Absolute) &&
+      T.has(s, SymFlag.PrivateExtern) &&
+      live(s) &&
+      !ctx.options.stripSymbols
+    ) {
+      privs.push(s);
+      nm.set(s, outputName(T.name(s), dyn, true));
+    }
+    if (k === SymKind.Dylib || (k === SymKind.Undefined && (T.has(s, SymFlag.Referenced) || T.gotIndex[s]! >= 0))) {
+      if (k === SymKind.Undefined && !T.has(s, SymFlag.Referenced)) continue;
+      if (
+        k === SymKind.Dylib &&
+        !T.has(s, SymFlag.Referenced) &&
+        T.gotIndex[s]! < 0 &&
+        T.stubIndex[s]! < 0 &&
+        T.tlvPtrIndex[s]! < 0
+      )
+        continue;
+      undefs.push(s);
+      nm.set(s, outputName(T.name(s), dyn, false));
+    }
+  }
+  for (const s of ctx.exports) nm.set(s, outputName(T.name(s), dyn, false));
+  const extdefs = [...ctx.exports].sort(byName(nm));
+  undefs.sort(byName(nm));
+  const syms = [...locals, ...privs, ...extdefs, ...undefs];
+  const index = new Map<SymbolId, number>();
+  syms.forEach((s, i) => index.set(s, i));
+
+  // String table: " \0" first (cctools convention), then each name once.
+  const enc = new TextEncoder();
+  const chunks: Uint8Array[] = [Uint8Array.of(0x20, 0)];
+  let size = 2;
+  const strx = new Uint32Array(syms.length);
+  const names = syms.map((s) => nm.get(s)!);
+  const seen = new Map<string, number>();
+  names.forEach((n, i) => {
+    const prev = seen.get(n);
+    if (prev !== undefined) {
+      strx[i] = prev;
+      return;
+    }
+    const b = enc.encode(`${n}\0`);
+    strx[i] = size;
+    seen.set(n, size);
+    chunks.push(b);
+    size += b.length;
+  });
+  const strtab = new Uint8Array((size + 7) & ~7);
+  let o = 0;
+  for (const c of chunks) {
+    strtab.set(c, o);
+    o += c.length;
+  }
+
+  // Indirect symbols: stubs, GOT, lazy pointers, in section order (reserved1).
+  const ind: number[] = [];
+  const indexOrLocal = (s: SymbolId): number => {
+    const i = index.get(s);
+    if (T.kind[s] === SymKind.Dylib || T.kind[s] === SymKind.Undefined) return i ?? INDIRECT_SYMBOL_LOCAL;
+    if (T.kind[s] === SymKind.Absolute) return INDIRECT_SYMBOL_LOCAL | INDIRECT_SYMBOL_ABS;
+    return INDIRECT_SYMBOL_LOCAL;
+  };
+  for (const sec of ctx.outSections) {
+    if (sec.synthetic === "stubs" || sec.synthetic === "la_symbol_ptr")
+      for (const s of ctx.stubs) ind.push(indexOrLocal(s));
+    else if (sec.synthetic === "got") for (const s of ctx.got) ind.push(indexOrLocal(s));
+  }
+  return {
+    syms,
+    nlocal: locals.length + privs.length,
+    nextdef: extdefs.length,
+    nundef: undefs.length,
+    index,
+    names,
+    strtab,
+    strx,
+    indirect: Uint32Array.from(ind),
+  };
+}
+
+/** Writes the nlist_64 entries of `plan` at `off`. */
+export function writeSymtab(ctx: LinkContext, plan: SymtabPlan, dv: DataView, off: number): void {
+  const T = ctx.syms;
+  const flat = flatNamespace(ctx);
+  const sectIndex = (s: SymbolId): number => {
+    const a = ctx.atoms.foldedInto[T.atom[s]!]!;
+    return ctx.atoms.out[a]! + 1;
+  };
+  plan.syms.forEach((s, i) => {
+    const at = off + i * 16;
+    const k = T.kind[s];
+    let type: number;
+    let sect = 0;
+    let desc = 0;
+    let value = 0;
+    const isLocal = i < plan.nlocal;
+    if (k === SymKind.Dylib || k === SymKind.Undefined) {
+      type = N_UNDF | N_EXT;
+      if (!flat) {
+        const ord = bindOrdinal(ctx, s);
+        desc = (ord === -1 ? 0xff : ord === -2 ? 0xfe : ord) << 8;
+      }
+      if (T.has(s, SymFlag.WeakRef) && !T.has(s, SymFlag.StrongRef)) desc |= N_WEAK_REF;
+    } else if (k === SymKind.Absolute) {
+      type = N_ABS | (isLocal ? 0 : N_EXT);
+      value = T.value[s]!;
+    } else if (k === SymKind.Synthetic) {
+      type = N_SECT | N_EXT;
+      sect = 1;
+      value = T.address[s]!;
+    } else {
+      type = N_SECT;
+      if (T.has(s, SymFlag.External)) type |= isLocal ? N_PEXT : N_EXT;
+      sect = sectIndex(s);
+      const a = ctx.atoms.foldedInto[T.atom[s]!]!;
+      value = ctx.atoms.address[a]! + T.value[s]!;
+      if (T.has(s, SymFlag.WeakDef)) desc |= N_WEAK_DEF;
+    }
+    dv.setUint32(at, plan.strx[i]!, true);
+    dv.setUint8(at + 4, type);
+    dv.setUint8(at + 5, sect);
+    dv.setUint16(at + 6, desc, true);
+    dv.setBigUint64(at + 8, BigInt(value), true);
+  });
+}

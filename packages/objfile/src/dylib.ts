@@ -1,0 +1,58 @@
+/**
+ * Dylibs as link inputs: a Mach-O `MH_DYLIB` (or, for `-bundle_loader`, an
+ * `MH_EXECUTE`) contributes only its exported names. They come from the
+ * export trie (`LC_DYLD_INFO(_ONLY)` export range, or `LC_DYLD_EXPORTS_TRIE`;
+ * format in dyld's `MachOLoaded::trieWalk` description and
+ * `mach-o/loader.h`), and its identity from `LC_ID_DYLIB`: install name and
+ * versions, which the output's `LC_LOAD_DYLIB` repeats.
+ */
+import type { DylibInfo } from "@tsld/core";
+import {
+  CPU_TYPE_ARM64,
+  CPU_TYPE_X86_64,
+  EXPORT_SYMBOL_FLAGS_REEXPORT,
+  MH_DYLIB,
+  MH_EXECUTE,
+  parseExportTrie,
+  parseMachO,
+} from "@tsld/macho-format";
+import type { TbdLibrary } from "./tbd.js";
+
+export function readDylib(data: Uint8Array, display: string, asBundleLoader: boolean): TbdLibrary {
+  const m = parseMachO(data);
+  if (m.header.cputype === CPU_TYPE_ARM64) throw new Error(`${display}: arm64 is not supported yet`);
+  if (m.header.cputype !== CPU_TYPE_X86_64) throw new Error(`${display}: not an x86_64 dylib`);
+  const ok = m.header.filetype === MH_DYLIB || (asBundleLoader && m.header.filetype === MH_EXECUTE);
+  if (!ok) throw new Error(`${display}: not a dylib (filetype ${m.header.filetype})`);
+  const exports = new Map<string, number>();
+  const range = m.exportsTrie
+    ? { off: m.exportsTrie.dataoff, size: m.exportsTrie.datasize }
+    : m.dyldInfo
+      ? { off: m.dyldInfo.exportOff, size: m.dyldInfo.exportSize }
+      : undefined;
+  if (range && range.size > 0) {
+    if (range.off + range.size > data.length) throw new Error(`${display}: export trie runs past the end of the file`);
+    for (const e of parseExportTrie(data.subarray(range.off, range.off + range.size))) {
+      if (e.flags & EXPORT_SYMBOL_FLAGS_REEXPORT) exports.set(e.name, 0);
+      else exports.set(e.name, e.flags);
+    }
+  }
+  return {
+    installName: m.idDylib?.name ?? (asBundleLoader ? display : display),
+    currentVersion: m.idDylib?.currentVersion ?? 0x10000,
+    compatibilityVersion: m.idDylib?.compatibilityVersion ?? 0x10000,
+    exports,
+    reexportedLibraries: [],
+  };
+}
+
+export function dylibInfo(lib: TbdLibrary): DylibInfo {
+  return {
+    installName: lib.installName,
+    currentVersion: lib.currentVersion,
+    compatibilityVersion: lib.compatibilityVersion,
+    ordinal: 0,
+    exports: lib.exports,
+    used: false,
+  };
+}

@@ -1,0 +1,8 @@
+export { ArchiveError, isArchive, parseArchive } from "./archive.js";
+export type { ParsedArchive } from "./archive.js";
+export { builtinLibSystemPath, loadObjects } from "./load.js";
+export { findAtom } from "./object.js";
+export { findLibrary } from "./search.js";
+export { GO_MARKERS, isGoMarker, isLinkerDefined } from "./synthetic.js";
+export { TbdError, parseTbd, parseYaml } from "./tbd.js";
+export type { TbdLibrary } from "./tbd.js";

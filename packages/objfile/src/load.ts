@@ -1,0 +1,287 @@
+/**
+ * The object-loading stage: every input (objects, archives, TBDs, dylibs,
+ * `-l` libraries, the default libSystem) read into one symbol table, with
+ * archive members pulled on demand and what remains undefined resolved
+ * against dylibs. Ends with the checks ld64 makes here: undefined symbols
+ * (every one, with every file that references it) and the entry point.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type FileId, type InputFile, type LinkContext, SymFlag, SymKind, fileName } from "@tsld/core";
+import {
+  FAT_MAGIC,
+  MH_MAGIC_64,
+  N_EXT,
+  N_STAB,
+  N_TYPE,
+  N_UNDF,
+  nlistType,
+  nlistValue,
+  readFatHeader,
+} from "@tsld/macho-format";
+import { isArchive, parseArchive } from "./archive.js";
+import { dylibInfo, readDylib } from "./dylib.js";
+import { type LiteralPool, loadObject } from "./object.js";
+import { Resolver, StrongRef } from "./resolve.js";
+import { findLibrary } from "./search.js";
+import { type TbdLibrary, parseTbd } from "./tbd.js";
+import { isLinkerDefined } from "./synthetic.js";
+
+/** Where tsld's curated libSystem TBD lives (shipped in the package). */
+export const builtinLibSystemPath = fileURLToPath(new URL("../data/libSystem.tbd", import.meta.url));
+
+export function loadObjects(ctx: LinkContext): void {
+  using _t = ctx.timer.start("loadObjects");
+  const o = ctx.options;
+  const res = new Resolver(ctx);
+  const pool: LiteralPool = new Map();
+
+  for (const path of o.inputs) addFile(ctx, res, pool, path, false);
+  for (const lib of o.libs) {
+    const p = findLibrary(lib, o.libPaths, o.syslibroot);
+    if (p) addFile(ctx, res, pool, p, false);
+    else ctx.diag.error(`library not found for -l${lib}`);
+  }
+  if (o.bundleLoader) addFile(ctx, res, pool, o.bundleLoader, true);
+  if (o.linkLibSystem && o.buildmode !== "c-archive" && !o.libs.includes("System")) {
+    const p = findLibrary("System", o.libPaths, o.syslibroot);
+    if (p) addFile(ctx, res, pool, p, false);
+    else if (o.builtinLibSystem) addFile(ctx, res, pool, builtinLibSystemPath, false);
+    else ctx.diag.error("library not found for -lSystem (and the built-in libSystem is disabled)");
+  }
+  drainArchives(ctx, res, pool);
+  ctx.diag.checkpoint();
+
+  // The linker's own reference: lazy stubs bind through dyld_stub_binder.
+  if (o.linkLibSystem) ctx.syms.set(ctx.syms.intern("dyld_stub_binder"), SymFlag.WeakRef);
+  resolveAliases(ctx, res);
+  resolveFromDylibs(ctx);
+  defineLinkerSymbols(ctx);
+  const entry = o.buildmode === "exe" || o.buildmode === "pie" ? o.entry : "";
+  if (entry) {
+    const e = ctx.syms.lookup(entry);
+    if (e === 0 || ctx.syms.kind[e] === SymKind.Undefined)
+      ctx.diag.error(`undefined symbol: ${entry} (the entry point)`);
+    else ctx.entry = e;
+  }
+  reportUndefined(ctx);
+}
+
+function addFile(ctx: LinkContext, res: Resolver, pool: LiteralPool, path: string, bundleLoader: boolean): void {
+  let data: Uint8Array;
+  try {
+    data = readFileSync(path);
+  } catch (e) {
+    ctx.diag.error(`cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return;
+  }
+  const magic = data.length >= 4 ? new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true) : 0;
+  if (data.length >= 4 && new DataView(data.buffer, data.byteOffset, 4).getUint32(0, false) === FAT_MAGIC) {
+    const arches = readFatHeader(data) ?? [];
+    const x = arches.find((a) => a.cputype === 0x01000007);
+    if (!x) {
+      ctx.diag.error(`${path}: fat file has no x86_64 slice`);
+      return;
+    }
+    data = data.subarray(x.offset, x.offset + x.size);
+  }
+  if (isArchive(data)) return addArchive(ctx, res, pool, path, data);
+  const head = new TextDecoder("latin1").decode(data.subarray(0, Math.min(64, data.length))).trimStart();
+  if (head.startsWith("---") || head.startsWith("{")) return addTbd(ctx, path, data);
+  if (magic !== MH_MAGIC_64 && new DataView(data.buffer, data.byteOffset, Math.min(4, data.length)).byteLength === 4) {
+    if ((magic & 0xfffffffe) === 0xfeedface) ctx.diag.error(`${path}: 32-bit Mach-O files are not supported`);
+    else ctx.diag.error(`${path}: unknown file type (not a Mach-O object, archive, TBD or dylib)`);
+    return;
+  }
+  const filetype = data.length >= 16 ? new DataView(data.buffer, data.byteOffset).getUint32(12, true) : 0;
+  if (filetype === 1) {
+    loadObject(ctx, res, pool, path, undefined, data);
+    return;
+  }
+  try {
+    addDylib(ctx, path, readDylib(data, path, bundleLoader), data, bundleLoader);
+  } catch (e) {
+    ctx.diag.error((e as Error).message);
+  }
+}
+
+function addDylib(ctx: LinkContext, path: string, lib: TbdLibrary, data: Uint8Array, bundleLoader = false): FileId {
+  const f: InputFile = {
+    id: ctx.files.length,
+    path,
+    kind: "dylib",
+    data,
+    view: new DataView(data.buffer, data.byteOffset, data.byteLength),
+    dylib: dylibInfo(lib),
+  };
+  if (bundleLoader) f.dylib!.bundleLoader = true;
+  ctx.files.push(f);
+  return f.id;
+}
+
+function addTbd(ctx: LinkContext, path: string, data: Uint8Array): void {
+  let libs: TbdLibrary[];
+  try {
+    libs = parseTbd(new TextDecoder().decode(data), ctx.options.arch);
+  } catch (e) {
+    ctx.diag.error(`${path}: ${(e as Error).message}`);
+    return;
+  }
+  const main = libs[0]!;
+  const parent = addDylib(ctx, path, main, data);
+  // Inline documents re-exported by the main library bind through it.
+  const reexported = new Set(main.reexportedLibraries);
+  for (const lib of libs.slice(1)) {
+    if (!reexported.has(lib.installName)) continue;
+    const id = addDylib(ctx, path, lib, data);
+    ctx.file(id).dylib!.parent = parent;
+  }
+}
+
+function addArchive(ctx: LinkContext, res: Resolver, pool: LiteralPool, path: string, data: Uint8Array): void {
+  let parsed: ReturnType<typeof parseArchive>;
+  try {
+    parsed = parseArchive(data);
+  } catch (e) {
+    ctx.diag.error(`${path}: ${(e as Error).message}`);
+    return;
+  }
+  const id = ctx.files.length;
+  ctx.files.push({
+    id,
+    path,
+    kind: "archive",
+    data,
+    view: new DataView(data.buffer, data.byteOffset, data.byteLength),
+    members: parsed.members,
+  });
+  const symbols = parsed.symbols ?? scanMembers(data, parsed.members);
+  for (const [name, member] of symbols) res.offer(ctx.syms.intern(name), id, member);
+}
+
+/** Without a symbol table, an archive's members are read for their defined globals. */
+function scanMembers(data: Uint8Array, members: { offset: number; size: number }[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const dec = new TextDecoder("latin1");
+  members.forEach((m, idx) => {
+    const d = data.subarray(m.offset, m.offset + m.size);
+    if (d.length < 32) return;
+    const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    if (v.getUint32(0, true) !== MH_MAGIC_64 || v.getUint32(12, true) !== 1) return;
+    const ncmds = v.getUint32(16, true);
+    let off = 32;
+    for (let c = 0; c < ncmds && off + 8 <= d.length; c++) {
+      const cmd = v.getUint32(off, true);
+      const size = v.getUint32(off + 4, true);
+      if (cmd === 2 && off + 24 <= d.length) {
+        const symoff = v.getUint32(off + 8, true);
+        const nsyms = v.getUint32(off + 12, true);
+        const stroff = v.getUint32(off + 16, true);
+        if (symoff + nsyms * 16 > d.length) return;
+        for (let i = 0; i < nsyms; i++) {
+          const t = nlistType(v, symoff, i);
+          if (t & N_STAB || !(t & N_EXT)) continue;
+          if ((t & N_TYPE) === N_UNDF && nlistValue(v, symoff, i) === 0) continue;
+          let e = stroff + v.getUint32(symoff + i * 16, true);
+          const s = e;
+          while (e < d.length && d[e] !== 0) e++;
+          const name = dec.decode(d.subarray(s, e));
+          if (!out.has(name)) out.set(name, idx);
+        }
+      }
+      if (size < 8) return;
+      off += size;
+    }
+  });
+  return out;
+}
+
+function drainArchives(ctx: LinkContext, res: Resolver, pool: LiteralPool): void {
+  while (res.pending.length > 0) {
+    const { archive, member } = res.pending.shift()!;
+    const a = ctx.file(archive);
+    const m = a.members![member]!;
+    const data = a.data.subarray(m.offset, m.offset + m.size);
+    m.loaded = loadObject(ctx, res, pool, a.path, m.name, data);
+  }
+}
+
+function resolveAliases(ctx: LinkContext, res: Resolver): void {
+  const T = ctx.syms;
+  for (const { sym, target, file } of res.aliases) {
+    if (T.kind[target] === SymKind.Undefined) {
+      ctx.diag.error(`${fileName(ctx.file(file))}: indirect symbol ${T.name(sym)} names undefined ${T.name(target)}`);
+      continue;
+    }
+    T.kind[sym] = T.kind[target]!;
+    T.file[sym] = T.file[target]!;
+    T.atom[sym] = T.atom[target]!;
+    T.value[sym] = T.value[target]!;
+  }
+}
+
+/** Binds what objects and archives left undefined to the first dylib exporting it. */
+function resolveFromDylibs(ctx: LinkContext): void {
+  const T = ctx.syms;
+  const dylibs = ctx.files.filter((f) => f.kind === "dylib");
+  for (const s of T.globals()) {
+    const k = T.kind[s];
+    if (k !== SymKind.Undefined && k !== SymKind.Lazy) continue;
+    if (k === SymKind.Lazy && !T.has(s, SymFlag.WeakRef | StrongRef)) continue;
+    const name = T.name(s);
+    for (const d of dylibs) {
+      const flags = d.dylib!.exports.get(name);
+      if (flags === undefined) continue;
+      const owner = d.dylib!.parent ?? d.id;
+      T.kind[s] = SymKind.Dylib;
+      T.file[s] = owner;
+      T.clear(s, SymFlag.WeakDef | SymFlag.Tlv);
+      if (flags & 4) T.set(s, SymFlag.WeakDef);
+      if ((flags & 3) === 1) T.set(s, SymFlag.Tlv);
+      ctx.file(owner).dylib!.used = true;
+      break;
+    }
+  }
+}
+
+/** Header symbols, `section$start$…` and Go's section markers: the linker defines them. */
+function defineLinkerSymbols(ctx: LinkContext): void {
+  const T = ctx.syms;
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Undefined) continue;
+    if (isLinkerDefined(T.name(s))) T.kind[s] = SymKind.Synthetic;
+  }
+}
+
+/** One error per undefined symbol, naming every file that references it. */
+function reportUndefined(ctx: LinkContext): void {
+  const T = ctx.syms;
+  const undef = new Set<number>();
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Undefined || !T.has(s, SymFlag.WeakRef | StrongRef)) continue;
+    if (!T.has(s, StrongRef)) continue; // only weak references: bound to 0
+    if (ctx.options.undefinedDynamicLookup) continue;
+    undef.add(s);
+  }
+  if (undef.size === 0) return;
+  const refs = new Map<number, string[]>();
+  for (const f of ctx.files) {
+    const ob = f.object;
+    if (!ob) continue;
+    for (let i = 0; i < ob.nsyms; i++) {
+      const s = ob.syms[i]!;
+      if (!undef.has(s)) continue;
+      const t = nlistType(f.view, ob.symoff, i);
+      if ((t & N_TYPE) !== N_UNDF) continue;
+      const list = refs.get(s) ?? [];
+      const n = fileName(f);
+      if (!list.includes(n)) list.push(n);
+      refs.set(s, list);
+    }
+  }
+  const names = [...undef].sort((a, b) => (T.name(a) < T.name(b) ? -1 : T.name(a) > T.name(b) ? 1 : 0));
+  for (const s of names) {
+    const by = (refs.get(s) ?? []).map((n) => `\n>>> referenced by ${n}`).join("");
+    ctx.diag.error(`undefined symbol: ${T.name(s)}${by}`);
+  }
+}

@@ -1,0 +1,404 @@
+/**
+ * Relocatable Mach-O objects (`MH_OBJECT`) into the link's tables.
+ *
+ * An object has one unnamed LC_SEGMENT_64 holding every section, an
+ * LC_SYMTAB of `nlist_64` entries (Apple `mach-o/nlist.h`) and per-section
+ * relocation entries (`mach-o/reloc.h`, `mach-o/x86_64/reloc.h`). With
+ * MH_SUBSECTIONS_VIA_SYMBOLS (what clang always sets), every symbol that is
+ * not an alt entry starts a new atom, so code and data can be dead-stripped
+ * and reordered symbol by symbol (ld64's atomization). Literal sections are
+ * cut per literal: C strings at each NUL (then folded by content), 4/8/16-
+ * byte literals by size. Debug sections (S_ATTR_DEBUG) get no atoms; the
+ * DWARF stage reads them from their bytes. `__LD,__compact_unwind` is
+ * dropped; tsld does not emit `__unwind_info` yet.
+ *
+ * Symbol kinds by `n_type & N_TYPE`: N_SECT defines in section `n_sect`
+ * at address `n_value`; N_UNDF with `n_value > 0` is a common (size in
+ * n_value, log2 alignment in bits 8–11 of n_desc); N_UNDF otherwise an
+ * undefined reference (N_WEAK_REF in n_desc makes it weak); N_ABS an
+ * absolute; N_INDR an alias whose n_value is the string index of the target.
+ * N_STAB entries (debug map) are skipped.
+ */
+import { AtomFlag, type FileId, type InputFile, type LinkContext, SymFlag, SymKind, fileName } from "@tsld/core";
+import {
+  CPU_TYPE_ARM64,
+  CPU_TYPE_X86_64,
+  LC_BUILD_VERSION,
+  LC_LINKER_OPTION,
+  LC_SEGMENT_64,
+  LC_SYMTAB,
+  LC_VERSION_MIN_MACOSX,
+  MH_OBJECT,
+  MH_SUBSECTIONS_VIA_SYMBOLS,
+  N_ABS,
+  N_ALT_ENTRY,
+  N_EXT,
+  N_INDR,
+  N_NO_DEAD_STRIP,
+  N_PEXT,
+  N_SECT,
+  N_STAB,
+  N_TYPE,
+  N_UNDF,
+  N_WEAK_REF,
+  S_4BYTE_LITERALS,
+  S_8BYTE_LITERALS,
+  S_16BYTE_LITERALS,
+  S_ATTR_DEBUG,
+  S_ATTR_NO_DEAD_STRIP,
+  S_CSTRING_LITERALS,
+  S_MOD_INIT_FUNC_POINTERS,
+  S_MOD_TERM_FUNC_POINTERS,
+  S_INIT_FUNC_OFFSETS,
+  X86_64_RELOC_SUBTRACTOR,
+  forEachLoadCommand,
+  isZerofill,
+  nlistDesc,
+  nlistSect,
+  nlistStrx,
+  nlistType,
+  nlistValue,
+  readBuildVersion,
+  readCString,
+  readLinkerOption,
+  readMachHeader,
+  readSegment64,
+  readSymtabCommand,
+  readVersionMin,
+  relocAddress,
+  relocInfoWord,
+  rType,
+  sectionType,
+  type Section64,
+} from "@tsld/macho-format";
+import type { Resolver } from "./resolve.js";
+
+/** Folding table for literal atoms: content key → canonical atom. */
+export type LiteralPool = Map<string, number>;
+
+const latin1 = new TextDecoder("latin1");
+
+/**
+ * Parses `data` as an object and adds its file, sections, atoms and symbols.
+ * Returns the new file id, or -1 after reporting an error.
+ */
+export function loadObject(
+  ctx: LinkContext,
+  res: Resolver,
+  pool: LiteralPool,
+  path: string,
+  member: string | undefined,
+  data: Uint8Array,
+): FileId {
+  const display = member === undefined ? path : `${path}(${member})`;
+  let hdr: ReturnType<typeof readMachHeader>;
+  try {
+    hdr = readMachHeader(data);
+  } catch (e) {
+    ctx.diag.error(`${display}: ${(e as Error).message}`);
+    return -1;
+  }
+  if (hdr.cputype === CPU_TYPE_ARM64) {
+    ctx.diag.error(`${display}: arm64 is not supported yet (tsld links x86_64 only for now)`);
+    return -1;
+  }
+  if (hdr.cputype !== CPU_TYPE_X86_64) {
+    ctx.diag.error(`${display}: unsupported CPU type 0x${(hdr.cputype >>> 0).toString(16)} (expected x86_64)`);
+    return -1;
+  }
+  if (hdr.filetype !== MH_OBJECT) {
+    ctx.diag.error(`${display}: not a relocatable object (filetype ${hdr.filetype})`);
+    return -1;
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const id = ctx.files.length;
+  const file: InputFile = { id, path, kind: "object", data, view };
+  if (member !== undefined) file.member = member;
+  const sects: Section64[] = [];
+  let symtab = { symoff: 0, nsyms: 0, stroff: 0, strsize: 0 };
+  const linkerOptions: string[][] = [];
+  let platform: { platform: number; minos: number; sdk: number } | undefined;
+  try {
+    forEachLoadCommand(data, hdr, (cmd, off) => {
+      if (cmd === LC_SEGMENT_64) sects.push(...readSegment64(data, off, sects.length + 1).sections);
+      else if (cmd === LC_SYMTAB) symtab = readSymtabCommand(data, off);
+      else if (cmd === LC_LINKER_OPTION) linkerOptions.push(readLinkerOption(data, off));
+      else if (cmd === LC_BUILD_VERSION) {
+        const b = readBuildVersion(data, off);
+        platform = { platform: b.platform, minos: b.minos, sdk: b.sdk };
+      } else if (cmd === LC_VERSION_MIN_MACOSX) {
+        const v = readVersionMin(data, off);
+        platform = { platform: 1, minos: v.version, sdk: v.sdk };
+      }
+    });
+  } catch (e) {
+    ctx.diag.error(`${display}: ${(e as Error).message}`);
+    return -1;
+  }
+  if (symtab.symoff + symtab.nsyms * 16 > data.length || symtab.stroff + symtab.strsize > data.length) {
+    ctx.diag.error(`${display}: symbol table runs past the end of the file`);
+    return -1;
+  }
+  for (const s of sects) {
+    if (!isZerofill(s.flags) && s.size > 0 && s.offset + s.size > data.length) {
+      ctx.diag.error(`${display}: section ${s.segname},${s.sectname} runs past the end of the file`);
+      return -1;
+    }
+    if (s.nreloc > 0 && s.reloff + s.nreloc * 8 > data.length) {
+      ctx.diag.error(`${display}: relocations of ${s.segname},${s.sectname} run past the end of the file`);
+      return -1;
+    }
+  }
+  ctx.files.push(file);
+  const subsections = (hdr.flags & MH_SUBSECTIONS_VIA_SYMBOLS) !== 0;
+  const firstSection = ctx.sections.count;
+  file.object = {
+    headerFlags: hdr.flags,
+    subsectionsViaSymbols: subsections,
+    symoff: symtab.symoff,
+    nsyms: symtab.nsyms,
+    stroff: symtab.stroff,
+    strsize: symtab.strsize,
+    syms: new Int32Array(symtab.nsyms),
+    firstSection,
+    sectionCount: sects.length,
+    linkerOptions,
+  };
+  if (platform) file.object.platform = platform;
+
+  const S = ctx.sections;
+  for (const s of sects) {
+    const sid = S.add(id, s.segname, s.sectname);
+    S.flags[sid] = s.flags;
+    S.align[sid] = s.align;
+    S.addr[sid] = s.addr;
+    S.size[sid] = s.size;
+    S.dataOff[sid] = isZerofill(s.flags) ? 0 : s.offset;
+    S.reloff[sid] = s.reloff;
+    S.nreloc[sid] = s.nreloc;
+  }
+
+  // Symbol offsets per section: where atoms start.
+  const { symoff, nsyms, stroff, strsize } = symtab;
+  const cuts: number[][] = sects.map(() => []);
+  for (let i = 0; i < nsyms; i++) {
+    const type = nlistType(view, symoff, i);
+    if (type & N_STAB || (type & N_TYPE) !== N_SECT) continue;
+    const n = nlistSect(view, symoff, i);
+    const s = sects[n - 1];
+    if (!s) {
+      ctx.diag.error(`${display}: symbol ${i} names section ${n}, which does not exist`);
+      continue;
+    }
+    if (nlistDesc(view, symoff, i) & N_ALT_ENTRY) continue;
+    cuts[n - 1]!.push(nlistValue(view, symoff, i) - s.addr);
+  }
+
+  for (let k = 0; k < sects.length; k++) atomize(ctx, pool, file, firstSection + k, subsections, cuts[k]!);
+
+  // Symbols.
+  const syms = file.object.syms;
+  const strEnd = stroff + strsize;
+  const name = (i: number): string => {
+    const strx = nlistStrx(view, symoff, i);
+    if (strx >= strsize) {
+      ctx.diag.error(`${display}: symbol ${i} has a string index past the string table`);
+      return "";
+    }
+    return readCString(data, stroff + strx, strEnd);
+  };
+  const T = ctx.syms;
+  for (let i = 0; i < nsyms; i++) {
+    const type = nlistType(view, symoff, i);
+    if (type & N_STAB) continue;
+    const desc = nlistDesc(view, symoff, i);
+    const value = nlistValue(view, symoff, i);
+    const nm = name(i);
+    const ext = (type & N_EXT) !== 0;
+    const kind = type & N_TYPE;
+    if (kind === N_SECT) {
+      const sid = firstSection + nlistSect(view, symoff, i) - 1;
+      if (sid >= firstSection + sects.length) continue;
+      const secOff = value - S.addr[sid]!;
+      const atom = findAtom(ctx, sid, secOff);
+      if (atom < 0) {
+        ctx.diag.error(`${display}: symbol ${nm} at 0x${value.toString(16)} lies outside ${S.name(sid)}`);
+        continue;
+      }
+      const atomOff = secOff - ctx.atoms.offset[atom]!;
+      if (desc & N_NO_DEAD_STRIP) ctx.atoms.flags[atom]! |= AtomFlag.NoDeadStrip;
+      let sym: number;
+      if (ext) {
+        sym = T.intern(nm);
+        res.define(sym, id, atom, atomOff, desc, (type & N_PEXT) !== 0);
+      } else {
+        sym = T.addLocal(nm, SymKind.Defined);
+        T.define(sym, id, atom, atomOff);
+        T.desc[sym] = desc;
+        if (desc & N_NO_DEAD_STRIP) T.set(sym, SymFlag.NoDeadStrip);
+      }
+      syms[i] = sym;
+      if (atomOff === 0 && ctx.atoms.symbol[atom] === 0) ctx.atoms.symbol[atom] = sym;
+    } else if (kind === N_UNDF || kind === 0xc /* N_PBUD */) {
+      if (!ext) continue;
+      const sym = T.intern(nm);
+      syms[i] = sym;
+      if (kind === N_UNDF && value !== 0) res.common(sym, id, value, (desc >> 8) & 0xf);
+      else res.reference(sym, (desc & N_WEAK_REF) !== 0);
+    } else if (kind === N_ABS) {
+      const sym = ext ? T.intern(nm) : T.addLocal(nm, SymKind.Absolute);
+      syms[i] = sym;
+      if (ext) res.defineAbsolute(sym, id, value, desc);
+      else T.value[sym] = value;
+    } else if (kind === N_INDR) {
+      const target = value < strsize ? readCString(data, stroff + value, strEnd) : "";
+      const sym = ext ? T.intern(nm) : T.addLocal(nm, SymKind.Undefined);
+      syms[i] = sym;
+      res.alias(sym, T.intern(target), id);
+    }
+  }
+  return id;
+}
+
+/** Cuts section `sid` into atoms and hands each its relocations. */
+function atomize(
+  ctx: LinkContext,
+  pool: LiteralPool,
+  file: InputFile,
+  sid: number,
+  subsections: boolean,
+  cuts: number[],
+): void {
+  const S = ctx.sections;
+  const A = ctx.atoms;
+  const flags = S.flags[sid]!;
+  const size = S.size[sid]!;
+  const align = S.align[sid]!;
+  const seg = S.segnames[sid]!;
+  const sect = S.sectnames[sid]!;
+  if (flags & S_ATTR_DEBUG || seg === "__DWARF" || (seg === "__LD" && sect === "__compact_unwind")) return;
+  const type = sectionType(flags);
+  const zf = isZerofill(flags);
+  let base = AtomFlag.Live;
+  if (zf) base |= AtomFlag.Zerofill;
+  if (
+    flags & S_ATTR_NO_DEAD_STRIP ||
+    type === S_MOD_INIT_FUNC_POINTERS ||
+    type === S_MOD_TERM_FUNC_POINTERS ||
+    type === S_INIT_FUNC_OFFSETS
+  )
+    base |= AtomFlag.NoDeadStrip;
+  S.firstAtom[sid] = A.count;
+  const dataOff = S.dataOff[sid]!;
+  if (type === S_CSTRING_LITERALS) {
+    const d = file.data;
+    let start = 0;
+    while (start < size) {
+      let end = start;
+      while (end < size && d[dataOff + end] !== 0) end++;
+      const len = Math.min(end + 1, size) - start;
+      const a = A.add(sid, file.id, start, len, start === 0 ? align : 0, base);
+      fold(pool, A, a, `c${latin1.decode(d.subarray(dataOff + start, dataOff + start + len))}`);
+      start += len;
+    }
+  } else if (type === S_4BYTE_LITERALS || type === S_8BYTE_LITERALS || type === S_16BYTE_LITERALS) {
+    const w = type === S_4BYTE_LITERALS ? 4 : type === S_8BYTE_LITERALS ? 8 : 16;
+    for (let o = 0; o < size; o += w) {
+      const a = A.add(sid, file.id, o, w, Math.log2(w), base);
+      fold(pool, A, a, `${w}${latin1.decode(file.data.subarray(dataOff + o, dataOff + o + w))}`);
+    }
+  } else if (subsections && cuts.length > 0) {
+    cuts.sort((x, y) => x - y);
+    let prev = 0;
+    const starts: number[] = [];
+    if (cuts[0]! > 0) starts.push(0);
+    for (const c of cuts) if (c !== prev || starts.length === 0) starts.push((prev = c));
+    for (let k = 0; k < starts.length; k++) {
+      const s = starts[k]!;
+      if (s >= size && size > 0) break;
+      const e = k + 1 < starts.length ? Math.min(starts[k + 1]!, size) : size;
+      // An atom's alignment: the section's, reduced by where it starts.
+      const a = s === 0 ? align : Math.min(align, ctz(s));
+      A.add(sid, file.id, s, e - s, a, base);
+    }
+  } else {
+    A.add(sid, file.id, 0, size, align, base);
+  }
+  S.atomCount[sid] = A.count - S.firstAtom[sid]!;
+  assignRelocs(ctx, file, sid);
+}
+
+function ctz(n: number): number {
+  let k = 0;
+  while (k < 15 && (n & (1 << k)) === 0) k++;
+  return k;
+}
+
+function fold(pool: LiteralPool, A: LinkContext["atoms"], a: number, key: string): void {
+  const prev = pool.get(key);
+  if (prev === undefined) pool.set(key, a);
+  else {
+    A.foldedInto[a] = prev;
+    A.flags[a]! |= AtomFlag.Folded;
+    if (A.align[a]! > A.align[prev]!) A.align[prev] = A.align[a]!;
+  }
+}
+
+/** The atom of section `sid` that holds section offset `off` (binary search), or -1. */
+export function findAtom(ctx: LinkContext, sid: number, off: number): number {
+  const A = ctx.atoms;
+  const first = ctx.sections.firstAtom[sid]!;
+  const n = ctx.sections.atomCount[sid]!;
+  if (first < 0 || n === 0) return -1;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (A.offset[first + mid]! <= off) lo = mid;
+    else hi = mid - 1;
+  }
+  const a = first + lo;
+  const start = A.offset[a]!;
+  if (off < start || off > start + A.size[a]!) return -1;
+  return a;
+}
+
+/** Sorts a section's relocations by address and gives each atom its range. */
+function assignRelocs(ctx: LinkContext, file: InputFile, sid: number): void {
+  const n = ctx.sections.nreloc[sid]!;
+  const A = ctx.atoms;
+  const first = ctx.sections.firstAtom[sid]!;
+  const count = ctx.sections.atomCount[sid]!;
+  if (n === 0) {
+    for (let a = first; a < first + count; a++) A.relocStart[a] = A.relocEnd[a] = A.relocCount;
+    return;
+  }
+  const reloff = ctx.sections.reloff[sid]!;
+  const v = file.view;
+  // Key: address * 2 (+1 unless SUBTRACTOR, so a SUBTRACTOR sorts before its pair).
+  const keys = new Float64Array(n);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const off = reloff + i * 8;
+    const addr = relocAddress(v, off);
+    keys[i] = addr * 2 + (rType(relocInfoWord(v, off)) === X86_64_RELOC_SUBTRACTOR ? 0 : 1);
+    order[i] = i;
+  }
+  order.sort((x, y) => keys[x]! - keys[y]! || x - y);
+  const offs = new Uint32Array(n);
+  for (let i = 0; i < n; i++) offs[i] = reloff + order[i]! * 8;
+  const start = A.pushRelocs(offs, n);
+  let r = 0;
+  for (let a = first; a < first + count; a++) {
+    const end = A.offset[a]! + A.size[a]!;
+    A.relocStart[a] = start + r;
+    while (r < n && keys[order[r]!]! / 2 < end) r++;
+    A.relocEnd[a] = start + r;
+  }
+  if (r < n) {
+    const addr = Math.floor(keys[order[r]!]! / 2);
+    ctx.diag.error(
+      `${fileName(file)}: relocation at offset 0x${addr.toString(16)} lies outside section ${ctx.sections.name(sid)}`,
+    );
+  }
+}
