@@ -139,13 +139,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (arch !== "x86_64" && arch !== "arm64") throw new UsageError(`-arch ${arch}: unknown architecture`);
   if (arch === "arm64") throw new UsageError("-arch arm64: arm64 is not supported yet (tsld links x86_64 for now)");
   const goarch = "amd64";
-  let buildmode;
+  let buildmode: LinkOptions["buildmode"];
   try {
     buildmode = parseBuildMode(str("buildmode") ?? "exe", "darwin", goarch);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  let linkmode;
+  let linkmode: LinkOptions["linkmode"];
   try {
     const lm = str("linkmode") ?? "auto";
     if (lm !== "internal" && lm !== "external" && lm !== "auto" && lm !== "")

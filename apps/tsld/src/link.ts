@@ -3,7 +3,7 @@
  * each establishing what the next one reads (Go's `ld.Main`, mold's
  * `main.cc`). `-v` prints each stage's time.
  */
-import { type LinkContext } from "@tsld/core";
+import type { LinkContext } from "@tsld/core";
 import { hostlink } from "@tsld/hostlink";
 import { layoutData } from "@tsld/layout";
 import { writeMachO, writeMap } from "@tsld/macho";

@@ -5,7 +5,7 @@
  * stage that needs them (relocation in layout), registered by name.
  */
 import type { LinkContext } from "./context.js";
-import type { AtomId, SymbolId } from "./ids.js";
+import type { AtomId } from "./ids.js";
 import type { ArchName } from "./options.js";
 
 export interface Arch {

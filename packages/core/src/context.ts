@@ -10,9 +10,10 @@
  * one; a later stage only reads what earlier ones established.
  */
 import type { Arch } from "./arch.js";
+import { dynlinking } from "./buildmode.js";
 import { Diagnostics } from "./diag.js";
 import type { InputFile } from "./files.js";
-import { growTo, type AtomId, type FileId, type SymbolId } from "./ids.js";
+import { growTo, type AtomId, type FileId, type OutSectionId, type SymbolId } from "./ids.js";
 import type { LinkOptions } from "./options.js";
 import { Atoms, InputSections, type OutputSection, type OutputSegment } from "./sections.js";
 import { SymbolTable } from "./symbols.js";
@@ -101,8 +102,24 @@ export class LinkContext {
    * written by macho, which checks each size.
    */
   readonly loadCommands: LoadCommandPlan[] = [];
+  /**
+   * Bytes of the `__DWARF` output sections (synthetic "dwarf"), built by the
+   * dwarf stage after layout; macho writes each at its section's file offset.
+   */
+  readonly debugData = new Map<OutSectionId, Uint8Array>();
   /** The entry symbol (executables), 0 otherwise. */
   entry: SymbolId = 0;
+  /**
+   * Go's `CanUsePlugins`: the program can load plugins (option
+   * `canUsePlugins`, or objfile found `plugin.Open` among the inputs, as Go
+   * looks for package plugin). Set by objfile; see `dynlinking`.
+   */
+  canUsePlugins = false;
+
+  /** Go's `DynlinkingGo()` for this link: plugin/shared, or a plugin host. */
+  get dynlinking(): boolean {
+    return dynlinking(this.options.buildmode, { canUsePlugins: this.canUsePlugins });
+  }
 
   constructor(options: LinkOptions, onWarning?: (msg: string) => void) {
     this.options = options;

@@ -4,7 +4,7 @@
  * `ctx.files`. Files are few compared with symbols and relocations, so they
  * are plain records; their bytes are zero-copy views of what was read.
  */
-import type { FileId, SectionId, SymbolId } from "./ids.js";
+import type { FileId, SectionId } from "./ids.js";
 
 export type FileKind = "object" | "archive" | "dylib";
 

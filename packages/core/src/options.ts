@@ -73,6 +73,13 @@ export interface LinkOptions {
    * (the seed change). Only tests turn this off, to show what breaks.
    */
   markersAsSymbols: boolean;
+  /**
+   * Go's `CanUsePlugins`: this executable loads plugins, so it is linked as
+   * dynamically linked Go (markers as real exported `_`-prefixed symbols,
+   * flat namespace, bind at load). Also turned on when an input defines
+   * `plugin.Open` (Go's package plugin).
+   */
+  canUsePlugins: boolean;
 }
 
 /** Defaults for every option; callers override what they set. */
@@ -107,6 +114,7 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     builtinLibSystem: true,
     linkLibSystem: true,
     markersAsSymbols: true,
+    canUsePlugins: false,
     ...overrides,
   };
 }

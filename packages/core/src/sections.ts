@@ -156,7 +156,9 @@ export type SyntheticKind =
   | "la_symbol_ptr"
   | "thread_ptrs"
   | "common"
-  | "header";
+  | "header"
+  /** A `__DWARF` debug section: planned by layout, bytes built by the dwarf stage (`ctx.debugData`). */
+  | "dwarf";
 
 /** One output section. Few exist, so they are plain records indexed by id. */
 export interface OutputSection {

@@ -60,6 +60,12 @@ export const SymFlag = {
   Marker: 1 << 15,
   /** Referenced strongly somewhere (not only through N_WEAK_REF). */
   StrongRef: 1 << 16,
+  /**
+   * Left undefined on purpose and bound by flat lookup at load time: a Go
+   * section marker of a plugin linked without the seed change
+   * (`-no_plugin_markers`), which dyld then resolves in the first image.
+   */
+  FlatImport: 1 << 17,
 } as const;
 
 export class SymbolTable {

@@ -12,12 +12,15 @@ export function needsRebase(ctx: LinkContext): boolean {
   return isDylibLike(ctx) || ctx.options.buildmode === "pie" || !ctx.options.noPie;
 }
 
-/** Flat namespace: plugins always (the seed), otherwise `-flat_namespace`. */
+/**
+ * Flat namespace: plugins and plugin hosts always (the seed: Go's hostlink
+ * passes `-flat_namespace` whenever `DynlinkingGo()`), otherwise `-flat_namespace`.
+ */
 export function flatNamespace(ctx: LinkContext): boolean {
-  return ctx.options.flatNamespace || ctx.options.buildmode === "plugin";
+  return ctx.options.flatNamespace || ctx.options.buildmode === "plugin" || ctx.dynlinking;
 }
 
-/** Bind everything at load: plugins always (Go issue 38824), otherwise `-bind_at_load`. */
+/** Bind everything at load: plugins and plugin hosts always (Go issue 38824), otherwise `-bind_at_load`. */
 export function bindAtLoad(ctx: LinkContext): boolean {
-  return ctx.options.bindAtLoad || ctx.options.buildmode === "plugin";
+  return ctx.options.bindAtLoad || ctx.options.buildmode === "plugin" || ctx.dynlinking;
 }

@@ -24,11 +24,13 @@ import {
   S_ATTR_SOME_INSTRUCTIONS,
   S_LAZY_SYMBOL_POINTERS,
   S_NON_LAZY_SYMBOL_POINTERS,
+  S_ATTR_DEBUG,
   S_REGULAR,
   S_SYMBOL_STUBS,
   S_THREAD_LOCAL_REGULAR,
   S_THREAD_LOCAL_VARIABLE_POINTERS,
   S_THREAD_LOCAL_ZEROFILL,
+  SG_NORELOC,
   SG_READ_ONLY,
   VM_PROT_EXECUTE,
   VM_PROT_READ,
@@ -213,6 +215,7 @@ function buildSegments(ctx: LinkContext, sections: OutputSection[]): void {
     ctx.segments[o.segment]!.sections.push(o.id);
     for (const a of o.atoms) ctx.atoms.out[a] = o.id;
   }
+  planDwarfSegment(ctx);
   ctx.segments.push({
     name: "__LINKEDIT",
     vmaddr: 0,
@@ -227,9 +230,71 @@ function buildSegments(ctx: LinkContext, sections: OutputSection[]): void {
   // Indirect-symbol table starts (reserved1) for stubs, GOT, lazy pointers.
   let ind = 0;
   for (const o of ctx.outSections) {
-    if (o.synthetic === "stubs") (o.reserved1 = ind), (ind += ctx.stubs.length);
-    else if (o.synthetic === "got") (o.reserved1 = ind), (ind += ctx.got.length);
-    else if (o.synthetic === "la_symbol_ptr") (o.reserved1 = ind), (ind += ctx.stubs.length);
+    const n =
+      o.synthetic === "got"
+        ? ctx.got.length
+        : o.synthetic === "stubs" || o.synthetic === "la_symbol_ptr"
+          ? ctx.stubs.length
+          : -1;
+    if (n < 0) continue;
+    o.reserved1 = ind;
+    ind += n;
+  }
+}
+
+/** The `__DWARF` sections tsld merges, in output order (others, and `__apple_*`, are dropped). */
+export const DWARF_SECTIONS = [
+  "__debug_abbrev",
+  "__debug_info",
+  "__debug_str",
+  "__debug_line",
+  "__debug_ranges",
+  "__debug_loc",
+] as const;
+
+/**
+ * Plans the `__DWARF` segment (Go's internal darwin link writes one too):
+ * one S_ATTR_DEBUG section per DWARF section some input has, sized 0 here;
+ * the dwarf stage fills bytes, sizes and offsets. Unmapped (vmsize 0,
+ * maxprot/initprot 0, SG_NORELOC): dyld accepts filesize > vmsize only for
+ * such a segment and then skips it. Omitted by `-w`/`-s`.
+ */
+function planDwarfSegment(ctx: LinkContext): void {
+  if (ctx.options.stripDwarf || ctx.options.stripSymbols) return;
+  const S = ctx.sections;
+  const have = new Set<string>();
+  for (let i = 0; i < S.count; i++) if (S.segnames[i] === "__DWARF" && S.file[i]! >= 0) have.add(S.sectnames[i]!);
+  const names = DWARF_SECTIONS.filter((n) => have.has(n));
+  if (!names.includes("__debug_info") || !names.includes("__debug_abbrev")) return;
+  const seg = ctx.segments.push({
+    name: "__DWARF",
+    vmaddr: 0,
+    vmsize: 0,
+    fileoff: 0,
+    filesize: 0,
+    maxprot: 0,
+    initprot: 0,
+    flags: SG_NORELOC,
+    sections: [],
+  }) - 1;
+  for (const sectname of names) {
+    const o: OutputSection = {
+      id: ctx.outSections.length,
+      segname: "__DWARF",
+      sectname,
+      flags: S_REGULAR | S_ATTR_DEBUG,
+      align: 0,
+      addr: 0,
+      size: 0,
+      fileOff: 0,
+      atoms: [],
+      synthetic: "dwarf",
+      segment: seg,
+      reserved1: 0,
+      reserved2: 0,
+    };
+    ctx.outSections.push(o);
+    ctx.segments[seg]!.sections.push(o.id);
   }
 }
 
@@ -274,7 +339,7 @@ function assignAddresses(ctx: LinkContext): void {
   let vm = base;
   let file = 0;
   for (const seg of ctx.segments) {
-    if (seg.name === "__PAGEZERO" || seg.name === "__LINKEDIT") continue;
+    if (seg.name === "__PAGEZERO" || seg.name === "__LINKEDIT" || seg.name === "__DWARF") continue;
     seg.vmaddr = vm;
     seg.fileoff = file;
     let addr = vm;
@@ -310,6 +375,13 @@ function assignAddresses(ctx: LinkContext): void {
   const le = ctx.segments[ctx.segments.length - 1]!;
   le.vmaddr = vm;
   le.fileoff = file;
+  // __DWARF (unmapped) starts where __LINKEDIT would; the dwarf stage sizes it and moves __LINKEDIT's fileoff.
+  const dw = ctx.segments.find((s) => s.name === "__DWARF");
+  if (dw) {
+    dw.vmaddr = vm;
+    dw.fileoff = file;
+    for (const id of dw.sections) (ctx.outSections[id]!.addr = vm), (ctx.outSections[id]!.fileOff = file);
+  }
   // Synthetic addresses.
   for (const o of ctx.outSections) {
     if (o.synthetic === "got") ctx.synth.got = o.addr;

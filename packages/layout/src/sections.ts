@@ -21,7 +21,7 @@
  * tail, so no marker shares an address with a symbol of another module and
  * dyld cannot confuse them.
  */
-import { AtomFlag, type AtomId, type LinkContext, type OutputSection, SymFlag, SymKind, dynlinking } from "@tsld/core";
+import { AtomFlag, type AtomId, type LinkContext, type OutputSection, SymFlag, SymKind } from "@tsld/core";
 import {
   S_ATTR_PURE_INSTRUCTIONS,
   S_ATTR_SOME_INSTRUCTIONS,
@@ -172,7 +172,7 @@ export function allocateCommons(ctx: LinkContext): void {
 
 /** Markers laid out as real 8-byte atoms (dynamically linked images). */
 export function markersAsAtoms(ctx: LinkContext): boolean {
-  return dynlinking(ctx.options.buildmode) && ctx.options.markersAsSymbols;
+  return ctx.dynlinking && ctx.options.markersAsSymbols;
 }
 
 /** Go markers that become real atoms when dynamically linking (the seed's list). */

@@ -1,25 +1,43 @@
 /**
- * dyld's compressed fixup opcodes (`LC_DYLD_INFO(_ONLY)`; Apple
- * `mach-o/loader.h`, "Dyld info" comment block). Rebase and bind
- * information are byte streams of opcodes interpreted by a small state
- * machine: the upper nibble is the opcode, the lower an immediate; ULEB/SLEB
- * operands follow. Rebase entries slide a pointer by the image's load offset;
- * bind entries store an imported symbol's address (+ addend) into a pointer.
- * Lazy bind streams hold one self-contained record per lazy pointer,
- * starting at the offset the stub helper pushes.
+ * dyld "compressed" fixup information: rebase and bind opcode streams.
  *
- * The encoders sort their input and emit the compact forms (immediate
- * repeat counts, scaled address steps, "times skipping" runs) where they
- * apply, as ld64 and lld do. Every stream ends with DONE and is padded with
- * zeros (DONE) to pointer alignment.
+ * Apple's `mach-o/loader.h` (dyld_info_command) defines four byte streams in
+ * __LINKEDIT that tell dyld which pointers to slide and which to bind to
+ * imported symbols; dyld's `ImageLoaderMachOCompressed` interprets them.
+ * Each opcode byte is `opcode | immediate` (high nibble / low nibble), some
+ * followed by ULEB128/SLEB128 operands or a C string. The interpreter keeps
+ * a small state machine: current segment index and offset, and for binds the
+ * dylib ordinal, symbol name and flags, type, and addend. "DO" opcodes apply
+ * a fixup at the current address and advance it by the pointer size (8 here).
+ *
+ * - Rebase: SET_TYPE_IMM, SET_SEGMENT_AND_OFFSET_ULEB, ADD_ADDR_ULEB,
+ *   ADD_ADDR_IMM_SCALED (imm * 8), DO_REBASE_IMM_TIMES, DO_REBASE_ULEB_TIMES,
+ *   DO_REBASE_ADD_ADDR_ULEB, DO_REBASE_ULEB_TIMES_SKIPPING_ULEB, DONE.
+ * - Bind (regular and weak): the ordinal opcodes (IMM for 0..15, ULEB
+ *   beyond, SPECIAL_IMM for self/main executable/flat/weak lookup as a
+ *   sign-extended nibble), SET_SYMBOL_TRAILING_FLAGS_IMM + name, SET_TYPE_IMM,
+ *   SET_ADDEND_SLEB, address opcodes, DO_BIND, DO_BIND_ADD_ADDR_ULEB,
+ *   DO_BIND_ADD_ADDR_IMM_SCALED, DO_BIND_ULEB_TIMES_SKIPPING_ULEB, DONE.
+ *   The weak stream carries no ordinals and must be sorted by symbol name
+ *   (dyld merges it with other images'); a SET_SYMBOL with
+ *   BIND_SYMBOL_FLAGS_NON_WEAK_DEFINITION and no DO_BIND announces a strong
+ *   definition that overrides weak ones elsewhere.
+ * - Lazy bind: one self-contained sequence per lazy pointer, ending in DONE;
+ *   the stub helper pushes each sequence's offset for dyld_stub_binder.
+ *
+ * The encoders sort their input (except lazy) so that only state that
+ * changes is re-emitted, and pick the compact opcode forms the way ld64 and
+ * lld do. All streams are zero-padded to 8 bytes (the padding reads as DONE).
  */
 import {
+  BIND_IMMEDIATE_MASK,
   BIND_OPCODE_ADD_ADDR_ULEB,
+  BIND_OPCODE_DONE,
   BIND_OPCODE_DO_BIND,
   BIND_OPCODE_DO_BIND_ADD_ADDR_IMM_SCALED,
   BIND_OPCODE_DO_BIND_ADD_ADDR_ULEB,
   BIND_OPCODE_DO_BIND_ULEB_TIMES_SKIPPING_ULEB,
-  BIND_OPCODE_DONE,
+  BIND_OPCODE_MASK,
   BIND_OPCODE_SET_ADDEND_SLEB,
   BIND_OPCODE_SET_DYLIB_ORDINAL_IMM,
   BIND_OPCODE_SET_DYLIB_ORDINAL_ULEB,
@@ -27,20 +45,26 @@ import {
   BIND_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB,
   BIND_OPCODE_SET_SYMBOL_TRAILING_FLAGS_IMM,
   BIND_OPCODE_SET_TYPE_IMM,
+  BIND_OPCODE_THREADED,
+  BIND_SYMBOL_FLAGS_NON_WEAK_DEFINITION,
   BIND_TYPE_POINTER,
+  REBASE_IMMEDIATE_MASK,
   REBASE_OPCODE_ADD_ADDR_IMM_SCALED,
   REBASE_OPCODE_ADD_ADDR_ULEB,
+  REBASE_OPCODE_DONE,
   REBASE_OPCODE_DO_REBASE_ADD_ADDR_ULEB,
   REBASE_OPCODE_DO_REBASE_IMM_TIMES,
   REBASE_OPCODE_DO_REBASE_ULEB_TIMES,
   REBASE_OPCODE_DO_REBASE_ULEB_TIMES_SKIPPING_ULEB,
-  REBASE_OPCODE_DONE,
+  REBASE_OPCODE_MASK,
   REBASE_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB,
   REBASE_OPCODE_SET_TYPE_IMM,
   REBASE_TYPE_POINTER,
 } from "./constants.js";
 import { MachOFormatError } from "./errors.js";
-import { lebCursor, readSLEB128, readULEB128 } from "./leb128.js";
+import { lebCursor, readSLEB128, readULEB128, slebSize, ulebSize, writeSLEB128, writeULEB128 } from "./leb128.js";
+
+const PTR = 8;
 
 export interface RebaseEntry {
   segIndex: number;
@@ -50,7 +74,7 @@ export interface RebaseEntry {
 export interface BindEntry {
   segIndex: number;
   segOffset: number;
-  /** >0 dylib ordinal; 0 self, -1 main executable, -2 flat lookup, -3 weak lookup. */
+  /** > 0: dylib ordinal; 0 self; -1 main executable; -2 flat lookup; -3 weak lookup. */
   ordinal: number;
   symbol: string;
   /** BIND_SYMBOL_FLAGS_*. */
@@ -58,359 +82,588 @@ export interface BindEntry {
   addend: number;
 }
 
-/** A growable byte sink for opcode streams (they are small next to the image). */
-class Sink {
-  buf = new Uint8Array(256);
+export interface WeakBindEntry {
+  segIndex: number;
+  segOffset: number;
+  symbol: string;
+  flags: number;
+  addend: number;
+}
+
+// ---------------------------------------------------------------------------
+// A small append-only byte sink (sized exactly at the end).
+
+class ByteSink {
+  buf: Uint8Array;
   len = 0;
-  private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
+
+  constructor(initial: number) {
+    this.buf = new Uint8Array(Math.max(64, initial));
+  }
+
+  private grow(need: number): void {
     let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
+    while (cap < this.len + need) cap *= 2;
     const b = new Uint8Array(cap);
     b.set(this.buf.subarray(0, this.len));
     this.buf = b;
   }
+
   byte(b: number): void {
-    this.room(1);
+    if (this.len + 1 > this.buf.length) this.grow(1);
     this.buf[this.len++] = b;
   }
+
   uleb(v: number): void {
-    this.room(10);
-    do {
-      let b = v % 128;
-      v = Math.floor(v / 128);
-      if (v !== 0) b |= 0x80;
-      this.buf[this.len++] = b;
-    } while (v !== 0);
+    if (this.len + 10 > this.buf.length) this.grow(10);
+    this.len = writeULEB128(this.buf, this.len, v);
   }
+
   sleb(v: number): void {
-    this.room(10);
-    for (;;) {
-      const b = ((v % 128) + 128) % 128;
-      v = Math.floor(v / 128);
-      const done = (v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0);
-      this.buf[this.len++] = done ? b : b | 0x80;
-      if (done) return;
-    }
+    if (this.len + 10 > this.buf.length) this.grow(10);
+    this.len = writeSLEB128(this.buf, this.len, v);
   }
-  cstr(s: string): void {
-    const e = new TextEncoder().encode(s);
-    this.room(e.length + 1);
-    this.buf.set(e, this.len);
-    this.len += e.length;
-    this.buf[this.len++] = 0;
+
+  bytes(b: Uint8Array): void {
+    if (this.len + b.length > this.buf.length) this.grow(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
   }
-  finish(align = 8): Uint8Array {
-    const n = Math.ceil(this.len / align) * align;
-    const out = new Uint8Array(n);
+
+  /** The content zero-padded to a multiple of 8 (a copy). */
+  finish(): Uint8Array {
+    const out = new Uint8Array((this.len + 7) & ~7);
     out.set(this.buf.subarray(0, this.len));
     return out;
   }
 }
 
-const PTR = 8;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8");
 
-/** Encodes rebase entries (type POINTER) compactly; ends with DONE; 8-byte padded. */
+function symbolBytes(cache: Map<string, Uint8Array>, s: string): Uint8Array {
+  let b = cache.get(s);
+  if (b === undefined) {
+    b = encoder.encode(s);
+    if (b.includes(0)) throw new MachOFormatError(`symbol name contains NUL: ${JSON.stringify(s)}`);
+    cache.set(s, b);
+  }
+  return b;
+}
+
+/** Byte-wise (UTF-8 / strcmp) string order; equal to UTF-16 order for ASCII. */
+export function compareNamesUtf8(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      // Surrogates (astral code points) sort above U+E000..FFFF in UTF-8 but
+      // below them in UTF-16: lift them past 0xffff before comparing.
+      const fx = x >= 0xd800 && x <= 0xdfff ? x + 0x2800 : x;
+      const fy = y >= 0xd800 && y <= 0xdfff ? y + 0x2800 : y;
+      return fx - fy;
+    }
+  }
+  return a.length - b.length;
+}
+
+// ---------------------------------------------------------------------------
+// Rebase
+
+/**
+ * Encodes pointer rebases. Entries are sorted by (segIndex, segOffset) and
+ * duplicates dropped; runs of adjacent pointers use DO_REBASE_IMM/ULEB_TIMES,
+ * evenly strided runs DO_REBASE_ULEB_TIMES_SKIPPING_ULEB, and isolated
+ * pointers DO_REBASE_ADD_ADDR_ULEB or ADD_ADDR_IMM_SCALED to reach the next.
+ */
 export function encodeRebase(entries: readonly RebaseEntry[]): Uint8Array {
-  if (entries.length === 0) return new Uint8Array(0);
-  const e = [...entries].sort((a, b) => a.segIndex - b.segIndex || a.segOffset - b.segOffset);
-  const s = new Sink();
-  s.byte(REBASE_OPCODE_SET_TYPE_IMM | REBASE_TYPE_POINTER);
-  let seg = -1;
+  const n0 = entries.length;
+  if (n0 === 0) return new Uint8Array(0);
+  // Sort (segIndex, segOffset) pairs as numbers in parallel typed arrays.
+  const idx = new Array<number>(n0);
+  for (let i = 0; i < n0; i++) idx[i] = i;
+  idx.sort((a, b) => {
+    const ea = entries[a]!;
+    const eb = entries[b]!;
+    return ea.segIndex - eb.segIndex || ea.segOffset - eb.segOffset;
+  });
+  const seg = new Float64Array(n0);
+  const off = new Float64Array(n0);
+  let n = 0;
+  for (let k = 0; k < n0; k++) {
+    const e = entries[idx[k]!]!;
+    if (n > 0 && seg[n - 1] === e.segIndex && off[n - 1] === e.segOffset) continue;
+    if (e.segIndex < 0 || e.segIndex > 15)
+      throw new RangeError(`rebase segment index ${e.segIndex} out of range 0..15`);
+    seg[n] = e.segIndex;
+    off[n] = e.segOffset;
+    n++;
+  }
+
+  const out = new ByteSink(n * 2 + 8);
+  out.byte(REBASE_OPCODE_SET_TYPE_IMM | REBASE_TYPE_POINTER);
+  let curSeg = -1;
   let addr = 0;
   let i = 0;
-  while (i < e.length) {
-    const cur = e[i]!;
-    if (cur.segIndex !== seg) {
-      seg = cur.segIndex;
-      addr = cur.segOffset;
-      s.byte(REBASE_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB | seg);
-      s.uleb(addr);
-    } else if (cur.segOffset !== addr) {
-      const d = cur.segOffset - addr;
-      if (d % PTR === 0 && d / PTR < 16) s.byte(REBASE_OPCODE_ADD_ADDR_IMM_SCALED | (d / PTR));
+  while (i < n) {
+    const s = seg[i]!;
+    const o = off[i]!;
+    if (s !== curSeg || o < addr) {
+      out.byte(REBASE_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB | s);
+      out.uleb(o);
+      curSeg = s;
+    } else if (o !== addr) {
+      const d = o - addr;
+      if (d % PTR === 0 && d / PTR <= 15) out.byte(REBASE_OPCODE_ADD_ADDR_IMM_SCALED | (d / PTR));
       else {
-        s.byte(REBASE_OPCODE_ADD_ADDR_ULEB);
-        s.uleb(d);
+        out.byte(REBASE_OPCODE_ADD_ADDR_ULEB);
+        out.uleb(d);
       }
-      addr = cur.segOffset;
     }
-    // A run of consecutive pointers?
-    let n = 1;
-    while (i + n < e.length && e[i + n]!.segIndex === seg && e[i + n]!.segOffset === addr + n * PTR) n++;
-    if (n > 1) {
-      if (n < 16) s.byte(REBASE_OPCODE_DO_REBASE_IMM_TIMES | n);
+    addr = o;
+    // Run of adjacent pointers.
+    let k = 1;
+    while (i + k < n && seg[i + k] === s && off[i + k] === o + k * PTR) k++;
+    if (k > 1) {
+      if (k <= 15) out.byte(REBASE_OPCODE_DO_REBASE_IMM_TIMES | k);
       else {
-        s.byte(REBASE_OPCODE_DO_REBASE_ULEB_TIMES);
-        s.uleb(n);
+        out.byte(REBASE_OPCODE_DO_REBASE_ULEB_TIMES);
+        out.uleb(k);
       }
-      addr += n * PTR;
-      i += n;
+      addr = o + k * PTR;
+      i += k;
       continue;
     }
-    // A run with a constant stride?
-    if (i + 2 < e.length && e[i + 1]!.segIndex === seg) {
-      const stride = e[i + 1]!.segOffset - addr;
-      let m = 1;
-      while (i + m < e.length && e[i + m]!.segIndex === seg && e[i + m]!.segOffset === addr + m * stride) m++;
-      if (m >= 3 && stride > PTR) {
-        s.byte(REBASE_OPCODE_DO_REBASE_ULEB_TIMES_SKIPPING_ULEB);
-        s.uleb(m);
-        s.uleb(stride - PTR);
-        addr += m * stride;
+    // Evenly strided run (stride > 8) of at least 3 pointers.
+    if (i + 2 < n && seg[i + 1] === s && seg[i + 2] === s) {
+      const stride = off[i + 1]! - o;
+      if (stride > PTR && off[i + 2]! - off[i + 1]! === stride) {
+        let m = 3;
+        while (i + m < n && seg[i + m] === s && off[i + m]! - off[i + m - 1]! === stride) m++;
+        out.byte(REBASE_OPCODE_DO_REBASE_ULEB_TIMES_SKIPPING_ULEB);
+        out.uleb(m);
+        out.uleb(stride - PTR);
+        addr = o + m * stride;
         i += m;
         continue;
       }
     }
-    const next = e[i + 1];
-    if (next && next.segIndex === seg && next.segOffset > addr + PTR) {
-      s.byte(REBASE_OPCODE_DO_REBASE_ADD_ADDR_ULEB);
-      s.uleb(next.segOffset - addr - PTR);
-      addr = next.segOffset;
-    } else {
-      s.byte(REBASE_OPCODE_DO_REBASE_IMM_TIMES | 1);
-      addr += PTR;
+    // Single pointer; fold the step to the next one into the opcode when that is shorter.
+    if (i + 1 < n && seg[i + 1] === s) {
+      const d = off[i + 1]! - o - PTR;
+      if (d > 0 && !(d % PTR === 0 && d / PTR <= 15)) {
+        out.byte(REBASE_OPCODE_DO_REBASE_ADD_ADDR_ULEB);
+        out.uleb(d);
+        addr = off[i + 1]!;
+        i++;
+        continue;
+      }
     }
+    out.byte(REBASE_OPCODE_DO_REBASE_IMM_TIMES | 1);
+    addr = o + PTR;
     i++;
   }
-  s.byte(REBASE_OPCODE_DONE);
-  return s.finish();
+  out.byte(REBASE_OPCODE_DONE);
+  return out.finish();
 }
 
-function setOrdinal(s: Sink, ordinal: number): void {
-  if (ordinal <= 0) s.byte(BIND_OPCODE_SET_DYLIB_SPECIAL_IMM | (ordinal & 0x0f));
-  else if (ordinal < 16) s.byte(BIND_OPCODE_SET_DYLIB_ORDINAL_IMM | ordinal);
-  else {
-    s.byte(BIND_OPCODE_SET_DYLIB_ORDINAL_ULEB);
-    s.uleb(ordinal);
-  }
-}
-
-/** Encodes the regular bind stream: grouped by (ordinal, symbol, addend), addresses ascending. */
-export function encodeBind(entries: readonly BindEntry[]): Uint8Array {
-  if (entries.length === 0) return new Uint8Array(0);
-  const e = [...entries].sort(
-    (a, b) =>
-      a.ordinal - b.ordinal ||
-      (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0) ||
-      a.addend - b.addend ||
-      a.segIndex - b.segIndex ||
-      a.segOffset - b.segOffset,
-  );
-  const s = new Sink();
-  s.byte(BIND_OPCODE_SET_TYPE_IMM | BIND_TYPE_POINTER);
-  let ord: number | undefined;
-  let sym: string | undefined;
-  let flags = -1;
-  let addend = 0;
+/**
+ * Expands a rebase stream into one entry per rebased pointer, in stream
+ * order. With `segments`, segment indices are checked against it (and
+ * offsets against `vmsize` when given). Only pointer-sized (8-byte) rebases
+ * are expected; other types are decoded the same way.
+ */
+export function decodeRebase(
+  bytes: Uint8Array,
+  segments?: readonly { vmaddr: number; vmsize?: number }[],
+): RebaseEntry[] {
+  const out: RebaseEntry[] = [];
   let seg = -1;
   let addr = 0;
-  for (let i = 0; i < e.length; ) {
-    const c = e[i]!;
-    if (c.ordinal !== ord) setOrdinal(s, (ord = c.ordinal));
-    if (c.symbol !== sym || c.flags !== flags) {
-      s.byte(BIND_OPCODE_SET_SYMBOL_TRAILING_FLAGS_IMM | (c.flags & 0x0f));
-      s.cstr((sym = c.symbol));
-      flags = c.flags;
-    }
-    if (c.addend !== addend) {
-      s.byte(BIND_OPCODE_SET_ADDEND_SLEB);
-      s.sleb((addend = c.addend));
-    }
-    if (c.segIndex !== seg || c.segOffset < addr) {
-      s.byte(BIND_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB | (seg = c.segIndex));
-      s.uleb((addr = c.segOffset));
-    } else if (c.segOffset !== addr) {
-      s.byte(BIND_OPCODE_ADD_ADDR_ULEB);
-      s.uleb(c.segOffset - addr);
-      addr = c.segOffset;
-    }
-    // Same symbol, same segment, constant stride: DO_BIND_ULEB_TIMES_SKIPPING_ULEB.
-    const same = (k: number): boolean => {
-      const x = e[k];
-      return (
-        !!x &&
-        x.ordinal === c.ordinal &&
-        x.symbol === c.symbol &&
-        x.flags === c.flags &&
-        x.addend === c.addend &&
-        x.segIndex === seg
-      );
-    };
-    if (same(i + 1) && same(i + 2)) {
-      const stride = e[i + 1]!.segOffset - addr;
-      let m = 1;
-      while (same(i + m) && e[i + m]!.segOffset === addr + m * stride) m++;
-      if (m >= 3 && stride >= PTR) {
-        s.byte(BIND_OPCODE_DO_BIND_ULEB_TIMES_SKIPPING_ULEB);
-        s.uleb(m);
-        s.uleb(stride - PTR);
-        addr += m * stride;
-        i += m;
-        continue;
+  let p = 0;
+  const len = bytes.length;
+  const emit = (at: number): void => {
+    if (seg < 0) throw new MachOFormatError("rebase before SET_SEGMENT_AND_OFFSET", at);
+    if (segments !== undefined) {
+      const s = segments[seg];
+      if (s === undefined)
+        throw new MachOFormatError(`rebase segment index ${seg} out of range (${segments.length} segments)`, at);
+      if (s.vmsize !== undefined && (addr < 0 || addr + PTR > s.vmsize)) {
+        throw new MachOFormatError(
+          `rebase at segment ${seg} offset 0x${addr.toString(16)} outside segment (vmsize 0x${s.vmsize.toString(16)})`,
+          at,
+        );
       }
     }
-    if (same(i + 1) && e[i + 1]!.segOffset >= addr + PTR) {
-      const d = e[i + 1]!.segOffset - addr - PTR;
-      if (d % PTR === 0 && d / PTR < 16) s.byte(BIND_OPCODE_DO_BIND_ADD_ADDR_IMM_SCALED | (d / PTR));
-      else {
-        s.byte(BIND_OPCODE_DO_BIND_ADD_ADDR_ULEB);
-        s.uleb(d);
-      }
-      addr += PTR + d;
-    } else {
-      s.byte(BIND_OPCODE_DO_BIND);
-      addr += PTR;
-    }
-    i++;
-  }
-  s.byte(BIND_OPCODE_DONE);
-  return s.finish();
-}
-
-/** Weak-bind stream: sorted by symbol name as dyld requires; `nonWeakDefinitions` marks strong overrides. */
-export function encodeWeakBind(
-  entries: readonly Omit<BindEntry, "ordinal">[],
-  nonWeakDefinitions: readonly string[] = [],
-): Uint8Array {
-  const all = [
-    ...entries.map((x) => ({ ...x, strong: false })),
-    ...nonWeakDefinitions.map((n) => ({ segIndex: -1, segOffset: 0, symbol: n, flags: 8, addend: 0, strong: true })),
-  ].sort((a, b) =>
-    a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : a.segIndex - b.segIndex || a.segOffset - b.segOffset,
-  );
-  if (all.length === 0) return new Uint8Array(0);
-  const s = new Sink();
-  let sym: string | undefined;
-  let typeSet = false;
-  let addend = 0;
-  for (const c of all) {
-    if (c.symbol !== sym || c.strong) {
-      s.byte(BIND_OPCODE_SET_SYMBOL_TRAILING_FLAGS_IMM | (c.flags & 0x0f));
-      s.cstr((sym = c.symbol));
-    }
-    if (c.strong) continue;
-    if (!typeSet) {
-      s.byte(BIND_OPCODE_SET_TYPE_IMM | BIND_TYPE_POINTER);
-      typeSet = true;
-    }
-    if (c.addend !== addend) {
-      s.byte(BIND_OPCODE_SET_ADDEND_SLEB);
-      s.sleb((addend = c.addend));
-    }
-    s.byte(BIND_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB | c.segIndex);
-    s.uleb(c.segOffset);
-    s.byte(BIND_OPCODE_DO_BIND);
-  }
-  s.byte(BIND_OPCODE_DONE);
-  return s.finish();
-}
-
-/** Lazy-bind stream: one self-contained record per entry, in the given order; `offsets[i]` is entry i's start. */
-export function encodeLazyBind(entries: readonly BindEntry[]): { bytes: Uint8Array; offsets: number[] } {
-  if (entries.length === 0) return { bytes: new Uint8Array(0), offsets: [] };
-  const s = new Sink();
-  const offsets: number[] = [];
-  for (const c of entries) {
-    offsets.push(s.len);
-    s.byte(BIND_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB | c.segIndex);
-    s.uleb(c.segOffset);
-    setOrdinal(s, c.ordinal);
-    s.byte(BIND_OPCODE_SET_SYMBOL_TRAILING_FLAGS_IMM | (c.flags & 0x0f));
-    s.cstr(c.symbol);
-    if (c.addend !== 0) {
-      s.byte(BIND_OPCODE_SET_ADDEND_SLEB);
-      s.sleb(c.addend);
-    }
-    s.byte(BIND_OPCODE_DO_BIND);
-    s.byte(BIND_OPCODE_DONE);
-  }
-  return { bytes: s.finish(), offsets };
-}
-
-/** Decodes a rebase stream into entries (every opcode form). */
-export function decodeRebase(bytes: Uint8Array): RebaseEntry[] {
-  const out: RebaseEntry[] = [];
-  let seg = 0;
-  let addr = 0;
-  let i = 0;
-  const uleb = (): number => {
-    const v = readULEB128(bytes, i);
-    i = lebCursor.next;
-    return v;
+    out.push({ segIndex: seg, segOffset: addr });
   };
-  while (i < bytes.length) {
-    const b = bytes[i++]!;
-    const op = b & 0xf0;
-    const imm = b & 0x0f;
-    switch (op) {
+  while (p < len) {
+    const at = p;
+    const b = bytes[p++]!;
+    const imm = b & REBASE_IMMEDIATE_MASK;
+    switch (b & REBASE_OPCODE_MASK) {
       case REBASE_OPCODE_DONE:
         return out;
       case REBASE_OPCODE_SET_TYPE_IMM:
+        if (imm === 0 || imm > 3) throw new MachOFormatError(`bad rebase type ${imm}`, at);
         break;
       case REBASE_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB:
         seg = imm;
-        addr = uleb();
+        addr = readULEB128(bytes, p);
+        p = lebCursor.next;
         break;
       case REBASE_OPCODE_ADD_ADDR_ULEB:
-        addr += uleb();
+        addr += readULEB128(bytes, p);
+        p = lebCursor.next;
         break;
       case REBASE_OPCODE_ADD_ADDR_IMM_SCALED:
         addr += imm * PTR;
         break;
       case REBASE_OPCODE_DO_REBASE_IMM_TIMES:
+        for (let i = 0; i < imm; i++) {
+          emit(at);
+          addr += PTR;
+        }
+        break;
       case REBASE_OPCODE_DO_REBASE_ULEB_TIMES: {
-        const n = op === REBASE_OPCODE_DO_REBASE_IMM_TIMES ? imm : uleb();
-        for (let k = 0; k < n; k++) {
-          out.push({ segIndex: seg, segOffset: addr });
+        const count = readULEB128(bytes, p);
+        p = lebCursor.next;
+        checkCount(count, at);
+        for (let i = 0; i < count; i++) {
+          emit(at);
           addr += PTR;
         }
         break;
       }
-      case REBASE_OPCODE_DO_REBASE_ADD_ADDR_ULEB:
-        out.push({ segIndex: seg, segOffset: addr });
-        addr += PTR + uleb();
+      case REBASE_OPCODE_DO_REBASE_ADD_ADDR_ULEB: {
+        emit(at);
+        addr += readULEB128(bytes, p) + PTR;
+        p = lebCursor.next;
         break;
+      }
       case REBASE_OPCODE_DO_REBASE_ULEB_TIMES_SKIPPING_ULEB: {
-        const n = uleb();
-        const skip = uleb();
-        for (let k = 0; k < n; k++) {
-          out.push({ segIndex: seg, segOffset: addr });
-          addr += PTR + skip;
+        const count = readULEB128(bytes, p);
+        const skip = readULEB128(bytes, lebCursor.next);
+        p = lebCursor.next;
+        checkCount(count, at);
+        for (let i = 0; i < count; i++) {
+          emit(at);
+          addr += skip + PTR;
         }
         break;
       }
       default:
-        throw new MachOFormatError(`unknown rebase opcode 0x${b.toString(16)}`, i - 1);
+        throw new MachOFormatError(`bad rebase opcode 0x${b.toString(16)}`, at);
     }
   }
   return out;
 }
 
-/** Decodes a bind stream (regular, weak or lazy) into entries. */
+function checkCount(count: number, at: number): void {
+  // A sanity bound: more fixups than could fit a 4 GiB segment is corrupt input.
+  if (count > 0x20000000) throw new MachOFormatError(`implausible fixup repeat count ${count}`, at);
+}
+
+// ---------------------------------------------------------------------------
+// Bind
+
+interface BindState {
+  seg: number;
+  addr: number;
+  ordinal: number;
+  symbol: string | undefined;
+  flags: number;
+  addend: number;
+}
+
+function emitOrdinal(out: ByteSink, ordinal: number): void {
+  if (ordinal <= 0) {
+    if (ordinal < -15) throw new RangeError(`special dylib ordinal ${ordinal} out of range`);
+    out.byte(BIND_OPCODE_SET_DYLIB_SPECIAL_IMM | (ordinal & BIND_IMMEDIATE_MASK));
+  } else if (ordinal <= 15) {
+    out.byte(BIND_OPCODE_SET_DYLIB_ORDINAL_IMM | ordinal);
+  } else {
+    out.byte(BIND_OPCODE_SET_DYLIB_ORDINAL_ULEB);
+    out.uleb(ordinal);
+  }
+}
+
+function emitSymbol(out: ByteSink, cache: Map<string, Uint8Array>, symbol: string, flags: number): void {
+  if (flags < 0 || flags > 15) throw new RangeError(`bind symbol flags 0x${flags.toString(16)} do not fit 4 bits`);
+  out.byte(BIND_OPCODE_SET_SYMBOL_TRAILING_FLAGS_IMM | flags);
+  out.bytes(symbolBytes(cache, symbol));
+  out.byte(0);
+}
+
+/** Moves the state's address to (seg, off) with the shortest opcode. */
+function emitBindAddress(out: ByteSink, st: BindState, seg: number, off: number): void {
+  if (seg !== st.seg || off < st.addr) {
+    if (seg < 0 || seg > 15) throw new RangeError(`bind segment index ${seg} out of range 0..15`);
+    out.byte(BIND_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB | seg);
+    out.uleb(off);
+    st.seg = seg;
+  } else if (off !== st.addr) {
+    out.byte(BIND_OPCODE_ADD_ADDR_ULEB);
+    out.uleb(off - st.addr);
+  }
+  st.addr = off;
+}
+
+interface AddrRec {
+  segIndex: number;
+  segOffset: number;
+  addend: number;
+}
+
+/**
+ * Emits DO_BIND opcodes for `list[from..to)`, which share symbol, ordinal
+ * and flags and are sorted by (segIndex, segOffset).
+ */
+function emitBinds(out: ByteSink, st: BindState, list: readonly AddrRec[], from: number, to: number): void {
+  let i = from;
+  while (i < to) {
+    const e = list[i]!;
+    if (e.addend !== st.addend) {
+      out.byte(BIND_OPCODE_SET_ADDEND_SLEB);
+      out.sleb(e.addend);
+      st.addend = e.addend;
+    }
+    emitBindAddress(out, st, e.segIndex, e.segOffset);
+    const s = e.segIndex;
+    const o = e.segOffset;
+    // Evenly strided run (stride >= 8, same addend) of at least 3.
+    if (i + 2 < to) {
+      const e1 = list[i + 1]!;
+      const e2 = list[i + 2]!;
+      const stride = e1.segOffset - o;
+      if (
+        stride >= PTR &&
+        e1.segIndex === s &&
+        e2.segIndex === s &&
+        e1.addend === e.addend &&
+        e2.addend === e.addend &&
+        e2.segOffset - e1.segOffset === stride
+      ) {
+        let m = 3;
+        while (i + m < to) {
+          const em = list[i + m]!;
+          if (em.segIndex !== s || em.addend !== e.addend || em.segOffset - list[i + m - 1]!.segOffset !== stride)
+            break;
+          m++;
+        }
+        out.byte(BIND_OPCODE_DO_BIND_ULEB_TIMES_SKIPPING_ULEB);
+        out.uleb(m);
+        out.uleb(stride - PTR);
+        st.addr = o + m * stride;
+        i += m;
+        continue;
+      }
+    }
+    // Single bind: fold the step to the next address of this group.
+    if (i + 1 < to) {
+      const nx = list[i + 1]!;
+      const d = nx.segOffset - o - PTR;
+      if (nx.segIndex === s && nx.addend === e.addend && d >= 0) {
+        if (d % PTR === 0 && d / PTR <= 15) out.byte(BIND_OPCODE_DO_BIND_ADD_ADDR_IMM_SCALED | (d / PTR));
+        else {
+          out.byte(BIND_OPCODE_DO_BIND_ADD_ADDR_ULEB);
+          out.uleb(d);
+        }
+        st.addr = nx.segOffset;
+        i++;
+        continue;
+      }
+    }
+    out.byte(BIND_OPCODE_DO_BIND);
+    st.addr = o + PTR;
+    i++;
+  }
+}
+
+function compareAddr(a: AddrRec, b: AddrRec): number {
+  return a.segIndex - b.segIndex || a.segOffset - b.segOffset;
+}
+
+/**
+ * Encodes the regular (non-lazy) bind stream. Entries are grouped by
+ * (ordinal, symbol, flags) — sorted by ordinal, then byte-wise symbol name,
+ * then flags — and each group's addresses in increasing order, so ordinal,
+ * symbol and addend opcodes are emitted only when they change.
+ */
+export function encodeBind(entries: readonly BindEntry[]): Uint8Array {
+  const n = entries.length;
+  if (n === 0) return new Uint8Array(0);
+  const sorted = entries
+    .slice()
+    .sort(
+      (a, b) =>
+        a.ordinal - b.ordinal ||
+        compareNamesUtf8(a.symbol, b.symbol) ||
+        a.flags - b.flags ||
+        compareAddr(a, b) ||
+        a.addend - b.addend,
+    );
+  const out = new ByteSink(n * 4 + 64);
+  const cache = new Map<string, Uint8Array>();
+  const st: BindState = { seg: -1, addr: 0, ordinal: Number.NaN, symbol: undefined, flags: -1, addend: 0 };
+  out.byte(BIND_OPCODE_SET_TYPE_IMM | BIND_TYPE_POINTER);
+  let i = 0;
+  while (i < n) {
+    const e = sorted[i]!;
+    let j = i + 1;
+    while (j < n) {
+      const f = sorted[j]!;
+      if (f.ordinal !== e.ordinal || f.symbol !== e.symbol || f.flags !== e.flags) break;
+      j++;
+    }
+    if (e.ordinal !== st.ordinal) {
+      emitOrdinal(out, e.ordinal);
+      st.ordinal = e.ordinal;
+    }
+    if (e.symbol !== st.symbol || e.flags !== st.flags) {
+      emitSymbol(out, cache, e.symbol, e.flags);
+      st.symbol = e.symbol;
+      st.flags = e.flags;
+    }
+    emitBinds(out, st, sorted, i, j);
+    i = j;
+  }
+  out.byte(BIND_OPCODE_DONE);
+  return out.finish();
+}
+
+/**
+ * Encodes the weak bind stream: entries sorted by byte-wise symbol name (as
+ * dyld requires), then address. Each name in `nonWeakDefinitions` gets a
+ * SET_SYMBOL_TRAILING_FLAGS_IMM with BIND_SYMBOL_FLAGS_NON_WEAK_DEFINITION
+ * and no DO_BIND (placed before that name's binds, if any).
+ */
+export function encodeWeakBind(
+  entries: readonly WeakBindEntry[],
+  nonWeakDefinitions: readonly string[] = [],
+): Uint8Array {
+  const n = entries.length;
+  if (n === 0 && nonWeakDefinitions.length === 0) return new Uint8Array(0);
+  const sorted = entries
+    .slice()
+    .sort(
+      (a, b) => compareNamesUtf8(a.symbol, b.symbol) || a.flags - b.flags || compareAddr(a, b) || a.addend - b.addend,
+    );
+  const strong = [...new Set(nonWeakDefinitions)].sort(compareNamesUtf8);
+  const out = new ByteSink(n * 4 + strong.length * 16 + 64);
+  const cache = new Map<string, Uint8Array>();
+  const st: BindState = { seg: -1, addr: 0, ordinal: 0, symbol: undefined, flags: -1, addend: 0 };
+  out.byte(BIND_OPCODE_SET_TYPE_IMM | BIND_TYPE_POINTER);
+  let i = 0;
+  let k = 0;
+  while (i < n || k < strong.length) {
+    const e = i < n ? sorted[i]! : undefined;
+    const sName = k < strong.length ? strong[k]! : undefined;
+    if (sName !== undefined && (e === undefined || compareNamesUtf8(sName, e.symbol) <= 0)) {
+      emitSymbol(out, cache, sName, BIND_SYMBOL_FLAGS_NON_WEAK_DEFINITION);
+      st.symbol = sName;
+      st.flags = BIND_SYMBOL_FLAGS_NON_WEAK_DEFINITION;
+      k++;
+      continue;
+    }
+    const ent = e!;
+    let j = i + 1;
+    while (j < n && sorted[j]!.symbol === ent.symbol && sorted[j]!.flags === ent.flags) j++;
+    if (ent.symbol !== st.symbol || ent.flags !== st.flags) {
+      emitSymbol(out, cache, ent.symbol, ent.flags);
+      st.symbol = ent.symbol;
+      st.flags = ent.flags;
+    }
+    emitBinds(out, st, sorted, i, j);
+    i = j;
+  }
+  out.byte(BIND_OPCODE_DONE);
+  return out.finish();
+}
+
+/**
+ * Encodes lazy binds, one self-contained sequence per entry in the given
+ * order: SET_SEGMENT_AND_OFFSET_ULEB, the ordinal, SET_SYMBOL_TRAILING_FLAGS_IMM
+ * + name, (SET_ADDEND_SLEB if non-zero), DO_BIND, DONE. `offsets[i]` is where
+ * entry i's sequence starts (the value its stub helper pushes).
+ */
+export function encodeLazyBind(entries: readonly BindEntry[]): { bytes: Uint8Array; offsets: number[] } {
+  const out = new ByteSink(entries.length * 32 + 8);
+  const cache = new Map<string, Uint8Array>();
+  const offsets: number[] = [];
+  for (const e of entries) {
+    offsets.push(out.len);
+    if (e.segIndex < 0 || e.segIndex > 15) throw new RangeError(`bind segment index ${e.segIndex} out of range 0..15`);
+    out.byte(BIND_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB | e.segIndex);
+    out.uleb(e.segOffset);
+    emitOrdinal(out, e.ordinal);
+    emitSymbol(out, cache, e.symbol, e.flags);
+    if (e.addend !== 0) {
+      out.byte(BIND_OPCODE_SET_ADDEND_SLEB);
+      out.sleb(e.addend);
+    }
+    out.byte(BIND_OPCODE_DO_BIND);
+    out.byte(BIND_OPCODE_DONE);
+  }
+  return { bytes: entries.length === 0 ? new Uint8Array(0) : out.finish(), offsets };
+}
+
+/** Byte size of the lazy bind sequence `encodeLazyBind` emits for `e` (for layout before encoding). */
+export function lazyBindEntrySize(e: BindEntry): number {
+  const ord = e.ordinal <= 15 ? 1 : 1 + ulebSize(e.ordinal);
+  const addend = e.addend === 0 ? 0 : 1 + slebSize(e.addend);
+  return 1 + ulebSize(e.segOffset) + ord + 1 + encoder.encode(e.symbol).length + 1 + addend + 2;
+}
+
+/**
+ * Expands a bind stream (regular, weak, or with `lazy` set, lazy) into one
+ * entry per bound pointer, in stream order. In lazy mode DONE separates
+ * sequences instead of ending the stream. Weak streams' non-weak-definition
+ * markers produce no entries (see decodeWeakBind).
+ */
 export function decodeBind(bytes: Uint8Array, lazy = false): BindEntry[] {
+  return decodeBindImpl(bytes, lazy, undefined);
+}
+
+/** Decodes a weak bind stream: its binds and its non-weak-definition markers. */
+export function decodeWeakBind(bytes: Uint8Array): { binds: WeakBindEntry[]; nonWeakDefinitions: string[] } {
+  const strong: string[] = [];
+  const binds = decodeBindImpl(bytes, false, strong).map(
+    (b): WeakBindEntry => ({
+      segIndex: b.segIndex,
+      segOffset: b.segOffset,
+      symbol: b.symbol,
+      flags: b.flags,
+      addend: b.addend,
+    }),
+  );
+  return { binds, nonWeakDefinitions: strong };
+}
+
+function decodeBindImpl(bytes: Uint8Array, lazy: boolean, strong: string[] | undefined): BindEntry[] {
   const out: BindEntry[] = [];
-  let seg = 0;
+  const len = bytes.length;
+  let p = 0;
+  let seg = -1;
   let addr = 0;
   let ordinal = 0;
-  let symbol = "";
+  let symbol: string | undefined;
   let flags = 0;
   let addend = 0;
-  let i = 0;
-  const uleb = (): number => {
-    const v = readULEB128(bytes, i);
-    i = lebCursor.next;
-    return v;
-  };
-  const bind = (): void => {
+  let type = lazy ? BIND_TYPE_POINTER : 0;
+  const emit = (at: number): void => {
+    if (seg < 0) throw new MachOFormatError("bind before SET_SEGMENT_AND_OFFSET", at);
+    if (symbol === undefined) throw new MachOFormatError("bind before SET_SYMBOL_TRAILING_FLAGS_IMM", at);
+    if (type === 0) throw new MachOFormatError("bind before SET_TYPE_IMM", at);
     out.push({ segIndex: seg, segOffset: addr, ordinal, symbol, flags, addend });
-    addr += PTR;
   };
-  while (i < bytes.length) {
-    const b = bytes[i++]!;
-    const op = b & 0xf0;
-    const imm = b & 0x0f;
-    switch (op) {
+  while (p < len) {
+    const at = p;
+    const b = bytes[p++]!;
+    const imm = b & BIND_IMMEDIATE_MASK;
+    switch (b & BIND_OPCODE_MASK) {
       case BIND_OPCODE_DONE:
         if (!lazy) return out;
         break;
@@ -418,55 +671,67 @@ export function decodeBind(bytes: Uint8Array, lazy = false): BindEntry[] {
         ordinal = imm;
         break;
       case BIND_OPCODE_SET_DYLIB_ORDINAL_ULEB:
-        ordinal = uleb();
+        ordinal = readULEB128(bytes, p);
+        p = lebCursor.next;
         break;
       case BIND_OPCODE_SET_DYLIB_SPECIAL_IMM:
-        ordinal = imm === 0 ? 0 : imm - 16;
+        ordinal = imm === 0 ? 0 : imm | 0xfffffff0 | 0;
         break;
       case BIND_OPCODE_SET_SYMBOL_TRAILING_FLAGS_IMM: {
+        let q = p;
+        while (q < len && bytes[q] !== 0) q++;
+        if (q >= len) throw new MachOFormatError("unterminated symbol name in bind opcodes", at);
+        symbol = decoder.decode(bytes.subarray(p, q));
         flags = imm;
-        let e = i;
-        while (e < bytes.length && bytes[e] !== 0) e++;
-        if (e >= bytes.length) throw new MachOFormatError("unterminated symbol name in bind stream", i);
-        symbol = new TextDecoder().decode(bytes.subarray(i, e));
-        i = e + 1;
+        p = q + 1;
+        if (strong !== undefined && (imm & BIND_SYMBOL_FLAGS_NON_WEAK_DEFINITION) !== 0) strong.push(symbol);
         break;
       }
       case BIND_OPCODE_SET_TYPE_IMM:
+        if (imm === 0 || imm > 3) throw new MachOFormatError(`bad bind type ${imm}`, at);
+        type = imm;
         break;
       case BIND_OPCODE_SET_ADDEND_SLEB:
-        addend = readSLEB128(bytes, i);
-        i = lebCursor.next;
+        addend = readSLEB128(bytes, p);
+        p = lebCursor.next;
         break;
       case BIND_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB:
         seg = imm;
-        addr = uleb();
+        addr = readULEB128(bytes, p);
+        p = lebCursor.next;
         break;
       case BIND_OPCODE_ADD_ADDR_ULEB:
-        addr += uleb();
+        addr += readULEB128(bytes, p);
+        p = lebCursor.next;
         break;
       case BIND_OPCODE_DO_BIND:
-        bind();
+        emit(at);
+        addr += PTR;
         break;
       case BIND_OPCODE_DO_BIND_ADD_ADDR_ULEB:
-        bind();
-        addr += uleb();
+        emit(at);
+        addr += readULEB128(bytes, p) + PTR;
+        p = lebCursor.next;
         break;
       case BIND_OPCODE_DO_BIND_ADD_ADDR_IMM_SCALED:
-        bind();
-        addr += imm * PTR;
+        emit(at);
+        addr += imm * PTR + PTR;
         break;
       case BIND_OPCODE_DO_BIND_ULEB_TIMES_SKIPPING_ULEB: {
-        const n = uleb();
-        const skip = uleb();
-        for (let k = 0; k < n; k++) {
-          bind();
-          addr += skip;
+        const count = readULEB128(bytes, p);
+        const skip = readULEB128(bytes, lebCursor.next);
+        p = lebCursor.next;
+        checkCount(count, at);
+        for (let i = 0; i < count; i++) {
+          emit(at);
+          addr += skip + PTR;
         }
         break;
       }
+      case BIND_OPCODE_THREADED:
+        throw new MachOFormatError("threaded bind opcodes (arm64e) are not supported", at);
       default:
-        throw new MachOFormatError(`unknown bind opcode 0x${b.toString(16)}`, i - 1);
+        throw new MachOFormatError(`bad bind opcode 0x${b.toString(16)}`, at);
     }
   }
   return out;

@@ -47,162 +47,126 @@ export interface ExportEntry {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8");
 
-interface TrieNode {
-  /** Index into the sorted entries of the symbol ending here, or -1. */
-  term: number;
-  /** Edge labels: absolute [start, end) ranges in the name pool. */
-  labelStart: number[];
-  labelEnd: number[];
-  children: TrieNode[];
-  /** Node bytes excluding the children's offset ULEBs. */
-  fixedSize: number;
-  offset: number;
-}
-
-function newNode(): TrieNode {
-  return { term: -1, labelStart: [], labelEnd: [], children: [], fixedSize: 0, offset: 0 };
+function ulebSize31(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
 
 /**
  * Serializes `entries` as an export trie. Returns an empty array when there
  * are no entries (dyld accepts an export size of 0). Throws MachOFormatError
  * on duplicate names or names containing NUL.
+ *
+ * The radix tree is built MSD-radix-sort style: each node's range of entries
+ * (all sharing the node's prefix) is grouped by the next byte, and each group
+ * becomes one edge labelled with the group's longest common prefix. This
+ * sorts the names as a side effect, with no string comparisons, and makes the
+ * output independent of the input order.
  */
 export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
   const n = entries.length;
   if (n === 0) return new Uint8Array(0);
 
   // 1. Names into one UTF-8 pool.
-  let ascii = true;
   let poolSize = 0;
-  for (let i = 0; i < n; i++) {
-    const name = entries[i]!.name;
-    poolSize += name.length;
-    if (ascii) {
-      for (let k = 0; k < name.length; k++) {
-        if (name.charCodeAt(k) >= 0x80) {
-          ascii = false;
-          break;
-        }
-      }
-    }
-  }
-  if (!ascii) poolSize *= 3;
-  const pool = new Uint8Array(poolSize);
+  for (let i = 0; i < n; i++) poolSize += entries[i]!.name.length;
+  let pool = new Uint8Array(poolSize);
   const start = new Int32Array(n);
   const end = new Int32Array(n);
   let pos = 0;
+  let unitsDone = 0;
   for (let i = 0; i < n; i++) {
     const name = entries[i]!.name;
     start[i] = pos;
-    if (ascii) {
-      for (let k = 0; k < name.length; k++) pool[pos++] = name.charCodeAt(k);
-    } else {
-      pos += encoder.encodeInto(name, pool.subarray(pos)).written;
+    const len = name.length;
+    unitsDone += len;
+    let k = 0;
+    for (; k < len; k++) {
+      const c = name.charCodeAt(k);
+      if (c >= 0x80 || c === 0) break;
+      pool[pos++] = c;
+    }
+    if (k < len) {
+      if (name.includes("\0")) throw new MachOFormatError(`export name contains NUL: ${JSON.stringify(name)}`);
+      // Non-ASCII: re-encode this name as UTF-8 (grow the pool as needed).
+      pos = start[i]!;
+      const bytes = encoder.encode(name);
+      const needed = pos + bytes.length + (poolSize - unitsDone);
+      if (needed > pool.length) {
+        const bigger = new Uint8Array(Math.max(needed, pool.length * 2));
+        bigger.set(pool.subarray(0, pos));
+        pool = bigger;
+      }
+      pool.set(bytes, pos);
+      pos += bytes.length;
     }
     end[i] = pos;
   }
 
-  // 2. Sort by bytes (for ASCII, UTF-16 code unit order is the same).
-  const ord = new Array<number>(n);
+  // 2. Build the radix tree. Nodes and edges live in typed arrays; nodes are
+  //    processed depth-first with children pushed in reverse, so the
+  //    processing order is the pre-order used for layout.
+  const maxNodes = 2 * n + 1;
+  const nodeTerm = new Int32Array(maxNodes).fill(-1);
+  const nodeTermSize = new Int32Array(maxNodes);
+  const nodeEdgeFirst = new Int32Array(maxNodes);
+  const nodeEdgeCount = new Int32Array(maxNodes);
+  const nodeFixed = new Int32Array(maxNodes);
+  const nodeOffset = new Int32Array(maxNodes);
+  const edgeStart = new Int32Array(maxNodes);
+  const edgeEnd = new Int32Array(maxNodes);
+  const edgeChild = new Int32Array(maxNodes);
+  const edgeLo = new Int32Array(maxNodes);
+  const edgeHi = new Int32Array(maxNodes);
+  const edgeDepth = new Int32Array(maxNodes);
+  const order = new Int32Array(maxNodes);
+  const tNode = new Int32Array(maxNodes);
+  const tLo = new Int32Array(maxNodes);
+  const tHi = new Int32Array(maxNodes);
+  const tDepth = new Int32Array(maxNodes);
+  const ord = new Int32Array(n);
   for (let i = 0; i < n; i++) ord[i] = i;
-  if (ascii) {
-    ord.sort((a, b) => {
-      const x = entries[a]!.name;
-      const y = entries[b]!.name;
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
-  } else {
-    ord.sort((a, b) => {
-      const ea = end[a]!;
-      const eb = end[b]!;
-      let i = start[a]!;
-      let j = start[b]!;
-      for (; i < ea && j < eb; i++, j++) {
-        const d = pool[i]! - pool[j]!;
-        if (d !== 0) return d;
-      }
-      return ea - i - (eb - j);
-    });
-  }
-  for (let k = 0; k < n; k++) {
-    const e = ord[k]!;
-    for (let p = start[e]!; p < end[e]!; p++) {
-      if (pool[p] === 0) throw new MachOFormatError(`export name contains NUL: ${JSON.stringify(entries[e]!.name)}`);
-    }
-    if (k > 0) {
-      const prev = ord[k - 1]!;
-      if (entries[prev]!.name === entries[e]!.name) {
-        throw new MachOFormatError(`duplicate export "${entries[e]!.name}"`);
-      }
-    }
-  }
+  const tmp = new Int32Array(n);
+  const counts = new Int32Array(257);
+  const importNames = new Map<number, Uint8Array>();
+  let nodeCount = 1;
+  let edgeCount = 0;
+  let orderLen = 0;
+  let sp = 0;
+  tNode[0] = 0;
+  tLo[0] = 0;
+  tHi[0] = n;
+  tDepth[0] = 0;
+  sp = 1;
 
-  // 3. Build the radix tree over the sorted range, iteratively.
-  const root = newNode();
-  const taskNode: TrieNode[] = [root];
-  const taskLo: number[] = [0];
-  const taskHi: number[] = [n];
-  const taskDepth: number[] = [0];
-  while (taskNode.length > 0) {
-    const node = taskNode.pop()!;
-    let lo = taskLo.pop()!;
-    const hi = taskHi.pop()!;
-    const depth = taskDepth.pop()!;
-    const first0 = ord[lo]!;
-    if (end[first0]! - start[first0]! === depth) {
-      node.term = first0;
+  while (sp > 0) {
+    sp--;
+    const node = tNode[sp]!;
+    let lo = tLo[sp]!;
+    const hi = tHi[sp]!;
+    const depth = tDepth[sp]!;
+    order[orderLen++] = node;
+
+    // Move the entry that ends here (if any) to the front.
+    for (let i = lo; i < hi; i++) {
+      const e = ord[i]!;
+      if (end[e]! - start[e]! === depth) {
+        if (nodeTerm[node] !== -1) throw new MachOFormatError(`duplicate export "${entries[e]!.name}"`);
+        nodeTerm[node] = e;
+        ord[i] = ord[lo]!;
+        ord[lo] = e;
+      }
+    }
+    let fixed = 1; // child count byte
+    const term = nodeTerm[node]!;
+    if (term !== -1) {
       lo++;
-    }
-    let i = lo;
-    while (i < hi) {
-      const ei = ord[i]!;
-      const b = pool[start[ei]! + depth]!;
-      let j = i + 1;
-      while (j < hi) {
-        const ej = ord[j]!;
-        if (pool[start[ej]! + depth] !== b) break;
-        j++;
-      }
-      // Longest common prefix of the group = that of its first and last names.
-      const eLast = ord[j - 1]!;
-      const sF = start[ei]!;
-      const sL = start[eLast]!;
-      const max = Math.min(end[ei]! - sF, end[eLast]! - sL);
-      let l = depth + 1;
-      while (l < max && pool[sF + l] === pool[sL + l]) l++;
-      const child = newNode();
-      node.labelStart.push(sF + depth);
-      node.labelEnd.push(sF + l);
-      node.children.push(child);
-      taskNode.push(child);
-      taskLo.push(i);
-      taskHi.push(j);
-      taskDepth.push(l);
-      i = j;
-    }
-    if (node.children.length > 255) {
-      throw new MachOFormatError("export trie node with more than 255 children");
-    }
-  }
-
-  // 4. Pre-order list of nodes and their fixed sizes.
-  const order: TrieNode[] = [];
-  const termSizes = new Map<TrieNode, number>();
-  const importNames = new Map<TrieNode, Uint8Array>();
-  const stack: TrieNode[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    order.push(node);
-    let fixed = 1; // child count
-    if (node.term >= 0) {
-      const e = entries[node.term]!;
+      const e = entries[term]!;
       let ts = ulebSize(e.flags);
       if ((e.flags & EXPORT_SYMBOL_FLAGS_REEXPORT) !== 0) {
         if (e.ordinal === undefined) throw new RangeError(`re-export "${e.name}" has no ordinal`);
         const imp =
           e.importName === undefined || e.importName === e.name ? new Uint8Array(0) : encoder.encode(e.importName);
-        importNames.set(node, imp);
+        importNames.set(term, imp);
         ts += ulebSize(e.ordinal) + imp.length + 1;
       } else if ((e.flags & EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER) !== 0) {
         if (e.resolver === undefined) throw new RangeError(`stub-and-resolver export "${e.name}" has no resolver`);
@@ -210,50 +174,118 @@ export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
       } else {
         ts += ulebSize(e.address);
       }
-      termSizes.set(node, ts);
+      nodeTermSize[node] = ts;
       fixed += ulebSize(ts) + ts;
     } else {
       fixed += 1;
     }
-    const ls = node.labelStart;
-    const le = node.labelEnd;
-    for (let k = 0; k < ls.length; k++) fixed += le[k]! - ls[k]! + 1;
-    node.fixedSize = fixed;
-    for (let k = node.children.length - 1; k >= 0; k--) stack.push(node.children[k]!);
+
+    // Group the rest by the byte at `depth` (all have length > depth).
+    const size = hi - lo;
+    if (size > 24) {
+      counts.fill(0);
+      for (let i = lo; i < hi; i++) {
+        const e = ord[i]!;
+        counts[pool[start[e]! + depth]! + 1]!++;
+      }
+      for (let b = 1; b < 257; b++) counts[b] = counts[b]! + counts[b - 1]!;
+      for (let i = lo; i < hi; i++) {
+        const e = ord[i]!;
+        const b = pool[start[e]! + depth]!;
+        tmp[counts[b]!++] = e;
+      }
+      ord.set(tmp.subarray(0, size), lo);
+    } else {
+      // insertion sort on one byte (stable)
+      for (let i = lo + 1; i < hi; i++) {
+        const e = ord[i]!;
+        const b = pool[start[e]! + depth]!;
+        let j = i - 1;
+        while (j >= lo && pool[start[ord[j]!]! + depth]! > b) {
+          ord[j + 1] = ord[j]!;
+          j--;
+        }
+        ord[j + 1] = e;
+      }
+    }
+
+    const firstEdge = edgeCount;
+    let i = lo;
+    while (i < hi) {
+      const ei = ord[i]!;
+      const sF = start[ei]!;
+      const b = pool[sF + depth]!;
+      // longest common prefix of the group
+      let l = end[ei]! - sF;
+      let j = i + 1;
+      for (; j < hi; j++) {
+        const ej = ord[j]!;
+        const sJ = start[ej]!;
+        if (pool[sJ + depth] !== b) break;
+        const lim = Math.min(l, end[ej]! - sJ);
+        let k = depth + 1;
+        while (k < lim && pool[sF + k] === pool[sJ + k]) k++;
+        l = k;
+      }
+      const child = nodeCount++;
+      const edge = edgeCount++;
+      edgeStart[edge] = sF + depth;
+      edgeEnd[edge] = sF + l;
+      edgeChild[edge] = child;
+      fixed += l - depth + 1;
+      edgeLo[edge] = i;
+      edgeHi[edge] = j;
+      edgeDepth[edge] = l;
+      i = j;
+    }
+    const nEdges = edgeCount - firstEdge;
+    nodeEdgeFirst[node] = firstEdge;
+    nodeEdgeCount[node] = nEdges;
+    nodeFixed[node] = fixed;
+    // Push children last-to-first so the first child is processed next.
+    for (let k = firstEdge + nEdges - 1; k >= firstEdge; k--) {
+      tNode[sp] = edgeChild[k]!;
+      tLo[sp] = edgeLo[k]!;
+      tHi[sp] = edgeHi[k]!;
+      tDepth[sp] = edgeDepth[k]!;
+      sp++;
+    }
   }
 
-  // 5. Assign offsets until stable.
+  // 3. Assign offsets in pre-order until no node moves.
   let total = 0;
   for (;;) {
     let changed = false;
     let cur = 0;
-    for (let k = 0; k < order.length; k++) {
+    for (let k = 0; k < orderLen; k++) {
       const node = order[k]!;
-      if (node.offset !== cur) {
-        node.offset = cur;
+      if (nodeOffset[node] !== cur) {
+        nodeOffset[node] = cur;
         changed = true;
       }
-      let size = node.fixedSize;
-      const ch = node.children;
-      for (let c = 0; c < ch.length; c++) size += ulebSize(ch[c]!.offset);
+      let size = nodeFixed[node]!;
+      const ef = nodeEdgeFirst[node]!;
+      const el = ef + nodeEdgeCount[node]!;
+      for (let c = ef; c < el; c++) size += ulebSize31(nodeOffset[edgeChild[c]!]!);
       cur += size;
     }
     total = cur;
     if (!changed) break;
   }
 
-  // 6. Serialize.
+  // 4. Serialize.
   const out = new Uint8Array((total + 7) & ~7);
   let p = 0;
-  for (let k = 0; k < order.length; k++) {
+  for (let k = 0; k < orderLen; k++) {
     const node = order[k]!;
-    if (node.term >= 0) {
-      const e = entries[node.term]!;
-      p = writeULEB128(out, p, termSizes.get(node)!);
+    const term = nodeTerm[node]!;
+    if (term !== -1) {
+      const e = entries[term]!;
+      p = writeULEB128(out, p, nodeTermSize[node]!);
       p = writeULEB128(out, p, e.flags);
       if ((e.flags & EXPORT_SYMBOL_FLAGS_REEXPORT) !== 0) {
         p = writeULEB128(out, p, e.ordinal!);
-        const imp = importNames.get(node)!;
+        const imp = importNames.get(term)!;
         out.set(imp, p);
         p += imp.length;
         out[p++] = 0;
@@ -266,13 +298,15 @@ export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
     } else {
       out[p++] = 0;
     }
-    const ch = node.children;
-    out[p++] = ch.length;
-    for (let c = 0; c < ch.length; c++) {
-      out.set(pool.subarray(node.labelStart[c]!, node.labelEnd[c]!), p);
-      p += node.labelEnd[c]! - node.labelStart[c]!;
+    const ef = nodeEdgeFirst[node]!;
+    const el = ef + nodeEdgeCount[node]!;
+    out[p++] = el - ef;
+    for (let c = ef; c < el; c++) {
+      const ls = edgeStart[c]!;
+      const le = edgeEnd[c]!;
+      for (let q = ls; q < le; q++) out[p++] = pool[q]!;
       out[p++] = 0;
-      p = writeULEB128(out, p, ch[c]!.offset);
+      p = writeULEB128(out, p, nodeOffset[edgeChild[c]!]!);
     }
   }
   if (p !== total) throw new Error(`internal error: export trie size ${p} != ${total}`);

@@ -478,7 +478,53 @@ export type {
   FatArch,
   MachOFile,
 } from "./reader.js";
-export { buildExportTrie, parseExportTrie } from "./exports-trie.js";
+export {
+  writeU64,
+  writeFixedString,
+  writeMachHeader,
+  segmentCommandSize,
+  writeSection64,
+  writeSegment64,
+  writeSymtabCommand,
+  writeDysymtabCommand,
+  writeDyldInfoCommand,
+  writeLinkeditDataCommand,
+  writeEntryPoint,
+  writeUuidCommand,
+  writeSourceVersion,
+  writeVersionMin,
+  buildVersionCommandSize,
+  writeBuildVersion,
+  dylibCommandSize,
+  writeDylibCommand,
+  dylinkerCommandSize,
+  writeDylinkerCommand,
+  rpathCommandSize,
+  writeRpathCommand,
+  linkerOptionCommandSize,
+  writeLinkerOptionCommand,
+  writeNlist,
+  relocInfoPack,
+  writeRelocationInfo,
+} from "./writer.js";
+export {
+  buildExportTrie,
+  parseExportTrie,
+} from "./exports-trie.js";
 export type { ExportEntry } from "./exports-trie.js";
-export { decodeBind, decodeRebase, encodeBind, encodeLazyBind, encodeRebase, encodeWeakBind } from "./dyld-info.js";
-export type { BindEntry, RebaseEntry } from "./dyld-info.js";
+export {
+  compareNamesUtf8,
+  encodeRebase,
+  decodeRebase,
+  encodeBind,
+  encodeWeakBind,
+  encodeLazyBind,
+  lazyBindEntrySize,
+  decodeBind,
+  decodeWeakBind,
+} from "./dyld-info.js";
+export type {
+  RebaseEntry,
+  BindEntry,
+  WeakBindEntry,
+} from "./dyld-info.js";

@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
-import { type LinkContext, SymFlag, SymKind, dynlinking } from "@tsld/core";
+import { type LinkContext, SymFlag, SymKind } from "@tsld/core";
 import {
   EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE,
   EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL,
@@ -87,7 +87,7 @@ export function writeMachO(ctx: LinkContext): void {
 
 /** Builds the whole output file in memory. */
 export function buildImage(ctx: LinkContext): Uint8Array {
-  const T = ctx.syms;
+  const _T = ctx.syms;
   const fix = dynamicFixups(ctx);
   const segIndexOf = segmentLocator(ctx);
   // --- sizes first ---
@@ -134,6 +134,8 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   const out = new Uint8Array(fileSize);
   const dv = new DataView(out.buffer);
   writeSections(ctx, out, lazy.offsets);
+  // __DWARF sections: bytes the dwarf stage built, at the file offsets it set.
+  for (const [id, bytes] of ctx.debugData) out.set(bytes, ctx.outSections[id]!.fileOff);
   out.set(rebase, bRebase.off);
   out.set(bind, bBind.off);
   out.set(lazy.bytes, bLazy.off);
@@ -302,7 +304,11 @@ function fileType(ctx: LinkContext): number {
 
 function headerFlags(ctx: LinkContext, hasBinds: boolean): number {
   let f = MH_DYLDLINK;
-  if (!ctx.options.undefinedDynamicLookup) f |= MH_NOUNDEFS;
+  // Symbols left undefined for flat lookup at load time (-undefined
+  // dynamic_lookup, a plugin's markers under -no_plugin_markers) clear NOUNDEFS.
+  let flatUndef = false;
+  for (const s of ctx.syms.globals()) if (ctx.syms.has(s, SymFlag.FlatImport)) flatUndef = true;
+  if (!ctx.options.undefinedDynamicLookup && !flatUndef) f |= MH_NOUNDEFS;
   if (!flatNamespace(ctx)) f |= MH_TWOLEVEL;
   if (!isDylibLike(ctx) && needsRebase(ctx)) f |= MH_PIE;
   if (isDylibLike(ctx)) f |= MH_NO_REEXPORTED_DYLIBS;
@@ -339,7 +345,7 @@ function segmentLocator(ctx: LinkContext): (addr: number) => RebaseEntry {
 function symbolName(ctx: LinkContext, s: number): string {
   const n = ctx.syms.name(s);
   const goName = !n.startsWith("_") && n.includes(".");
-  return goName && dynlinking(ctx.options.buildmode) ? `_${n}` : n;
+  return goName && ctx.dynlinking ? `_${n}` : n;
 }
 
 function exportEntries(ctx: LinkContext): ExportEntry[] {

@@ -11,7 +11,7 @@
  * linking, where every non-local symbol is `_`-prefixed and N_SECT|N_EXT so
  * that `dlsym` (which prepends `_`) finds Go-named symbols.
  */
-import { AtomFlag, type LinkContext, SymFlag, SymKind, type SymbolId, dynlinking } from "@tsld/core";
+import { AtomFlag, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
 import { bindOrdinal, flatNamespace } from "@tsld/layout";
 
 export interface SymtabPlan {
@@ -54,7 +54,7 @@ function byName(names: Map<SymbolId, string>) {
 
 export function planSymtab(ctx: LinkContext): SymtabPlan {
   const T = ctx.syms;
-  const dyn = dynlinking(ctx.options.buildmode);
+  const dyn = ctx.dynlinking;
   const locals: SymbolId[] = [];
   const undefs: SymbolId[] = [];
   const nm = new Map<SymbolId, string>();

@@ -25,7 +25,7 @@ import { type LiteralPool, loadObject } from "./object.js";
 import { Resolver, StrongRef } from "./resolve.js";
 import { findLibrary } from "./search.js";
 import { type TbdLibrary, parseTbd } from "./tbd.js";
-import { isLinkerDefined } from "./synthetic.js";
+import { isGoMarker, isLinkerDefined } from "./synthetic.js";
 
 /** Where tsld's curated libSystem TBD lives (shipped in the package). */
 export const builtinLibSystemPath = fileURLToPath(new URL("../data/libSystem.tbd", import.meta.url));
@@ -55,6 +55,9 @@ export function loadObjects(ctx: LinkContext): void {
   // The linker's own reference: lazy stubs bind through dyld_stub_binder.
   if (o.linkLibSystem) ctx.syms.set(ctx.syms.intern("dyld_stub_binder"), SymFlag.WeakRef);
   resolveAliases(ctx, res);
+  // Go's CanUsePlugins: the program links package plugin (defines plugin.Open).
+  const po = ctx.syms.lookup("plugin.Open");
+  ctx.canUsePlugins = o.canUsePlugins || (po !== 0 && ctx.syms.kind[po] === SymKind.Defined);
   resolveFromDylibs(ctx);
   defineLinkerSymbols(ctx);
   const entry = o.buildmode === "exe" || o.buildmode === "pie" ? o.entry : "";
@@ -85,9 +88,15 @@ function addFile(ctx: LinkContext, res: Resolver, pool: LiteralPool, path: strin
     }
     data = data.subarray(x.offset, x.offset + x.size);
   }
-  if (isArchive(data)) return addArchive(ctx, res, pool, path, data);
+  if (isArchive(data)) {
+    addArchive(ctx, res, pool, path, data);
+    return;
+  }
   const head = new TextDecoder("latin1").decode(data.subarray(0, Math.min(64, data.length))).trimStart();
-  if (head.startsWith("---") || head.startsWith("{")) return addTbd(ctx, path, data);
+  if (head.startsWith("---") || head.startsWith("{")) {
+    addTbd(ctx, path, data);
+    return;
+  }
   if (magic !== MH_MAGIC_64 && new DataView(data.buffer, data.byteOffset, Math.min(4, data.length)).byteLength === 4) {
     if ((magic & 0xfffffffe) === 0xfeedface) ctx.diag.error(`${path}: 32-bit Mach-O files are not supported`);
     else ctx.diag.error(`${path}: unknown file type (not a Mach-O object, archive, TBD or dylib)`);
@@ -138,7 +147,7 @@ function addTbd(ctx: LinkContext, path: string, data: Uint8Array): void {
   }
 }
 
-function addArchive(ctx: LinkContext, res: Resolver, pool: LiteralPool, path: string, data: Uint8Array): void {
+function addArchive(ctx: LinkContext, res: Resolver, _pool: LiteralPool, path: string, data: Uint8Array): void {
   let parsed: ReturnType<typeof parseArchive>;
   try {
     parsed = parseArchive(data);
@@ -229,6 +238,8 @@ function resolveFromDylibs(ctx: LinkContext): void {
     if (k !== SymKind.Undefined && k !== SymKind.Lazy) continue;
     if (k === SymKind.Lazy && !T.has(s, SymFlag.WeakRef | StrongRef)) continue;
     const name = T.name(s);
+    // A module's section markers are its own: never bound to another image.
+    if (isGoMarker(name)) continue;
     for (const d of dylibs) {
       const flags = d.dylib!.exports.get(name);
       if (flags === undefined) continue;
@@ -244,12 +255,20 @@ function resolveFromDylibs(ctx: LinkContext): void {
   }
 }
 
-/** Header symbols, `section$start$…` and Go's section markers: the linker defines them. */
+/**
+ * Header symbols, `section$start$…` and Go's section markers: the linker
+ * defines them. Except, to reproduce what the seed change fixed, a plugin's
+ * markers under `-no_plugin_markers`: those stay undefined and become
+ * flat-lookup imports, which dyld resolves to the first loaded image's copy.
+ */
 function defineLinkerSymbols(ctx: LinkContext): void {
   const T = ctx.syms;
+  const flatMarkers = ctx.options.buildmode === "plugin" && !ctx.options.markersAsSymbols;
   for (const s of T.globals()) {
     if (T.kind[s] !== SymKind.Undefined) continue;
-    if (isLinkerDefined(T.name(s))) T.kind[s] = SymKind.Synthetic;
+    const n = T.name(s);
+    if (flatMarkers && isGoMarker(n)) T.set(s, SymFlag.FlatImport);
+    else if (isLinkerDefined(n)) T.kind[s] = SymKind.Synthetic;
   }
 }
 
@@ -260,7 +279,7 @@ function reportUndefined(ctx: LinkContext): void {
   for (const s of T.globals()) {
     if (T.kind[s] !== SymKind.Undefined || !T.has(s, SymFlag.WeakRef | StrongRef)) continue;
     if (!T.has(s, StrongRef)) continue; // only weak references: bound to 0
-    if (ctx.options.undefinedDynamicLookup) continue;
+    if (ctx.options.undefinedDynamicLookup || T.has(s, SymFlag.FlatImport)) continue;
     undef.add(s);
   }
   if (undef.size === 0) return;

@@ -273,11 +273,15 @@ function atomize(
   const A = ctx.atoms;
   const flags = S.flags[sid]!;
   const size = S.size[sid]!;
-  const align = S.align[sid]!;
+  // Pointer-holding sections are pointer-aligned whatever the object says
+  // (llvm-mc writes __thread_vars with 2^0; dyld needs 8-byte descriptors).
+  const type = sectionType(flags);
+  const pointers = [0x5, 0x6, 0x7, 0x9, 0xa, 0x13, 0x14].includes(type);
+  const align = pointers ? Math.max(S.align[sid]!, 3) : S.align[sid]!;
+  if (pointers) S.align[sid] = align;
   const seg = S.segnames[sid]!;
   const sect = S.sectnames[sid]!;
   if (flags & S_ATTR_DEBUG || seg === "__DWARF" || (seg === "__LD" && sect === "__compact_unwind")) return;
-  const type = sectionType(flags);
   const zf = isZerofill(flags);
   let base = AtomFlag.Live;
   if (zf) base |= AtomFlag.Zerofill;

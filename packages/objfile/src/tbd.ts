@@ -180,7 +180,7 @@ function splitYamlDocuments(text: string): string[] {
     }
     (cur ??= []).push(line);
   }
-  if (cur && cur.some((l) => l.trim() !== "" && !l.trim().startsWith("#"))) docs.push(cur.join("\n"));
+  if (cur?.some((l) => l.trim() !== "" && !l.trim().startsWith("#"))) docs.push(cur.join("\n"));
   if (docs.length === 0) throw new TbdError("empty TBD file");
   return docs;
 }

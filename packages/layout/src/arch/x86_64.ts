@@ -30,7 +30,6 @@ import {
   X86_64_RELOC_BRANCH,
   X86_64_RELOC_GOT,
   X86_64_RELOC_GOT_LOAD,
-  X86_64_RELOC_SIGNED,
   X86_64_RELOC_SIGNED_1,
   X86_64_RELOC_SIGNED_2,
   X86_64_RELOC_SIGNED_4,
@@ -165,9 +164,10 @@ function relocate(ctx: LinkContext, atom: AtomId, out: Uint8Array, outOff: numbe
       else minuend = P;
       if (rExtern(w2)) value = symbolAddress(ctx, syms[rSymbolnum(w2)]!) - minuend + stored;
       else {
-        // stored = B_in - A_in + addend; A_in is the minuend's input address.
-        const aIn = ext ? inputAddressOf(ctx, syms[rSymbolnum(w)]!) : secIn + atomStart + at;
-        const bIn = stored + aIn;
+        // A section-relative UNSIGNED holds B's input address (+ addend) itself; the
+        // subtraction of A happens here. With a section-relative SUBTRACTOR too, the
+        // minuend is the fixup's own location and the bytes hold B_in - P_in.
+        const bIn = ext ? stored : stored + secIn + atomStart + at;
         const t = atomAtAddress(ctx, f, rSymbolnum(w2), bIn);
         if (t.atom < 0) {
           relocError(ctx, atom, at, "SUBTRACTOR pair target lies outside its section");
@@ -254,13 +254,6 @@ function relocate(ctx: LinkContext, atom: AtomId, out: Uint8Array, outOff: numbe
     }
     writeSized(ctx, ov, loc, len, value, atom, at, false);
   }
-}
-
-function inputAddressOf(ctx: LinkContext, s: number): number {
-  const T = ctx.syms;
-  if (T.kind[s] !== SymKind.Defined) return 0;
-  const a = T.atom[s]!;
-  return ctx.sections.addr[ctx.atoms.section[a]!]! + ctx.atoms.offset[a]! + T.value[s]!;
 }
 
 function writePcrel(ctx: LinkContext, ov: DataView, loc: number, disp: number, atom: AtomId, at: number): void {

@@ -1,0 +1,199 @@
+/**
+ * Byte cursors for DWARF: a reader over one input section and a growable
+ * writer for an output section. DWARF is little-endian on x86_64 and arm64
+ * Mach-O; its variable-length integers are LEB128 (DWARF 4 §7.6: unsigned
+ * ULEB128 and signed SLEB128, 7 bits per byte, low groups first, the high bit
+ * of each byte set while more follow). Values here stay below 2^53, which
+ * covers every offset, length and address tsld produces.
+ */
+
+/** A forward-only cursor over `buf`; reads past `end` throw. */
+export class Reader {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  pos: number;
+  end: number;
+
+  constructor(buf: Uint8Array, pos = 0, end = buf.length) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = pos;
+    this.end = end;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new RangeError(`read of ${n} bytes at 0x${this.pos.toString(16)} past the end`);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(): number {
+    this.need(8);
+    const v = Number(this.view.getBigUint64(this.pos, true));
+    this.pos += 8;
+    return v;
+  }
+
+  /** An unsigned integer of `size` bytes (1, 2, 4 or 8). */
+  uint(size: number): number {
+    switch (size) {
+      case 1:
+        return this.u8();
+      case 2:
+        return this.u16();
+      case 4:
+        return this.u32();
+      case 8:
+        return this.u64();
+      default:
+        throw new RangeError(`unsupported integer size ${size}`);
+    }
+  }
+
+  uleb(): number {
+    let result = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.u8();
+      result += (b & 0x7f) * mul;
+      mul *= 128;
+      if ((b & 0x80) === 0) return result;
+    }
+  }
+
+  sleb(): number {
+    let result = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.u8();
+      result += (b & 0x7f) * mul;
+      mul *= 128;
+      if ((b & 0x80) === 0) {
+        if (b & 0x40) result -= mul;
+        return result;
+      }
+    }
+  }
+
+  /** Skips a NUL-terminated string; returns it (latin1). */
+  cstr(): string {
+    const start = this.pos;
+    while (this.pos < this.end && this.buf[this.pos] !== 0) this.pos++;
+    if (this.pos >= this.end) throw new RangeError(`unterminated string at 0x${start.toString(16)}`);
+    let s = "";
+    for (let i = start; i < this.pos; i++) s += String.fromCharCode(this.buf[i]!);
+    this.pos++;
+    return s;
+  }
+
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+}
+
+/** A growable little-endian byte buffer. */
+export class Writer {
+  private buf = new Uint8Array(256);
+  private view = new DataView(this.buf.buffer);
+  length = 0;
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.length + n) cap *= 2;
+    const b = new Uint8Array(cap);
+    b.set(this.buf.subarray(0, this.length));
+    this.buf = b;
+    this.view = new DataView(b.buffer);
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = v & 0xff;
+  }
+
+  u16(v: number): void {
+    this.ensure(2);
+    this.view.setUint16(this.length, v, true);
+    this.length += 2;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.length, v >>> 0, true);
+    this.length += 4;
+  }
+
+  u64(v: number): void {
+    this.ensure(8);
+    this.view.setBigUint64(this.length, BigInt.asUintN(64, BigInt(v)), true);
+    this.length += 8;
+  }
+
+  uint(size: number, v: number): void {
+    if (size === 8) this.u64(v);
+    else if (size === 4) this.u32(v);
+    else if (size === 2) this.u16(v);
+    else this.u8(v);
+  }
+
+  uleb(v: number): void {
+    do {
+      let b = v % 128;
+      v = Math.floor(v / 128);
+      if (v !== 0) b |= 0x80;
+      this.u8(b);
+    } while (v !== 0);
+  }
+
+  sleb(v: number): void {
+    for (;;) {
+      const b = ((v % 128) + 128) % 128;
+      v = Math.floor(v / 128);
+      const done = (v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0);
+      this.u8(done ? b : b | 0x80);
+      if (done) return;
+    }
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+
+  /** Overwrites a 4-byte value already written at `at`. */
+  patch32(at: number, v: number): void {
+    this.view.setUint32(at, v >>> 0, true);
+  }
+
+  /** Overwrites an unsigned value of `size` bytes at `at`. */
+  patch(at: number, size: number, v: number): void {
+    if (size === 8) this.view.setBigUint64(at, BigInt.asUintN(64, BigInt(v)), true);
+    else if (size === 4) this.view.setUint32(at, v >>> 0, true);
+    else if (size === 2) this.view.setUint16(at, v, true);
+    else this.buf[at] = v & 0xff;
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
