@@ -200,12 +200,17 @@ export function parseYaml(doc: string): unknown {
     const stripped = stripComment(l);
     if (stripped.trim() === "") continue;
     l = stripped.replace(/\s+$/, "");
-    // Join flow collections that span lines.
+    // Join flow collections that span lines (depth counted per added line, so
+    // a 10,000-name flow list stays linear).
     let depth = flowDepth(l);
-    while (depth > 0 && i + 1 < raw.length) {
-      const next = stripComment(raw[++i]!).trim();
-      l += ` ${next}`;
-      depth = flowDepth(l);
+    if (depth > 0) {
+      const parts = [l];
+      while (depth > 0 && i + 1 < raw.length) {
+        const next = stripComment(raw[++i]!).trim();
+        parts.push(next);
+        depth += flowDepth(next);
+      }
+      l = parts.join(" ");
     }
     const indent = l.length - l.trimStart().length;
     lines.push({ indent, text: l.trimStart(), no: i + 1 });
