@@ -535,7 +535,11 @@ static void parse_image(Image *img) {
       if (!range_ok(s->fileoff, s->filesize, n))
         malformed(img, "segment %s fileoff 0x%llx + filesize 0x%llx extends beyond end of file (0x%zx bytes)", s->name,
                   (unsigned long long)s->fileoff, (unsigned long long)s->filesize, n);
-      if (s->filesize > s->vmsize)
+      /* dyld's rule (mach_o::Header::validSegment): filesize may exceed vmsize only for an
+       * unmapped segment, vmsize 0 and initprot 0 (a __DWARF or __LLVM segment); dyld then
+       * skips the segment, its sections included. */
+      int unmapped = s->vmsize == 0 && s->initprot == 0;
+      if (s->filesize > s->vmsize && !unmapped)
         malformed(img, "segment %s filesize 0x%llx exceeds vmsize 0x%llx", s->name, (unsigned long long)s->filesize,
                   (unsigned long long)s->vmsize);
       if (s->vmaddr + s->vmsize < s->vmaddr) malformed(img, "segment %s vm range wraps around", s->name);
@@ -551,7 +555,7 @@ static void parse_image(Image *img) {
         x->offset = rd32(img, so + 48);
         x->align = rd32(img, so + 52);
         x->flags = rd32(img, so + 64);
-        if (x->addr < s->vmaddr || x->size > s->vmsize || x->addr - s->vmaddr > s->vmsize - x->size)
+        if (!unmapped && (x->addr < s->vmaddr || x->size > s->vmsize || x->addr - s->vmaddr > s->vmsize - x->size))
           malformed(img, "section %s,%s (addr 0x%llx size 0x%llx) outside segment %s (0x%llx-0x%llx)", x->segname,
                     x->sectname, (unsigned long long)x->addr, (unsigned long long)x->size, s->name,
                     (unsigned long long)s->vmaddr, (unsigned long long)(s->vmaddr + s->vmsize));

@@ -5,6 +5,7 @@
  */
 import type { LinkContext } from "@tsld/core";
 import { hostlink } from "@tsld/hostlink";
+import { emitDwarf } from "@tsld/dwarf";
 import { layoutData } from "@tsld/layout";
 import { writeMachO, writeMap } from "@tsld/macho";
 import { loadObjects } from "@tsld/objfile";
@@ -21,6 +22,9 @@ export function link(ctx: LinkContext): void {
   ctx.diag.checkpoint();
   // Live atoms in output sections; GOT/stubs; every address final.
   layoutData(ctx);
+  ctx.diag.checkpoint();
+  // __DWARF sections merged from the inputs, with output addresses; __LINKEDIT placed after them.
+  emitDwarf(ctx);
   ctx.diag.checkpoint();
   // The Mach-O image written (header, load commands, sections, __LINKEDIT) and renamed into place.
   writeMachO(ctx);

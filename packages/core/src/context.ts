@@ -38,6 +38,12 @@ export class FixupSites {
   rebaseAtom = new Int32Array(1024);
   rebaseOffset = new Float64Array(1024);
   readonly binds: BindSite[] = [];
+  /**
+   * Pointer sites holding the address of an exported weak definition of this
+   * image: dyld may coalesce them onto another image's definition, so each
+   * also gets a weak-bind entry (as ld64 and lld emit; MH_BINDS_TO_WEAK).
+   */
+  readonly weakBinds: BindSite[] = [];
 
   addRebase(atom: AtomId, offset: number): void {
     const i = this.rebaseCount++;

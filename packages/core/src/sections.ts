@@ -158,7 +158,9 @@ export type SyntheticKind =
   | "common"
   | "header"
   /** A `__DWARF` debug section: planned by layout, bytes built by the dwarf stage (`ctx.debugData`). */
-  | "dwarf";
+  | "dwarf"
+  /** `__TEXT,__unwind_info`: sized by layout from the live functions, filled by `writeSections`. */
+  | "unwind_info";
 
 /** One output section. Few exist, so they are plain records indexed by id. */
 export interface OutputSection {

@@ -20,7 +20,11 @@ import {
 import { atomAtAddress } from "./target.js";
 import { isDylibLike } from "./dyn.js";
 
-export function deadStrip(ctx: LinkContext): void {
+/**
+ * `associated(a)`: atoms that live with atom `a` without being referenced by
+ * it (its LSDA, personality, FDE and CIE; see unwind.ts).
+ */
+export function deadStrip(ctx: LinkContext, associated?: (a: AtomId) => readonly AtomId[] | undefined): void {
   using _t = ctx.timer.start("deadStrip");
   const A = ctx.atoms;
   const T = ctx.syms;
@@ -48,6 +52,7 @@ export function deadStrip(ctx: LinkContext): void {
 
   while (work.length > 0) {
     const a = work.pop()!;
+    for (const b of associated?.(a) ?? []) mark(b);
     if (A.flags[a]! & AtomFlag.Synthetic) continue;
     const f = ctx.files[A.file[a]!]!;
     const v = f.view;

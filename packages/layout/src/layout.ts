@@ -43,6 +43,7 @@ import { x86_64 } from "./arch/x86_64.js";
 import { deadStrip } from "./deadstrip.js";
 import { bindAtLoad, isDylibLike } from "./dyn.js";
 import { SectionMap, allocateCommons, assignSections, markersAsAtoms, orderedSections } from "./sections.js";
+import { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
 
 const PAGEZERO_SIZE = 0x100000000;
 
@@ -55,8 +56,12 @@ export function layoutData(ctx: LinkContext): void {
   ctx.arch = x86_64;
   // Commons become zerofill atoms.
   allocateCommons(ctx);
+  // Compact-unwind entries and __eh_frame records, tied to their functions.
+  const unwindAssoc = collectUnwind(ctx);
   // Live atoms: all of them, or what the roots reach with -dead_strip.
-  if (ctx.options.deadStrip) deadStrip(ctx);
+  if (ctx.options.deadStrip) deadStrip(ctx, unwindAssoc);
+  // FDEs/CIEs of live functions only; personalities get GOT slots.
+  pruneUnwind(ctx);
   // Every live atom has an output section; sections are ordered.
   const map = new SectionMap();
   assignSections(ctx, map);
@@ -65,6 +70,8 @@ export function layoutData(ctx: LinkContext): void {
   ctx.diag.checkpoint();
   // Synthetic sections sized; dylibs numbered.
   createSynthetic(ctx, map);
+  // __unwind_info: entries and size from the live functions (address independent).
+  planUnwind(ctx, map);
   numberDylibs(ctx);
   // Sections into segments.
   buildSegments(ctx, orderedSections(map));
@@ -266,17 +273,18 @@ function planDwarfSegment(ctx: LinkContext): void {
   for (let i = 0; i < S.count; i++) if (S.segnames[i] === "__DWARF" && S.file[i]! >= 0) have.add(S.sectnames[i]!);
   const names = DWARF_SECTIONS.filter((n) => have.has(n));
   if (!names.includes("__debug_info") || !names.includes("__debug_abbrev")) return;
-  const seg = ctx.segments.push({
-    name: "__DWARF",
-    vmaddr: 0,
-    vmsize: 0,
-    fileoff: 0,
-    filesize: 0,
-    maxprot: 0,
-    initprot: 0,
-    flags: SG_NORELOC,
-    sections: [],
-  }) - 1;
+  const seg =
+    ctx.segments.push({
+      name: "__DWARF",
+      vmaddr: 0,
+      vmsize: 0,
+      fileoff: 0,
+      filesize: 0,
+      maxprot: 0,
+      initprot: 0,
+      flags: SG_NORELOC,
+      sections: [],
+    }) - 1;
   for (const sectname of names) {
     const o: OutputSection = {
       id: ctx.outSections.length,
@@ -312,7 +320,8 @@ function planLoadCommands(ctx: LinkContext): void {
   if (exe) {
     L.push({ cmd: LC_LOAD_DYLINKER, size: align8(12 + "/usr/lib/dyld".length + 1), text: "/usr/lib/dyld" });
     L.push({ cmd: LC_MAIN, size: 24 });
-  } else {
+  } else if (!ctx.options.bundle) {
+    // MH_BUNDLE has no identity: LC_ID_DYLIB is for MH_DYLIB only.
     const name = ctx.options.installName ?? ctx.options.output;
     L.push({ cmd: LC_ID_DYLIB, size: align8(24 + name.length + 1), text: name });
   }
@@ -380,7 +389,10 @@ function assignAddresses(ctx: LinkContext): void {
   if (dw) {
     dw.vmaddr = vm;
     dw.fileoff = file;
-    for (const id of dw.sections) (ctx.outSections[id]!.addr = vm), (ctx.outSections[id]!.fileOff = file);
+    for (const id of dw.sections) {
+      ctx.outSections[id]!.addr = vm;
+      ctx.outSections[id]!.fileOff = file;
+    }
   }
   // Synthetic addresses.
   for (const o of ctx.outSections) {
@@ -450,5 +462,5 @@ function collectExports(ctx: LinkContext): void {
     out.push(s);
   }
   out.sort((a, b) => (T.name(a) < T.name(b) ? -1 : T.name(a) > T.name(b) ? 1 : 0));
-  ctx.exports.push(...out);
+  for (const s of out) ctx.exports.push(s);
 }

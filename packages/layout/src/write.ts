@@ -9,6 +9,7 @@ import { AtomFlag, type LinkContext, SymFlag, SymKind, type SymbolId } from "@ts
 import { isZerofill } from "@tsld/macho-format";
 import { bindAtLoad, flatNamespace, needsRebase } from "./dyn.js";
 import { atomAddress, isImport, symbolAddress } from "./target.js";
+import { writeUnwind } from "./unwind.js";
 
 export interface Bind {
   address: number;
@@ -24,6 +25,8 @@ export interface DynamicFixups {
   binds: Bind[];
   /** One per stub, in stub order: its lazy pointer. */
   lazyBinds: Bind[];
+  /** Sites pointing at this image's exported weak definitions (weak-bind stream). */
+  weakBinds: Bind[];
 }
 
 /** The ordinal dyld uses to find `s`. */
@@ -47,7 +50,11 @@ export function dynamicFixups(ctx: LinkContext): DynamicFixups {
   const rebase: number[] = [];
   const binds: Bind[] = [];
   const lazyBinds: Bind[] = [];
+  const weakBinds: Bind[] = [];
   const pie = needsRebase(ctx);
+  const T = ctx.syms;
+  const weakExport = (s: SymbolId): boolean =>
+    T.kind[s] === SymKind.Defined && T.has(s, SymFlag.WeakDef) && T.has(s, SymFlag.Exported);
   const F = ctx.fixups;
   for (let i = 0; i < F.rebaseCount; i++) {
     const a = F.rebaseAtom[i]!;
@@ -57,10 +64,15 @@ export function dynamicFixups(ctx: LinkContext): DynamicFixups {
     if (ctx.atoms.flags[b.atom]! & AtomFlag.Live)
       binds.push(bindFor(ctx, atomAddress(ctx, b.atom, b.offset), b.sym, b.addend));
   }
+  for (const b of F.weakBinds) {
+    if (ctx.atoms.flags[b.atom]! & AtomFlag.Live && weakExport(b.sym))
+      weakBinds.push(bindFor(ctx, atomAddress(ctx, b.atom, b.offset), b.sym, b.addend));
+  }
   ctx.got.forEach((s, i) => {
     const addr = ctx.synth.got + i * 8;
     if (isImport(ctx, s)) binds.push(bindFor(ctx, addr, s, 0));
     else if (pie && ctx.syms.kind[s] !== SymKind.Absolute) rebase.push(addr);
+    if (weakExport(s)) weakBinds.push(bindFor(ctx, addr, s, 0));
   });
   ctx.tlvPtrs.forEach((s, i) => binds.push(bindFor(ctx, ctx.synth.threadPtrs + i * 8, s, 0)));
   if (!bindAtLoad(ctx)) {
@@ -71,7 +83,7 @@ export function dynamicFixups(ctx: LinkContext): DynamicFixups {
     });
   }
   rebase.sort((a, b) => a - b);
-  return { rebases: Float64Array.from(rebase), binds, lazyBinds };
+  return { rebases: Float64Array.from(rebase), binds, lazyBinds, weakBinds };
 }
 
 /**
@@ -130,4 +142,6 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
         break;
     }
   }
+  // __unwind_info contents; CIE pointers and pc_begin of the kept __eh_frame FDEs.
+  writeUnwind(ctx, out);
 }

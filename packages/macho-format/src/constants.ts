@@ -173,6 +173,9 @@ export const LC_DYLD_EXPORTS_TRIE = 0x80000033;
 export const LC_DYLD_CHAINED_FIXUPS = 0x80000034;
 export const LC_FILESET_ENTRY = 0x80000035;
 export const LC_ATOM_INFO = 0x36;
+export const LC_FUNCTION_VARIANTS = 0x37;
+export const LC_FUNCTION_VARIANT_FIXUPS = 0x38;
+export const LC_TARGET_TRIPLE = 0x39;
 
 // ---------------------------------------------------------------------------
 // Segment flags and VM protections

@@ -41,9 +41,13 @@ const bindKey = (e: BindEntry) => `${e.segIndex}:${e.segOffset}:${e.ordinal}:${e
 describe("rebase opcodes", () => {
   it("encodes small cases exactly", () => {
     // SET_TYPE_IMM(1), SET_SEGMENT_AND_OFFSET_ULEB(2, 0), DO_REBASE_IMM_TIMES(3), DONE
-    expect([...encodeRebase([{ segIndex: 2, segOffset: 16 }, { segIndex: 2, segOffset: 0 }, { segIndex: 2, segOffset: 8 }])]).toEqual([
-      0x11, 0x22, 0x00, 0x53, 0x00, 0, 0, 0,
-    ]);
+    expect([
+      ...encodeRebase([
+        { segIndex: 2, segOffset: 16 },
+        { segIndex: 2, segOffset: 0 },
+        { segIndex: 2, segOffset: 8 },
+      ]),
+    ]).toEqual([0x11, 0x22, 0x00, 0x53, 0x00, 0, 0, 0]);
     // strided: DO_REBASE_ULEB_TIMES_SKIPPING_ULEB(4, 24)
     expect([...encodeRebase([0, 32, 64, 96].map((o) => ({ segIndex: 1, segOffset: o })))]).toEqual([
       0x11, 0x21, 0x00, 0x80, 4, 24, 0x00, 0,
@@ -103,7 +107,9 @@ describe("rebase opcodes", () => {
   it("bounds-checks against segments", () => {
     const bytes = encodeRebase([{ segIndex: 2, segOffset: 0x100 }]);
     expect(() => decodeRebase(bytes, [{ vmaddr: 0 }])).toThrow(MachOFormatError);
-    expect(() => decodeRebase(bytes, [{ vmaddr: 0 }, { vmaddr: 0 }, { vmaddr: 0x1000, vmsize: 0x100 }])).toThrow(/outside segment/);
+    expect(() => decodeRebase(bytes, [{ vmaddr: 0 }, { vmaddr: 0 }, { vmaddr: 0x1000, vmsize: 0x100 }])).toThrow(
+      /outside segment/,
+    );
     expect(decodeRebase(bytes, [{ vmaddr: 0 }, { vmaddr: 0 }, { vmaddr: 0x1000, vmsize: 0x108 }])).toHaveLength(1);
     expect(() => decodeRebase(Uint8Array.from([0x11, 0x21]))).toThrow(MachOFormatError); // truncated ULEB
     expect(() => decodeRebase(Uint8Array.from([0x11, 0x51]))).toThrow(/before SET_SEGMENT/);
@@ -116,7 +122,16 @@ describe("bind opcodes", () => {
     const bytes = encodeBind([{ segIndex: 2, segOffset: 0x10, ordinal: 1, symbol: "_printf", flags: 0, addend: 0 }]);
     // SET_TYPE_IMM(1), SET_DYLIB_ORDINAL_IMM(1), SET_SYMBOL "_printf", SET_SEGMENT_AND_OFFSET_ULEB(2, 0x10), DO_BIND, DONE
     expect([...bytes]).toEqual([
-      0x51, 0x11, 0x40, ..."_printf".split("").map((c) => c.charCodeAt(0)), 0, 0x72, 0x10, 0x90, 0x00, 0,
+      0x51,
+      0x11,
+      0x40,
+      ..."_printf".split("").map((c) => c.charCodeAt(0)),
+      0,
+      0x72,
+      0x10,
+      0x90,
+      0x00,
+      0,
     ]);
   });
 
@@ -136,7 +151,8 @@ describe("bind opcodes", () => {
 
   it("compresses repeated binds of one symbol", () => {
     const entries: BindEntry[] = [];
-    for (let i = 0; i < 50; i++) entries.push({ segIndex: 2, segOffset: i * 16, ordinal: 1, symbol: "_x", flags: 0, addend: 0 });
+    for (let i = 0; i < 50; i++)
+      entries.push({ segIndex: 2, segOffset: i * 16, ordinal: 1, symbol: "_x", flags: 0, addend: 0 });
     const bytes = encodeBind(entries);
     expect(bytes).toContain(BIND_OPCODE_DO_BIND_ULEB_TIMES_SKIPPING_ULEB);
     expect(bytes.length).toBeLessThanOrEqual(16);
@@ -146,7 +162,10 @@ describe("bind opcodes", () => {
   it("round-trips random entries", () => {
     for (let seed = 1; seed <= 20; seed++) {
       const r = rng(seed * 31);
-      const syms = Array.from({ length: 1 + Math.floor(r() * 40) }, (_, i) => `_sym${i}${"x".repeat(Math.floor(r() * 5))}`);
+      const syms = Array.from(
+        { length: 1 + Math.floor(r() * 40) },
+        (_, i) => `_sym${i}${"x".repeat(Math.floor(r() * 5))}`,
+      );
       const used = new Set<number>();
       const entries: BindEntry[] = [];
       const n = Math.floor(r() * 2000);
@@ -225,7 +244,9 @@ describe("bind opcodes", () => {
       expect(fromHere[0]).toEqual(entries[i]);
     }
     // first sequence: SET_SEGMENT_AND_OFFSET_ULEB(3, 0x10), ORDINAL_IMM(1), SYMBOL "_puts", DO_BIND, DONE
-    expect([...bytes.subarray(0, offsets[1]!)]).toEqual([0x73, 0x10, 0x11, 0x40, 0x5f, 0x70, 0x75, 0x74, 0x73, 0, 0x90, 0x00]);
+    expect([...bytes.subarray(0, offsets[1]!)]).toEqual([
+      0x73, 0x10, 0x11, 0x40, 0x5f, 0x70, 0x75, 0x74, 0x73, 0, 0x90, 0x00,
+    ]);
     expect(decodeBind(bytes, true)).toEqual(entries);
     expect(encodeLazyBind([])).toEqual({ bytes: new Uint8Array(0), offsets: [] });
   });

@@ -2,32 +2,27 @@
  * dyld "compressed" fixup information: rebase and bind opcode streams.
  *
  * Apple's `mach-o/loader.h` (dyld_info_command) defines four byte streams in
- * __LINKEDIT that tell dyld which pointers to slide and which to bind to
- * imported symbols; dyld's `ImageLoaderMachOCompressed` interprets them.
- * Each opcode byte is `opcode | immediate` (high nibble / low nibble), some
- * followed by ULEB128/SLEB128 operands or a C string. The interpreter keeps
- * a small state machine: current segment index and offset, and for binds the
- * dylib ordinal, symbol name and flags, type, and addend. "DO" opcodes apply
- * a fixup at the current address and advance it by the pointer size (8 here).
+ * __LINKEDIT telling dyld which pointers to slide and which to bind to
+ * imported symbols; dyld's `ImageLoaderMachOCompressed` interprets them. Each
+ * opcode byte is `opcode | immediate` (high / low nibble), some followed by
+ * ULEB128/SLEB128 operands or a C string. The interpreter's state is the
+ * segment index and offset and, for binds, the dylib ordinal, symbol name and
+ * flags, type and addend; "DO" opcodes fix up the current address and advance
+ * it by the pointer size (8 here), optionally by an extra scaled immediate or
+ * ULEB, or repeat with a skip.
  *
- * - Rebase: SET_TYPE_IMM, SET_SEGMENT_AND_OFFSET_ULEB, ADD_ADDR_ULEB,
- *   ADD_ADDR_IMM_SCALED (imm * 8), DO_REBASE_IMM_TIMES, DO_REBASE_ULEB_TIMES,
- *   DO_REBASE_ADD_ADDR_ULEB, DO_REBASE_ULEB_TIMES_SKIPPING_ULEB, DONE.
- * - Bind (regular and weak): the ordinal opcodes (IMM for 0..15, ULEB
- *   beyond, SPECIAL_IMM for self/main executable/flat/weak lookup as a
- *   sign-extended nibble), SET_SYMBOL_TRAILING_FLAGS_IMM + name, SET_TYPE_IMM,
- *   SET_ADDEND_SLEB, address opcodes, DO_BIND, DO_BIND_ADD_ADDR_ULEB,
- *   DO_BIND_ADD_ADDR_IMM_SCALED, DO_BIND_ULEB_TIMES_SKIPPING_ULEB, DONE.
- *   The weak stream carries no ordinals and must be sorted by symbol name
- *   (dyld merges it with other images'); a SET_SYMBOL with
- *   BIND_SYMBOL_FLAGS_NON_WEAK_DEFINITION and no DO_BIND announces a strong
- *   definition that overrides weak ones elsewhere.
- * - Lazy bind: one self-contained sequence per lazy pointer, ending in DONE;
+ * - Rebase: one stream of pointer slides, sorted by address.
+ * - Bind: ordinals are IMM for 1..15, ULEB beyond, and SPECIAL_IMM (a
+ *   sign-extended nibble) for self / main executable / flat / weak lookup.
+ * - Weak bind: no ordinals; sorted by symbol name (dyld merges it across
+ *   images). A SET_SYMBOL with BIND_SYMBOL_FLAGS_NON_WEAK_DEFINITION and no
+ *   DO_BIND announces a strong definition overriding weak ones elsewhere.
+ * - Lazy bind: one self-contained sequence per lazy pointer ending in DONE;
  *   the stub helper pushes each sequence's offset for dyld_stub_binder.
  *
- * The encoders sort their input (except lazy) so that only state that
- * changes is re-emitted, and pick the compact opcode forms the way ld64 and
- * lld do. All streams are zero-padded to 8 bytes (the padding reads as DONE).
+ * The encoders sort their input (except lazy) so only changed state is
+ * re-emitted, and pick the compact opcode forms as ld64 and lld do. Streams
+ * are zero-padded to 8 bytes (the padding reads as DONE).
  */
 import {
   BIND_IMMEDIATE_MASK,
@@ -482,8 +477,50 @@ function emitBinds(out: ByteSink, st: BindState, list: readonly AddrRec[], from:
   }
 }
 
-function compareAddr(a: AddrRec, b: AddrRec): number {
-  return a.segIndex - b.segIndex || a.segOffset - b.segOffset;
+/** Rank of each distinct name in byte-wise order (sorting numbers beats comparing strings). */
+function nameRanks(names: readonly string[]): Map<string, number> {
+  const uniq = [...new Set(names)];
+  let ascii = true;
+  for (const s of uniq) {
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (!ascii) break;
+  }
+  // For ASCII, the default sort's UTF-16 order is byte order.
+  if (ascii) uniq.sort();
+  else uniq.sort(compareNamesUtf8);
+  const ranks = new Map<string, number>();
+  for (let i = 0; i < uniq.length; i++) ranks.set(uniq[i]!, i);
+  return ranks;
+}
+
+/** `entries` sorted by ([ordinal,] name, flags, segIndex, segOffset, addend). */
+function sortBinds<T extends WeakBindEntry & { ordinal?: number }>(entries: readonly T[], byOrdinal: boolean): T[] {
+  const n = entries.length;
+  const ranks = nameRanks(entries.map((e) => e.symbol));
+  const rank = new Int32Array(n);
+  const idx = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    rank[i] = ranks.get(entries[i]!.symbol)!;
+    idx[i] = i;
+  }
+  idx.sort((a, b) => {
+    const x = entries[a]!;
+    const y = entries[b]!;
+    return (
+      (byOrdinal ? x.ordinal! - y.ordinal! : 0) ||
+      rank[a]! - rank[b]! ||
+      x.flags - y.flags ||
+      x.segIndex - y.segIndex ||
+      x.segOffset - y.segOffset ||
+      x.addend - y.addend
+    );
+  });
+  return idx.map((i) => entries[i]!);
 }
 
 /**
@@ -495,16 +532,7 @@ function compareAddr(a: AddrRec, b: AddrRec): number {
 export function encodeBind(entries: readonly BindEntry[]): Uint8Array {
   const n = entries.length;
   if (n === 0) return new Uint8Array(0);
-  const sorted = entries
-    .slice()
-    .sort(
-      (a, b) =>
-        a.ordinal - b.ordinal ||
-        compareNamesUtf8(a.symbol, b.symbol) ||
-        a.flags - b.flags ||
-        compareAddr(a, b) ||
-        a.addend - b.addend,
-    );
+  const sorted = sortBinds(entries, true);
   const out = new ByteSink(n * 4 + 64);
   const cache = new Map<string, Uint8Array>();
   const st: BindState = { seg: -1, addr: 0, ordinal: Number.NaN, symbol: undefined, flags: -1, addend: 0 };
@@ -546,11 +574,7 @@ export function encodeWeakBind(
 ): Uint8Array {
   const n = entries.length;
   if (n === 0 && nonWeakDefinitions.length === 0) return new Uint8Array(0);
-  const sorted = entries
-    .slice()
-    .sort(
-      (a, b) => compareNamesUtf8(a.symbol, b.symbol) || a.flags - b.flags || compareAddr(a, b) || a.addend - b.addend,
-    );
+  const sorted = sortBinds(entries, false);
   const strong = [...new Set(nonWeakDefinitions)].sort(compareNamesUtf8);
   const out = new ByteSink(n * 4 + strong.length * 16 + 64);
   const cache = new Map<string, Uint8Array>();

@@ -1,30 +1,24 @@
 /**
  * The export trie: dyld's table of the symbols an image exports.
  *
- * Described in Apple's `mach-o/loader.h` (dyld_info_command, "export_off")
- * and implemented by dyld's `ImageLoaderMachOCompressed` / `MachOAnalyzer`
- * (trie walking) and by ld64's and lld's trie builders. The trie is a prefix
- * tree over symbol names serialized as a sequence of nodes. Each node is:
+ * Described in Apple's `mach-o/loader.h` (dyld_info_command, export_off) and
+ * walked by dyld's `ImageLoader`/`MachOAnalyzer`, it is a prefix tree over
+ * symbol names serialized as a sequence of nodes, each:
  *
- *   ULEB128 terminalSize   -- 0 when no symbol ends at this node
- *   terminal info          -- terminalSize bytes:
- *       ULEB128 flags      -- EXPORT_SYMBOL_FLAGS_*
- *       REEXPORT:          ULEB128 dylib ordinal, then the imported name as a
- *                          C string ("" = same name)
- *       STUB_AND_RESOLVER: ULEB128 stub offset, ULEB128 resolver offset
- *       otherwise:         ULEB128 address (offset from the mach header)
- *   u8 childCount
- *   childCount x { edge label C string, ULEB128 child node offset }
+ *   ULEB128 terminalSize    0 when no symbol ends at this node, else:
+ *     ULEB128 flags         EXPORT_SYMBOL_FLAGS_*
+ *     REEXPORT:             ULEB128 dylib ordinal, imported name ("" = same)
+ *     STUB_AND_RESOLVER:    ULEB128 stub offset, ULEB128 resolver offset
+ *     otherwise:            ULEB128 address (offset from the mach header)
+ *   u8 childCount, then per child: edge label C string, ULEB128 node offset
  *
- * Child offsets are relative to the start of the trie and are themselves
- * ULEB128, so a node's size depends on where its children land. Like ld64 and
- * lld, `buildExportTrie` lays nodes out in pre-order and repeats the offset
- * assignment until no node moves (offsets only grow, so this terminates,
- * usually after two or three passes). Edges split only where names diverge
- * (a radix tree), so the node count is at most twice the symbol count.
- * Output is deterministic: entries are sorted by the byte-wise (UTF-8) order
- * of their names and children by their first label byte; the result is
- * zero-padded to a multiple of 8 bytes.
+ * Child offsets are relative to the trie start and are themselves ULEB128,
+ * so a node's size depends on where its children land. Like ld64 and lld,
+ * `buildExportTrie` lays nodes out in pre-order and repeats the offset
+ * assignment until nothing moves (offsets only grow, so this terminates,
+ * usually within a few passes). Edges split only where names diverge (a
+ * radix tree: at most 2n nodes). Output is deterministic: names in byte-wise
+ * (UTF-8) order, siblings by first label byte, zero-padded to 8 bytes.
  */
 import { EXPORT_SYMBOL_FLAGS_REEXPORT, EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER } from "./constants.js";
 import { MachOFormatError } from "./errors.js";
@@ -314,7 +308,9 @@ export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
 }
 
 /**
- * Decodes every symbol of an export trie, in trie (byte-sorted) order.
+ * Decodes every symbol of an export trie, depth-first in the trie's own edge
+ * order (byte-sorted for tries built by buildExportTrie; lld orders siblings
+ * differently).
  * Throws MachOFormatError on out-of-bounds offsets, truncated nodes, or
  * cycles (a node reached twice).
  */

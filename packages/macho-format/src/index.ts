@@ -135,6 +135,9 @@ export {
   LC_DYLD_CHAINED_FIXUPS,
   LC_FILESET_ENTRY,
   LC_ATOM_INFO,
+  LC_FUNCTION_VARIANTS,
+  LC_FUNCTION_VARIANT_FIXUPS,
+  LC_TARGET_TRIPLE,
   SG_HIGHVM,
   SG_FVMLIB,
   SG_NORELOC,
@@ -528,3 +531,44 @@ export type {
   BindEntry,
   WeakBindEntry,
 } from "./dyld-info.js";
+export {
+  decodeChainedFixups,
+  encodeChainedFixups,
+  applyChainedFixups,
+} from "./chained-fixups.js";
+export type {
+  ChainedFixupsHeader,
+  ChainedImport,
+  ChainedStartsInSegment,
+  ChainedRebase,
+  ChainedBind,
+  ChainedFixups,
+  ChainedFixupsInput,
+} from "./chained-fixups.js";
+export {
+  UNWIND_SECTION_VERSION,
+  UNWIND_SECOND_LEVEL_REGULAR,
+  UNWIND_SECOND_LEVEL_COMPRESSED,
+  UNWIND_IS_NOT_FUNCTION_START,
+  UNWIND_HAS_LSDA,
+  UNWIND_PERSONALITY_MASK,
+  UNWIND_X86_64_MODE_MASK,
+  UNWIND_X86_64_MODE_RBP_FRAME,
+  UNWIND_X86_64_MODE_STACK_IMMD,
+  UNWIND_X86_64_MODE_STACK_IND,
+  UNWIND_X86_64_MODE_DWARF,
+  UNWIND_X86_64_DWARF_SECTION_OFFSET,
+  COMPACT_UNWIND_ENTRY_SIZE,
+  commonEncodings,
+  planUnwindInfo,
+  unwindInfoSize,
+  encodeUnwindInfo,
+  decodeUnwindInfo,
+} from "./unwind-info.js";
+export type {
+  UnwindInfoEntry,
+  UnwindInfoInput,
+  UnwindPagePlan,
+  UnwindInfoPlan,
+  DecodedUnwindInfo,
+} from "./unwind-info.js";

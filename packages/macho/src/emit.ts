@@ -46,11 +46,13 @@ import {
   MH_PIE,
   MH_TWOLEVEL,
   MH_WEAK_DEFINES,
+  MH_BINDS_TO_WEAK,
   S_ATTR_PURE_INSTRUCTIONS,
   S_THREAD_LOCAL_VARIABLES,
   buildExportTrie,
   encodeBind,
   encodeLazyBind,
+  encodeWeakBind,
   encodeRebase,
   isZerofill,
   sectionType,
@@ -105,6 +107,12 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   };
   const bind = encodeBind(fix.binds.map(toBind));
   const lazy = encodeLazyBind(fix.lazyBinds.map(toBind));
+  const weak = encodeWeakBind(
+    fix.weakBinds.map((b) => {
+      const { segIndex, segOffset } = segIndexOf(b.address);
+      return { segIndex, segOffset, symbol: symbolName(ctx, b.sym), flags: 0, addend: b.addend };
+    }),
+  );
   const trie = buildExportTrie(exportEntries(ctx));
   const starts = functionStarts(ctx);
   const symtab = planSymtab(ctx);
@@ -119,6 +127,7 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   };
   const bRebase = blob(rebase.length);
   const bBind = blob(bind.length);
+  const bWeak = blob(weak.length);
   const bLazy = blob(lazy.bytes.length);
   const bExport = blob(trie.length);
   const bStarts = blob(starts.length);
@@ -138,6 +147,7 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   for (const [id, bytes] of ctx.debugData) out.set(bytes, ctx.outSections[id]!.fileOff);
   out.set(rebase, bRebase.off);
   out.set(bind, bBind.off);
+  out.set(weak, bWeak.off);
   out.set(lazy.bytes, bLazy.off);
   out.set(trie, bExport.off);
   out.set(starts, bStarts.off);
@@ -154,7 +164,7 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   dv.setUint32(12, fileType(ctx), true);
   dv.setUint32(16, cmds.length, true);
   dv.setUint32(20, sizeofcmds, true);
-  dv.setUint32(24, headerFlags(ctx, fix.binds.length + fix.lazyBinds.length > 0), true);
+  dv.setUint32(24, headerFlags(ctx, fix.binds.length + fix.lazyBinds.length > 0, fix.weakBinds.length > 0), true);
   dv.setUint32(28, 0, true);
   let off = 32;
   let uuidOff = -1;
@@ -200,7 +210,7 @@ export function buildImage(ctx: LinkContext): Uint8Array {
         };
         put(p, bRebase);
         put(p + 8, bBind);
-        put(p + 16, { off: 0, size: 0 });
+        put(p + 16, bWeak);
         put(p + 24, bLazy);
         put(p + 32, bExport);
         break;
@@ -302,7 +312,7 @@ function fileType(ctx: LinkContext): number {
   return ctx.options.bundle ? MH_BUNDLE : MH_DYLIB;
 }
 
-function headerFlags(ctx: LinkContext, hasBinds: boolean): number {
+function headerFlags(ctx: LinkContext, hasBinds: boolean, bindsToWeak = false): number {
   let f = MH_DYLDLINK;
   // Symbols left undefined for flat lookup at load time (-undefined
   // dynamic_lookup, a plugin's markers under -no_plugin_markers) clear NOUNDEFS.
@@ -314,6 +324,7 @@ function headerFlags(ctx: LinkContext, hasBinds: boolean): number {
   if (isDylibLike(ctx)) f |= MH_NO_REEXPORTED_DYLIBS;
   if (bindAtLoad(ctx)) f |= MH_BINDATLOAD;
   if (ctx.exports.some((s) => ctx.syms.has(s, SymFlag.WeakDef))) f |= MH_WEAK_DEFINES;
+  if (bindsToWeak) f |= MH_BINDS_TO_WEAK;
   if (ctx.outSections.some((o) => sectionType(o.flags) === S_THREAD_LOCAL_VARIABLES)) f |= MH_HAS_TLV_DESCRIPTORS;
   void hasBinds;
   return f;

@@ -9,8 +9,9 @@
  * and reordered symbol by symbol (ld64's atomization). Literal sections are
  * cut per literal: C strings at each NUL (then folded by content), 4/8/16-
  * byte literals by size. Debug sections (S_ATTR_DEBUG) get no atoms; the
- * DWARF stage reads them from their bytes. `__LD,__compact_unwind` is
- * dropped; tsld does not emit `__unwind_info` yet.
+ * DWARF stage reads them from their bytes. `__LD,__compact_unwind` gets no
+ * atoms (layout's unwind.ts reads its entries from the section table);
+ * `__TEXT,__eh_frame` is cut into one atom per CIE/FDE record.
  *
  * Symbol kinds by `n_type & N_TYPE`: N_SECT defines in section `n_sect`
  * at address `n_value`; N_UNDF with `n_value > 0` is a common (size in
@@ -311,6 +312,20 @@ function atomize(
       const a = A.add(sid, file.id, o, w, Math.log2(w), base);
       fold(pool, A, a, `${w}${latin1.decode(file.data.subarray(dataOff + o, dataOff + o + w))}`);
     }
+  } else if (seg === "__TEXT" && sect === "__eh_frame") {
+    // One atom per CIE/FDE record, so layout can keep only the FDEs of live
+    // functions (and the CIEs they use); see layout's unwind.ts.
+    const v = file.view;
+    let o = 0;
+    while (o + 4 <= size) {
+      const len32 = v.getUint32(dataOff + o, true);
+      let len = 4 + len32;
+      if (len32 === 0xffffffff && o + 12 <= size) len = 12 + Number(v.getBigUint64(dataOff + o + 4, true));
+      len = Math.min(len, size - o);
+      A.add(sid, file.id, o, len, o === 0 ? align : Math.min(align, ctz(o)), base);
+      o += len;
+    }
+    if (o < size) A.add(sid, file.id, o, size - o, 0, base);
   } else if (subsections && cuts.length > 0) {
     cuts.sort((x, y) => x - y);
     let prev = 0;

@@ -97,7 +97,8 @@ function scanRelocs(ctx: LinkContext, atom: AtomId): void {
         if (imp) T.set(s, SymFlag.NeedsStub);
         break;
       case X86_64_RELOC_GOT_LOAD:
-        if (imp) T.set(s, SymFlag.NeedsGot);
+        // An exported weak definition keeps its GOT slot (weak-bound, not relaxed).
+        if (imp || isCoalescable(ctx, s)) T.set(s, SymFlag.NeedsGot);
         break;
       case X86_64_RELOC_GOT:
         T.set(s, SymFlag.NeedsGot);
@@ -116,8 +117,12 @@ function scanRelocs(ctx: LinkContext, atom: AtomId): void {
             ctx.fixups.binds.push({ atom, offset: at, sym: s, addend: Number(v.getBigInt64(inData + at, true)) });
           else if (inTlv && isTlvTemplate(ctx, s)) {
             // descriptor offset field: resolved to an offset in the TLV template, no fixup
-          } else if (pie && T.kind[s] !== SymKind.Absolute && T.kind[s] !== SymKind.Undefined)
-            ctx.fixups.addRebase(atom, at);
+          } else {
+            if (pie && T.kind[s] !== SymKind.Absolute && T.kind[s] !== SymKind.Undefined)
+              ctx.fixups.addRebase(atom, at);
+            if (isCoalescable(ctx, s))
+              ctx.fixups.weakBinds.push({ atom, offset: at, sym: s, addend: Number(v.getBigInt64(inData + at, true)) });
+          }
         } else if (len === 2 && pie && T.kind[s] !== SymKind.Absolute) {
           relocError(ctx, atom, at, `32-bit absolute address of ${T.name(s)} in a position-independent image`);
         }
@@ -126,6 +131,17 @@ function scanRelocs(ctx: LinkContext, atom: AtomId): void {
         break;
     }
   }
+}
+
+/** A weak definition of this image that dyld may coalesce with another image's (so: weak-bound). */
+export function isCoalescable(ctx: LinkContext, s: number): boolean {
+  const T = ctx.syms;
+  return (
+    T.kind[s] === SymKind.Defined &&
+    T.has(s, SymFlag.WeakDef) &&
+    T.has(s, SymFlag.External) &&
+    !T.has(s, SymFlag.PrivateExtern)
+  );
 }
 
 function isTlvTemplate(ctx: LinkContext, s: number): boolean {

@@ -1,0 +1,59 @@
+// Reproducible output: same inputs, same bytes; executables are mode 0755;
+// a failed link leaves neither the output nor temporary files behind.
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { bytes, compileC, tmp, tsld } from "./helpers.js";
+
+const objs = (): string[] => [
+  compileC(
+    `#include <stdio.h>
+extern int f(void);
+_Thread_local int tl = 2;
+int main(void) { printf("%d %d\\n", f(), tl); return 0; }`,
+    { name: "det-a" },
+  ),
+  compileC(`__attribute__((weak)) int f(void) { return 4; } int g = 3;`, { name: "det-b" }),
+];
+
+describe("output files", () => {
+  it("are byte-identical across links of the same inputs", async () => {
+    const dir = tmp();
+    const outs: Buffer[] = [];
+    for (const [i, flags] of [[], [], ["-dead_strip"], ["-dead_strip"]].entries()) {
+      const out = join(dir, `det${i}`);
+      const r = await tsld(["-o", out, ...flags, ...objs()]);
+      expect(r.status, r.stderr).toBe(0);
+      outs.push(bytes(out));
+    }
+    expect(outs[0]!.equals(outs[1]!)).toBe(true);
+    expect(outs[2]!.equals(outs[3]!)).toBe(true);
+    // the output name does not leak into the image
+    const other = join(tmp(), "somewhere-else");
+    await tsld(["-o", other, ...objs()]);
+    expect(bytes(other).equals(outs[0]!)).toBe(true);
+  });
+
+  it("are executable (0755)", async () => {
+    const out = join(tmp(), "mode");
+    const r = await tsld(["-o", out, ...objs()]);
+    expect(r.status).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o755);
+  });
+
+  it("are not left behind by a failed link, nor is any temp file", async () => {
+    const dir = tmp();
+    const out = join(dir, "fail");
+    const bad = compileC(`extern int nowhere(void); int main(void) { return nowhere(); }`, { name: "det-bad" });
+    const r = await tsld(["-o", out, bad]);
+    expect(r.status).toBe(1);
+    expect(readdirSync(dir)).toEqual([]);
+    // an existing output survives a failed link untouched
+    writeFileSync(out, "previous");
+    const r2 = await tsld(["-o", out, bad]);
+    expect(r2.status).toBe(1);
+    expect(readdirSync(dir)).toEqual(["fail"]);
+    expect(bytes(out).toString()).toBe("previous");
+    expect(existsSync(`${out}.tmp`)).toBe(false);
+  });
+});

@@ -1,0 +1,622 @@
+/**
+ * Unwind information: `__TEXT,__unwind_info` built from the objects'
+ * `__LD,__compact_unwind` entries, and a dead-strip-aware `__TEXT,__eh_frame`
+ * (behaviour after lld's `UnwindInfoSection.cpp` and `EhFrame.cpp`; format in
+ * macho-format's `unwind-info.ts`).
+ *
+ * Stages (called from `layoutData`):
+ * 1. `collectUnwind` (before dead stripping): reads every compact-unwind entry
+ *    (32 bytes: function, length, encoding, personality, LSDA; the pointer
+ *    fields carry UNSIGNED relocations) and every `__eh_frame` record (objfile
+ *    cut one atom per CIE/FDE). Each is tied to its function's atom. An FDE's
+ *    pc_begin is usually pc-relative without a relocation (clang resolves it
+ *    at assembly time), so its function is found from the input addresses.
+ *    A function "needs DWARF" when it has no compact entry or its encoding is
+ *    UNWIND_X86_64_MODE_DWARF. Returns the association dead stripping uses:
+ *    a live function keeps its LSDA, its personality and (if it needs DWARF)
+ *    its FDE and CIE alive; unwind entries never keep a function alive.
+ * 2. `pruneUnwind` (after dead stripping): an FDE stays only if its function
+ *    is live and needs DWARF; a CIE only if a kept FDE uses it. Personalities
+ *    of live functions get GOT slots (`SymFlag.NeedsGot`), since
+ *    `__unwind_info` names them by their GOT slot.
+ * 3. `planUnwind` (after the synthetic sections, before segments): the
+ *    entries in address order — every atom of the `__TEXT` code sections in
+ *    output order, with encoding 0 where no compact entry exists, adjacent
+ *    equal entries folded as lld folds them — and from their encodings alone
+ *    the section size (pages depend on encodings, not on addresses).
+ * 4. `writeUnwind` (from `writeSections`): the section bytes, with DWARF-mode
+ *    encodings pointing at their FDE's offset in the output `__eh_frame`; and
+ *    each kept FDE's CIE pointer, pc_begin and (pc-relative) LSDA pointer
+ *    recomputed for the output layout.
+ */
+import {
+  AtomFlag,
+  type AtomId,
+  type InputFile,
+  type LinkContext,
+  type OutputSection,
+  SymFlag,
+  SymKind,
+} from "@tsld/core";
+import {
+  COMPACT_UNWIND_ENTRY_SIZE,
+  S_ATTR_PURE_INSTRUCTIONS,
+  S_REGULAR,
+  UNWIND_HAS_LSDA,
+  UNWIND_X86_64_DWARF_SECTION_OFFSET,
+  UNWIND_X86_64_MODE_DWARF,
+  UNWIND_X86_64_MODE_MASK,
+  UNWIND_X86_64_MODE_STACK_IND,
+  X86_64_RELOC_SUBTRACTOR,
+  X86_64_RELOC_UNSIGNED,
+  encodeUnwindInfo,
+  planUnwindInfo,
+  rExtern,
+  rSymbolnum,
+  rType,
+  relocAddress,
+  relocInfoWord,
+} from "@tsld/macho-format";
+import { type SectionMap, orderedSections } from "./sections.js";
+import { atomAddress, atomAtAddress, isImport } from "./target.js";
+
+/** A location in an atom. */
+interface Loc {
+  atom: AtomId;
+  delta: number;
+}
+
+interface CuEntry {
+  fn: Loc;
+  length: number;
+  encoding: number;
+  /** Personality symbol, 0 when none. */
+  personality: number;
+  lsda: Loc | undefined;
+}
+
+interface Cie {
+  atom: AtomId;
+  /** FDE pointer encoding (DW_EH_PE_*), LSDA encoding or -1. */
+  fdeEnc: number;
+  lsdaEnc: number;
+  augZ: boolean;
+}
+
+interface Fde {
+  atom: AtomId;
+  cie: Cie;
+  fn: Loc;
+  /** Offsets within the FDE atom of pc_begin and the LSDA pointer (-1: none). */
+  pcBeginOff: number;
+  lsdaOff: number;
+  lsda: Loc | undefined;
+  /** Whether the pc_begin / LSDA fields carry relocations (then relocate() fills them). */
+  pcBeginReloc: boolean;
+  lsdaReloc: boolean;
+}
+
+/** One entry of the output table, before addresses. */
+interface Row {
+  fn: Loc;
+  end: Loc;
+  encoding: number;
+  personality: number;
+  lsda: Loc | undefined;
+  fde: Fde | undefined;
+}
+
+class UnwindState {
+  readonly cu = new Map<string, CuEntry>();
+  readonly fdes = new Map<string, Fde>();
+  readonly ehAtoms: AtomId[] = [];
+  readonly personalities: number[] = [];
+  rows: Row[] = [];
+  section: OutputSection | undefined;
+  regularOnly = false;
+}
+
+const states = new WeakMap<LinkContext, UnwindState>();
+const key = (l: Loc): string => `${l.atom}:${l.delta}`;
+
+const isDwarfMode = (enc: number): boolean => (enc & UNWIND_X86_64_MODE_MASK) === UNWIND_X86_64_MODE_DWARF;
+
+/** Relocation words of section `sid`, by section offset (SUBTRACTORs separately). */
+function relocsByOffset(
+  ctx: LinkContext,
+  file: InputFile,
+  sid: number,
+): { unsigned: Map<number, number>; sub: Set<number> } {
+  const unsigned = new Map<number, number>();
+  const sub = new Set<number>();
+  const base = ctx.sections.reloff[sid]!;
+  for (let i = 0; i < ctx.sections.nreloc[sid]!; i++) {
+    const off = base + i * 8;
+    const w = relocInfoWord(file.view, off);
+    const at = relocAddress(file.view, off);
+    if (rType(w) === X86_64_RELOC_SUBTRACTOR) sub.add(at);
+    else unsigned.set(at, w);
+  }
+  return { unsigned, sub };
+}
+
+/** The section ordinal (1-based) of `file` holding input address `addr`, or 0. */
+function sectionAt(ctx: LinkContext, file: InputFile, addr: number): number {
+  const ob = file.object!;
+  const S = ctx.sections;
+  for (let k = 0; k < ob.sectionCount; k++) {
+    const sid = ob.firstSection + k;
+    if (S.firstAtom[sid]! < 0) continue;
+    if (addr >= S.addr[sid]! && addr < S.addr[sid]! + S.size[sid]!) return k + 1;
+  }
+  return 0;
+}
+
+/** Where a pointer field points: through its relocation word `w` (if any) or its stored input address. */
+function pointerTarget(
+  ctx: LinkContext,
+  file: InputFile,
+  w: number | undefined,
+  stored: number,
+  subtracted: boolean,
+): Loc | undefined {
+  const T = ctx.syms;
+  if (w !== undefined && rExtern(w)) {
+    const s = file.object!.syms[rSymbolnum(w)]!;
+    if (T.kind[s] !== SymKind.Defined) return undefined;
+    return { atom: T.atom[s]!, delta: T.value[s]! + (subtracted ? 0 : stored) };
+  }
+  const n = w !== undefined ? rSymbolnum(w) : sectionAt(ctx, file, stored);
+  const t = atomAtAddress(ctx, file, n, stored);
+  return t.atom < 0 ? undefined : { atom: t.atom, delta: t.delta };
+}
+
+function readPointer(v: DataView, off: number, size: number): number {
+  return size === 8 ? Number(v.getBigInt64(off, true)) : size === 4 ? v.getInt32(off, true) : v.getInt16(off, true);
+}
+
+/** Size of a DW_EH_PE-encoded pointer. */
+function encSize(enc: number): number {
+  switch (enc & 0x0f) {
+    case 0x00:
+    case 0x04:
+    case 0x0c:
+      return 8;
+    case 0x02:
+    case 0x0a:
+      return 2;
+    case 0x03:
+    case 0x0b:
+      return 4;
+    default:
+      return -1;
+  }
+}
+
+function uleb(d: Uint8Array, p: { o: number }): number {
+  let r = 0;
+  let shift = 0;
+  for (;;) {
+    const b = d[p.o++]!;
+    r += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (!(b & 0x80)) return r;
+  }
+}
+
+/** Parses compact-unwind entries and `__eh_frame` records; returns dead stripping's associations. */
+export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[] | undefined {
+  const st = new UnwindState();
+  states.set(ctx, st);
+  const S = ctx.sections;
+  const A = ctx.atoms;
+  const T = ctx.syms;
+  for (const file of ctx.files) {
+    const ob = file.object;
+    if (!ob) continue;
+    for (let k = 0; k < ob.sectionCount; k++) {
+      const sid = ob.firstSection + k;
+      const seg = S.segnames[sid];
+      const sect = S.sectnames[sid];
+      if (seg === "__LD" && sect === "__compact_unwind") readCompactUnwind(ctx, st, file, sid);
+      else if (seg === "__TEXT" && sect === "__eh_frame" && S.firstAtom[sid]! >= 0) readEhFrame(ctx, st, file, sid);
+    }
+  }
+  const assoc = new Map<AtomId, AtomId[]>();
+  const add = (fn: AtomId, a: AtomId | undefined): void => {
+    if (a === undefined || a < 0) return;
+    let l = assoc.get(fn);
+    if (!l) assoc.set(fn, (l = []));
+    l.push(a);
+  };
+  for (const e of st.cu.values()) {
+    add(e.fn.atom, e.lsda?.atom);
+    if (e.personality && T.kind[e.personality] === SymKind.Defined) add(e.fn.atom, T.atom[e.personality]);
+  }
+  for (const [k, f] of st.fdes) {
+    const e = st.cu.get(k);
+    if (e && !isDwarfMode(e.encoding)) continue;
+    add(f.fn.atom, f.atom);
+    add(f.fn.atom, f.cie.atom);
+    add(f.fn.atom, f.lsda?.atom);
+  }
+  void A;
+  return (a) => assoc.get(a);
+}
+
+function readCompactUnwind(ctx: LinkContext, st: UnwindState, file: InputFile, sid: number): void {
+  const S = ctx.sections;
+  const T = ctx.syms;
+  const v = file.view;
+  const base = S.dataOff[sid]!;
+  const size = S.size[sid]!;
+  const { unsigned } = relocsByOffset(ctx, file, sid);
+  const where = `${file.path}${file.member ? `(${file.member})` : ""}`;
+  if (size % COMPACT_UNWIND_ENTRY_SIZE !== 0)
+    ctx.diag.warn(`${where}: __LD,__compact_unwind size ${size} is not a multiple of ${COMPACT_UNWIND_ENTRY_SIZE}`);
+  for (let o = 0; o + COMPACT_UNWIND_ENTRY_SIZE <= size; o += COMPACT_UNWIND_ENTRY_SIZE) {
+    const fw = unsigned.get(o);
+    const fnStored = Number(v.getBigUint64(base + o, true));
+    if (fw !== undefined && rExtern(fw)) {
+      // The entry describes this object's copy; a weak definition that lost to another file's is skipped.
+      const s = file.object!.syms[rSymbolnum(fw)]!;
+      if (T.kind[s] !== SymKind.Defined || T.file[s] !== file.id) continue;
+    }
+    const fn = pointerTarget(ctx, file, fw, fnStored, false);
+    if (!fn) {
+      ctx.diag.warn(`${where}: compact unwind entry at 0x${o.toString(16)} names no function; ignored`);
+      continue;
+    }
+    const length = v.getUint32(base + o + 8, true);
+    const encoding = v.getUint32(base + o + 12, true);
+    let personality = 0;
+    const pw = unsigned.get(o + 16);
+    if (pw !== undefined) {
+      if (rExtern(pw)) personality = file.object!.syms[rSymbolnum(pw)]!;
+      else {
+        const t = pointerTarget(ctx, file, pw, Number(v.getBigUint64(base + o + 16, true)), false);
+        if (t) personality = ctx.atoms.symbol[t.atom]!;
+      }
+      if (personality === 0)
+        ctx.diag.warn(`${where}: compact unwind entry at 0x${o.toString(16)}: unusable personality`);
+    }
+    const lw = unsigned.get(o + 24);
+    const lsdaStored = Number(v.getBigUint64(base + o + 24, true));
+    const lsda = lw !== undefined || lsdaStored !== 0 ? pointerTarget(ctx, file, lw, lsdaStored, false) : undefined;
+    const k = key(fn);
+    if (!st.cu.has(k)) st.cu.set(k, { fn, length, encoding, personality, lsda });
+  }
+}
+
+function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: number): void {
+  const S = ctx.sections;
+  const A = ctx.atoms;
+  const d = file.data;
+  const v = file.view;
+  const base = S.dataOff[sid]!;
+  const secAddr = S.addr[sid]!;
+  const { unsigned, sub } = relocsByOffset(ctx, file, sid);
+  const cies = new Map<number, Cie>();
+  const where = `${file.path}${file.member ? `(${file.member})` : ""}`;
+  const first = S.firstAtom[sid]!;
+  for (let a = first; a < first + S.atomCount[sid]!; a++) {
+    st.ehAtoms.push(a);
+    const off = A.offset[a]!;
+    const size = A.size[a]!;
+    if (size < 8) continue;
+    const len32 = v.getUint32(base + off, true);
+    if (len32 === 0 || len32 === 0xffffffff) continue; // terminator / 64-bit records: left alone
+    const id = v.getUint32(base + off + 4, true);
+    if (id === 0) {
+      const p = { o: base + off + 8 };
+      const version = d[p.o++]!;
+      let aug = "";
+      while (d[p.o] !== 0) aug += String.fromCharCode(d[p.o++]!);
+      p.o++;
+      uleb(d, p); // code alignment
+      uleb(d, p); // data alignment (sleb; only skipped)
+      if (version === 1) p.o++;
+      else uleb(d, p);
+      const cie: Cie = { atom: a, fdeEnc: 0, lsdaEnc: -1, augZ: aug.startsWith("z") };
+      if (cie.augZ) {
+        uleb(d, p);
+        for (const c of aug.slice(1)) {
+          if (c === "P") {
+            const enc = d[p.o++]!;
+            p.o += Math.max(encSize(enc), 0);
+          } else if (c === "L") cie.lsdaEnc = d[p.o++]!;
+          else if (c === "R") cie.fdeEnc = d[p.o++]!;
+        }
+      }
+      cies.set(off, cie);
+      continue;
+    }
+    const cie = cies.get(off + 4 - id);
+    if (!cie) {
+      ctx.diag.warn(`${where}: __eh_frame FDE at 0x${off.toString(16)} points at no CIE; dropped`);
+      continue;
+    }
+    const psize = encSize(cie.fdeEnc);
+    if (psize < 0) continue;
+    const pcOff = off + 8;
+    const fn = fieldTarget(ctx, file, v, base, secAddr, pcOff, psize, cie.fdeEnc, unsigned, sub);
+    if (!fn) {
+      ctx.diag.warn(`${where}: __eh_frame FDE at 0x${off.toString(16)} names no function; dropped`);
+      continue;
+    }
+    let lsdaOff = -1;
+    let lsda: Loc | undefined;
+    if (cie.augZ && cie.lsdaEnc >= 0 && cie.lsdaEnc !== 0xff) {
+      const p = { o: base + pcOff + 2 * psize };
+      const augLen = uleb(d, p);
+      const lsize = encSize(cie.lsdaEnc);
+      if (augLen >= lsize && lsize > 0) {
+        lsdaOff = p.o - base;
+        const raw = readPointer(v, p.o, lsize);
+        if (raw !== 0 || unsigned.has(lsdaOff))
+          lsda = fieldTarget(ctx, file, v, base, secAddr, lsdaOff, lsize, cie.lsdaEnc, unsigned, sub);
+        else lsdaOff = -1;
+      }
+    }
+    const k = key(fn);
+    if (st.fdes.has(k)) continue;
+    st.fdes.set(k, {
+      atom: a,
+      cie,
+      fn,
+      pcBeginOff: pcOff - off,
+      lsdaOff: lsdaOff < 0 ? -1 : lsdaOff - off,
+      lsda,
+      pcBeginReloc: unsigned.has(pcOff),
+      lsdaReloc: lsdaOff >= 0 && unsigned.has(lsdaOff),
+    });
+  }
+}
+
+/** Target of an encoded pointer field at section offset `fo`: relocated, or pc-relative/absolute in the bytes. */
+function fieldTarget(
+  ctx: LinkContext,
+  file: InputFile,
+  v: DataView,
+  base: number,
+  secAddr: number,
+  fo: number,
+  size: number,
+  enc: number,
+  unsigned: Map<number, number>,
+  sub: Set<number>,
+): Loc | undefined {
+  const stored = readPointer(v, base + fo, size);
+  const w = unsigned.get(fo);
+  if (w !== undefined) {
+    if (rType(w) !== X86_64_RELOC_UNSIGNED) return undefined;
+    // With a SUBTRACTOR of the field itself, a section-relative UNSIGNED stores B - P.
+    if (sub.has(fo) && !rExtern(w)) return pointerTarget(ctx, file, w, secAddr + fo + stored, true);
+    return pointerTarget(ctx, file, w, stored, sub.has(fo));
+  }
+  const app = enc & 0x70;
+  const addr = app === 0x10 ? secAddr + fo + stored : app === 0 ? stored : NaN;
+  if (Number.isNaN(addr)) return undefined;
+  return pointerTarget(ctx, file, undefined, addr, false);
+}
+
+const liveAtom = (ctx: LinkContext, a: AtomId): boolean =>
+  (ctx.atoms.flags[a]! & (AtomFlag.Live | AtomFlag.Folded)) === AtomFlag.Live;
+
+/** After dead stripping: keeps the FDEs and CIEs live functions need; personalities get GOT slots. */
+export function pruneUnwind(ctx: LinkContext): void {
+  const st = states.get(ctx);
+  if (!st) return;
+  const A = ctx.atoms;
+  const T = ctx.syms;
+  for (const a of st.ehAtoms) A.flags[a]! &= ~AtomFlag.Live;
+  for (const [k, f] of st.fdes) {
+    const e = st.cu.get(k);
+    if ((e && !isDwarfMode(e.encoding)) || !liveAtom(ctx, f.fn.atom)) continue;
+    A.flags[f.atom]! |= AtomFlag.Live;
+    A.flags[f.cie.atom]! |= AtomFlag.Live;
+  }
+  for (const e of st.cu.values()) {
+    if (!e.personality || !liveAtom(ctx, e.fn.atom)) continue;
+    const s = e.personality;
+    if (T.kind[s] === SymKind.Undefined && !isImport(ctx, s)) {
+      ctx.diag.error(`undefined personality routine ${T.name(s)} (referenced by compact unwind info)`);
+      continue;
+    }
+    T.set(s, SymFlag.NeedsGot | SymFlag.Referenced);
+    if (!st.personalities.includes(s)) st.personalities.push(s);
+  }
+  if (st.personalities.length > 3)
+    ctx.diag.error(
+      `too many personality routines for compact unwind info (${st.personalities.length}, at most 3): ${st.personalities.map((s) => T.name(s)).join(", ")}`,
+    );
+}
+
+/** Whether two adjacent rows may share one entry (lld's folding rules). */
+function canFold(a: Row, b: Row): boolean {
+  return (
+    a.encoding === b.encoding &&
+    !a.lsda &&
+    !b.lsda &&
+    a.personality === b.personality &&
+    !a.fde &&
+    !b.fde &&
+    (b.encoding & UNWIND_X86_64_MODE_MASK) !== UNWIND_X86_64_MODE_STACK_IND
+  );
+}
+
+/**
+ * Builds the address-ordered entries from the live code atoms and creates
+ * `__TEXT,__unwind_info` with its final size (address independent).
+ */
+export function planUnwind(ctx: LinkContext, map: SectionMap): void {
+  const st = states.get(ctx);
+  if (!st || ctx.diag.errorCount > 0) return;
+  const A = ctx.atoms;
+  const byAtom = new Map<AtomId, CuEntry[]>();
+  for (const e of st.cu.values()) {
+    if (!liveAtom(ctx, e.fn.atom)) continue;
+    let l = byAtom.get(e.fn.atom);
+    if (!l) byAtom.set(e.fn.atom, (l = []));
+    l.push(e);
+  }
+  const fdeFor = (l: Loc): Fde | undefined => {
+    const f = st.fdes.get(key(l));
+    return f && A.flags[f.atom]! & AtomFlag.Live ? f : undefined;
+  };
+  const rows: Row[] = [];
+  let span = 0;
+  let any = false;
+  for (const o of orderedSections(map)) {
+    if (o.segname !== "__TEXT" || !(o.flags & S_ATTR_PURE_INSTRUCTIONS) || o.synthetic !== "none") continue;
+    for (const a of o.atoms) {
+      span += A.size[a]! + 2 ** A.align[a]!;
+      if (A.size[a] === 0) continue;
+      const es = (byAtom.get(a) ?? []).sort((x, y) => x.fn.delta - y.fn.delta);
+      if (es.length === 0 || es[0]!.fn.delta !== 0) {
+        const fn = { atom: a, delta: 0 };
+        const fde = fdeFor(fn);
+        const end = { atom: a, delta: es.length ? es[0]!.fn.delta : A.size[a]! };
+        rows.push({ fn, end, encoding: fde ? UNWIND_X86_64_MODE_DWARF : 0, personality: 0, lsda: undefined, fde });
+        if (fde) any = true;
+      }
+      for (const e of es) {
+        any = true;
+        const fde = isDwarfMode(e.encoding) ? fdeFor(e.fn) : undefined;
+        const pi = e.personality ? st.personalities.indexOf(e.personality) + 1 : 0;
+        let encoding = e.encoding | (pi << 28);
+        if (e.lsda) encoding |= UNWIND_HAS_LSDA;
+        if (fde) encoding = (encoding & ~UNWIND_X86_64_DWARF_SECTION_OFFSET) | UNWIND_X86_64_MODE_DWARF;
+        rows.push({
+          fn: e.fn,
+          end: { atom: a, delta: e.fn.delta + e.length },
+          encoding: encoding >>> 0,
+          personality: e.personality,
+          lsda: e.lsda,
+          fde,
+        });
+      }
+    }
+  }
+  if (!any) return;
+  const folded: Row[] = [];
+  for (const r of rows) {
+    const prev = folded[folded.length - 1];
+    if (prev && canFold(prev, r)) prev.end = r.end;
+    else folded.push(r);
+  }
+  st.rows = folded;
+  // Compressed pages hold 24-bit deltas from a page's first function; with
+  // 16 MiB of code or more, fall back to regular pages (address independent).
+  st.regularOnly = span >= 0x1000000;
+  const plan = planUnwindInfo(
+    placeholderEncodings(folded),
+    st.personalities.length,
+    folded.filter((r) => r.lsda).length,
+    st.regularOnly,
+  );
+  const o = map.get("__TEXT", "__unwind_info", S_REGULAR, 2);
+  o.synthetic = "unwind_info";
+  o.size = plan.size;
+  st.section = o;
+}
+
+/** Encodings with each DWARF-mode entry made unique (as its FDE offset will make it). */
+function placeholderEncodings(rows: Row[]): number[] {
+  let n = 0;
+  return rows.map((r) => (r.fde ? (r.encoding | ++n) >>> 0 : r.encoding));
+}
+
+/** Fills `__unwind_info` and fixes the kept `__eh_frame` records in `out`. */
+export function writeUnwind(ctx: LinkContext, out: Uint8Array): void {
+  const st = states.get(ctx);
+  if (!st) return;
+  const A = ctx.atoms;
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const eh = ctx.outSections.find((o) => o.segname === "__TEXT" && o.sectname === "__eh_frame");
+  const fileOf = (addr: number, o: OutputSection): number => o.fileOff + (addr - o.addr);
+  // __eh_frame: CIE pointers, pc_begin and LSDA pointers for the output layout.
+  if (eh) {
+    for (const f of st.fdes.values()) {
+      if (!(A.flags[f.atom]! & AtomFlag.Live)) continue;
+      const fdeAddr = A.address[f.atom]!;
+      dv.setUint32(fileOf(fdeAddr + 4, eh), fdeAddr + 4 - A.address[f.cie.atom]!, true);
+      writeEncoded(
+        ctx,
+        dv,
+        eh,
+        fdeAddr + f.pcBeginOff,
+        f.cie.fdeEnc,
+        atomAddress(ctx, f.fn.atom, f.fn.delta),
+        f.pcBeginReloc,
+      );
+      if (f.lsda && f.lsdaOff >= 0)
+        writeEncoded(
+          ctx,
+          dv,
+          eh,
+          fdeAddr + f.lsdaOff,
+          f.cie.lsdaEnc,
+          atomAddress(ctx, f.lsda.atom, f.lsda.delta),
+          f.lsdaReloc,
+        );
+    }
+  }
+  const o = st.section;
+  if (!o) return;
+  const base = ctx.synth.imageBase;
+  const T = ctx.syms;
+  const entries = st.rows.map((r) => {
+    let encoding = r.encoding;
+    if (r.fde) {
+      const off = A.address[r.fde.atom]! - eh!.addr;
+      if (off > UNWIND_X86_64_DWARF_SECTION_OFFSET) {
+        ctx.diag.error(`__eh_frame offset 0x${off.toString(16)} of an FDE does not fit the compact unwind encoding`);
+      }
+      encoding = ((encoding & ~UNWIND_X86_64_DWARF_SECTION_OFFSET) | (off & UNWIND_X86_64_DWARF_SECTION_OFFSET)) >>> 0;
+    }
+    return {
+      functionOffset: atomAddress(ctx, r.fn.atom, r.fn.delta) - base,
+      encoding,
+      lsdaOffset: r.lsda ? atomAddress(ctx, r.lsda.atom, r.lsda.delta) - base : 0,
+    };
+  });
+  const last = st.rows[st.rows.length - 1]!;
+  const bytes = encodeUnwindInfo({
+    entries,
+    personalities: st.personalities.map((s) => ctx.synth.got + T.gotIndex[s]! * 8 - base),
+    end: atomAddress(ctx, last.end.atom, last.end.delta) - base,
+    regularOnly: st.regularOnly,
+  });
+  if (bytes.length !== o.size) {
+    ctx.diag.error(`__unwind_info: planned ${o.size} bytes, encoded ${bytes.length}`);
+    return;
+  }
+  out.set(bytes, o.fileOff);
+}
+
+/** Writes `target` into an encoded pointer field at output address `at` (pc-relative or absolute). */
+function writeEncoded(
+  ctx: LinkContext,
+  dv: DataView,
+  eh: OutputSection,
+  at: number,
+  enc: number,
+  target: number,
+  relocated: boolean,
+): void {
+  const app = enc & 0x70;
+  const size = encSize(enc);
+  // Absolute pointers carry relocations (and rebases); relocate() filled them.
+  if (app !== 0x10 || (relocated && app !== 0x10)) return;
+  const loc = eh.fileOff + (at - eh.addr);
+  const value = target - at;
+  if (size === 8) dv.setBigInt64(loc, BigInt(value), true);
+  else if (size === 4) {
+    if (value < -0x80000000 || value > 0x7fffffff) {
+      ctx.diag.error(`__eh_frame: pc-relative pointer at 0x${at.toString(16)} does not fit in 32 bits`);
+      return;
+    }
+    dv.setInt32(loc, value, true);
+  } else if (size === 2) dv.setInt16(loc, value, true);
+}

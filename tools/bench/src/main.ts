@@ -1,0 +1,431 @@
+// `pnpm bench`: tsld against ld64.lld-19 on the same inputs, in the same run.
+// Usage: main.ts [--quick] [--runs N] [--only NAME[,NAME...]]
+// Prints markdown tables to stdout and writes JSON to bench/results/.
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  buildDebianProgramAsync,
+  debianProgram,
+  debianSourceDir,
+  type DebianPackage,
+  libSystemTbdDir,
+  lldBaseArgs,
+  repoRoot,
+  requireTool,
+  toolVersion,
+} from "@tsld/fixtures";
+import { haveGnuTime, median, type RunSample, runOnce } from "./measure.js";
+import { benchCacheDir, resultsDir } from "./paths.js";
+import { synthWorkload } from "./synth.js";
+
+interface Workload {
+  name: string;
+  kind: "synthetic" | "synthetic -g" | "debian" | "fixed cost";
+  objects: string[];
+  inputBytes: number;
+  note?: string;
+  /** Part of the scaling series. */
+  scaling?: boolean;
+  /** tsld uses its built-in libSystem TBD (no -L/-lSystem): shows the cost of reading the generated TBD. */
+  tsldBuiltinLibSystem?: boolean;
+}
+
+interface SideResult {
+  ok: boolean;
+  runs: number;
+  wallMs?: number;
+  maxRssKb?: number;
+  outBytes?: number;
+  error?: string;
+  samplesMs: number[];
+  stages?: Record<string, number>;
+}
+
+interface WorkloadResult {
+  name: string;
+  kind: string;
+  objects: number;
+  inputBytes: number;
+  note?: string;
+  scaling?: boolean;
+  tsld: SideResult;
+  lld: SideResult;
+  floor?: SideResult;
+  ratio?: number;
+  rssRatio?: number;
+}
+
+interface Options {
+  quick: boolean;
+  runs: number;
+  /** Wall-clock budget for the measuring phase; runs per workload shrink to fit. */
+  budgetMs: number;
+  only?: Set<string>;
+}
+
+const log = (s: string): void => {
+  process.stderr.write(s);
+};
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { quick: false, runs: 5, budgetMs: 480_000 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") continue;
+    if (a === "--quick") opts.quick = true;
+    else if (a === "--runs") opts.runs = Math.max(1, Number(argv[++i]));
+    else if (a === "--budget") opts.budgetMs = Number(argv[++i]) * 1000;
+    else if (a === "--only") opts.only = new Set((argv[++i] ?? "").split(","));
+    else throw new Error(`bench: unknown argument ${a} (use --quick, --runs N, --only a,b)`);
+  }
+  if (opts.quick && !argv.includes("--runs")) opts.runs = 3;
+  if (opts.quick && !argv.includes("--budget")) opts.budgetMs = 180_000;
+  return opts;
+}
+
+// ---- Workloads ----------------------------------------------------------------
+
+const SYNTH = [
+  { name: "synth-tiny 1x10", objects: 1, functions: 10, quick: true, scaling: false },
+  { name: "synth-small 20x200", objects: 20, functions: 200, quick: true, scaling: true },
+  { name: "synth-medium 200x500", objects: 200, functions: 500, quick: false, scaling: true },
+  { name: "synth-400x500", objects: 400, functions: 500, quick: false, scaling: true },
+  { name: "synth-large 800x500", objects: 800, functions: 500, quick: false, scaling: true },
+] as const;
+
+const SYNTH_G = [
+  { name: "synth-small-g 20x200", objects: 20, functions: 200, quick: true },
+  { name: "synth-medium-g 200x500", objects: 200, functions: 500, quick: false },
+] as const;
+
+const DEBIAN: { name: string; pkg: DebianPackage; program: string; quick: boolean }[] = [
+  { name: "zlib minigzip", pkg: "zlib", program: "minigzip", quick: true },
+  { name: "bzip2", pkg: "bzip2", program: "bzip2", quick: true },
+  { name: "sqlite3 shell", pkg: "sqlite3", program: "sqlite3", quick: false },
+];
+
+interface Pending {
+  name: string;
+  quick: boolean;
+  load: () => Promise<Workload>;
+}
+
+function pendingWorkloads(): Pending[] {
+  const list: Pending[] = [];
+  const progress = (name: string) => (done: number, total: number) => log(`  ${name}: assembled ${done}/${total}\n`);
+  for (const s of SYNTH) {
+    list.push({
+      name: s.name,
+      quick: s.quick,
+      load: async () => {
+        const w = await synthWorkload({ objects: s.objects, functions: s.functions }, { onProgress: progress(s.name) });
+        if (w.compiled > 0) log(`  ${s.name}: generated ${w.compiled} objects in ${w.generateSeconds.toFixed(1)}s\n`);
+        return { name: s.name, kind: "synthetic", objects: w.objects, inputBytes: w.inputBytes, scaling: s.scaling };
+      },
+    });
+  }
+  list.push({
+    name: "synth-small 20x200, tsld built-in TBD",
+    quick: true,
+    load: async () => {
+      const w = await synthWorkload({ objects: 20, functions: 200 });
+      return {
+        name: "synth-small 20x200, tsld built-in TBD",
+        kind: "synthetic",
+        objects: w.objects,
+        inputBytes: w.inputBytes,
+        tsldBuiltinLibSystem: true,
+        note: "tsld links its built-in libSystem TBD instead of the generated one lld reads",
+      };
+    },
+  });
+  for (const d of DEBIAN) {
+    list.push({
+      name: d.name,
+      quick: d.quick,
+      load: async () => {
+        if (debianSourceDir(d.pkg) === undefined) log(`  ${d.name}: fetching the Debian source (first run only)\n`);
+        const build = await buildDebianProgramAsync(d.pkg);
+        const objects = [...debianProgram(build, d.program).objects, ...build.libObjects];
+        return { name: d.name, kind: "debian", objects, inputBytes: sizeOf(objects), note: "-O2" };
+      },
+    });
+  }
+  for (const s of SYNTH_G) {
+    list.push({
+      name: s.name,
+      quick: s.quick,
+      load: async () => {
+        const w = await synthWorkload(
+          { objects: s.objects, functions: s.functions, g: true },
+          { onProgress: progress(s.name) },
+        );
+        if (w.compiled > 0) log(`  ${s.name}: generated ${w.compiled} objects in ${w.generateSeconds.toFixed(1)}s\n`);
+        return { name: s.name, kind: "synthetic -g", objects: w.objects, inputBytes: w.inputBytes };
+      },
+    });
+  }
+  return list;
+}
+
+function sizeOf(files: string[]): number {
+  return files.reduce((n, f) => n + statSync(f).size, 0);
+}
+
+// ---- Running ------------------------------------------------------------------
+
+const TIMEOUT_MS = 300_000;
+
+function summarise(samples: RunSample[], warm: RunSample, withStages: boolean): SideResult {
+  const good = samples.filter((s) => s.ok);
+  const bad = samples.find((s) => !s.ok) ?? (warm.ok ? undefined : warm);
+  if (good.length === 0 || bad !== undefined) {
+    const res: SideResult = { ok: false, runs: samples.length, samplesMs: samples.map((s) => s.wallMs) };
+    res.error = bad?.error ?? "no successful run";
+    res.wallMs = median(samples.map((s) => s.wallMs).concat(samples.length === 0 ? [warm.wallMs] : []));
+    const rss = (samples.length > 0 ? samples : [warm]).map((s) => s.maxRssKb).filter((x) => x !== undefined);
+    if (rss.length > 0) res.maxRssKb = Math.max(...rss);
+    if (withStages && warm.stages !== undefined) res.stages = warm.stages;
+    return res;
+  }
+  const res: SideResult = {
+    ok: true,
+    runs: good.length,
+    wallMs: median(good.map((s) => s.wallMs)),
+    samplesMs: good.map((s) => Math.round(s.wallMs * 10) / 10),
+  };
+  const rss = good.map((s) => s.maxRssKb).filter((x): x is number => x !== undefined);
+  if (rss.length > 0) res.maxRssKb = median(rss);
+  res.outBytes = good[good.length - 1]?.outBytes;
+  if (withStages) {
+    const stages: Record<string, number> = {};
+    const names = new Set(good.flatMap((s) => Object.keys(s.stages ?? {})));
+    for (const n of names) stages[n] = median(good.map((s) => s.stages?.[n] ?? 0));
+    res.stages = stages;
+  }
+  return res;
+}
+
+function benchWorkload(
+  w: Workload,
+  opts: Options,
+  tsldBin: string,
+  tbdDir: string,
+  scratch: string,
+  budgetMs: number,
+): WorkloadResult {
+  const slug = w.name.replace(/[^A-Za-z0-9]+/g, "-");
+  const outT = join(scratch, `${slug}.tsld`);
+  const outL = join(scratch, `${slug}.lld`);
+  const outF = join(scratch, `${slug}.floor`);
+  const lib = ["-L", tbdDir, "-lSystem"];
+  const tsldLib = w.tsldBuiltinLibSystem === true ? [] : lib;
+  const tsldCmd = [process.execPath, tsldBin, "-v", ...lldBaseArgs(outT), ...w.objects, ...tsldLib];
+  const lldCmd = [requireTool("ld64.lld-19"), ...lldBaseArgs(outL), ...w.objects, ...lib];
+  const run = (cmd: string[], out: string, stages: boolean) =>
+    runOnce(cmd, out, { timeoutMs: TIMEOUT_MS, verboseStages: stages });
+
+  // Warm-up (page cache, JIT-less but file-system warm); failures stop that side.
+  const warmT = run(tsldCmd, outT, true);
+  const warmL = run(lldCmd, outL, false);
+  log(
+    `  warm-up: tsld ${warmT.ok ? `${warmT.wallMs.toFixed(0)}ms` : "FAILED"}, lld ${warmL.ok ? `${warmL.wallMs.toFixed(0)}ms` : "FAILED"}\n`,
+  );
+  // Runs that fit this workload's share of the budget (at least 1, at most opts.runs).
+  const round = (warmT.ok ? warmT.wallMs : 0) + (warmL.ok ? warmL.wallMs : 0);
+  const fit = Math.max(1, Math.min(opts.runs, Math.floor((budgetMs - round) / Math.max(1, round))));
+  if (fit < opts.runs) log(`  budget: ${fit} measured runs instead of ${opts.runs}\n`);
+  const runsT = warmT.ok ? fit : 0;
+  const runsL = warmL.ok ? opts.runs : 0;
+  const samplesT: RunSample[] = [];
+  const samplesL: RunSample[] = [];
+  // Alternate tsld and lld, swapping who goes first each round.
+  for (let r = 0; r < Math.max(runsT, runsL); r++) {
+    const order = r % 2 === 0 ? ["t", "l"] : ["l", "t"];
+    for (const who of order) {
+      if (who === "t" && r < runsT) samplesT.push(run(tsldCmd, outT, true));
+      if (who === "l" && r < runsL) samplesL.push(run(lldCmd, outL, false));
+    }
+  }
+  const tsld = summarise(samplesT, warmT, true);
+  const lld = summarise(samplesL, warmL, false);
+
+  // The floor: read every input, write an output as large as tsld's (or lld's) from a fresh Node.
+  let floor: SideResult | undefined;
+  const outSize = tsld.outBytes ?? lld.outBytes;
+  if (outSize !== undefined) {
+    const floorCmd = [process.execPath, fileURLToPath(new URL("./floor.mjs", import.meta.url)), outF, String(outSize)];
+    const fcmd = [...floorCmd, ...w.objects];
+    const warmF = run(fcmd, outF, false);
+    const samplesF = warmF.ok ? Array.from({ length: opts.runs }, () => run(fcmd, outF, false)) : [];
+    floor = summarise(samplesF, warmF, false);
+  }
+  const res: WorkloadResult = {
+    name: w.name,
+    kind: w.kind,
+    objects: w.objects.length,
+    inputBytes: w.inputBytes,
+    tsld,
+    lld,
+  };
+  if (w.note !== undefined) res.note = w.note;
+  if (fit < opts.runs) res.note = `${res.note === undefined ? "" : `${res.note}; `}tsld: ${fit} runs (time budget)`;
+  if (w.scaling === true) res.scaling = true;
+  if (floor !== undefined) res.floor = floor;
+  if (tsld.ok && lld.ok && tsld.wallMs !== undefined && lld.wallMs !== undefined) res.ratio = tsld.wallMs / lld.wallMs;
+  if (tsld.maxRssKb !== undefined && lld.maxRssKb !== undefined) res.rssRatio = tsld.maxRssKb / lld.maxRssKb;
+  return res;
+}
+
+// ---- Reporting ----------------------------------------------------------------
+
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1);
+const ms = (x: number | undefined): string =>
+  x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(x < 100 ? 1 : 0);
+const rssMb = (kb: number | undefined): string => (kb === undefined ? "–" : (kb / 1024).toFixed(0));
+const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\s+/g, " ");
+
+/** The top-level stage with the largest time. */
+function topStage(stages: Record<string, number> | undefined): string {
+  if (stages === undefined) return "–";
+  const top = Object.entries(stages).filter(([k]) => !k.includes("/"));
+  const total = top.reduce((s, [, v]) => s + v, 0);
+  const best = top.sort((a, b) => b[1] - a[1])[0];
+  if (best === undefined || total === 0) return "–";
+  return `${best[0]} ${((100 * best[1]) / total).toFixed(0)}%`;
+}
+
+function mainTable(results: WorkloadResult[]): string {
+  const rows = [
+    "| workload | objs | input MB | tsld ms | lld ms | tsld/lld | floor ms | tsld RSS MB | lld RSS MB | RSS ratio | out tsld / lld MB | top tsld stage |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  ];
+  for (const r of results) {
+    const t = r.tsld.ok
+      ? `${ms(r.tsld.wallMs)} (n=${r.tsld.runs})`
+      : `FAILED: ${cell((r.tsld.error ?? "").slice(0, 160))}`;
+    const l = r.lld.ok ? ms(r.lld.wallMs) : `FAILED: ${cell((r.lld.error ?? "").slice(0, 160))}`;
+    const ratio = r.ratio === undefined ? "–" : `${r.ratio.toFixed(2)}x`;
+    const out = `${r.tsld.outBytes === undefined ? "–" : mb(r.tsld.outBytes)} / ${r.lld.outBytes === undefined ? "–" : mb(r.lld.outBytes)}`;
+    const rr = r.rssRatio === undefined ? "–" : `${r.rssRatio.toFixed(2)}x`;
+    rows.push(
+      `| ${r.name} | ${r.objects} | ${mb(r.inputBytes)} | ${t} | ${l} | ${ratio} | ${ms(r.floor?.wallMs)} | ${rssMb(r.tsld.maxRssKb)} | ${rssMb(r.lld.maxRssKb)} | ${rr} | ${out} | ${topStage(r.tsld.stages)} |`,
+    );
+  }
+  return rows.join("\n");
+}
+
+function stageTable(results: WorkloadResult[]): string {
+  const names: string[] = [];
+  for (const r of results) for (const k of Object.keys(r.tsld.stages ?? {})) if (!names.includes(k)) names.push(k);
+  if (names.length === 0) return "(no stage times: tsld -v printed none)";
+  const head = `| workload | ${names.join(" | ")} |`;
+  const sep = `|---|${names.map(() => "---:").join("|")}|`;
+  const rows = results.map(
+    (r) =>
+      `| ${r.name}${r.tsld.ok ? "" : " (failed; warm-up)"} | ${names.map((n) => ms(r.tsld.stages?.[n])).join(" | ")} |`,
+  );
+  return [head, sep, ...rows].join("\n");
+}
+
+function scalingTable(results: WorkloadResult[]): string {
+  const rows = ["| workload | input MB | tsld ms/MB | lld ms/MB | floor ms/MB |", "|---|---:|---:|---:|---:|"];
+  for (const r of results.filter((x) => x.scaling === true)) {
+    const per = (s: SideResult | undefined): string =>
+      s?.ok === true && s.wallMs !== undefined
+        ? (s.wallMs / (r.inputBytes / 1e6)).toFixed(1)
+        : s === undefined
+          ? "–"
+          : "failed";
+    rows.push(`| ${r.name} | ${mb(r.inputBytes)} | ${per(r.tsld)} | ${per(r.lld)} | ${per(r.floor)} |`);
+  }
+  return rows.join("\n");
+}
+
+// ---- Main ---------------------------------------------------------------------
+
+async function run(argv: string[]): Promise<number> {
+  const opts = parseArgs(argv);
+  const t0 = performance.now();
+  const root = repoRoot();
+  const tsldBin = join(root, "apps", "tsld", "bin", "tsld.mjs");
+  if (!existsSync(join(root, "apps", "tsld", "dist", "index.js")))
+    log("bench: apps/tsld/dist/index.js is missing (did `pnpm build` fail?); every tsld run will fail\n");
+  haveGnuTime(log);
+  const tbdDir = libSystemTbdDir();
+  const scratch = benchCacheDir("out");
+  mkdirSync(scratch, { recursive: true });
+  const results: WorkloadResult[] = [];
+  const all = pendingWorkloads().filter((p) =>
+    opts.only === undefined
+      ? !opts.quick || p.quick
+      : opts.only.has(p.name) || [...opts.only].some((o) => p.name.startsWith(o)),
+  );
+  log(`bench: ${all.length} workloads, ${opts.runs} runs each after a warm-up${opts.quick ? " (--quick)" : ""}\n`);
+  const deadline = performance.now() + opts.budgetMs;
+  for (const [idx, p] of all.entries()) {
+    log(`bench: ${p.name}\n`);
+    let w: Workload;
+    try {
+      w = await p.load();
+    } catch (e) {
+      const msg = (e instanceof Error ? e.message : String(e)).split("\n").slice(0, 3).join(" | ");
+      log(`  could not build the inputs: ${msg}\n`);
+      const fail: SideResult = { ok: false, runs: 0, samplesMs: [], error: `inputs not built: ${msg}` };
+      results.push({ name: p.name, kind: "?", objects: 0, inputBytes: 0, tsld: fail, lld: { ...fail } });
+      continue;
+    }
+    const share = Math.max(0, deadline - performance.now()) / (all.length - idx);
+    results.push(benchWorkload(w, opts, tsldBin, tbdDir, scratch, share));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+
+  const md = [
+    `## tsld vs ld64.lld-19 (${new Date().toISOString()}, ${opts.runs} runs, median wall time)`,
+    "",
+    mainTable(results),
+    "",
+    ...results.filter((r) => r.note !== undefined).map((r) => `- ${r.name}: ${r.note}`),
+    "",
+    "### tsld stages (`-v`, median ms)",
+    "",
+    stageTable(results),
+    "",
+    "### Scaling (synthetic, M=200/500 functions per object)",
+    "",
+    scalingTable(results),
+    "",
+    `Both linkers link the same objects against the same libSystem.tbd (${tbdDir}).`,
+    "floor = a fresh Node process that reads every input and writes an output of tsld's size.",
+    `Total bench time ${seconds.toFixed(0)}s.`,
+  ].join("\n");
+  process.stdout.write(`${md}\n`);
+
+  const json = {
+    date: new Date().toISOString(),
+    quick: opts.quick,
+    runs: opts.runs,
+    node: process.version,
+    lld: toolVersion("ld64.lld-19"),
+    totalSeconds: seconds,
+    results,
+  };
+  const dir = resultsDir();
+  const file = join(dir, `bench-${json.date.replace(/[:.]/g, "-")}${opts.quick ? "-quick" : ""}.json`);
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(dir, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(dir, "latest.md"), `${md}\n`);
+  log(`bench: wrote ${file}\n`);
+  return 0;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    log(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
