@@ -6,6 +6,11 @@
  */
 import { type LinkContext, type OutputSection, SymFlag, SymKind, dynlinking } from "@tsld/core";
 import {
+  buildVersionCommandSize,
+  dylibCommandSize,
+  dylinkerCommandSize,
+  rpathCommandSize,
+  segmentCommandSize,
   LC_BUILD_VERSION,
   LC_DATA_IN_CODE,
   LC_DYLD_INFO_ONLY,
@@ -306,32 +311,32 @@ function planDwarfSegment(ctx: LinkContext): void {
   }
 }
 
-const align8 = (n: number): number => (n + 7) & ~7;
-
 function planLoadCommands(ctx: LinkContext): void {
   const L = ctx.loadCommands;
   const exe = !isDylibLike(ctx);
-  ctx.segments.forEach((seg, i) => L.push({ cmd: LC_SEGMENT_64, size: 72 + 80 * seg.sections.length, index: i }));
+  ctx.segments.forEach((seg, i) =>
+    L.push({ cmd: LC_SEGMENT_64, size: segmentCommandSize(seg.sections.length), index: i }),
+  );
   L.push({ cmd: LC_DYLD_INFO_ONLY, size: 48 });
   L.push({ cmd: LC_FUNCTION_STARTS, size: 16 });
   L.push({ cmd: LC_DATA_IN_CODE, size: 16 });
   L.push({ cmd: LC_SYMTAB, size: 24 });
   L.push({ cmd: LC_DYSYMTAB, size: 80 });
   if (exe) {
-    L.push({ cmd: LC_LOAD_DYLINKER, size: align8(12 + "/usr/lib/dyld".length + 1), text: "/usr/lib/dyld" });
+    L.push({ cmd: LC_LOAD_DYLINKER, size: dylinkerCommandSize("/usr/lib/dyld"), text: "/usr/lib/dyld" });
     L.push({ cmd: LC_MAIN, size: 24 });
   } else if (!ctx.options.bundle) {
     // MH_BUNDLE has no identity: LC_ID_DYLIB is for MH_DYLIB only.
     const name = ctx.options.installName ?? ctx.options.output;
-    L.push({ cmd: LC_ID_DYLIB, size: align8(24 + name.length + 1), text: name });
+    L.push({ cmd: LC_ID_DYLIB, size: dylibCommandSize(name), text: name });
   }
-  for (const r of ctx.options.rpaths) L.push({ cmd: LC_RPATH, size: align8(12 + r.length + 1), text: r });
+  for (const r of ctx.options.rpaths) L.push({ cmd: LC_RPATH, size: rpathCommandSize(r), text: r });
   L.push({ cmd: LC_SOURCE_VERSION, size: 16 });
-  L.push({ cmd: LC_BUILD_VERSION, size: 32 });
+  L.push({ cmd: LC_BUILD_VERSION, size: buildVersionCommandSize(1) });
   L.push({ cmd: LC_UUID, size: 24 });
   for (const id of ctx.dylibs) {
     const name = ctx.file(id).dylib!.installName;
-    L.push({ cmd: LC_LOAD_DYLIB, size: align8(24 + name.length + 1), index: id, text: name });
+    L.push({ cmd: LC_LOAD_DYLIB, size: dylibCommandSize(name), index: id, text: name });
   }
 }
 

@@ -60,7 +60,23 @@ import {
   ulebSize,
   type BindEntry,
   type ExportEntry,
+  PLATFORM_MACOS,
   type RebaseEntry,
+  type Segment64,
+  TOOL_LD,
+  writeBuildVersion,
+  writeDyldInfoCommand,
+  writeDylibCommand,
+  writeDylinkerCommand,
+  writeDysymtabCommand,
+  writeEntryPoint,
+  writeLinkeditDataCommand,
+  writeMachHeader,
+  writeRpathCommand,
+  writeSegment64,
+  writeSourceVersion,
+  writeSymtabCommand,
+  writeUuidCommand,
 } from "@tsld/macho-format";
 import {
   type Bind,
@@ -89,7 +105,6 @@ export function writeMachO(ctx: LinkContext): void {
 
 /** Builds the whole output file in memory. */
 export function buildImage(ctx: LinkContext): Uint8Array {
-  const _T = ctx.syms;
   const fix = dynamicFixups(ctx);
   const segIndexOf = segmentLocator(ctx);
   // --- sizes first ---
@@ -155,138 +170,126 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   symtab.indirect.forEach((v, i) => dv.setUint32(bIndirect.off + i * 4, v, true));
   out.set(symtab.strtab, bStr.off);
 
-  // header and load commands
+  // header and load commands, in the order layout planned them
   const cmds = ctx.loadCommands;
   const sizeofcmds = cmds.reduce((n, c) => n + c.size, 0);
-  dv.setUint32(0, MH_MAGIC_64, true);
-  dv.setUint32(4, ctx.arch.cputype, true);
-  dv.setUint32(8, ctx.arch.cpusubtype, true);
-  dv.setUint32(12, fileType(ctx), true);
-  dv.setUint32(16, cmds.length, true);
-  dv.setUint32(20, sizeofcmds, true);
-  dv.setUint32(24, headerFlags(ctx, fix.binds.length + fix.lazyBinds.length > 0, fix.weakBinds.length > 0), true);
-  dv.setUint32(28, 0, true);
+  const flags = headerFlags(ctx, fix.weakBinds.length > 0);
+  writeMachHeader(dv, 0, {
+    magic: MH_MAGIC_64,
+    cputype: ctx.arch.cputype,
+    cpusubtype: ctx.arch.cpusubtype,
+    filetype: fileType(ctx),
+    ncmds: cmds.length,
+    sizeofcmds,
+    flags,
+  });
+  const range = (b: Blob) => ({ off: b.size ? b.off : 0, size: b.size });
   let off = 32;
   let uuidOff = -1;
-  const enc = new TextEncoder();
-  const str = (at: number, s: string): void => {
-    out.set(enc.encode(s), at);
-  };
   for (const c of cmds) {
-    dv.setUint32(off, c.cmd, true);
-    dv.setUint32(off + 4, c.size, true);
-    const p = off + 8;
+    let end: number;
     switch (c.cmd) {
-      case LC_SEGMENT_64: {
-        const seg = ctx.segments[c.index!]!;
-        str(p, seg.name);
-        dv.setBigUint64(p + 16, BigInt(seg.vmaddr), true);
-        dv.setBigUint64(p + 24, BigInt(seg.vmsize), true);
-        dv.setBigUint64(p + 32, BigInt(seg.fileoff), true);
-        dv.setBigUint64(p + 40, BigInt(seg.filesize), true);
-        dv.setUint32(p + 48, seg.maxprot, true);
-        dv.setUint32(p + 52, seg.initprot, true);
-        dv.setUint32(p + 56, seg.sections.length, true);
-        dv.setUint32(p + 60, seg.flags, true);
-        seg.sections.forEach((id, k) => {
-          const o = ctx.outSections[id]!;
-          const s = off + 72 + k * 80;
-          str(s, o.sectname);
-          str(s + 16, o.segname);
-          dv.setBigUint64(s + 32, BigInt(o.addr), true);
-          dv.setBigUint64(s + 40, BigInt(o.size), true);
-          dv.setUint32(s + 48, isZerofill(o.flags) ? 0 : o.fileOff, true);
-          dv.setUint32(s + 52, o.align, true);
-          dv.setUint32(s + 64, o.flags, true);
-          dv.setUint32(s + 68, o.reserved1, true);
-          dv.setUint32(s + 72, o.reserved2, true);
+      case LC_SEGMENT_64:
+        end = writeSegment64(dv, off, segmentHeader(ctx, c.index!));
+        break;
+      case LC_DYLD_INFO_ONLY: {
+        const [r, b, w, l, e] = [bRebase, bBind, bWeak, bLazy, bExport].map(range) as [
+          ReturnType<typeof range>,
+          ReturnType<typeof range>,
+          ReturnType<typeof range>,
+          ReturnType<typeof range>,
+          ReturnType<typeof range>,
+        ];
+        end = writeDyldInfoCommand(dv, off, LC_DYLD_INFO_ONLY, {
+          rebaseOff: r.off,
+          rebaseSize: r.size,
+          bindOff: b.off,
+          bindSize: b.size,
+          weakBindOff: w.off,
+          weakBindSize: w.size,
+          lazyBindOff: l.off,
+          lazyBindSize: l.size,
+          exportOff: e.off,
+          exportSize: e.size,
         });
         break;
       }
-      case LC_DYLD_INFO_ONLY: {
-        const put = (at: number, b: Blob): void => {
-          dv.setUint32(at, b.size ? b.off : 0, true);
-          dv.setUint32(at + 4, b.size, true);
-        };
-        put(p, bRebase);
-        put(p + 8, bBind);
-        put(p + 16, bWeak);
-        put(p + 24, bLazy);
-        put(p + 32, bExport);
-        break;
-      }
       case LC_FUNCTION_STARTS:
-        dv.setUint32(p, bStarts.off, true);
-        dv.setUint32(p + 4, bStarts.size, true);
+        end = writeLinkeditDataCommand(dv, off, c.cmd, bStarts.off, bStarts.size);
         break;
       case LC_DATA_IN_CODE:
-        dv.setUint32(p, bDice.off, true);
-        dv.setUint32(p + 4, 0, true);
+        end = writeLinkeditDataCommand(dv, off, c.cmd, bDice.off, 0);
         break;
       case LC_SYMTAB:
-        dv.setUint32(p, bSymtab.off, true);
-        dv.setUint32(p + 4, symtab.syms.length, true);
-        dv.setUint32(p + 8, bStr.off, true);
-        dv.setUint32(p + 12, symtab.strtab.length, true);
+        end = writeSymtabCommand(dv, off, {
+          symoff: bSymtab.off,
+          nsyms: symtab.syms.length,
+          stroff: bStr.off,
+          strsize: symtab.strtab.length,
+        });
         break;
-      case LC_DYSYMTAB: {
-        const v = [
-          0,
-          symtab.nlocal,
-          symtab.nlocal,
-          symtab.nextdef,
-          symtab.nlocal + symtab.nextdef,
-          symtab.nundef,
-          0,
-          0,
-          0,
-          0,
-          0,
-          0,
-        ];
-        v.forEach((x, i) => dv.setUint32(p + i * 4, x, true));
-        dv.setUint32(p + 48, symtab.indirect.length ? bIndirect.off : 0, true);
-        dv.setUint32(p + 52, symtab.indirect.length, true);
+      case LC_DYSYMTAB:
+        end = writeDysymtabCommand(dv, off, {
+          ilocalsym: 0,
+          nlocalsym: symtab.nlocal,
+          iextdefsym: symtab.nlocal,
+          nextdefsym: symtab.nextdef,
+          iundefsym: symtab.nlocal + symtab.nextdef,
+          nundefsym: symtab.nundef,
+          tocoff: 0,
+          ntoc: 0,
+          modtaboff: 0,
+          nmodtab: 0,
+          extrefsymoff: 0,
+          nextrefsyms: 0,
+          indirectsymoff: symtab.indirect.length ? bIndirect.off : 0,
+          nindirectsyms: symtab.indirect.length,
+          extreloff: 0,
+          nextrel: 0,
+          locreloff: 0,
+          nlocrel: 0,
+        });
         break;
-      }
       case LC_LOAD_DYLINKER:
+        end = writeDylinkerCommand(dv, off, c.cmd, c.text!);
+        break;
       case LC_RPATH:
-        dv.setUint32(p, 12, true);
-        str(off + 12, c.text!);
+        end = writeRpathCommand(dv, off, c.text!);
         break;
       case LC_MAIN:
-        dv.setBigUint64(p, BigInt(entryAddress(ctx) - ctx.synth.imageBase), true);
-        dv.setBigUint64(p + 8, 0n, true);
+        end = writeEntryPoint(dv, off, entryAddress(ctx) - ctx.synth.imageBase, 0);
         break;
       case LC_ID_DYLIB:
+        end = writeDylibCommand(dv, off, c.cmd, c.text!, ctx.options.currentVersion, ctx.options.compatibilityVersion);
+        break;
       case LC_LOAD_DYLIB: {
-        const d = c.cmd === LC_LOAD_DYLIB ? ctx.file(c.index!).dylib! : undefined;
-        dv.setUint32(p, 24, true);
-        dv.setUint32(p + 4, 2, true);
-        dv.setUint32(p + 8, d ? d.currentVersion : ctx.options.currentVersion, true);
-        dv.setUint32(p + 12, d ? d.compatibilityVersion : ctx.options.compatibilityVersion, true);
-        str(off + 24, c.text!);
+        const d = ctx.file(c.index!).dylib!;
+        end = writeDylibCommand(dv, off, c.cmd, c.text!, d.currentVersion, d.compatibilityVersion);
         break;
       }
       case LC_SOURCE_VERSION:
-        dv.setBigUint64(p, 0n, true);
+        end = writeSourceVersion(dv, off, 0);
         break;
       case LC_BUILD_VERSION: {
         const pv = platformVersion(ctx);
-        dv.setUint32(p, 1, true); // PLATFORM_MACOS
-        dv.setUint32(p + 4, pv.minos, true);
-        dv.setUint32(p + 8, pv.sdk, true);
-        dv.setUint32(p + 12, 1, true);
-        dv.setUint32(p + 16, 3, true); // TOOL_LD
-        dv.setUint32(p + 20, 0, true);
+        end = writeBuildVersion(dv, off, {
+          platform: PLATFORM_MACOS,
+          minos: pv.minos,
+          sdk: pv.sdk,
+          tools: [{ tool: TOOL_LD, version: 0 }],
+        });
         break;
       }
       case LC_UUID:
-        uuidOff = p;
+        uuidOff = off + 8;
+        end = writeUuidCommand(dv, off, new Uint8Array(16));
         break;
       default:
         ctx.diag.error(`internal error: no writer for load command 0x${c.cmd.toString(16)}`);
+        end = off + c.size;
     }
+    if (end - off !== c.size)
+      ctx.diag.error(`internal error: load command 0x${c.cmd.toString(16)} is ${end - off} bytes, planned ${c.size}`);
     off += c.size;
   }
   // LC_UUID: a hash of the finished image (with the UUID field zero).
@@ -298,6 +301,40 @@ export function buildImage(ctx: LinkContext): Uint8Array {
     out.set(u, uuidOff);
   }
   return out;
+}
+
+/** The segment's command record, as macho-format's writer takes it. */
+function segmentHeader(ctx: LinkContext, index: number): Segment64 {
+  const seg = ctx.segments[index]!;
+  return {
+    segname: seg.name,
+    vmaddr: seg.vmaddr,
+    vmsize: seg.vmsize,
+    fileoff: seg.fileoff,
+    filesize: seg.filesize,
+    maxprot: seg.maxprot,
+    initprot: seg.initprot,
+    nsects: seg.sections.length,
+    flags: seg.flags,
+    sections: seg.sections.map((id, k) => {
+      const o = ctx.outSections[id]!;
+      return {
+        sectname: o.sectname,
+        segname: o.segname,
+        addr: o.addr,
+        size: o.size,
+        offset: isZerofill(o.flags) ? 0 : o.fileOff,
+        align: o.align,
+        reloff: 0,
+        nreloc: 0,
+        flags: o.flags,
+        reserved1: o.reserved1,
+        reserved2: o.reserved2,
+        reserved3: 0,
+        index: k + 1,
+      };
+    }),
+  };
 }
 
 function entryAddress(ctx: LinkContext): number {
@@ -312,7 +349,7 @@ function fileType(ctx: LinkContext): number {
   return ctx.options.bundle ? MH_BUNDLE : MH_DYLIB;
 }
 
-function headerFlags(ctx: LinkContext, hasBinds: boolean, bindsToWeak = false): number {
+function headerFlags(ctx: LinkContext, bindsToWeak: boolean): number {
   let f = MH_DYLDLINK;
   // Symbols left undefined for flat lookup at load time (-undefined
   // dynamic_lookup, a plugin's markers under -no_plugin_markers) clear NOUNDEFS.
@@ -326,7 +363,6 @@ function headerFlags(ctx: LinkContext, hasBinds: boolean, bindsToWeak = false): 
   if (ctx.exports.some((s) => ctx.syms.has(s, SymFlag.WeakDef))) f |= MH_WEAK_DEFINES;
   if (bindsToWeak) f |= MH_BINDS_TO_WEAK;
   if (ctx.outSections.some((o) => sectionType(o.flags) === S_THREAD_LOCAL_VARIABLES)) f |= MH_HAS_TLV_DESCRIPTORS;
-  void hasBinds;
   return f;
 }
 
