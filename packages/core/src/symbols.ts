@@ -68,11 +68,39 @@ export const SymFlag = {
   FlatImport: 1 << 17,
 } as const;
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
+const latin1 = new TextDecoder("latin1");
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+function hashAscii(s: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h >>> 0;
+}
+
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = FNV_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, FNV_PRIME);
+  return h >>> 0;
+}
+
+function sameAscii(s: string, b: Uint8Array, start: number, len: number): boolean {
+  if (s.length !== len) return false;
+  for (let i = 0; i < len; i++) if (s.charCodeAt(i) !== b[start + i]) return false;
+  return true;
+}
+
 export class SymbolTable {
   /** Number of ids handed out, including id 0. */
   count = 1;
   readonly names: string[] = [""];
-  private readonly byName = new Map<string, SymbolId>();
 
   kind = new Uint8Array(1024);
   flags = new Uint32Array(1024);
@@ -99,26 +127,93 @@ export class SymbolTable {
 
   /** Returns the id for global `name`, creating an Undefined one if new. */
   intern(name: string): SymbolId {
-    const id = this.byName.get(name);
-    if (id !== undefined) return id;
-    const nid = this.add(name, SymKind.Undefined, SymFlag.External);
-    this.byName.set(name, nid);
-    return nid;
+    const bytes = isAscii(name) ? undefined : utf8.encode(name);
+    const h = bytes ? hashBytes(bytes, 0, bytes.length) : hashAscii(name);
+    const slot = this.probe(h, (id) => this.names[id] === name);
+    const found = this.table[slot]!;
+    if (found !== 0) return found;
+    return this.insert(slot, h, name);
+  }
+
+  /**
+   * `intern` for a name given as bytes of an input file (a string-table
+   * entry `buf[start..end)`), without making a string unless the name is new:
+   * most external symbols in a link are references to names already seen.
+   */
+  internBytes(buf: Uint8Array, start: number, end: number): SymbolId {
+    let h = FNV_OFFSET;
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      const c = buf[i]!;
+      h = Math.imul(h ^ c, FNV_PRIME);
+      if (c & 0x80) ascii = false;
+    }
+    h >>>= 0;
+    const len = end - start;
+    const slot = ascii
+      ? this.probe(h, (id) => sameAscii(this.names[id]!, buf, start, len))
+      : this.probe(h, (id) => this.names[id] === utf8d.decode(buf.subarray(start, end)));
+    const found = this.table[slot]!;
+    if (found !== 0) return found;
+    const name = ascii ? latin1.decode(buf.subarray(start, end)) : utf8d.decode(buf.subarray(start, end));
+    return this.insert(slot, h, name);
   }
 
   /** The global symbol called `name`, or 0. */
   lookup(name: string): SymbolId {
-    return this.byName.get(name) ?? 0;
+    const bytes = isAscii(name) ? undefined : utf8.encode(name);
+    const h = bytes ? hashBytes(bytes, 0, bytes.length) : hashAscii(name);
+    return this.table[this.probe(h, (id) => this.names[id] === name)]!;
+  }
+
+  /** Global ids in interning order (deterministic: input order). */
+  globals(): Int32Array {
+    return this.globalIds.subarray(0, this.nglobals);
+  }
+
+  // Open-addressing hash table of global ids (0 = empty), keyed by FNV-1a
+  // of the name's UTF-8 bytes; `hash` keeps each id's hash for rehashing.
+  private table = new Int32Array(1 << 12);
+  private hash = new Uint32Array(1024);
+  private globalIds = new Int32Array(1024);
+  private nglobals = 0;
+
+  private probe(h: number, same: (id: SymbolId) => boolean): number {
+    const mask = this.table.length - 1;
+    let i = h & mask;
+    for (;;) {
+      const id = this.table[i]!;
+      if (id === 0 || (this.hash[id] === h && same(id))) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private insert(slot: number, h: number, name: string): SymbolId {
+    const id = this.add(name, SymKind.Undefined, SymFlag.External);
+    if (id >= this.hash.length) this.hash = growTo(this.hash, id + 1);
+    this.hash[id] = h;
+    this.table[slot] = id;
+    if (this.nglobals >= this.globalIds.length) this.globalIds = growTo(this.globalIds, this.nglobals + 1);
+    this.globalIds[this.nglobals++] = id;
+    if (this.nglobals * 2 > this.table.length) this.rehash();
+    return id;
+  }
+
+  private rehash(): void {
+    const t = new Int32Array(this.table.length * 2);
+    const mask = t.length - 1;
+    for (let k = 0; k < this.nglobals; k++) {
+      const id = this.globalIds[k]!;
+      let i = this.hash[id]! & mask;
+      while (t[i] !== 0) i = (i + 1) & mask;
+      t[i] = id;
+    }
+    this.table = t;
   }
 
   /** Creates a symbol not reachable by name (locals). */
   addLocal(name: string, kind: SymKind): SymbolId {
     return this.add(name, kind, 0);
-  }
-
-  /** Global ids in interning order (deterministic: input order). */
-  globals(): IterableIterator<SymbolId> {
-    return this.byName.values();
   }
 
   private add(name: string, kind: SymKind, flags: number): SymbolId {

@@ -98,14 +98,35 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (const o of ctx.outSections) {
     if (isZerofill(o.flags)) continue;
+    // Copy: consecutive atoms that are also consecutive in their input
+    // section go in one copy. Then relocate each atom in place.
+    let runData: Uint8Array | undefined;
+    let runSrc = 0;
+    let runDst = 0;
+    let runLen = 0;
+    const flush = (): void => {
+      if (runData && runLen > 0) out.set(runData.subarray(runSrc, runSrc + runLen), runDst);
+      runData = undefined;
+      runLen = 0;
+    };
     for (const a of o.atoms) {
       const f = A.file[a]!;
       if (f < 0 || A.flags[a]! & AtomFlag.Synthetic) continue;
-      const file = ctx.files[f]!;
+      const data = ctx.files[f]!.data;
       const src = S.dataOff[A.section[a]!]! + A.offset[a]!;
       const dst = o.fileOff + (A.address[a]! - o.addr);
-      out.set(file.data.subarray(src, src + A.size[a]!), dst);
-      if (A.relocStart[a] !== A.relocEnd[a]) ctx.arch.relocate(ctx, a, out, dst);
+      if (data !== runData || src !== runSrc + runLen || dst !== runDst + runLen) {
+        flush();
+        runData = data;
+        runSrc = src;
+        runDst = dst;
+      }
+      runLen += A.size[a]!;
+    }
+    flush();
+    for (const a of o.atoms) {
+      if (A.relocStart[a] === A.relocEnd[a] || A.file[a]! < 0 || A.flags[a]! & AtomFlag.Synthetic) continue;
+      ctx.arch.relocate(ctx, a, out, o.fileOff + (A.address[a]! - o.addr));
     }
     const at = (addr: number): number => o.fileOff + (addr - o.addr);
     switch (o.synthetic) {

@@ -19,8 +19,8 @@ export interface SymtabPlan {
   nlocal: number;
   nextdef: number;
   nundef: number;
-  /** Symbol → index in the table. */
-  index: Map<SymbolId, number>;
+  /** Symbol → index in the table (-1 when absent). */
+  index: Int32Array;
   /** Output names, parallel to `syms`. */
   names: string[];
   strtab: Uint8Array;
@@ -44,20 +44,24 @@ export function outputName(name: string, dyn: boolean, local: boolean): string {
   return goName && dyn && !local ? `_${name}` : name;
 }
 
-function byName(names: Map<SymbolId, string>) {
-  return (a: SymbolId, b: SymbolId): number => {
-    const x = names.get(a)!;
-    const y = names.get(b)!;
-    return x < y ? -1 : x > y ? 1 : a - b;
-  };
+/** `ids` sorted by their output names (byte order of UTF-16 units, then id). */
+function sortByName(ids: SymbolId[], names: string[]): { ids: SymbolId[]; names: string[] } {
+  const order = ids.map((_, k) => k);
+  order.sort((a, b) => {
+    const x = names[a]!;
+    const y = names[b]!;
+    return x < y ? -1 : x > y ? 1 : ids[a]! - ids[b]!;
+  });
+  return { ids: order.map((k) => ids[k]!), names: order.map((k) => names[k]!) };
 }
 
 export function planSymtab(ctx: LinkContext): SymtabPlan {
   const T = ctx.syms;
   const dyn = ctx.dynlinking;
   const locals: SymbolId[] = [];
+  const localNames: string[] = [];
   const undefs: SymbolId[] = [];
-  const nm = new Map<SymbolId, string>();
+  const undefNames: string[] = [];
   const live = (s: SymbolId): boolean =>
     T.kind[s] !== SymKind.Defined || (ctx.atoms.flags[ctx.atoms.foldedInto[T.atom[s]!]!]! & AtomFlag.Live) !== 0;
   if (!ctx.options.stripSymbols) {
@@ -69,11 +73,10 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
       if (n === "" || n.startsWith("L") || n.startsWith("l")) continue;
       if (!live(s)) continue;
       locals.push(s);
-      nm.set(s, outputName(n, dyn, true));
+      localNames.push(outputName(n, dyn, true));
     }
   }
   // Private externs are local in the output.
-  const privs: SymbolId[] = [];
   for (const s of T.globals()) {
     const k = T.kind[s];
     if (
@@ -82,8 +85,8 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
       live(s) &&
       !ctx.options.stripSymbols
     ) {
-      privs.push(s);
-      nm.set(s, outputName(T.name(s), dyn, true));
+      locals.push(s);
+      localNames.push(outputName(T.name(s), dyn, true));
     }
     if (k === SymKind.Dylib || (k === SymKind.Undefined && (T.has(s, SymFlag.Referenced) || T.gotIndex[s]! >= 0))) {
       if (k === SymKind.Undefined && !T.has(s, SymFlag.Referenced)) continue;
@@ -96,47 +99,49 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
       )
         continue;
       undefs.push(s);
-      nm.set(s, outputName(T.name(s), dyn, false));
+      undefNames.push(outputName(T.name(s), dyn, false));
     }
   }
-  for (const s of ctx.exports) nm.set(s, outputName(T.name(s), dyn, false));
-  const extdefs = [...ctx.exports].sort(byName(nm));
-  undefs.sort(byName(nm));
-  const syms = [...locals, ...privs, ...extdefs, ...undefs];
-  const index = new Map<SymbolId, number>();
-  syms.forEach((s, i) => index.set(s, i));
+  const ext = sortByName(
+    [...ctx.exports],
+    ctx.exports.map((s) => outputName(T.name(s), dyn, false)),
+  );
+  const und = sortByName(undefs, undefNames);
+  const syms = [...locals, ...ext.ids, ...und.ids];
+  const names = [...localNames, ...ext.names, ...und.names];
+  const index = new Int32Array(T.count).fill(-1);
+  syms.forEach((s, i) => {
+    index[s] = i;
+  });
 
-  // String table: " \0" first (cctools convention), then each name once.
-  const enc = new TextEncoder();
-  const chunks: Uint8Array[] = [Uint8Array.of(0x20, 0)];
-  let size = 2;
+  // String table: " \0" first (cctools convention), then each name; equal
+  // local names (statics of the same name in different files) share a string.
   const strx = new Uint32Array(syms.length);
-  const names = syms.map((s) => nm.get(s)!);
+  let size = 2;
+  for (const n of names) size += Buffer.byteLength(n) + 1;
+  const buf = Buffer.alloc((size + 7) & ~7);
+  buf[0] = 0x20;
+  let o = 2;
   const seen = new Map<string, number>();
   names.forEach((n, i) => {
-    const prev = seen.get(n);
-    if (prev !== undefined) {
-      strx[i] = prev;
-      return;
+    if (i < locals.length) {
+      const prev = seen.get(n);
+      if (prev !== undefined) {
+        strx[i] = prev;
+        return;
+      }
+      seen.set(n, o);
     }
-    const b = enc.encode(`${n}\0`);
-    strx[i] = size;
-    seen.set(n, size);
-    chunks.push(b);
-    size += b.length;
+    strx[i] = o;
+    o += buf.write(n, o) + 1;
   });
-  const strtab = new Uint8Array((size + 7) & ~7);
-  let o = 0;
-  for (const c of chunks) {
-    strtab.set(c, o);
-    o += c.length;
-  }
+  const strtab = new Uint8Array(buf.buffer, buf.byteOffset, (o + 7) & ~7);
 
   // Indirect symbols: stubs, GOT, lazy pointers, in section order (reserved1).
   const ind: number[] = [];
   const indexOrLocal = (s: SymbolId): number => {
-    const i = index.get(s);
-    if (T.kind[s] === SymKind.Dylib || T.kind[s] === SymKind.Undefined) return i ?? INDIRECT_SYMBOL_LOCAL;
+    const i = index[s]!;
+    if (T.kind[s] === SymKind.Dylib || T.kind[s] === SymKind.Undefined) return i >= 0 ? i : INDIRECT_SYMBOL_LOCAL;
     if (T.kind[s] === SymKind.Absolute) return INDIRECT_SYMBOL_LOCAL | INDIRECT_SYMBOL_ABS;
     return INDIRECT_SYMBOL_LOCAL;
   };
@@ -147,9 +152,9 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
   }
   return {
     syms,
-    nlocal: locals.length + privs.length,
-    nextdef: extdefs.length,
-    nundef: undefs.length,
+    nlocal: locals.length,
+    nextdef: ext.ids.length,
+    nundef: und.ids.length,
     index,
     names,
     strtab,

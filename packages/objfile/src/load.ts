@@ -21,7 +21,8 @@ import {
 } from "@tsld/macho-format";
 import { isArchive, parseArchive } from "./archive.js";
 import { dylibInfo, readDylib } from "./dylib.js";
-import { type LiteralPool, loadObject } from "./object.js";
+import { LiteralPool } from "./literals.js";
+import { loadObject } from "./object.js";
 import { Resolver, StrongRef } from "./resolve.js";
 import { findLibrary } from "./search.js";
 import { type TbdLibrary, parseTbd } from "./tbd.js";
@@ -34,7 +35,7 @@ export function loadObjects(ctx: LinkContext): void {
   using _t = ctx.timer.start("loadObjects");
   const o = ctx.options;
   const res = new Resolver(ctx);
-  const pool: LiteralPool = new Map();
+  const pool = new LiteralPool(ctx);
 
   for (const path of o.inputs) addFile(ctx, res, pool, path, false);
   for (const lib of o.libs) {

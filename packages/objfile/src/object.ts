@@ -72,12 +72,8 @@ import {
   sectionType,
   type Section64,
 } from "@tsld/macho-format";
+import type { LiteralPool } from "./literals.js";
 import type { Resolver } from "./resolve.js";
-
-/** Folding table for literal atoms: content key → canonical atom. */
-export type LiteralPool = Map<string, number>;
-
-const latin1 = new TextDecoder("latin1");
 
 /**
  * Parses `data` as an object and adds its file, sections, atoms and symbols.
@@ -200,13 +196,25 @@ export function loadObject(
   // Symbols.
   const syms = file.object.syms;
   const strEnd = stroff + strsize;
-  const name = (i: number): string => {
+  // Names are read only where a string is needed: external names are
+  // interned straight from the string-table bytes.
+  const nameEnd = (start: number): number => {
+    let e = start;
+    while (e < strEnd && data[e] !== 0) e++;
+    return e;
+  };
+  const strStart = (i: number): number => {
     const strx = nlistStrx(view, symoff, i);
     if (strx >= strsize) {
       ctx.diag.error(`${display}: symbol ${i} has a string index past the string table`);
-      return "";
+      return strEnd;
     }
-    return readCString(data, stroff + strx, strEnd);
+    return stroff + strx;
+  };
+  const name = (i: number): string => readCString(data, strStart(i), strEnd);
+  const global = (i: number): number => {
+    const a = strStart(i);
+    return T.internBytes(data, a, nameEnd(a));
   };
   const T = ctx.syms;
   for (let i = 0; i < nsyms; i++) {
@@ -214,7 +222,6 @@ export function loadObject(
     if (type & N_STAB) continue;
     const desc = nlistDesc(view, symoff, i);
     const value = nlistValue(view, symoff, i);
-    const nm = name(i);
     const ext = (type & N_EXT) !== 0;
     const kind = type & N_TYPE;
     if (kind === N_SECT) {
@@ -223,17 +230,17 @@ export function loadObject(
       const secOff = value - S.addr[sid]!;
       const atom = findAtom(ctx, sid, secOff);
       if (atom < 0) {
-        ctx.diag.error(`${display}: symbol ${nm} at 0x${value.toString(16)} lies outside ${S.name(sid)}`);
+        ctx.diag.error(`${display}: symbol ${name(i)} at 0x${value.toString(16)} lies outside ${S.name(sid)}`);
         continue;
       }
       const atomOff = secOff - ctx.atoms.offset[atom]!;
       if (desc & N_NO_DEAD_STRIP) ctx.atoms.flags[atom]! |= AtomFlag.NoDeadStrip;
       let sym: number;
       if (ext) {
-        sym = T.intern(nm);
+        sym = global(i);
         res.define(sym, id, atom, atomOff, desc, (type & N_PEXT) !== 0);
       } else {
-        sym = T.addLocal(nm, SymKind.Defined);
+        sym = T.addLocal(name(i), SymKind.Defined);
         T.define(sym, id, atom, atomOff);
         T.desc[sym] = desc;
         if (desc & N_NO_DEAD_STRIP) T.set(sym, SymFlag.NoDeadStrip);
@@ -242,18 +249,18 @@ export function loadObject(
       if (atomOff === 0 && ctx.atoms.symbol[atom] === 0) ctx.atoms.symbol[atom] = sym;
     } else if (kind === N_UNDF || kind === 0xc /* N_PBUD */) {
       if (!ext) continue;
-      const sym = T.intern(nm);
+      const sym = global(i);
       syms[i] = sym;
       if (kind === N_UNDF && value !== 0) res.common(sym, id, value, (desc >> 8) & 0xf);
       else res.reference(sym, (desc & N_WEAK_REF) !== 0);
     } else if (kind === N_ABS) {
-      const sym = ext ? T.intern(nm) : T.addLocal(nm, SymKind.Absolute);
+      const sym = ext ? global(i) : T.addLocal(name(i), SymKind.Absolute);
       syms[i] = sym;
       if (ext) res.defineAbsolute(sym, id, value, desc);
       else T.value[sym] = value;
     } else if (kind === N_INDR) {
       const target = value < strsize ? readCString(data, stroff + value, strEnd) : "";
-      const sym = ext ? T.intern(nm) : T.addLocal(nm, SymKind.Undefined);
+      const sym = ext ? global(i) : T.addLocal(name(i), SymKind.Undefined);
       syms[i] = sym;
       res.alias(sym, T.intern(target), id);
     }
@@ -303,14 +310,14 @@ function atomize(
       while (end < size && d[dataOff + end] !== 0) end++;
       const len = Math.min(end + 1, size) - start;
       const a = A.add(sid, file.id, start, len, start === 0 ? align : 0, base);
-      fold(pool, A, a, `c${latin1.decode(d.subarray(dataOff + start, dataOff + start + len))}`);
+      pool.add(a, type, d, dataOff + start, len);
       start += len;
     }
   } else if (type === S_4BYTE_LITERALS || type === S_8BYTE_LITERALS || type === S_16BYTE_LITERALS) {
     const w = type === S_4BYTE_LITERALS ? 4 : type === S_8BYTE_LITERALS ? 8 : 16;
     for (let o = 0; o < size; o += w) {
       const a = A.add(sid, file.id, o, w, Math.log2(w), base);
-      fold(pool, A, a, `${w}${latin1.decode(file.data.subarray(dataOff + o, dataOff + o + w))}`);
+      pool.add(a, type, file.data, dataOff + o, w);
     }
   } else if (seg === "__TEXT" && sect === "__eh_frame") {
     // One atom per CIE/FDE record, so layout can keep only the FDEs of live
@@ -353,16 +360,6 @@ function ctz(n: number): number {
   return k;
 }
 
-function fold(pool: LiteralPool, A: LinkContext["atoms"], a: number, key: string): void {
-  const prev = pool.get(key);
-  if (prev === undefined) pool.set(key, a);
-  else {
-    A.foldedInto[a] = prev;
-    A.flags[a]! |= AtomFlag.Folded;
-    if (A.align[a]! > A.align[prev]!) A.align[prev] = A.align[a]!;
-  }
-}
-
 /** The atom of section `sid` that holds section offset `off` (binary search), or -1. */
 export function findAtom(ctx: LinkContext, sid: number, off: number): number {
   const A = ctx.atoms;
@@ -394,16 +391,30 @@ function assignRelocs(ctx: LinkContext, file: InputFile, sid: number): void {
   }
   const reloff = ctx.sections.reloff[sid]!;
   const v = file.view;
-  // Key: address * 2 (+1 unless SUBTRACTOR, so a SUBTRACTOR sorts before its pair).
+  // Assemblers write relocations in descending address order, each SUBTRACTOR
+  // just before its UNSIGNED partner. Walking the table backwards by pairs
+  // gives ascending order with each SUBTRACTOR first; anything else is sorted.
+  // Key: address * 2 (+1 unless SUBTRACTOR).
   const keys = new Float64Array(n);
-  const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     const off = reloff + i * 8;
-    const addr = relocAddress(v, off);
-    keys[i] = addr * 2 + (rType(relocInfoWord(v, off)) === X86_64_RELOC_SUBTRACTOR ? 0 : 1);
-    order[i] = i;
+    keys[i] = relocAddress(v, off) * 2 + (rType(relocInfoWord(v, off)) === X86_64_RELOC_SUBTRACTOR ? 0 : 1);
   }
-  order.sort((x, y) => keys[x]! - keys[y]! || x - y);
+  const order = new Uint32Array(n);
+  let k = 0;
+  for (let i = n - 1; i >= 0; i--) {
+    if (i > 0 && keys[i - 1]! === keys[i]! - 1) {
+      order[k++] = i - 1;
+      order[k++] = i;
+      i--;
+    } else order[k++] = i;
+  }
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) if (keys[order[i]!]! < keys[order[i - 1]!]!) sorted = false;
+  if (!sorted) {
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((x, y) => keys[x]! - keys[y]! || x - y);
+  }
   const offs = new Uint32Array(n);
   for (let i = 0; i < n; i++) offs[i] = reloff + order[i]! * 8;
   const start = A.pushRelocs(offs, n);

@@ -150,13 +150,24 @@ function isTlvTemplate(ctx: LinkContext, s: number): boolean {
   return t === 0x11 || t === 0x12;
 }
 
+/** One DataView per output buffer, not one per atom. */
+let lastOut: Uint8Array | undefined;
+let lastView: DataView | undefined;
+function viewOf(out: Uint8Array): DataView {
+  if (out !== lastOut || !lastView) {
+    lastOut = out;
+    lastView = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  }
+  return lastView;
+}
+
 function relocate(ctx: LinkContext, atom: AtomId, out: Uint8Array, outOff: number): void {
   const A = ctx.atoms;
   const f = ctx.files[A.file[atom]!]!;
   const v = f.view;
   const syms = f.object!.syms;
   const T = ctx.syms;
-  const ov = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const ov = viewOf(out);
   const atomStart = A.offset[atom]!;
   const atomOut = atomAddress(ctx, atom, 0);
   const sid = A.section[atom]!;
