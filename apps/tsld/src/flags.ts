@@ -22,6 +22,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   arch: { kind: "string", arg: "arch", help: "target architecture: x86_64 (arm64 is not supported yet)" },
   L: { kind: "multi", arg: "dir", help: "add dir to the library search path (also -Ldir)" },
   l: { kind: "multi", arg: "name", help: "link libname.tbd, libname.dylib or libname.a (also -lname)" },
+  F: { kind: "multi", arg: "dir", help: "add dir to the framework search path (also -Fdir)" },
+  framework: { kind: "multi", arg: "name", help: "link name.framework/name(.tbd) from the framework search path" },
   syslibroot: { kind: "multi", arg: "dir", help: "search dir/usr/lib and dir/usr/local/lib for libraries" },
   e: { kind: "string", arg: "symbol", help: "entry point symbol (default _main)" },
   dead_strip: { kind: "bool", help: "remove code and data unreachable from the entry point and exports" },
@@ -107,8 +109,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       value = body.slice(eq + 1);
       body = body.slice(0, eq);
     }
-    // ld64 spellings glued to their value: -Ldir, -lname.
-    if (!(body in FLAGS) && (body.startsWith("L") || body.startsWith("l")) && body.length > 1 && value === undefined) {
+    // ld64 spellings glued to their value: -Ldir, -lname, -Fdir.
+    if (!(body in FLAGS) && /^[LlF]./.test(body) && value === undefined) {
       value = body.slice(1);
       body = body[0]!;
     }
@@ -175,6 +177,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     inputs,
     libPaths: list("L"),
     libs: list("l"),
+    frameworkPaths: list("F"),
+    frameworks: list("framework"),
     syslibroot: list("syslibroot"),
     entry: str("e") ?? "_main",
     deadStrip: bool("dead_strip"),

@@ -23,6 +23,10 @@ export interface LinkOptions {
   libPaths: string[];
   /** `-l` names, in order (without `lib` and suffix). */
   libs: string[];
+  /** `-F` directories, in order. */
+  frameworkPaths: string[];
+  /** `-framework` names, in order. */
+  frameworks: string[];
   /** `-syslibroot` directories: library search also looks under each. */
   syslibroot: string[];
   /** Entry symbol (`-e`), Mach-O spelling; default `_main`. */
@@ -93,6 +97,8 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     inputs: [],
     libPaths: [],
     libs: [],
+    frameworkPaths: [],
+    frameworks: [],
     syslibroot: [],
     entry: "_main",
     deadStrip: false,

@@ -107,8 +107,8 @@ interface Row {
 }
 
 class UnwindState {
-  readonly cu = new Map<string, CuEntry>();
-  readonly fdes = new Map<string, Fde>();
+  readonly cu = new Map<number, CuEntry>();
+  readonly fdes = new Map<number, Fde>();
   readonly ehAtoms: AtomId[] = [];
   readonly personalities: number[] = [];
   rows: Row[] = [];
@@ -117,7 +117,8 @@ class UnwindState {
 }
 
 const states = new WeakMap<LinkContext, UnwindState>();
-const key = (l: Loc): string => `${l.atom}:${l.delta}`;
+/** A location as one number (exact in a double: atoms < 2^27, deltas < 2^26). */
+const key = (l: Loc): number => l.atom * 0x4000000 + l.delta;
 
 const isDwarfMode = (enc: number): boolean => (enc & UNWIND_X86_64_MODE_MASK) === UNWIND_X86_64_MODE_DWARF;
 

@@ -2,7 +2,7 @@ export { ArchiveError, isArchive, parseArchive } from "./archive.js";
 export type { ParsedArchive } from "./archive.js";
 export { builtinLibSystemPath, loadObjects } from "./load.js";
 export { findAtom } from "./object.js";
-export { findLibrary } from "./search.js";
+export { findFramework, findLibrary } from "./search.js";
 export { GO_MARKERS, isGoMarker, isLinkerDefined } from "./synthetic.js";
 export { TbdError, parseTbd, parseYaml } from "./tbd.js";
 export type { TbdLibrary } from "./tbd.js";

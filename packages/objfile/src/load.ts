@@ -24,7 +24,7 @@ import { dylibInfo, readDylib } from "./dylib.js";
 import { LiteralPool } from "./literals.js";
 import { loadObject } from "./object.js";
 import { Resolver, StrongRef } from "./resolve.js";
-import { findLibrary } from "./search.js";
+import { findFramework, findLibrary } from "./search.js";
 import { type TbdLibrary, parseTbd } from "./tbd.js";
 import { isGoMarker, isLinkerDefined } from "./synthetic.js";
 
@@ -42,6 +42,11 @@ export function loadObjects(ctx: LinkContext): void {
     const p = findLibrary(lib, o.libPaths, o.syslibroot);
     if (p) addFile(ctx, res, pool, p, false);
     else ctx.diag.error(`library not found for -l${lib}`);
+  }
+  for (const fw of o.frameworks) {
+    const p = findFramework(fw, o.frameworkPaths, o.syslibroot);
+    if (p) addFile(ctx, res, pool, p, false);
+    else ctx.diag.error(`framework not found for -framework ${fw}`);
   }
   if (o.bundleLoader) addFile(ctx, res, pool, o.bundleLoader, true);
   if (o.linkLibSystem && o.buildmode !== "c-archive" && !o.libs.includes("System")) {

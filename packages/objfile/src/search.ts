@@ -2,6 +2,9 @@
  * Library search as ld64 does it: for `-lNAME`, each `-L` directory in
  * order, then `/usr/lib` and `/usr/local/lib` under each `-syslibroot`;
  * in each directory `libNAME.tbd`, then `libNAME.dylib`, then `libNAME.a`.
+ * For `-framework NAME`, each `-F` directory, then
+ * `/System/Library/Frameworks` and `/Library/Frameworks` under each
+ * `-syslibroot`; in each `NAME.framework/NAME.tbd`, then `NAME.framework/NAME`.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +19,22 @@ export function findLibrary(
   for (const dir of dirs) {
     for (const ext of [".tbd", ".dylib", ".a"]) {
       const p = join(dir, `lib${name}${ext}`);
+      if (existsSync(p)) return p;
+    }
+  }
+  return undefined;
+}
+
+export function findFramework(
+  name: string,
+  frameworkPaths: readonly string[],
+  syslibroots: readonly string[],
+): string | undefined {
+  const dirs = [...frameworkPaths];
+  for (const root of syslibroots) dirs.push(join(root, "System/Library/Frameworks"), join(root, "Library/Frameworks"));
+  for (const dir of dirs) {
+    for (const leaf of [`${name}.tbd`, name]) {
+      const p = join(dir, `${name}.framework`, leaf);
       if (existsSync(p)) return p;
     }
   }
