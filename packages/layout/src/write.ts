@@ -82,8 +82,7 @@ export function dynamicFixups(ctx: LinkContext): DynamicFixups {
       lazyBinds.push(bindFor(ctx, addr, s, 0));
     });
   }
-  rebase.sort((a, b) => a - b);
-  return { rebases: Float64Array.from(rebase), binds, lazyBinds, weakBinds };
+  return { rebases: Float64Array.from(rebase).sort(), binds, lazyBinds, weakBinds };
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   encodeBind,
   encodeLazyBind,
   encodeRebase,
+  encodeRebaseAddresses,
   encodeWeakBind,
   lazyBindEntrySize,
   type BindEntry,
@@ -258,5 +259,26 @@ describe("bind opcodes", () => {
     expect(() => decodeBind(Uint8Array.from([0x51, 0xe0]))).toThrow(/bad bind opcode/);
     expect(() => decodeBind(Uint8Array.from([0x51, 0xd0]))).toThrow(MachOFormatError);
     expect(() => decodeBind(Uint8Array.from([0x51, 0x60, 0xff]))).toThrow(MachOFormatError);
+  });
+});
+
+describe("encodeRebaseAddresses", () => {
+  it("encodes sorted VM addresses exactly as encodeRebase encodes their (segment, offset) pairs", () => {
+    const segments = [
+      { vmaddr: 0, vmsize: 0x100000000 },
+      { vmaddr: 0x100000000, vmsize: 0x4000 },
+      { vmaddr: 0x100004000, vmsize: 0x8000 },
+    ];
+    const addrs: number[] = [];
+    let a = 0x100004000;
+    for (let i = 0; i < 500; i++) {
+      a += [8, 8, 8, 16, 24, 0x100][i % 6]!;
+      addrs.push(a);
+    }
+    addrs.push(addrs[10]!); // duplicates are dropped
+    const sorted = Float64Array.from(addrs).sort();
+    const pairs = [...new Set(addrs)].map((x) => ({ segIndex: 2, segOffset: x - 0x100004000 }));
+    expect(encodeRebaseAddresses(sorted, segments)).toEqual(encodeRebase(pairs));
+    expect(() => encodeRebaseAddresses(Float64Array.of(0x200000000), segments)).toThrow(/no segment/);
   });
 });

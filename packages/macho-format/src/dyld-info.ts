@@ -196,7 +196,40 @@ export function encodeRebase(entries: readonly RebaseEntry[]): Uint8Array {
     off[n] = e.segOffset;
     n++;
   }
+  return encodeRebaseSorted(seg, off, n);
+}
 
+/**
+ * `encodeRebase` for pointers given as ascending VM addresses (duplicates
+ * allowed) and the image's segments in load-command order: no entry objects.
+ */
+export function encodeRebaseAddresses(
+  addresses: Float64Array,
+  segments: readonly { vmaddr: number; vmsize: number }[],
+): Uint8Array {
+  const n0 = addresses.length;
+  if (n0 === 0) return new Uint8Array(0);
+  const seg = new Float64Array(n0);
+  const off = new Float64Array(n0);
+  let n = 0;
+  let si = 0;
+  for (let k = 0; k < n0; k++) {
+    const a = addresses[k]!;
+    if (k > 0 && a < addresses[k - 1]!) throw new RangeError("rebase addresses must be ascending");
+    if (k > 0 && a === addresses[k - 1]) continue;
+    while (si < segments.length && !(a >= segments[si]!.vmaddr && a < segments[si]!.vmaddr + segments[si]!.vmsize))
+      si++;
+    if (si >= segments.length || si > 15)
+      throw new RangeError(`rebase address 0x${a.toString(16)} is in no segment 0..15`);
+    seg[n] = si;
+    off[n] = a - segments[si]!.vmaddr;
+    n++;
+  }
+  return encodeRebaseSorted(seg, off, n);
+}
+
+/** The opcode stream for `n` (segment, offset) pairs sorted and unique. */
+function encodeRebaseSorted(seg: Float64Array, off: Float64Array, n: number): Uint8Array {
   const out = new ByteSink(n * 2 + 8);
   out.byte(REBASE_OPCODE_SET_TYPE_IMM | REBASE_TYPE_POINTER);
   let curSeg = -1;

@@ -518,6 +518,7 @@ export type { ExportEntry } from "./exports-trie.js";
 export {
   compareNamesUtf8,
   encodeRebase,
+  encodeRebaseAddresses,
   decodeRebase,
   encodeBind,
   encodeWeakBind,

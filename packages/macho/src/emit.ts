@@ -53,7 +53,7 @@ import {
   encodeBind,
   encodeLazyBind,
   encodeWeakBind,
-  encodeRebase,
+  encodeRebaseAddresses,
   isZerofill,
   sectionType,
   writeULEB128,
@@ -108,7 +108,7 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   const fix = dynamicFixups(ctx);
   const segIndexOf = segmentLocator(ctx);
   // --- sizes first ---
-  const rebase = encodeRebase(fix.rebases.length ? Array.from(fix.rebases, (a) => segIndexOf(a)) : []);
+  const rebase = encodeRebaseAddresses(fix.rebases, ctx.segments);
   const toBind = (b: Bind): BindEntry => {
     const { segIndex, segOffset } = segIndexOf(b.address);
     return {
