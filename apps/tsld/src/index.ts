@@ -36,7 +36,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
   const ctx = new LinkContext(parsed.options, (w) => io.stderr(`tsld: warning: ${w}\n`));
   try {
-    link(ctx);
+    await link(ctx);
     return 0;
   } catch (e) {
     if (e instanceof LinkError) {

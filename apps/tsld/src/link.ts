@@ -4,15 +4,15 @@
  * `main.cc`). `-v` prints each stage's time.
  */
 import type { LinkContext } from "@tsld/core";
-import { hostlink } from "@tsld/hostlink";
 import { emitDwarf } from "@tsld/dwarf";
 import { layoutData } from "@tsld/layout";
 import { writeMachO, writeMap } from "@tsld/macho";
 import { loadObjects } from "@tsld/objfile";
 
-export function link(ctx: LinkContext): void {
+export async function link(ctx: LinkContext): Promise<void> {
   if (ctx.options.linkmode === "external") {
-    // The host linker does the whole link (Go's hostlink).
+    // The host linker does the whole link (Go's hostlink); loaded only when used.
+    const { hostlink } = await import("@tsld/hostlink");
     hostlink(ctx);
     ctx.diag.checkpoint();
     return;

@@ -3,8 +3,6 @@
  * calls `ctx.timer.start("name")` with `using`, and `-v` prints the table.
  * Nested timers are allowed; the report lists them in start order.
  */
-import { performance } from "node:perf_hooks";
-
 export interface TimerRecord {
   name: string;
   ms: number;

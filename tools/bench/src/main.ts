@@ -349,7 +349,7 @@ async function run(argv: string[]): Promise<number> {
   const opts = parseArgs(argv);
   const t0 = performance.now();
   const root = repoRoot();
-  const tsldBin = join(root, "apps", "tsld", "bin", "tsld.mjs");
+  const tsldBin = join(root, "apps", "tsld", "bin", "tsld.cjs");
   if (!existsSync(join(root, "apps", "tsld", "dist", "index.js")))
     log("bench: apps/tsld/dist/index.js is missing (did `pnpm build` fail?); every tsld run will fail\n");
   haveGnuTime(log);
