@@ -4,7 +4,7 @@
  * `__text` starts), segment and section addresses, and the export list.
  * After it, every atom and symbol has its final address; nothing is written.
  */
-import { type LinkContext, type OutputSection, SymFlag, SymKind, dynlinking } from "@tsld/core";
+import { AtomFlag, type LinkContext, type OutputSection, SymFlag, SymKind } from "@tsld/core";
 import {
   buildVersionCommandSize,
   dylibCommandSize,
@@ -47,7 +47,7 @@ import { GO_MARKERS } from "@tsld/objfile";
 import { x86_64 } from "./arch/x86_64.js";
 import { deadStrip } from "./deadstrip.js";
 import { bindAtLoad, isDylibLike } from "./dyn.js";
-import { SectionMap, allocateCommons, assignSections, markersAsAtoms, orderedSections } from "./sections.js";
+import { SectionMap, allocateCommons, assignSections, orderedSections } from "./sections.js";
 import { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
 
 const PAGEZERO_SIZE = 0x100000000;
@@ -161,14 +161,13 @@ function createSynthetic(ctx: LinkContext, map: SectionMap): void {
       const sid = ctx.sections.add(-1, "__DATA", "__data");
       ctx.sections.firstAtom[sid] = ctx.atoms.count;
       ctx.sections.atomCount[sid] = 1;
-      const a = ctx.atoms.add(sid, -1, 0, 8, 3, 1 | 8);
+      const a = ctx.atoms.add(sid, -1, 0, 8, 3, AtomFlag.Live | AtomFlag.Synthetic);
       d.atoms.unshift(a);
       ctx.synth.dyldPrivateAtom = a;
     }
   }
   if (ctx.tlvPtrs.length)
     synth("__DATA", "__thread_ptrs", S_THREAD_LOCAL_VARIABLE_POINTERS, 3, "thread_ptrs", ctx.tlvPtrs.length * 8);
-  void binder;
 }
 
 function numberDylibs(ctx: LinkContext): void {
@@ -446,8 +445,6 @@ function defineSyntheticSymbols(ctx: LinkContext): void {
     }
     T.address[s] = addr;
   }
-  void markersAsAtoms;
-  void dynlinking;
 }
 
 function collectExports(ctx: LinkContext): void {

@@ -220,7 +220,8 @@ export function assignSections(ctx: LinkContext, map: SectionMap): void {
       if (s === 0 || T.kind[s] !== SymKind.Synthetic) continue;
       const zf = m.section === "__bss" || m.section === "__noptrbss";
       const flags = m.section === "__text" ? S_REGULAR | S_ATTR_PURE_INSTRUCTIONS : zf ? S_ZEROFILL : S_REGULAR;
-      const o = map.get(m.segment, m.section, flags, 3);
+      // The section exists whenever a marker bounds it, even if empty.
+      map.get(m.segment, m.section, flags, 3);
       if (!real || !REAL_MARKERS.has(m.start)) continue;
       const sid = S.add(-1, m.segment, m.section);
       S.flags[sid] = flags;
@@ -233,7 +234,6 @@ export function assignSections(ctx: LinkContext, map: SectionMap): void {
       T.value[s] = 0;
       T.set(s, SymFlag.Marker);
       (isStart ? heads : tails).set(`${m.segment},${m.section}`, a);
-      void o;
     }
   }
 

@@ -210,7 +210,6 @@ export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[
   const st = new UnwindState();
   states.set(ctx, st);
   const S = ctx.sections;
-  const A = ctx.atoms;
   const T = ctx.syms;
   for (const file of ctx.files) {
     const ob = file.object;
@@ -241,7 +240,6 @@ export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[
     add(f.fn.atom, f.cie.atom);
     add(f.fn.atom, f.lsda?.atom);
   }
-  void A;
   return (a) => assoc.get(a);
 }
 

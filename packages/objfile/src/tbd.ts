@@ -307,12 +307,51 @@ function parseMap(lines: Line[], st: { i: number }, indent: number): Record<stri
 }
 
 function parseScalarOrFlow(s: string, no: number): unknown {
-  if (s.startsWith("[") || s.startsWith("{")) {
-    const p = { s, i: 0 };
-    const v = parseFlow(p, no);
-    return v;
+  if (s.startsWith("[")) {
+    const flat = flatList(s);
+    if (flat) return flat;
   }
+  if (s.startsWith("[") || s.startsWith("{")) return parseFlow({ s, i: 0 }, no);
   return parseScalar(s);
+}
+
+/**
+ * The common case, fast: `[ a, 'b', c ]` holding only plain or single-quoted
+ * scalars (symbol lists run to thousands of names). Undefined when the list
+ * nests or uses double quotes; the general parser handles those.
+ */
+function flatList(s: string): string[] | undefined {
+  const out: string[] = [];
+  const n = s.length;
+  let i = 1;
+  for (;;) {
+    while (i < n && (s.charCodeAt(i) === 0x20 || s.charCodeAt(i) === 0x09)) i++;
+    if (i >= n) return undefined;
+    const c = s.charCodeAt(i);
+    if (c === 0x5d /* ] */) return s.slice(i + 1).trim() === "" ? out : undefined;
+    if (c === 0x5b || c === 0x7b || c === 0x22) return undefined;
+    let v: string;
+    if (c === 0x27 /* ' */) {
+      const e = s.indexOf("'", i + 1);
+      if (e < 0 || s.charCodeAt(e + 1) === 0x27) return undefined;
+      v = s.slice(i + 1, e);
+      i = e + 1;
+    } else {
+      let e = i;
+      while (e < n) {
+        const d = s.charCodeAt(e);
+        if (d === 0x2c || d === 0x5d) break;
+        if (d === 0x5b || d === 0x7b || d === 0x7d) return undefined;
+        e++;
+      }
+      v = s.slice(i, e).trimEnd();
+      i = e;
+    }
+    out.push(v);
+    while (i < n && (s.charCodeAt(i) === 0x20 || s.charCodeAt(i) === 0x09)) i++;
+    if (s.charCodeAt(i) === 0x2c) i++;
+    else if (s.charCodeAt(i) !== 0x5d) return undefined;
+  }
 }
 
 function parseFlow(p: { s: string; i: number }, no: number): unknown {
