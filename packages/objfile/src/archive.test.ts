@@ -26,7 +26,7 @@ describe("parseArchive", () => {
   it("reads a BSD archive with #1/ long names and a __.SYMDEF table", () => {
     // Member headers: symdef at 8; first member after it.
     const longName = "a_rather_long_member_name.o";
-    const m1 = enc.encode(`${longName}\0`.padEnd(32, "\0") + "OBJ1");
+    const m1 = enc.encode(`${`${longName}\0`.padEnd(32, "\0")}OBJ1`);
     const strings = enc.encode("_foo\0_bar\0");
     const symdefLen = 4 + 16 + 4 + strings.length;
     const symdefName = enc.encode("__.SYMDEF\0\0\0"); // 12 bytes of name inside the member
