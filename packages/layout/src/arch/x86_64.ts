@@ -256,7 +256,7 @@ function relocate(ctx: LinkContext, atom: AtomId, out: Uint8Array, outOff: numbe
           target = symbolAddress(ctx, s);
           break;
       }
-      writePcrel(ctx, ov, loc, target + stored - (P + 4), atom, at);
+      writePcrel(ctx, ov, loc, target + stored - (P + 4), atom, at, T.name(s));
       continue;
     }
     if (type !== X86_64_RELOC_UNSIGNED) {
@@ -283,9 +283,18 @@ function relocate(ctx: LinkContext, atom: AtomId, out: Uint8Array, outOff: numbe
   }
 }
 
-function writePcrel(ctx: LinkContext, ov: DataView, loc: number, disp: number, atom: AtomId, at: number): void {
+function writePcrel(
+  ctx: LinkContext,
+  ov: DataView,
+  loc: number,
+  disp: number,
+  atom: AtomId,
+  at: number,
+  target?: string,
+): void {
   if (disp < -0x80000000 || disp > 0x7fffffff) {
-    relocError(ctx, atom, at, `pc-relative displacement 0x${disp.toString(16)} does not fit in 32 bits`);
+    const to = target ? ` to ${target}` : "";
+    relocError(ctx, atom, at, `pc-relative displacement${to} 0x${disp.toString(16)} does not fit in 32 bits`);
     return;
   }
   ov.setInt32(loc, disp, true);
