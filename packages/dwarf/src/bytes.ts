@@ -111,7 +111,8 @@ export class Reader {
 
 /** A growable little-endian byte buffer. */
 export class Writer {
-  private buf = new Uint8Array(256);
+  /** The backing store: bytes [0, length) are written; replaced when it grows. */
+  buf = new Uint8Array(256);
   private view = new DataView(this.buf.buffer);
   length = 0;
 
@@ -123,6 +124,15 @@ export class Writer {
     b.set(this.buf.subarray(0, this.length));
     this.buf = b;
     this.view = new DataView(b.buffer);
+  }
+
+  /**
+   * Makes room for `n` more bytes and returns the backing store, for callers
+   * that write bytes directly from `length` on and then advance `length`.
+   */
+  reserve(n: number): Uint8Array {
+    this.ensure(n);
+    return this.buf;
   }
 
   u8(v: number): void {
@@ -144,8 +154,16 @@ export class Writer {
 
   u64(v: number): void {
     this.ensure(8);
-    this.view.setBigUint64(this.length, BigInt.asUintN(64, BigInt(v)), true);
+    this.set64(this.length, v);
     this.length += 8;
+  }
+
+  /** `v` modulo 2^64 at `at`; without a BigInt when 0 <= v < 2^53. */
+  private set64(at: number, v: number): void {
+    if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
+      this.view.setUint32(at, v >>> 0, true);
+      this.view.setUint32(at + 4, Math.floor(v / 0x100000000), true);
+    } else this.view.setBigUint64(at, BigInt.asUintN(64, BigInt(v)), true);
   }
 
   uint(size: number, v: number): void {
@@ -187,7 +205,7 @@ export class Writer {
 
   /** Overwrites an unsigned value of `size` bytes at `at`. */
   patch(at: number, size: number, v: number): void {
-    if (size === 8) this.view.setBigUint64(at, BigInt.asUintN(64, BigInt(v)), true);
+    if (size === 8) this.set64(at, v);
     else if (size === 4) this.view.setUint32(at, v >>> 0, true);
     else if (size === 2) this.view.setUint16(at, v, true);
     else this.buf[at] = v & 0xff;

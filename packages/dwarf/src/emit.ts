@@ -31,12 +31,17 @@
  * address (one past the last byte: a range's or location's end, a DW_FORM_addr
  * high_pc) is mapped through the byte before it, so it stays with its atom.
  *
+ * Speed: every row, DIE and relocation passes through here, so the hot path
+ * allocates nothing per item: relocations are decoded once per section into
+ * typed columns sorted by offset (binary-searched), the address mapper
+ * remembers the last atom it found (rows walk an atom at a time), and line
+ * rows live in reused typed arrays (line.ts).
+ *
  * The segment is unmapped (vmsize 0, maxprot/initprot 0): dyld accepts a
  * segment whose filesize exceeds its vmsize only then, and skips it. It sits
  * in the file after `__DATA`; `__LINKEDIT` moves to the next page after it.
  */
 import { AtomFlag, type InputFile, type LinkContext, type OutputSection } from "@tsld/core";
-import { atomAtAddress } from "@tsld/layout";
 import {
   N_SECT,
   N_TYPE,
@@ -54,19 +59,7 @@ import {
 } from "@tsld/macho-format";
 import { Reader, Writer } from "./bytes.js";
 import { DW_AT, DW_FORM, type Abbrev, fixedFormSize, offsetClass, parseAbbrevs, skipForm } from "./forms.js";
-import { type LineRow, decodeLineProgram, encodeLineProgram, readLineHeader } from "./line.js";
-
-/** A relocation in a debug section, decoded: what address its bytes stand for. */
-interface DebugReloc {
-  /** 1-based section ordinal of the target in its object, 0 when not mappable (import, absolute). */
-  sect: number;
-  /** For SUBTRACTOR pairs: the subtrahend's section ordinal and symbol address. */
-  minusSect?: number;
-  minusAddr?: number;
-  size: number;
-  /** Extern: the symbol's input address (the addend is in the bytes); section-relative: 0. */
-  symAddr: number;
-}
+import { LineRows, ROW_END_SEQUENCE, decodeLineRows, encodeLineRows, readLineHeader } from "./line.js";
 
 /** Tombstone for dead addresses in `__debug_info`. */
 const TOMBSTONE = 0;
@@ -85,10 +78,11 @@ export function emitDwarf(ctx: LinkContext): void {
     ranges: new Writer(),
     loc: new Writer(),
   };
+  const scratch: LineScratch = { decoded: new LineRows(), mapped: new LineRows(), marks: [] };
   for (const f of ctx.files) {
     if (f.kind !== "object" || !f.object) continue;
     try {
-      mergeObject(ctx, f, w);
+      mergeObject(ctx, f, w, scratch);
     } catch (e) {
       ctx.diag.warn(`${f.path}: debug info not merged: ${(e as Error).message}`);
     }
@@ -114,7 +108,7 @@ export function emitDwarf(ctx: LinkContext): void {
 type Writers = Record<"abbrev" | "info" | "str" | "line" | "ranges" | "loc", Writer>;
 
 /** One object's debug sections into the output writers. */
-function mergeObject(ctx: LinkContext, f: InputFile, w: Writers): void {
+function mergeObject(ctx: LinkContext, f: InputFile, w: Writers, scratch: LineScratch): void {
   const ob = f.object!;
   const S = ctx.sections;
   const sid = new Map<string, number>();
@@ -149,7 +143,7 @@ function mergeObject(ctx: LinkContext, f: InputFile, w: Writers): void {
     if (p > info.length) throw new Error("a compile unit runs past __debug_info");
   }
 
-  const relocs = (name: string): Map<number, DebugReloc> => debugRelocs(f, sid.get(name), ctx);
+  const relocs = (name: string): DebugRelocs => debugRelocs(f, sid.get(name), ctx);
   const mapper = new AddressMapper(ctx, f);
   const abbrevBase = w.abbrev.length;
   const strBase = w.str.length;
@@ -158,17 +152,17 @@ function mergeObject(ctx: LinkContext, f: InputFile, w: Writers): void {
   const infoBase = w.info.length;
 
   // __debug_info: a copy with addresses relocated, then offsets patched per DIE.
-  const out = Uint8Array.from(info); // a copy (input data may be a Buffer, whose slice() is a view)
-  const ov = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const out = new Uint8Array(info); // a copy (input data may be a Buffer, whose slice() is a view)
   const put = (at: number, size: number, v: number): void => {
-    if (size === 8) ov.setBigUint64(at, BigInt.asUintN(64, BigInt(v)), true);
-    else if (size === 4) ov.setUint32(at, v >>> 0, true);
-    else if (size === 2) ov.setUint16(at, v & 0xffff, true);
-    else if (size === 1) ov.setUint8(at, v & 0xff);
+    if (size === 1 || size === 2 || size === 4 || size === 8) writeUint(out, at, size, v);
   };
   const infoRelocs = relocs("__debug_info");
-  for (const [at, rel] of infoRelocs)
-    put(at, rel.size, mapper.resolve(rel, readUint(info, at, rel.size), false) ?? TOMBSTONE);
+  for (let j = 0; j < infoRelocs.count; j++) {
+    const k = infoRelocs.order[j]!;
+    const at = infoRelocs.off[k]!;
+    const size = infoRelocs.size[k]!;
+    put(at, size, orTomb(mapper.resolve(infoRelocs, k, readUint(info, at, size), false)));
+  }
   // The base address each range/location list is relative to: its CU's low_pc (§2.17.3, §2.6.2).
   const rangesCtx = new Map<number, ListBase>();
   const locCtx = new Map<number, ListBase>();
@@ -225,8 +219,11 @@ function mergeObject(ctx: LinkContext, f: InputFile, w: Writers): void {
           highAt = vp;
           highForm = form;
           if (form === DW_FORM.addr) {
-            const rel = infoRelocs.get(vp);
-            if (rel) put(vp, rel.size, mapper.resolve(rel, readUint(info, vp, rel.size), true) ?? TOMBSTONE);
+            const k = infoRelocs.find(vp);
+            if (k >= 0) {
+              const size = infoRelocs.size[k]!;
+              put(vp, size, orTomb(mapper.resolve(infoRelocs, k, readUint(info, vp, size), true)));
+            }
           }
         }
       }
@@ -236,8 +233,8 @@ function mergeObject(ctx: LinkContext, f: InputFile, w: Writers): void {
         base = cuRange(ctx, f, mapper, info, infoRelocs, lowAt, highAt, highForm, u.addrSize, put);
       } else if (lowAt >= 0 && highAt >= 0 && highForm !== DW_FORM.addr) {
         // A dead subprogram (low_pc tombstoned): make its [low, low + len) empty so it claims no code.
-        const rel = infoRelocs.get(lowAt);
-        if (rel && mapper.resolve(rel, readUint(info, lowAt, u.addrSize), false) === undefined) {
+        const k = infoRelocs.find(lowAt);
+        if (k >= 0 && Number.isNaN(mapper.resolve(infoRelocs, k, readUint(info, lowAt, u.addrSize), false))) {
           const n = fixedFormSize(highForm, u.addrSize, u.version);
           if (n > 0) put(highAt, n, 0);
         }
@@ -249,7 +246,7 @@ function mergeObject(ctx: LinkContext, f: InputFile, w: Writers): void {
   w.str.bytes(bytesOf("__debug_str"));
   copyLists(w.ranges, bytesOf("__debug_ranges"), relocs("__debug_ranges"), mapper, false, rangesCtx);
   copyLists(w.loc, bytesOf("__debug_loc"), relocs("__debug_loc"), mapper, true, locCtx);
-  const lineMap = rewriteLines(ctx, f, w.line, bytesOf("__debug_line"), relocs("__debug_line"), mapper);
+  const lineMap = rewriteLines(ctx, f, w.line, bytesOf("__debug_line"), relocs("__debug_line"), mapper, scratch);
   for (const s of stmtLists) {
     const m = lineMap.get(s.off);
     if (m !== undefined) put(s.at, 4, m);
@@ -275,7 +272,7 @@ function cuRange(
   f: InputFile,
   mapper: AddressMapper,
   info: Uint8Array,
-  relocs: Map<number, DebugReloc>,
+  relocs: DebugRelocs,
   lowAt: number,
   highAt: number,
   highForm: number,
@@ -284,8 +281,9 @@ function cuRange(
 ): ListBase {
   const none = { sect: 0, baseIn: 0, baseOut: 0 };
   if (lowAt < 0) return none;
-  const rel = relocs.get(lowAt);
-  if (!rel || rel.minusSect !== undefined || rel.sect === 0) return none;
+  const k = relocs.find(lowAt);
+  if (k < 0 || relocs.minusSect[k]! >= 0 || relocs.sect[k] === 0) return none;
+  const rel = { sect: relocs.sect[k]!, symAddr: relocs.symAddr[k]! };
   const lowIn = rel.symAddr + readUint(info, lowAt, addrSize);
   const m = mapper.map(rel.sect, lowIn, false);
   const lenSize =
@@ -298,7 +296,7 @@ function cuRange(
           : highForm === DW_FORM.data8
             ? 8
             : 0;
-  if (highAt < 0 || lenSize === 0) return { sect: rel.sect, baseIn: lowIn, baseOut: m?.out ?? TOMBSTONE };
+  if (highAt < 0 || lenSize === 0) return { sect: rel.sect, baseIn: lowIn, baseOut: m < 0 ? TOMBSTONE : m };
   const len = readUint(info, highAt, lenSize);
   // The live atoms of [lowIn, lowIn + len) in that section.
   const S = ctx.sections;
@@ -314,9 +312,9 @@ function cuRange(
     if (aEnd <= lowIn || aIn >= lowIn + len) continue;
     const s = mapper.map(rel.sect, Math.max(aIn, lowIn), false);
     const e = mapper.map(rel.sect, Math.min(aEnd, lowIn + len), true);
-    if (!s || !e) continue;
-    lo = Math.min(lo, s.out);
-    hi = Math.max(hi, e.out);
+    if (s < 0 || e < 0) continue;
+    lo = Math.min(lo, s);
+    hi = Math.max(hi, e);
   }
   if (hi === 0) {
     put(lowAt, addrSize, TOMBSTONE);
@@ -343,22 +341,134 @@ function valueSize(form: number, addrSize: number, version: number): number {
   }
 }
 
+/** The unsigned little-endian integer of `size` bytes (1, 2, 4 or 8) at `at` in `b`. */
 function readUint(b: Uint8Array, at: number, size: number): number {
-  return new Reader(b, at).uint(size);
+  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new RangeError(`unsupported integer size ${size}`);
+  if (at + size > b.length) throw new RangeError(`read of ${size} bytes at 0x${at.toString(16)} past the end`);
+  if (size === 1) return b[at]!;
+  if (size === 2) return b[at]! | (b[at + 1]! << 8);
+  const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+  if (size === 4) return lo;
+  const hi = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) >>> 0;
+  // Exact below 2^53; above, one rounding of the exact sum, as Number(BigInt) rounds.
+  return hi * 0x100000000 + lo;
 }
 
-/** Decodes the relocations of debug section `sid` of `f`, keyed by offset. */
-function debugRelocs(f: InputFile, sid: number | undefined, ctx: LinkContext): Map<number, DebugReloc> {
-  const out = new Map<number, DebugReloc>();
-  if (sid === undefined) return out;
+/** Writes `v` as an unsigned little-endian integer of `size` bytes (1, 2, 4 or 8) at `at` in `b`. */
+function writeUint(b: Uint8Array, at: number, size: number, v: number): void {
+  if (at + size > b.length || at < 0)
+    throw new RangeError(`write of ${size} bytes at 0x${at.toString(16)} past the end`);
+  if (size === 1) {
+    b[at] = v & 0xff;
+  } else if (size === 2) {
+    const x = v & 0xffff;
+    b[at] = x & 0xff;
+    b[at + 1] = x >>> 8;
+  } else if (size === 4) {
+    const x = v >>> 0;
+    b[at] = x & 0xff;
+    b[at + 1] = (x >>> 8) & 0xff;
+    b[at + 2] = (x >>> 16) & 0xff;
+    b[at + 3] = x >>> 24;
+  } else if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
+    const lo = v >>> 0;
+    const hi = Math.floor(v / 0x100000000);
+    b[at] = lo & 0xff;
+    b[at + 1] = (lo >>> 8) & 0xff;
+    b[at + 2] = (lo >>> 16) & 0xff;
+    b[at + 3] = lo >>> 24;
+    b[at + 4] = hi & 0xff;
+    b[at + 5] = (hi >>> 8) & 0xff;
+    b[at + 6] = (hi >>> 16) & 0xff;
+    b[at + 7] = hi >>> 24;
+  } else {
+    // Negative (a SUBTRACTOR difference) or huge: two's complement modulo 2^64.
+    new DataView(b.buffer, b.byteOffset, b.byteLength).setBigUint64(at, BigInt.asUintN(64, BigInt(v)), true);
+  }
+}
+
+/** `v`, or the tombstone when `v` is NaN (an address that does not map). */
+function orTomb(v: number): number {
+  return Number.isNaN(v) ? TOMBSTONE : v;
+}
+
+/**
+ * The relocations of one debug section, decoded (what address each field's
+ * bytes stand for), column-wise and sorted by offset. One entry per offset:
+ * when two relocations name the same offset the later one counts.
+ */
+class DebugRelocs {
+  /** Number of entries. */
+  count = 0;
+  /** Offset of the relocated field in the section, ascending. */
+  off: Float64Array;
+  /** 1-based section ordinal of the target in its object, 0 when not mappable (import, absolute). */
+  sect: Int32Array;
+  /** Extern: the symbol's input address (the addend is in the bytes); section-relative: 0. */
+  symAddr: Float64Array;
+  /** Field size in bytes. */
+  size: Uint8Array;
+  /** For SUBTRACTOR pairs: the subtrahend's section ordinal (-1 for a plain relocation) and symbol address. */
+  minusSect: Int32Array;
+  minusAddr: Float64Array;
+  /** Entry indices in the order the relocations were first seen (the object's order). */
+  order: Int32Array;
+
+  constructor(n: number) {
+    this.off = new Float64Array(n);
+    this.sect = new Int32Array(n);
+    this.symAddr = new Float64Array(n);
+    this.size = new Uint8Array(n);
+    this.minusSect = new Int32Array(n);
+    this.minusAddr = new Float64Array(n);
+    this.order = new Int32Array(n);
+  }
+
+  /** The entry at offset `at`, or -1. */
+  find(at: number): number {
+    const off = this.off;
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = off[mid]!;
+      if (v === at) return mid;
+      if (v < at) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+}
+
+const NO_RELOCS = new DebugRelocs(0);
+
+/** Decodes the relocations of debug section `sid` of `f`. */
+function debugRelocs(f: InputFile, sid: number | undefined, ctx: LinkContext): DebugRelocs {
+  if (sid === undefined) return NO_RELOCS;
   const S = ctx.sections;
   const v = f.view;
   const ob = f.object!;
   const n = S.nreloc[sid]!;
-  const symTarget = (i: number): { sect: number; addr: number } => {
-    const t = nlistType(v, ob.symoff, i);
-    if ((t & N_TYPE) !== N_SECT) return { sect: 0, addr: 0 };
-    return { sect: nlistSect(v, ob.symoff, i), addr: nlistValue(v, ob.symoff, i) };
+  if (n === 0) return NO_RELOCS;
+  // In the object's order first; sorted below.
+  const raw = new DebugRelocs(n);
+  let m = 0;
+  let tSect = 0;
+  let tAddr = 0;
+  const target = (word: number): void => {
+    if (!rExtern(word)) {
+      tSect = rSymbolnum(word);
+      tAddr = 0;
+      return;
+    }
+    const i = rSymbolnum(word);
+    if ((nlistType(v, ob.symoff, i) & N_TYPE) !== N_SECT) {
+      tSect = 0;
+      tAddr = 0;
+    } else {
+      tSect = nlistSect(v, ob.symoff, i);
+      tAddr = nlistValue(v, ob.symoff, i);
+    }
   };
   for (let i = 0; i < n; i++) {
     const off = S.reloff[sid]! + i * 8;
@@ -366,63 +476,169 @@ function debugRelocs(f: InputFile, sid: number | undefined, ctx: LinkContext): M
     const type = rType(word);
     const size = 1 << rLength(word);
     if (type === X86_64_RELOC_SUBTRACTOR && i + 1 < n) {
-      const minus = rExtern(word) ? symTarget(rSymbolnum(word)) : { sect: rSymbolnum(word), addr: 0 };
+      target(word);
+      raw.minusSect[m] = tSect;
+      raw.minusAddr[m] = tAddr;
       const off2 = off + 8;
-      const w2 = relocInfoWord(v, off2);
-      const plus = rExtern(w2) ? symTarget(rSymbolnum(w2)) : { sect: rSymbolnum(w2), addr: 0 };
-      out.set(relocAddress(v, off2), {
-        sect: plus.sect,
-        symAddr: plus.addr,
-        size,
-        minusSect: minus.sect,
-        minusAddr: minus.addr,
-      });
+      target(relocInfoWord(v, off2));
+      raw.off[m] = relocAddress(v, off2);
+      raw.sect[m] = tSect;
+      raw.symAddr[m] = tAddr;
+      raw.size[m] = size;
+      m++;
       i++;
       continue;
     }
     if (type !== X86_64_RELOC_UNSIGNED) continue;
-    const t = rExtern(word) ? symTarget(rSymbolnum(word)) : { sect: rSymbolnum(word), addr: 0 };
-    out.set(relocAddress(v, off), { sect: t.sect, symAddr: t.addr, size });
+    target(word);
+    raw.off[m] = relocAddress(v, off);
+    raw.sect[m] = tSect;
+    raw.symAddr[m] = tAddr;
+    raw.size[m] = size;
+    raw.minusSect[m] = -1;
+    raw.minusAddr[m] = 0;
+    m++;
   }
+  // Sort by (offset, position); of equal offsets keep the last's value and the first's position.
+  const idx = Array.from({ length: m }, (_, i) => i);
+  idx.sort((a, b) => raw.off[a]! - raw.off[b]! || a - b);
+  const out = new DebugRelocs(m);
+  const firstSeen: number[] = [];
+  let c = 0;
+  for (let j = 0; j < m; j++) {
+    const k = idx[j]!;
+    if (j + 1 < m && raw.off[idx[j + 1]!] === raw.off[k]) continue;
+    let first = k;
+    for (let q = j - 1; q >= 0 && raw.off[idx[q]!] === raw.off[k]; q--) first = idx[q]!;
+    out.off[c] = raw.off[k]!;
+    out.sect[c] = raw.sect[k]!;
+    out.symAddr[c] = raw.symAddr[k]!;
+    out.size[c] = raw.size[k]!;
+    out.minusSect[c] = raw.minusSect[k]!;
+    out.minusAddr[c] = raw.minusAddr[k]!;
+    firstSeen.push(first);
+    c++;
+  }
+  out.count = c;
+  const ord = Array.from({ length: c }, (_, i) => i);
+  ord.sort((a, b) => firstSeen[a]! - firstSeen[b]!);
+  out.order.set(ord);
   return out;
 }
 
-/** Input addresses of one object to output addresses, through atoms. */
+/**
+ * Input addresses of one object to output addresses, through atoms. The
+ * atom found last is remembered with what mapping through it needs:
+ * consecutive lookups (a line table's rows, a list's entries) mostly fall in
+ * the same atom, or the next one, and skip the search.
+ */
 class AddressMapper {
-  private readonly ctx: LinkContext;
-  private readonly file: InputFile;
+  private readonly S: LinkContext["sections"];
+  private readonly A: LinkContext["atoms"];
+  private readonly firstSection: number;
+  private readonly sectionCount: number;
+  /** After a successful `map`: the input address just past the atom that held the address. */
+  endIn = 0;
+  // The last atom found: its section id and index; the section offsets [cLo, cHi) for which it is
+  // the last atom starting at or before the offset; its end offset (cLo + size); whether it maps
+  // (live, not folded, placed); its output address and its input end address.
+  private cSid = -1;
+  private cAtom = -1;
+  private cLast = -1;
+  private cLo = 0;
+  private cHi = 0;
+  private cEnd = 0;
+  private cLive = false;
+  private cAddr = 0;
+  private cEndIn = 0;
 
   constructor(ctx: LinkContext, file: InputFile) {
-    this.ctx = ctx;
-    this.file = file;
+    this.S = ctx.sections;
+    this.A = ctx.atoms;
+    this.firstSection = file.object!.firstSection;
+    this.sectionCount = file.object!.sectionCount;
   }
 
   /**
-   * The output address of input address `addr` in section ordinal `sect`,
-   * with the atom holding it; undefined when dead or folded. An end address
-   * is mapped through the byte before it.
+   * The output address of input address `addr` in section ordinal `sect`
+   * (and sets `endIn`), or -1 when it is in no atom, or a dead or folded
+   * one. An end address is mapped through the byte before it.
    */
-  map(sect: number, addr: number, end: boolean): { out: number; atom: number; atomEndIn: number } | undefined {
-    const A = this.ctx.atoms;
+  map(sect: number, addr: number, end: boolean): number {
     const q = end ? addr - 1 : addr;
-    const t = atomAtAddress(this.ctx, this.file, sect, q);
-    if (t.atom < 0) return undefined;
-    const a = t.atom;
-    if (!(A.flags[a]! & AtomFlag.Live) || A.foldedInto[a] !== a || A.out[a]! < 0) return undefined;
-    const inStart = this.ctx.sections.addr[A.section[a]!]! + A.offset[a]!;
-    return { out: A.address[a]! + t.delta + (end ? 1 : 0), atom: a, atomEndIn: inStart + A.size[a]! };
+    if (sect < 1 || sect > this.sectionCount) return -1;
+    const sid = this.firstSection + sect - 1;
+    const secOff = q - this.S.addr[sid]!;
+    if (sid !== this.cSid || !(secOff >= this.cLo && secOff < this.cHi)) {
+      if (!this.find(sid, secOff)) return -1;
+    }
+    if (!this.cLive || secOff < this.cLo || secOff > this.cEnd) return -1;
+    this.endIn = this.cEndIn;
+    return this.cAddr + (secOff - this.cLo) + (end ? 1 : 0);
   }
 
-  /** The output value of a relocated field whose bytes hold `stored`. */
-  resolve(rel: DebugReloc, stored: number, end: boolean): number | undefined {
-    if (rel.sect === 0) return undefined;
-    const target = this.map(rel.sect, rel.symAddr + (rel.minusSect === undefined ? stored : 0), end);
-    if (!target) return undefined;
-    if (rel.minusSect === undefined) return target.out;
+  /** Caches the last atom of section `sid` starting at or before `secOff` (as findAtom); false when the section has none. */
+  private find(sid: number, secOff: number): boolean {
+    const A = this.A;
+    const off = A.offset;
+    let a: number;
+    if (sid === this.cSid && secOff >= this.cHi) {
+      // cHi is finite here: the cached atom is not the section's last.
+      // Forward from the cached atom (a walk usually moves to the next one); far jumps search.
+      a = this.cAtom + 1;
+      const last = this.cLast;
+      let steps = 0;
+      while (a < last && off[a + 1]! <= secOff && steps < 8) {
+        a++;
+        steps++;
+      }
+      if (a < last && off[a + 1]! <= secOff) a = this.search(sid, secOff);
+    } else {
+      const first = this.S.firstAtom[sid]!;
+      const n = this.S.atomCount[sid]!;
+      if (first < 0 || n === 0) return false;
+      a = this.search(sid, secOff);
+    }
+    const first = this.S.firstAtom[sid]!;
+    const last = first + this.S.atomCount[sid]! - 1;
+    this.cSid = sid;
+    this.cAtom = a;
+    this.cLast = last;
+    this.cLo = off[a]!;
+    this.cHi = a < last ? off[a + 1]! : Number.POSITIVE_INFINITY;
+    this.cEnd = this.cLo + A.size[a]!;
+    this.cLive = (A.flags[a]! & AtomFlag.Live) !== 0 && A.foldedInto[a] === a && A.out[a]! >= 0;
+    this.cAddr = A.address[a]!;
+    this.cEndIn = this.S.addr[A.section[a]!]! + this.cLo + A.size[a]!;
+    return true;
+  }
+
+  /** Binary search: the last atom of section `sid` starting at or before `secOff`, else its first. */
+  private search(sid: number, secOff: number): number {
+    const off = this.A.offset;
+    const first = this.S.firstAtom[sid]!;
+    let lo = 0;
+    let hi = this.S.atomCount[sid]! - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (off[first + mid]! <= secOff) lo = mid;
+      else hi = mid - 1;
+    }
+    return first + lo;
+  }
+
+  /** The output value of relocated field `k` of `R` whose bytes hold `stored`; NaN when it does not map. */
+  resolve(R: DebugRelocs, k: number, stored: number, end: boolean): number {
+    const sect = R.sect[k]!;
+    if (sect === 0) return Number.NaN;
+    const ms = R.minusSect[k]!;
+    const target = this.map(sect, R.symAddr[k]! + (ms < 0 ? stored : 0), end);
+    if (target < 0) return Number.NaN;
+    if (ms < 0) return target;
     // SUBTRACTOR pair: B - A + addend, B and A both mapped.
-    const minus = rel.minusSect === 0 ? undefined : this.map(rel.minusSect, rel.minusAddr!, false);
-    if (!minus) return undefined;
-    return target.out - minus.out + stored;
+    const minus = ms === 0 ? -1 : this.map(ms, R.minusAddr[k]!, false);
+    if (minus < 0) return Number.NaN;
+    return target - minus + stored;
   }
 }
 
@@ -439,63 +655,80 @@ class AddressMapper {
 function copyLists(
   w: Writer,
   bytes: Uint8Array,
-  relocs: Map<number, DebugReloc>,
+  relocs: DebugRelocs,
   mapper: AddressMapper,
   hasExpr: boolean,
   bases: Map<number, ListBase>,
 ): void {
   const off = w.length;
   w.bytes(bytes);
-  const r = new Reader(bytes);
   const size = 8;
+  const end = bytes.length;
+  let pos = 0;
   let base: ListBase | undefined;
   let atStart = true;
-  while (r.pos + 2 * size <= r.end) {
-    const p = r.pos;
+  while (pos + 2 * size <= end) {
+    const p = pos;
     if (atStart) base = bases.get(p);
     atStart = false;
-    const begin = r.uint(size);
-    const end = r.uint(size);
-    const rb = relocs.get(p);
-    const re = relocs.get(p + size);
-    if (begin === 0 && end === 0 && !rb && !re) {
+    const begin = readUint(bytes, p, size);
+    const fin = readUint(bytes, p + size, size);
+    pos = p + 2 * size;
+    const rb = relocs.find(p);
+    const re = relocs.find(p + size);
+    if (begin === 0 && fin === 0 && rb < 0 && re < 0) {
       atStart = true;
       continue;
     }
     if (begin >= 2 ** 63) {
       // Base address selection: the base is a start address.
-      if (re && re.sect !== 0) {
-        const m = mapper.resolve(re, end, false);
-        w.patch(off + p + size, size, m ?? TOMBSTONE);
-        base = { sect: re.sect, baseIn: re.symAddr + end, baseOut: m ?? TOMBSTONE };
+      if (re >= 0 && relocs.sect[re] !== 0) {
+        const m = orTomb(mapper.resolve(relocs, re, fin, false));
+        w.patch(off + p + size, size, m);
+        base = { sect: relocs.sect[re]!, baseIn: relocs.symAddr[re]! + fin, baseOut: m };
       } else base = undefined;
       continue;
     }
-    let b: number | undefined = begin;
-    let e: number | undefined = end;
-    if (rb || re) {
-      b = rb ? mapper.resolve(rb, begin, false) : begin;
-      e = re ? mapper.resolve(re, end, true) : end;
+    // NaN: does not map.
+    let b = begin;
+    let e = fin;
+    if (rb >= 0 || re >= 0) {
+      b = rb >= 0 ? mapper.resolve(relocs, rb, begin, false) : begin;
+      e = re >= 0 ? mapper.resolve(relocs, re, fin, true) : fin;
     } else if (base && base.sect !== 0) {
-      if (base.baseOut === TOMBSTONE || begin === end) {
-        b = undefined;
-        e = undefined;
+      if (base.baseOut === TOMBSTONE || begin === fin) {
+        b = Number.NaN;
+        e = Number.NaN;
       } else {
         const mb = mapper.map(base.sect, base.baseIn + begin, false);
-        const me = mapper.map(base.sect, base.baseIn + end, true);
-        b = mb && me ? mb.out - base.baseOut : undefined;
-        e = mb && me ? me.out - base.baseOut : undefined;
+        const me = mapper.map(base.sect, base.baseIn + fin, true);
+        b = mb >= 0 && me >= 0 ? mb - base.baseOut : Number.NaN;
+        e = mb >= 0 && me >= 0 ? me - base.baseOut : Number.NaN;
       }
     }
-    if (b === undefined || e === undefined || e < b) {
-      const empty = begin !== end || rb !== undefined || re !== undefined;
+    if (Number.isNaN(b) || Number.isNaN(e) || e < b) {
+      const empty = begin !== fin || rb >= 0 || re >= 0;
       b = empty ? 1 : begin;
-      e = empty ? 1 : end;
+      e = empty ? 1 : fin;
     }
     w.patch(off + p, size, b);
     w.patch(off + p + size, size, e);
-    if (hasExpr) r.skip(r.u16());
+    if (hasExpr) {
+      if (pos + 2 > end) throw new RangeError(`read of 2 bytes at 0x${pos.toString(16)} past the end`);
+      const n = bytes[pos]! | (bytes[pos + 1]! << 8);
+      pos += 2;
+      if (pos + n > end) throw new RangeError(`read of ${n} bytes at 0x${pos.toString(16)} past the end`);
+      pos += n;
+    }
   }
+}
+
+/** Reusable row buffers for the line tables (one link's worth). */
+interface LineScratch {
+  decoded: LineRows;
+  mapped: LineRows;
+  /** (row index, section ordinal) per DW_LNE_set_address, in order. */
+  marks: number[];
 }
 
 /**
@@ -507,38 +740,38 @@ function rewriteLines(
   f: InputFile,
   w: Writer,
   bytes: Uint8Array,
-  relocs: Map<number, DebugReloc>,
+  relocs: DebugRelocs,
   mapper: AddressMapper,
+  scratch: LineScratch,
 ): Map<number, number> {
   const out = new Map<number, number>();
+  const { decoded: rows, mapped, marks } = scratch;
+  let addrSize = 8;
+  // The section each row's address is in: set by the last set_address's relocation.
+  const setAddress = (at: number, size: number, rowCount: number): number => {
+    addrSize = size;
+    const k = relocs.find(at);
+    marks.push(rowCount, k >= 0 ? relocs.sect[k]! : 0);
+    const stored = readUint(bytes, at, size);
+    return k >= 0 && relocs.minusSect[k]! < 0 ? relocs.symAddr[k]! + stored : stored;
+  };
   for (let p = 0; p < bytes.length; ) {
     const h = readLineHeader(bytes, p);
-    let addrSize = 8;
-    // The section each row's address is in: set by the last set_address's relocation.
-    const rowSect: number[] = [];
-    let rows: LineRow[] = [];
+    addrSize = 8;
+    marks.length = 0;
+    rows.count = 0;
     try {
-      decodeLineProgram(
-        bytes,
-        h,
-        (at, size) => {
-          addrSize = size;
-          const rel = relocs.get(at);
-          rowSect[rows.length] = rel ? rel.sect : 0;
-          const stored = readUint(bytes, at, size);
-          return rel && rel.minusSect === undefined ? rel.symAddr + stored : stored;
-        },
-        rows,
-      );
+      decodeLineRows(bytes, h, setAddress, rows);
     } catch (e) {
       ctx.diag.warn(`${f.path}: line table at 0x${p.toString(16)} dropped: ${(e as Error).message}`);
-      rows = [];
+      rows.count = 0;
     }
     const start = w.length;
     out.set(p, start);
     w.u32(0);
     w.bytes(bytes.subarray(p + 4, h.programStart));
-    encodeLineProgram(w, h, mapRows(rows, rowSect, mapper), addrSize);
+    mapRows(rows, marks, mapper, mapped);
+    encodeLineRows(w, h, mapped, addrSize);
     w.patch32(start, w.length - start - 4);
     p = h.end;
   }
@@ -546,43 +779,61 @@ function rewriteLines(
 }
 
 /**
- * Maps rows to output addresses: rows in dead atoms are dropped, and a new
- * sequence starts wherever the input-to-output shift changes (the atoms of
- * one input sequence need not stay adjacent in the output).
+ * Maps rows to output addresses into `out`: rows in dead atoms are dropped,
+ * and a new sequence starts wherever the input-to-output shift changes (the
+ * atoms of one input sequence need not stay adjacent in the output).
+ * `marks` holds (row index, section ordinal) pairs: from that row on,
+ * addresses are in that section.
  */
-function mapRows(rows: LineRow[], rowSect: number[], mapper: AddressMapper): LineRow[] {
-  const out: LineRow[] = [];
+function mapRows(rows: LineRows, marks: readonly number[], mapper: AddressMapper, out: LineRows): void {
+  out.count = 0;
   let sect = 0;
   let open = false;
   let delta = 0;
   let lastEndIn = 0;
-  const close = (inAddr: number): void => {
-    const last = out[out.length - 1]!;
-    const endIn = Math.min(inAddr, lastEndIn);
-    out.push({ ...last, address: Math.max(endIn + delta, last.address), endSequence: true });
-    open = false;
-  };
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    sect = rowSect[i] ?? sect;
-    if (row.endSequence) {
-      if (open) close(row.address);
+  let mk = 0;
+  const n = rows.count;
+  const addrs = rows.address;
+  const flags = rows.flags;
+  for (let i = 0; i < n; i++) {
+    while (mk < marks.length && marks[mk] === i) {
+      sect = marks[mk + 1]!;
+      mk += 2;
+    }
+    const address = addrs[i]!;
+    if (flags[i]! & ROW_END_SEQUENCE) {
+      if (open) {
+        closeSequence(out, address, lastEndIn, delta);
+        open = false;
+      }
       sect = 0;
       continue;
     }
-    const m = sect === 0 ? undefined : mapper.map(sect, row.address, false);
-    if (!m) {
-      if (open) close(row.address);
+    const m = sect === 0 ? -1 : mapper.map(sect, address, false);
+    if (m < 0) {
+      if (open) {
+        closeSequence(out, address, lastEndIn, delta);
+        open = false;
+      }
       continue;
     }
-    const d = m.out - row.address;
-    if (open && d !== delta) close(row.address);
+    const d = m - address;
+    if (open && d !== delta) {
+      closeSequence(out, address, lastEndIn, delta);
+      open = false;
+    }
     if (!open) {
       open = true;
       delta = d;
     }
-    lastEndIn = m.atomEndIn;
-    out.push({ ...row, address: m.out });
+    lastEndIn = mapper.endIn;
+    out.pushFrom(rows, i, m, flags[i]!);
   }
-  return out;
+}
+
+/** Ends the open output sequence at input address `inAddr` (at most the last atom's end), shifted by `delta`. */
+function closeSequence(out: LineRows, inAddr: number, lastEndIn: number, delta: number): void {
+  const last = out.count - 1;
+  const endIn = Math.min(inAddr, lastEndIn);
+  out.pushFrom(out, last, Math.max(endIn + delta, out.address[last]!), out.flags[last]! | ROW_END_SEQUENCE);
 }

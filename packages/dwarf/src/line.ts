@@ -26,6 +26,13 @@
  * header (so the file and directory tables, and header_length, are
  * unchanged; only unit_length is new). The set_address operand is where the
  * object's relocation sits; its value is resolved by the caller.
+ *
+ * Rows are many (one per instruction boundary), so the hot path keeps them
+ * column-wise in typed arrays (`LineRows`, reused from unit to unit) and
+ * `decodeLineRows`/`encodeLineRows` run with the state machine's registers
+ * in locals, special opcodes' steps from a per-header table, and bytes
+ * written straight into the writer's store: nothing is allocated per row.
+ * `decodeLineProgram`/`encodeLineProgram` are the same over row objects.
  */
 import { Reader, type Writer } from "./bytes.js";
 
@@ -118,3 +125,566 @@ export function readLineHeader(buf: Uint8Array, off: number, end = buf.length): 
   };
 }
 
+/** `LineRows.flags` bits: the row's boolean columns. */
+export const ROW_IS_STMT = 1;
+export const ROW_BASIC_BLOCK = 2;
+export const ROW_END_SEQUENCE = 4;
+export const ROW_PROLOGUE_END = 8;
+export const ROW_EPILOGUE_BEGIN = 16;
+
+/**
+ * Rows of a line matrix held column-wise in typed arrays, so that running,
+ * mapping and re-encoding a program allocates nothing per row. The numeric
+ * columns are Float64Array (any value a JS number can hold round-trips);
+ * the booleans are bits of `flags`. A buffer is reused: `count = 0` empties
+ * it, and it grows by doubling.
+ */
+export class LineRows {
+  count = 0;
+  address: Float64Array;
+  file: Float64Array;
+  line: Float64Array;
+  column: Float64Array;
+  isa: Float64Array;
+  discriminator: Float64Array;
+  flags: Uint8Array;
+
+  constructor(capacity = 256) {
+    this.address = new Float64Array(capacity);
+    this.file = new Float64Array(capacity);
+    this.line = new Float64Array(capacity);
+    this.column = new Float64Array(capacity);
+    this.isa = new Float64Array(capacity);
+    this.discriminator = new Float64Array(capacity);
+    this.flags = new Uint8Array(capacity);
+  }
+
+  /** Doubles the capacity (columns are replaced). */
+  grow(): void {
+    const cap = Math.max(1, this.flags.length * 2);
+    const g = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.address = g(this.address);
+    this.file = g(this.file);
+    this.line = g(this.line);
+    this.column = g(this.column);
+    this.isa = g(this.isa);
+    this.discriminator = g(this.discriminator);
+    const f = new Uint8Array(cap);
+    f.set(this.flags);
+    this.flags = f;
+  }
+
+  push(
+    address: number,
+    file: number,
+    line: number,
+    column: number,
+    flags: number,
+    isa: number,
+    discriminator: number,
+  ): void {
+    const i = this.count;
+    if (i === this.flags.length) this.grow();
+    this.address[i] = address;
+    this.file[i] = file;
+    this.line[i] = line;
+    this.column[i] = column;
+    this.flags[i] = flags;
+    this.isa[i] = isa;
+    this.discriminator[i] = discriminator;
+    this.count = i + 1;
+  }
+
+  /** Appends a copy of row `i` of `src` with a new address and flags. */
+  pushFrom(src: LineRows, i: number, address: number, flags: number): void {
+    this.push(address, src.file[i]!, src.line[i]!, src.column[i]!, flags, src.isa[i]!, src.discriminator[i]!);
+  }
+
+  /** Row `i` as an object. */
+  row(i: number): LineRow {
+    const f = this.flags[i]!;
+    return {
+      address: this.address[i]!,
+      file: this.file[i]!,
+      line: this.line[i]!,
+      column: this.column[i]!,
+      isStmt: (f & ROW_IS_STMT) !== 0,
+      basicBlock: (f & ROW_BASIC_BLOCK) !== 0,
+      endSequence: (f & ROW_END_SEQUENCE) !== 0,
+      prologueEnd: (f & ROW_PROLOGUE_END) !== 0,
+      epilogueBegin: (f & ROW_EPILOGUE_BEGIN) !== 0,
+      isa: this.isa[i]!,
+      discriminator: this.discriminator[i]!,
+    };
+  }
+
+  /** Appends `r`. */
+  pushRow(r: LineRow): void {
+    const f =
+      (r.isStmt ? ROW_IS_STMT : 0) |
+      (r.basicBlock ? ROW_BASIC_BLOCK : 0) |
+      (r.endSequence ? ROW_END_SEQUENCE : 0) |
+      (r.prologueEnd ? ROW_PROLOGUE_END : 0) |
+      (r.epilogueBegin ? ROW_EPILOGUE_BEGIN : 0);
+    this.push(r.address, r.file, r.line, r.column, f, r.isa, r.discriminator);
+  }
+}
+
+/** Cursor of the inline readers below (one program is read at a time). */
+let cur = 0;
+
+function pastEnd(n: number): RangeError {
+  return new RangeError(`read of ${n} bytes at 0x${cur.toString(16)} past the end`);
+}
+
+function readU8(buf: Uint8Array, end: number): number {
+  if (cur + 1 > end) throw pastEnd(1);
+  return buf[cur++]!;
+}
+
+function readUleb(buf: Uint8Array, end: number): number {
+  let result = 0;
+  let mul = 1;
+  for (;;) {
+    if (cur + 1 > end) throw pastEnd(1);
+    const b = buf[cur++]!;
+    result += (b & 0x7f) * mul;
+    mul *= 128;
+    if ((b & 0x80) === 0) return result;
+  }
+}
+
+function readSleb(buf: Uint8Array, end: number): number {
+  let result = 0;
+  let mul = 1;
+  for (;;) {
+    if (cur + 1 > end) throw pastEnd(1);
+    const b = buf[cur++]!;
+    result += (b & 0x7f) * mul;
+    mul *= 128;
+    if ((b & 0x80) === 0) {
+      if (b & 0x40) result -= mul;
+      return result;
+    }
+  }
+}
+
+/**
+ * Runs the program of unit `h`, appending its rows to `rows`: sequences in
+ * order, each ending in an end_sequence row. `setAddress(operandOffset,
+ * size, rowCount)` returns the address a DW_LNE_set_address operand stands
+ * for (the caller resolves the object's relocation there); `rowCount` is
+ * how many rows precede the operand. Reading past the unit throws (rows
+ * already appended stay).
+ */
+export function decodeLineRows(
+  buf: Uint8Array,
+  h: LineHeader,
+  setAddress: (operandOffset: number, size: number, rowCount: number) => number,
+  rows: LineRows,
+): void {
+  const end = h.end;
+  const opcodeBase = h.opcodeBase;
+  const lineRange = h.lineRange;
+  const minInst = h.minInstLength;
+  const stdLengths = h.stdOpcodeLengths;
+  const stmt0 = h.defaultIsStmt ? ROW_IS_STMT : 0;
+  const constAddPc = Math.floor((255 - opcodeBase) / lineRange) * minInst;
+  // Each special opcode's address and line steps (§6.2.5.1), computed once.
+  const [addrStep, lineStep] = specialSteps(h);
+  // The state machine's registers (§6.2.2); `flags` holds is_stmt, basic_block, prologue_end and epilogue_begin.
+  let address = 0;
+  let file = 1;
+  let line = 1;
+  let column = 0;
+  let flags = stmt0;
+  let isa = 0;
+  let discriminator = 0;
+  // Rows are appended straight into the columns (n of them, room for cap).
+  let n = rows.count;
+  let cap = rows.flags.length;
+  let cA = rows.address;
+  let cFile = rows.file;
+  let cLine = rows.line;
+  let cCol = rows.column;
+  let cFlags = rows.flags;
+  let cIsa = rows.isa;
+  let cDisc = rows.discriminator;
+  let pos = h.programStart;
+  try {
+    while (pos < end) {
+      const op = buf[pos++]!;
+      let emit = false;
+      if (op >= opcodeBase) {
+        address += addrStep[op]!;
+        line += lineStep[op]!;
+        emit = true;
+      } else if (op === DW_LNS.advance_pc && pos < end && buf[pos]! < 0x80) {
+        // The commonest standard opcodes with one-byte operands, read inline.
+        address += buf[pos++]! * minInst;
+      } else if (op === DW_LNS.advance_line && pos < end && buf[pos]! < 0x80) {
+        const b = buf[pos++]!;
+        line += b & 0x40 ? b - 128 : b;
+      } else {
+        cur = pos;
+        switch (op) {
+          case 0: {
+            const len = readUleb(buf, end);
+            const start = cur;
+            if (len === 0) break;
+            const sub = readU8(buf, end);
+            if (sub === DW_LNE.end_sequence) {
+              // Appended here with the end_sequence bit, then the registers reset.
+              if (n === cap) {
+                rows.count = n;
+                rows.grow();
+                cap = rows.flags.length;
+                cA = rows.address;
+                cFile = rows.file;
+                cLine = rows.line;
+                cCol = rows.column;
+                cFlags = rows.flags;
+                cIsa = rows.isa;
+                cDisc = rows.discriminator;
+              }
+              cA[n] = address;
+              cFile[n] = file;
+              cLine[n] = line;
+              cCol[n] = column;
+              cFlags[n] = flags | ROW_END_SEQUENCE;
+              cIsa[n] = isa;
+              cDisc[n] = discriminator;
+              n++;
+              address = 0;
+              file = 1;
+              line = 1;
+              column = 0;
+              flags = stmt0;
+              isa = 0;
+              discriminator = 0;
+            } else if (sub === DW_LNE.set_address) {
+              rows.count = n;
+              address = setAddress(cur, len - 1, n);
+            } else if (sub === DW_LNE.set_discriminator) {
+              discriminator = readUleb(buf, end);
+            }
+            // DW_LNE_define_file and vendor opcodes: skipped.
+            cur = start + len;
+            break;
+          }
+          case DW_LNS.copy:
+            emit = true;
+            break;
+          case DW_LNS.advance_pc:
+            address += readUleb(buf, end) * minInst;
+            break;
+          case DW_LNS.advance_line:
+            line += readSleb(buf, end);
+            break;
+          case DW_LNS.set_file:
+            file = readUleb(buf, end);
+            break;
+          case DW_LNS.set_column:
+            column = readUleb(buf, end);
+            break;
+          case DW_LNS.negate_stmt:
+            flags ^= ROW_IS_STMT;
+            break;
+          case DW_LNS.set_basic_block:
+            flags |= ROW_BASIC_BLOCK;
+            break;
+          case DW_LNS.const_add_pc:
+            address += constAddPc;
+            break;
+          case DW_LNS.fixed_advance_pc: {
+            if (cur + 2 > end) throw pastEnd(2);
+            address += buf[cur]! | (buf[cur + 1]! << 8);
+            cur += 2;
+            break;
+          }
+          case DW_LNS.set_prologue_end:
+            flags |= ROW_PROLOGUE_END;
+            break;
+          case DW_LNS.set_epilogue_begin:
+            flags |= ROW_EPILOGUE_BEGIN;
+            break;
+          case DW_LNS.set_isa:
+            isa = readUleb(buf, end);
+            break;
+          default: {
+            const k = stdLengths[op - 1] ?? 0;
+            for (let i = 0; i < k; i++) readUleb(buf, end);
+          }
+        }
+        pos = cur;
+      }
+      if (emit) {
+        if (n === cap) {
+          rows.count = n;
+          rows.grow();
+          cap = rows.flags.length;
+          cA = rows.address;
+          cFile = rows.file;
+          cLine = rows.line;
+          cCol = rows.column;
+          cFlags = rows.flags;
+          cIsa = rows.isa;
+          cDisc = rows.discriminator;
+        }
+        cA[n] = address;
+        cFile[n] = file;
+        cLine[n] = line;
+        cCol[n] = column;
+        cFlags[n] = flags;
+        cIsa[n] = isa;
+        cDisc[n] = discriminator;
+        n++;
+        flags &= ROW_IS_STMT;
+        discriminator = 0;
+      }
+    }
+  } finally {
+    rows.count = n;
+  }
+}
+
+/** Per opcode of `h`: the address and line advance of the special opcode it is (0 below opcode_base). */
+function specialSteps(h: LineHeader): [Float64Array, Float64Array] {
+  const addr = new Float64Array(256);
+  const line = new Float64Array(256);
+  for (let op = h.opcodeBase; op < 256; op++) {
+    const adj = op - h.opcodeBase;
+    addr[op] = Math.floor(adj / h.lineRange) * h.minInstLength;
+    line[op] = h.lineBase + (adj % h.lineRange);
+  }
+  return [addr, line];
+}
+
+/**
+ * `decodeLineRows` returning row objects: runs the program of unit `h` and
+ * appends its rows to `rows` (nothing is appended when the program is
+ * malformed: the error propagates).
+ */
+export function decodeLineProgram(
+  buf: Uint8Array,
+  h: LineHeader,
+  setAddress: (operandOffset: number, size: number) => number,
+  rows: LineRow[] = [],
+): LineRow[] {
+  const t = new LineRows();
+  decodeLineRows(buf, h, (at, size) => setAddress(at, size), t);
+  for (let i = 0; i < t.count; i++) rows.push(t.row(i));
+  return rows;
+}
+
+/**
+ * Encodes rows `[from, to)` of `rows` (sequences, each ending in an
+ * end_sequence row, addresses non-decreasing within a sequence) as a program
+ * for header `h`, appending to `w`. Rows use special opcodes where the
+ * address and line steps fit (§6.2.5.1), standard opcodes otherwise.
+ */
+export function encodeLineRows(
+  w: Writer,
+  h: LineHeader,
+  rows: LineRows,
+  addrSize: number,
+  from = 0,
+  to = rows.count,
+): void {
+  const minInst = h.minInstLength;
+  const lineBase = h.lineBase;
+  const lineRange = h.lineRange;
+  const opcodeBase = h.opcodeBase;
+  const stmt0 = h.defaultIsStmt ? ROW_IS_STMT : 0;
+  const hasV3Ops = opcodeBase > DW_LNS.set_isa;
+  const A = rows.address;
+  const F = rows.flags;
+  // Bytes go straight into w's store: `b` from `o` on, with room for any one row (ROW_ROOM).
+  let b = w.reserve(ROW_ROOM);
+  let o = w.length;
+  // The state after the last row written (§6.2.2), reset at each sequence's end.
+  let sAddress = 0;
+  let sFile = 1;
+  let sLine = 1;
+  let sColumn = 0;
+  let sStmt = stmt0;
+  let sIsa = 0;
+  let started = false;
+  for (let i = from; i < to; i++) {
+    if (o + ROW_ROOM > b.length) {
+      w.length = o;
+      b = w.reserve(ROW_ROOM);
+    }
+    const address = A[i]!;
+    const flags = F[i]!;
+    if (!started) {
+      b[o++] = 0;
+      o = putUleb(b, o, 1 + addrSize);
+      b[o++] = DW_LNE.set_address;
+      o = putUint(b, o, addrSize, address);
+      sAddress = address;
+      started = true;
+    }
+    let addrAdv = (address - sAddress) / minInst;
+    if (addrAdv < 0 || !Number.isInteger(addrAdv)) {
+      w.length = o;
+      throw new Error("line rows out of order");
+    }
+    if (flags & ROW_END_SEQUENCE) {
+      if (addrAdv > 0) {
+        b[o++] = DW_LNS.advance_pc;
+        o = putUleb(b, o, addrAdv);
+      }
+      b[o++] = 0;
+      b[o++] = 1;
+      b[o++] = DW_LNE.end_sequence;
+      sAddress = 0;
+      sFile = 1;
+      sLine = 1;
+      sColumn = 0;
+      sStmt = stmt0;
+      sIsa = 0;
+      started = false;
+      continue;
+    }
+    const file = rows.file[i]!;
+    const line = rows.line[i]!;
+    const column = rows.column[i]!;
+    const isa = rows.isa[i]!;
+    const discriminator = rows.discriminator[i]!;
+    if (file !== sFile) {
+      b[o++] = DW_LNS.set_file;
+      o = putUleb(b, o, file);
+    }
+    if (column !== sColumn) {
+      b[o++] = DW_LNS.set_column;
+      o = putUleb(b, o, column);
+    }
+    if ((flags & ROW_IS_STMT) !== sStmt) b[o++] = DW_LNS.negate_stmt;
+    if (flags & ROW_BASIC_BLOCK) b[o++] = DW_LNS.set_basic_block;
+    if (hasV3Ops && flags & ROW_PROLOGUE_END) b[o++] = DW_LNS.set_prologue_end;
+    if (hasV3Ops && flags & ROW_EPILOGUE_BEGIN) b[o++] = DW_LNS.set_epilogue_begin;
+    if (hasV3Ops && isa !== sIsa) {
+      b[o++] = DW_LNS.set_isa;
+      o = putUleb(b, o, isa);
+    }
+    if (discriminator !== 0) {
+      b[o++] = 0;
+      o = putUleb(b, o, 1 + ulebLen(discriminator));
+      b[o++] = DW_LNE.set_discriminator;
+      o = putUleb(b, o, discriminator);
+    }
+    const lineAdv = line - sLine;
+    const lineOk = lineAdv >= lineBase && lineAdv < lineBase + lineRange;
+    const special = lineAdv - lineBase + lineRange * addrAdv + opcodeBase;
+    if (lineOk && special <= 255) {
+      b[o++] = special;
+    } else {
+      if (lineAdv !== 0) {
+        b[o++] = DW_LNS.advance_line;
+        o = putSleb(b, o, lineAdv);
+      }
+      if (addrAdv > 0) {
+        b[o++] = DW_LNS.advance_pc;
+        o = putUleb(b, o, addrAdv);
+        addrAdv = 0;
+      }
+      b[o++] = DW_LNS.copy;
+    }
+    sAddress = address;
+    sFile = file;
+    sLine = line;
+    sColumn = column;
+    sStmt = flags & ROW_IS_STMT;
+    sIsa = isa;
+  }
+  w.length = o;
+}
+
+/**
+ * Room one encoded row can need: at most 16 opcode and length bytes, an
+ * 8-byte address and six LEB128 values (a JS number's LEB128 is at most
+ * 147 bytes).
+ */
+const ROW_ROOM = 16 + 8 + 6 * 147;
+
+/** Writes `v` as ULEB128 at `o` in `b`; returns the offset after it (as Writer.uleb). */
+function putUleb(b: Uint8Array, o: number, v: number): number {
+  if (v >= 0 && v < 0x80) {
+    b[o] = v;
+    return o + 1;
+  }
+  do {
+    let x = v % 128;
+    v = Math.floor(v / 128);
+    if (v !== 0) x |= 0x80;
+    b[o++] = x & 0xff;
+  } while (v !== 0);
+  return o;
+}
+
+/** Writes `v` as SLEB128 at `o` in `b`; returns the offset after it (as Writer.sleb). */
+function putSleb(b: Uint8Array, o: number, v: number): number {
+  for (;;) {
+    const x = ((v % 128) + 128) % 128;
+    v = Math.floor(v / 128);
+    const done = (v === 0 && (x & 0x40) === 0) || (v === -1 && (x & 0x40) !== 0);
+    b[o++] = (done ? x : x | 0x80) & 0xff;
+    if (done) return o;
+  }
+}
+
+/** Writes `v` as an unsigned `size`-byte integer at `o` in `b` (as Writer.uint); returns the offset after it. */
+function putUint(b: Uint8Array, o: number, size: number, v: number): number {
+  if (size === 8) {
+    if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
+      const lo = v >>> 0;
+      const hi = Math.floor(v / 0x100000000);
+      b[o] = lo & 0xff;
+      b[o + 1] = (lo >>> 8) & 0xff;
+      b[o + 2] = (lo >>> 16) & 0xff;
+      b[o + 3] = lo >>> 24;
+      b[o + 4] = hi & 0xff;
+      b[o + 5] = (hi >>> 8) & 0xff;
+      b[o + 6] = (hi >>> 16) & 0xff;
+      b[o + 7] = hi >>> 24;
+    } else new DataView(b.buffer, b.byteOffset).setBigUint64(o, BigInt.asUintN(64, BigInt(v)), true);
+    return o + 8;
+  }
+  if (size === 4) {
+    const x = v >>> 0;
+    b[o] = x & 0xff;
+    b[o + 1] = (x >>> 8) & 0xff;
+    b[o + 2] = (x >>> 16) & 0xff;
+    b[o + 3] = x >>> 24;
+    return o + 4;
+  }
+  if (size === 2) {
+    const x = v & 0xffff;
+    b[o] = x & 0xff;
+    b[o + 1] = x >>> 8;
+    return o + 2;
+  }
+  b[o] = v & 0xff;
+  return o + 1;
+}
+
+/** `encodeLineRows` over row objects. */
+export function encodeLineProgram(w: Writer, h: LineHeader, rows: readonly LineRow[], addrSize: number): void {
+  const t = new LineRows(Math.max(1, rows.length));
+  for (const r of rows) t.pushRow(r);
+  encodeLineRows(w, h, t, addrSize);
+}
+
+function ulebLen(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
