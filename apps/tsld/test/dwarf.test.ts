@@ -181,3 +181,25 @@ describe("DWARF in a plugin (the seed's rule)", () => {
 });
 
 void run;
+
+describe("DWARF 2 and 3 inputs (high_pc as an address)", () => {
+  // A CU whose first and last functions are stripped but a middle one lives:
+  // its low_pc and high_pc (both addresses here) must bound the live code.
+  const MID_C = `int first_dead(int x) { return x * 3; }
+int middle_live(int x) { return x + 1; }
+int last_dead(int x) { return x - 7; }
+`;
+  const USE_C = `#include <stdio.h>
+extern int middle_live(int);
+int main(void) { printf("%d\\n", middle_live(41)); return 0; }
+`;
+  it.each(["2", "3"])("-gdwarf-%s with -dead_strip: CU ranges bound the live code and verify", async (v) => {
+    const objs = [
+      compileC(USE_C, { name: `dw${v}_use`, g: true, cflags: [`-gdwarf-${v}`] }),
+      compileC(MID_C, { name: `dw${v}_mid`, g: true, cflags: [`-gdwarf-${v}`] }),
+    ];
+    const out = await link(`dwarf${v}-mid`, objs, ["-dead_strip"]);
+    checkVerify(out);
+    expect(runMachO(out).stdout).toBe("42\n");
+  });
+});

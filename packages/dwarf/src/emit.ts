@@ -296,8 +296,15 @@ function cuRange(
           : highForm === DW_FORM.data8
             ? 8
             : 0;
-  if (highAt < 0 || lenSize === 0) return { sect: rel.sect, baseIn: lowIn, baseOut: m < 0 ? TOMBSTONE : m };
-  const len = readUint(info, highAt, lenSize);
+  // DWARF 2/3 write high_pc as an address (DW_FORM_addr, relocated); 4 and
+  // later as a length from low_pc. Either way: the input range's length.
+  let len: number;
+  if (highAt >= 0 && highForm === DW_FORM.addr) {
+    const kh = relocs.find(highAt);
+    if (kh < 0 || relocs.sect[kh] !== rel.sect) return { sect: rel.sect, baseIn: lowIn, baseOut: m < 0 ? TOMBSTONE : m };
+    len = relocs.symAddr[kh]! + readUint(info, highAt, addrSize) - lowIn;
+  } else if (highAt < 0 || lenSize === 0) return { sect: rel.sect, baseIn: lowIn, baseOut: m < 0 ? TOMBSTONE : m };
+  else len = readUint(info, highAt, lenSize);
   // The live atoms of [lowIn, lowIn + len) in that section.
   const S = ctx.sections;
   const A = ctx.atoms;
@@ -318,10 +325,12 @@ function cuRange(
   }
   if (hi === 0) {
     put(lowAt, addrSize, TOMBSTONE);
+    if (highForm === DW_FORM.addr) put(highAt, addrSize, TOMBSTONE);
     return { sect: rel.sect, baseIn: lowIn, baseOut: TOMBSTONE };
   }
   put(lowAt, addrSize, lo);
-  if (hi - lo < 2 ** (8 * lenSize)) put(highAt, lenSize, hi - lo);
+  if (highForm === DW_FORM.addr) put(highAt, addrSize, hi);
+  else if (hi - lo < 2 ** (8 * lenSize)) put(highAt, lenSize, hi - lo);
   return { sect: rel.sect, baseIn: lowIn, baseOut: lo };
 }
 
