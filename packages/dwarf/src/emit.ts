@@ -301,7 +301,8 @@ function cuRange(
   let len: number;
   if (highAt >= 0 && highForm === DW_FORM.addr) {
     const kh = relocs.find(highAt);
-    if (kh < 0 || relocs.sect[kh] !== rel.sect) return { sect: rel.sect, baseIn: lowIn, baseOut: m < 0 ? TOMBSTONE : m };
+    if (kh < 0 || relocs.sect[kh] !== rel.sect)
+      return { sect: rel.sect, baseIn: lowIn, baseOut: m < 0 ? TOMBSTONE : m };
     len = relocs.symAddr[kh]! + readUint(info, highAt, addrSize) - lowIn;
   } else if (highAt < 0 || lenSize === 0) return { sect: rel.sect, baseIn: lowIn, baseOut: m < 0 ? TOMBSTONE : m };
   else len = readUint(info, highAt, lenSize);
