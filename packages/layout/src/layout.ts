@@ -382,6 +382,9 @@ function assignAddresses(ctx: LinkContext): void {
     seg.vmsize = alignUp(Math.max(addr - vm, 1), page);
     seg.filesize = alignUp(fileEnd - file, page);
     if (seg.name === "__TEXT" && seg.filesize < seg.vmsize) seg.filesize = seg.vmsize;
+    // x86_64 code reaches data with 32-bit displacements: no image segment may pass 4 GiB.
+    if (seg.vmsize > 0x100000000)
+      ctx.diag.error(`segment ${seg.name} would be 0x${seg.vmsize.toString(16)} bytes (over 4 GiB)`);
     vm += seg.vmsize;
     file += seg.filesize;
   }

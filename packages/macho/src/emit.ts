@@ -96,6 +96,9 @@ interface Blob {
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 
+/** The largest image tsld builds in memory (Node's hash and write limits sit near here). */
+const MAX_IMAGE = 0x7fffffff;
+
 export function writeMachO(ctx: LinkContext): void {
   using _t = ctx.timer.start("writeMachO");
   const image = buildImage(ctx);
@@ -151,6 +154,10 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   const bIndirect = blob(symtab.indirect.length * 4, 4);
   const bStr = blob(symtab.strtab.length);
   const fileSize = align(cur, 8);
+  if (fileSize > MAX_IMAGE) {
+    ctx.diag.error(`the image would be 0x${fileSize.toString(16)} bytes; tsld writes images of at most 2 GiB`);
+    return new Uint8Array(0);
+  }
   le.filesize = fileSize - le.fileoff;
   le.vmsize = align(Math.max(le.filesize, 1), ctx.arch.pageSize);
 

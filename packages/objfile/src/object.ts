@@ -68,6 +68,8 @@ import {
   readVersionMin,
   relocAddress,
   relocInfoWord,
+  relocIsScattered,
+  rLength,
   rType,
   sectionType,
   type Section64,
@@ -137,6 +139,18 @@ export function loadObject(
     return -1;
   }
   for (const s of sects) {
+    // Limits no real object reaches: 2^15-byte alignment (ld64's cap) and
+    // 4 GiB sections; beyond them addresses would stop being meaningful.
+    if (s.align > 15) {
+      ctx.diag.error(
+        `${display}: section ${s.segname},${s.sectname} asks for 2^${s.align}-byte alignment (at most 2^15)`,
+      );
+      return -1;
+    }
+    if (s.size > 0xffffffff) {
+      ctx.diag.error(`${display}: section ${s.segname},${s.sectname} is 0x${s.size.toString(16)} bytes (over 4 GiB)`);
+      return -1;
+    }
     if (!isZerofill(s.flags) && s.size > 0 && s.offset + s.size > data.length) {
       ctx.diag.error(`${display}: section ${s.segname},${s.sectname} runs past the end of the file`);
       return -1;
@@ -396,9 +410,26 @@ function assignRelocs(ctx: LinkContext, file: InputFile, sid: number): void {
   // gives ascending order with each SUBTRACTOR first; anything else is sorted.
   // Key: address * 2 (+1 unless SUBTRACTOR).
   const keys = new Float64Array(n);
+  const size = ctx.sections.size[sid]!;
+  const zerofill = isZerofill(ctx.sections.flags[sid]!);
   for (let i = 0; i < n; i++) {
     const off = reloff + i * 8;
-    keys[i] = relocAddress(v, off) * 2 + (rType(relocInfoWord(v, off)) === X86_64_RELOC_SUBTRACTOR ? 0 : 1);
+    const addr = relocAddress(v, off);
+    const w = relocInfoWord(v, off);
+    // Every fixup must lie wholly inside bytes the section has.
+    if (zerofill || relocIsScattered(v, off) || addr < 0 || addr + (1 << rLength(w)) > size) {
+      const why = zerofill
+        ? "in a zerofill section"
+        : relocIsScattered(v, off)
+          ? "scattered (not used on x86_64)"
+          : "outside the section";
+      ctx.diag.error(
+        `${fileName(file)}: relocation ${i} of ${ctx.sections.name(sid)} at offset 0x${(addr >>> 0).toString(16)} is ${why}`,
+      );
+      for (let a = first; a < first + count; a++) A.relocStart[a] = A.relocEnd[a] = A.relocCount;
+      return;
+    }
+    keys[i] = addr * 2 + (rType(w) === X86_64_RELOC_SUBTRACTOR ? 0 : 1);
   }
   const order = new Uint32Array(n);
   let k = 0;

@@ -113,15 +113,23 @@ function scanRelocs(ctx: LinkContext, atom: AtomId): void {
         break;
       case X86_64_RELOC_UNSIGNED:
         if (len === 3) {
-          if (imp)
-            ctx.fixups.binds.push({ atom, offset: at, sym: s, addend: Number(v.getBigInt64(inData + at, true)) });
+          const addend = Number(v.getBigInt64(inData + at, true));
+          if (!Number.isSafeInteger(addend)) {
+            relocError(
+              ctx,
+              atom,
+              at,
+              `addend 0x${v.getBigInt64(inData + at, true).toString(16)} to ${T.name(s)} is out of range`,
+            );
+            break;
+          }
+          if (imp) ctx.fixups.binds.push({ atom, offset: at, sym: s, addend });
           else if (inTlv && isTlvTemplate(ctx, s)) {
             // descriptor offset field: resolved to an offset in the TLV template, no fixup
           } else {
             if (pie && T.kind[s] !== SymKind.Absolute && T.kind[s] !== SymKind.Undefined)
               ctx.fixups.addRebase(atom, at);
-            if (isCoalescable(ctx, s))
-              ctx.fixups.weakBinds.push({ atom, offset: at, sym: s, addend: Number(v.getBigInt64(inData + at, true)) });
+            if (isCoalescable(ctx, s)) ctx.fixups.weakBinds.push({ atom, offset: at, sym: s, addend });
           }
         } else if (len === 2 && pie && T.kind[s] !== SymKind.Absolute) {
           relocError(ctx, atom, at, `32-bit absolute address of ${T.name(s)} in a position-independent image`);
