@@ -56,6 +56,7 @@ export function loadObjects(ctx: LinkContext): void {
     else ctx.diag.error("library not found for -lSystem (and the built-in libSystem is disabled)");
   }
   drainArchives(ctx, res, pool);
+  autoLink(ctx, res, pool);
   ctx.diag.checkpoint();
 
   // The linker's own reference: lazy stubs bind through dyld_stub_binder.
@@ -209,6 +210,35 @@ function scanMembers(data: Uint8Array, members: { offset: number; size: number }
     }
   });
   return out;
+}
+
+/**
+ * LC_LINKER_OPTION auto-linking, as ld64 does it: `-lNAME` and
+ * `-framework NAME` recorded in objects (clang's `#pragma comment(lib)`,
+ * module imports) load those libraries after the command line's inputs, if
+ * the search paths find them; one that is not found is skipped, as in ld64.
+ * Archive members pulled in may carry more options, so this repeats until
+ * nothing new is loaded.
+ */
+function autoLink(ctx: LinkContext, res: Resolver, pool: LiteralPool): void {
+  const o = ctx.options;
+  const done = new Set<string>([...o.libs.map((l) => `-l${l}`), ...o.frameworks.map((f) => `-framework ${f}`)]);
+  let scanned = 0;
+  while (scanned < ctx.files.length) {
+    const end = ctx.files.length;
+    for (; scanned < end; scanned++) {
+      for (const opt of ctx.files[scanned]!.object?.linkerOptions ?? []) {
+        const key = opt.join(" ");
+        if (done.has(key)) continue;
+        done.add(key);
+        let path: string | undefined;
+        if (opt.length === 1 && opt[0]!.startsWith("-l")) path = findLibrary(opt[0]!.slice(2), o.libPaths, o.syslibroot);
+        else if (opt.length === 2 && opt[0] === "-framework") path = findFramework(opt[1]!, o.frameworkPaths, o.syslibroot);
+        if (path && !ctx.files.some((f) => f.path === path)) addFile(ctx, res, pool, path, false);
+      }
+    }
+    drainArchives(ctx, res, pool);
+  }
 }
 
 function drainArchives(ctx: LinkContext, res: Resolver, pool: LiteralPool): void {
