@@ -232,8 +232,10 @@ function autoLink(ctx: LinkContext, res: Resolver, pool: LiteralPool): void {
         if (done.has(key)) continue;
         done.add(key);
         let path: string | undefined;
-        if (opt.length === 1 && opt[0]!.startsWith("-l")) path = findLibrary(opt[0]!.slice(2), o.libPaths, o.syslibroot);
-        else if (opt.length === 2 && opt[0] === "-framework") path = findFramework(opt[1]!, o.frameworkPaths, o.syslibroot);
+        if (opt.length === 1 && opt[0]!.startsWith("-l"))
+          path = findLibrary(opt[0]!.slice(2), o.libPaths, o.syslibroot);
+        else if (opt.length === 2 && opt[0] === "-framework")
+          path = findFramework(opt[1]!, o.frameworkPaths, o.syslibroot);
         if (path && !ctx.files.some((f) => f.path === path)) addFile(ctx, res, pool, path, false);
       }
     }
