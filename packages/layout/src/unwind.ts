@@ -222,25 +222,30 @@ export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[
       else if (seg === "__TEXT" && sect === "__eh_frame" && S.firstAtom[sid]! >= 0) readEhFrame(ctx, st, file, sid);
     }
   }
-  const assoc = new Map<AtomId, AtomId[]>();
-  const add = (fn: AtomId, a: AtomId | undefined): void => {
-    if (a === undefined || a < 0) return;
-    let l = assoc.get(fn);
-    if (!l) assoc.set(fn, (l = []));
-    l.push(a);
+  // The associations are built on first use: only -dead_strip asks.
+  let assoc: Map<AtomId, AtomId[]> | undefined;
+  const build = (): Map<AtomId, AtomId[]> => {
+    const m = new Map<AtomId, AtomId[]>();
+    const add = (fn: AtomId, a: AtomId | undefined): void => {
+      if (a === undefined || a < 0) return;
+      let l = m.get(fn);
+      if (!l) m.set(fn, (l = []));
+      l.push(a);
+    };
+    for (const e of st.cu.values()) {
+      add(e.fn.atom, e.lsda?.atom);
+      if (e.personality && T.kind[e.personality] === SymKind.Defined) add(e.fn.atom, T.atom[e.personality]);
+    }
+    for (const [k, f] of st.fdes) {
+      const e = st.cu.get(k);
+      if (e && !isDwarfMode(e.encoding)) continue;
+      add(f.fn.atom, f.atom);
+      add(f.fn.atom, f.cie.atom);
+      add(f.fn.atom, f.lsda?.atom);
+    }
+    return m;
   };
-  for (const e of st.cu.values()) {
-    add(e.fn.atom, e.lsda?.atom);
-    if (e.personality && T.kind[e.personality] === SymKind.Defined) add(e.fn.atom, T.atom[e.personality]);
-  }
-  for (const [k, f] of st.fdes) {
-    const e = st.cu.get(k);
-    if (e && !isDwarfMode(e.encoding)) continue;
-    add(f.fn.atom, f.atom);
-    add(f.fn.atom, f.cie.atom);
-    add(f.fn.atom, f.lsda?.atom);
-  }
-  return (a) => assoc.get(a);
+  return (a) => (assoc ??= build()).get(a);
 }
 
 function readCompactUnwind(ctx: LinkContext, st: UnwindState, file: InputFile, sid: number): void {
