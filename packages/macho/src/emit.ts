@@ -87,7 +87,7 @@ import {
   needsRebase,
   writeSections,
 } from "@tsld/layout";
-import { planSymtab, writeSymtab } from "./symtab.js";
+import { outputName, planSymtab, writeSymtab } from "./symtab.js";
 
 interface Blob {
   off: number;
@@ -397,9 +397,7 @@ function segmentLocator(ctx: LinkContext): (addr: number) => RebaseEntry {
 
 /** The name dyld looks up for an import (or exported symbol), in output spelling. */
 function symbolName(ctx: LinkContext, s: number): string {
-  const n = ctx.syms.name(s);
-  const goName = !n.startsWith("_") && n.includes(".");
-  return goName && ctx.dynlinking ? `_${n}` : n;
+  return outputName(ctx.syms.name(s), ctx.dynlinking, false);
 }
 
 function exportEntries(ctx: LinkContext): ExportEntry[] {
