@@ -85,10 +85,10 @@ function addFile(ctx: LinkContext, res: Resolver, pool: LiteralPool, path: strin
     ctx.diag.error(`cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     return;
   }
-  const magic = data.length >= 4 ? new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true) : 0;
-  if (data.length >= 4 && new DataView(data.buffer, data.byteOffset, 4).getUint32(0, false) === FAT_MAGIC) {
-    const arches = readFatHeader(data) ?? [];
-    const x = arches.find((a) => a.cputype === 0x01000007);
+  const word = (d: Uint8Array, off: number, le: boolean): number =>
+    d.length >= off + 4 ? new DataView(d.buffer, d.byteOffset + off, 4).getUint32(0, le) : 0;
+  if (word(data, 0, false) === FAT_MAGIC) {
+    const x = (readFatHeader(data) ?? []).find((a) => a.cputype === 0x01000007);
     if (!x) {
       ctx.diag.error(`${path}: fat file has no x86_64 slice`);
       return;
@@ -104,12 +104,13 @@ function addFile(ctx: LinkContext, res: Resolver, pool: LiteralPool, path: strin
     addTbd(ctx, path, data);
     return;
   }
-  if (magic !== MH_MAGIC_64 && new DataView(data.buffer, data.byteOffset, Math.min(4, data.length)).byteLength === 4) {
+  const magic = word(data, 0, true);
+  if (magic !== MH_MAGIC_64) {
     if ((magic & 0xfffffffe) === 0xfeedface) ctx.diag.error(`${path}: 32-bit Mach-O files are not supported`);
     else ctx.diag.error(`${path}: unknown file type (not a Mach-O object, archive, TBD or dylib)`);
     return;
   }
-  const filetype = data.length >= 16 ? new DataView(data.buffer, data.byteOffset).getUint32(12, true) : 0;
+  const filetype = word(data, 12, true);
   if (filetype === 1) {
     loadObject(ctx, res, pool, path, undefined, data);
     return;
