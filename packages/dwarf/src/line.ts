@@ -304,151 +304,98 @@ export function decodeLineRows(
   let flags = stmt0;
   let isa = 0;
   let discriminator = 0;
-  // Rows are appended straight into the columns (n of them, room for cap).
-  let n = rows.count;
-  let cap = rows.flags.length;
-  let cA = rows.address;
-  let cFile = rows.file;
-  let cLine = rows.line;
-  let cCol = rows.column;
-  let cFlags = rows.flags;
-  let cIsa = rows.isa;
-  let cDisc = rows.discriminator;
   let pos = h.programStart;
-  try {
-    while (pos < end) {
-      const op = buf[pos++]!;
-      let emit = false;
-      if (op >= opcodeBase) {
-        address += addrStep[op]!;
-        line += lineStep[op]!;
-        emit = true;
-      } else if (op === DW_LNS.advance_pc && pos < end && buf[pos]! < 0x80) {
-        // The commonest standard opcodes with one-byte operands, read inline.
-        address += buf[pos++]! * minInst;
-      } else if (op === DW_LNS.advance_line && pos < end && buf[pos]! < 0x80) {
-        const b = buf[pos++]!;
-        line += b & 0x40 ? b - 128 : b;
-      } else {
-        cur = pos;
-        switch (op) {
-          case 0: {
-            const len = readUleb(buf, end);
-            const start = cur;
-            if (len === 0) break;
-            const sub = readU8(buf, end);
-            if (sub === DW_LNE.end_sequence) {
-              // Appended here with the end_sequence bit, then the registers reset.
-              if (n === cap) {
-                rows.count = n;
-                rows.grow();
-                cap = rows.flags.length;
-                cA = rows.address;
-                cFile = rows.file;
-                cLine = rows.line;
-                cCol = rows.column;
-                cFlags = rows.flags;
-                cIsa = rows.isa;
-                cDisc = rows.discriminator;
-              }
-              cA[n] = address;
-              cFile[n] = file;
-              cLine[n] = line;
-              cCol[n] = column;
-              cFlags[n] = flags | ROW_END_SEQUENCE;
-              cIsa[n] = isa;
-              cDisc[n] = discriminator;
-              n++;
-              address = 0;
-              file = 1;
-              line = 1;
-              column = 0;
-              flags = stmt0;
-              isa = 0;
-              discriminator = 0;
-            } else if (sub === DW_LNE.set_address) {
-              rows.count = n;
-              address = setAddress(cur, len - 1, n);
-            } else if (sub === DW_LNE.set_discriminator) {
-              discriminator = readUleb(buf, end);
-            }
-            // DW_LNE_define_file and vendor opcodes: skipped.
-            cur = start + len;
-            break;
+  while (pos < end) {
+    const op = buf[pos++]!;
+    let emit = false;
+    if (op >= opcodeBase) {
+      address += addrStep[op]!;
+      line += lineStep[op]!;
+      emit = true;
+    } else if (op === DW_LNS.advance_pc && pos < end && buf[pos]! < 0x80) {
+      // The commonest standard opcodes with one-byte operands, read inline.
+      address += buf[pos++]! * minInst;
+    } else if (op === DW_LNS.advance_line && pos < end && buf[pos]! < 0x80) {
+      const b = buf[pos++]!;
+      line += b & 0x40 ? b - 128 : b;
+    } else {
+      cur = pos;
+      switch (op) {
+        case 0: {
+          const len = readUleb(buf, end);
+          const start = cur;
+          if (len === 0) break;
+          const sub = readU8(buf, end);
+          if (sub === DW_LNE.end_sequence) {
+            // Appended here with the end_sequence bit, then the registers reset.
+            rows.push(address, file, line, column, flags | ROW_END_SEQUENCE, isa, discriminator);
+            address = 0;
+            file = 1;
+            line = 1;
+            column = 0;
+            flags = stmt0;
+            isa = 0;
+            discriminator = 0;
+          } else if (sub === DW_LNE.set_address) {
+            address = setAddress(cur, len - 1, rows.count);
+          } else if (sub === DW_LNE.set_discriminator) {
+            discriminator = readUleb(buf, end);
           }
-          case DW_LNS.copy:
-            emit = true;
-            break;
-          case DW_LNS.advance_pc:
-            address += readUleb(buf, end) * minInst;
-            break;
-          case DW_LNS.advance_line:
-            line += readSleb(buf, end);
-            break;
-          case DW_LNS.set_file:
-            file = readUleb(buf, end);
-            break;
-          case DW_LNS.set_column:
-            column = readUleb(buf, end);
-            break;
-          case DW_LNS.negate_stmt:
-            flags ^= ROW_IS_STMT;
-            break;
-          case DW_LNS.set_basic_block:
-            flags |= ROW_BASIC_BLOCK;
-            break;
-          case DW_LNS.const_add_pc:
-            address += constAddPc;
-            break;
-          case DW_LNS.fixed_advance_pc: {
-            if (cur + 2 > end) throw pastEnd(2);
-            address += buf[cur]! | (buf[cur + 1]! << 8);
-            cur += 2;
-            break;
-          }
-          case DW_LNS.set_prologue_end:
-            flags |= ROW_PROLOGUE_END;
-            break;
-          case DW_LNS.set_epilogue_begin:
-            flags |= ROW_EPILOGUE_BEGIN;
-            break;
-          case DW_LNS.set_isa:
-            isa = readUleb(buf, end);
-            break;
-          default: {
-            const k = stdLengths[op - 1] ?? 0;
-            for (let i = 0; i < k; i++) readUleb(buf, end);
-          }
+          // DW_LNE_define_file and vendor opcodes: skipped.
+          cur = start + len;
+          break;
         }
-        pos = cur;
-      }
-      if (emit) {
-        if (n === cap) {
-          rows.count = n;
-          rows.grow();
-          cap = rows.flags.length;
-          cA = rows.address;
-          cFile = rows.file;
-          cLine = rows.line;
-          cCol = rows.column;
-          cFlags = rows.flags;
-          cIsa = rows.isa;
-          cDisc = rows.discriminator;
+        case DW_LNS.copy:
+          emit = true;
+          break;
+        case DW_LNS.advance_pc:
+          address += readUleb(buf, end) * minInst;
+          break;
+        case DW_LNS.advance_line:
+          line += readSleb(buf, end);
+          break;
+        case DW_LNS.set_file:
+          file = readUleb(buf, end);
+          break;
+        case DW_LNS.set_column:
+          column = readUleb(buf, end);
+          break;
+        case DW_LNS.negate_stmt:
+          flags ^= ROW_IS_STMT;
+          break;
+        case DW_LNS.set_basic_block:
+          flags |= ROW_BASIC_BLOCK;
+          break;
+        case DW_LNS.const_add_pc:
+          address += constAddPc;
+          break;
+        case DW_LNS.fixed_advance_pc: {
+          if (cur + 2 > end) throw pastEnd(2);
+          address += buf[cur]! | (buf[cur + 1]! << 8);
+          cur += 2;
+          break;
         }
-        cA[n] = address;
-        cFile[n] = file;
-        cLine[n] = line;
-        cCol[n] = column;
-        cFlags[n] = flags;
-        cIsa[n] = isa;
-        cDisc[n] = discriminator;
-        n++;
-        flags &= ROW_IS_STMT;
-        discriminator = 0;
+        case DW_LNS.set_prologue_end:
+          flags |= ROW_PROLOGUE_END;
+          break;
+        case DW_LNS.set_epilogue_begin:
+          flags |= ROW_EPILOGUE_BEGIN;
+          break;
+        case DW_LNS.set_isa:
+          isa = readUleb(buf, end);
+          break;
+        default: {
+          const k = stdLengths[op - 1] ?? 0;
+          for (let i = 0; i < k; i++) readUleb(buf, end);
+        }
       }
+      pos = cur;
     }
-  } finally {
-    rows.count = n;
+    if (emit) {
+      rows.push(address, file, line, column, flags, isa, discriminator);
+      flags &= ROW_IS_STMT;
+      discriminator = 0;
+    }
   }
 }
 
