@@ -80,6 +80,8 @@ export function layoutData(ctx: LinkContext): void {
   numberDylibs(ctx);
   // Sections into segments.
   buildSegments(ctx, orderedSections(map));
+  // The TLV template (__thread_data, __thread_bss) aligned as one block.
+  alignTlvTemplate(ctx);
   // The load commands, whose total size places __text.
   planLoadCommands(ctx);
   // Addresses of segments, sections, atoms and symbols.
@@ -308,6 +310,24 @@ function planDwarfSegment(ctx: LinkContext): void {
     ctx.outSections.push(o);
     ctx.segments[seg]!.sections.push(o.id);
   }
+}
+
+/**
+ * The TLV template is the block dyld copies into each thread's storage:
+ * every S_THREAD_LOCAL_REGULAR section, then every S_THREAD_LOCAL_ZEROFILL
+ * one, and a descriptor's offset is its variable's distance from the
+ * template's start. dyld allocates that block aligned to the template's
+ * alignment, so each TLV section takes the strictest alignment of all of
+ * them (as lld does): the template then starts on that boundary and a
+ * variable's offset in it keeps the variable's own alignment.
+ */
+function alignTlvTemplate(ctx: LinkContext): void {
+  const tlv = ctx.outSections.filter((o) => {
+    const t = sectionType(o.flags);
+    return t === S_THREAD_LOCAL_REGULAR || t === S_THREAD_LOCAL_ZEROFILL;
+  });
+  const align = Math.max(0, ...tlv.map((o) => o.align));
+  for (const o of tlv) o.align = align;
 }
 
 function planLoadCommands(ctx: LinkContext): void {

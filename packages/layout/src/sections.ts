@@ -31,6 +31,7 @@ import {
   S_NON_LAZY_SYMBOL_POINTERS,
   S_REGULAR,
   S_SYMBOL_STUBS,
+  S_THREAD_LOCAL_REGULAR,
   S_THREAD_LOCAL_VARIABLE_POINTERS,
   S_THREAD_LOCAL_ZEROFILL,
   S_ZEROFILL,
@@ -48,6 +49,9 @@ const SEGMENT_ORDER = ["__PAGEZERO", "__TEXT", "__DATA_CONST", "__DATA"];
 
 function sectionRank(seg: string, sect: string, flags: number): number {
   const zf = isZerofill(flags);
+  // The TLV template is one block: its initial data, then its zero fill, adjacent.
+  if (seg === "__DATA" && sectionType(flags) === S_THREAD_LOCAL_REGULAR) return 12;
+  if (seg === "__DATA" && sectionType(flags) === S_THREAD_LOCAL_ZEROFILL) return 20;
   if (seg === "__TEXT") {
     const r: Record<string, number> = {
       __text: 0,
