@@ -17,7 +17,7 @@ import {
   relocAddress,
   relocInfoWord,
 } from "@tsld/macho-format";
-import { atomAtAddress } from "./target.js";
+import { sectionTarget } from "./target.js";
 import { isDylibLike } from "./dyn.js";
 
 /**
@@ -76,8 +76,8 @@ export function deadStrip(ctx: LinkContext, associated?: (a: AtomId) => readonly
         const t = rType(w);
         const k = t === 6 ? 1 : t === 7 ? 2 : t === 8 ? 4 : 0;
         tIn = secIn + at + 4 + k + v.getInt32(dataOff + at, true);
-      } else tIn = len === 3 ? Number(v.getBigInt64(dataOff + at, true)) : v.getUint32(dataOff + at, true);
-      mark(atomAtAddress(ctx, f, rSymbolnum(w), tIn).atom);
+      } else tIn = len === 3 ? Number(v.getBigInt64(dataOff + at, true)) : v.getInt32(dataOff + at, true);
+      mark(sectionTarget(ctx, f, rSymbolnum(w), tIn).atom);
     }
   }
   // Folded literals live with their canonical atom.

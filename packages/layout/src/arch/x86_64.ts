@@ -45,7 +45,7 @@ import {
   relocInfoWord,
   sectionType,
 } from "@tsld/macho-format";
-import { atomAddress, atomAtAddress, isImport, symbolAddress } from "../target.js";
+import { atomAddress, isImport, sectionTarget, symbolAddress } from "../target.js";
 import { relocError } from "../diag.js";
 import { needsRebase } from "../dyn.js";
 
@@ -72,6 +72,9 @@ function scanRelocs(ctx: LinkContext, atom: AtomId): void {
     if (type === X86_64_RELOC_SUBTRACTOR) {
       r++; // its UNSIGNED partner: a difference, no fixup needed
       if (ext) T.set(syms[rSymbolnum(w)]!, SymFlag.Referenced);
+      // The bytes hold minuend - subtrahend + addend: a section-relative subtrahend's
+      // address cannot be told from the addend (lld and LLVM's JITLink refuse it too).
+      else relocError(ctx, atom, at, "SUBTRACTOR relocation must name a symbol (r_extern), not a section");
       const w2 = r < A.relocEnd[atom]! ? relocInfoWord(v, A.relocOffsets[r]!) : -1;
       if (w2 === -1 || rType(w2) !== X86_64_RELOC_UNSIGNED) {
         relocError(ctx, atom, at, "SUBTRACTOR relocation not followed by UNSIGNED");
@@ -193,22 +196,20 @@ function relocate(ctx: LinkContext, atom: AtomId, out: Uint8Array, outOff: numbe
     if (type === X86_64_RELOC_SUBTRACTOR) {
       const w2 = relocInfoWord(v, A.relocOffsets[++r]!);
       const stored = len === 3 ? Number(ov.getBigInt64(loc, true)) : ov.getInt32(loc, true);
-      let minuend: number;
+      if (!ext) continue; // refused in scanRelocs
+      // The subtrahend A is the SUBTRACTOR's symbol; the minuend B the UNSIGNED's.
+      const subtrahend = symbolAddress(ctx, syms[rSymbolnum(w)]!);
       let value: number;
-      if (ext) minuend = symbolAddress(ctx, syms[rSymbolnum(w)]!);
-      else minuend = P;
-      if (rExtern(w2)) value = symbolAddress(ctx, syms[rSymbolnum(w2)]!) - minuend + stored;
+      if (rExtern(w2)) value = symbolAddress(ctx, syms[rSymbolnum(w2)]!) - subtrahend + stored;
       else {
-        // A section-relative UNSIGNED holds B's input address (+ addend) itself; the
-        // subtraction of A happens here. With a section-relative SUBTRACTOR too, the
-        // minuend is the fixup's own location and the bytes hold B_in - P_in.
-        const bIn = ext ? stored : stored + secIn + atomStart + at;
-        const t = atomAtAddress(ctx, f, rSymbolnum(w2), bIn);
+        // A section-relative UNSIGNED holds B's input address (+ addend) itself, which
+        // may lie outside B's atom or section: computed from the section as laid out.
+        const t = sectionTarget(ctx, f, rSymbolnum(w2), stored);
         if (t.atom < 0) {
-          relocError(ctx, atom, at, "SUBTRACTOR pair target lies outside its section");
+          relocError(ctx, atom, at, `SUBTRACTOR pair names section ${rSymbolnum(w2)}, which has no atoms`);
           continue;
         }
-        value = atomAddress(ctx, t.atom, t.delta) - minuend;
+        value = atomAddress(ctx, t.atom, t.delta) - subtrahend;
       }
       writeSized(ctx, ov, loc, len, value, atom, at, true);
       continue;
@@ -220,9 +221,9 @@ function relocate(ctx: LinkContext, atom: AtomId, out: Uint8Array, outOff: numbe
       let target: number;
       if (!ext) {
         const tIn = secIn + atomStart + at + 4 + k + stored;
-        const t = atomAtAddress(ctx, f, rSymbolnum(w), tIn);
+        const t = sectionTarget(ctx, f, rSymbolnum(w), tIn);
         if (t.atom < 0) {
-          relocError(ctx, atom, at, `pc-relative target 0x${tIn.toString(16)} lies outside section ${rSymbolnum(w)}`);
+          relocError(ctx, atom, at, `pc-relative target 0x${tIn.toString(16)}: section ${rSymbolnum(w)} has no atoms`);
           continue;
         }
         target = atomAddress(ctx, t.atom, t.delta);
@@ -274,9 +275,9 @@ function relocate(ctx: LinkContext, atom: AtomId, out: Uint8Array, outOff: numbe
     const stored = len === 3 ? Number(ov.getBigInt64(loc, true)) : ov.getInt32(loc, true);
     let value: number;
     if (!ext) {
-      const t = atomAtAddress(ctx, f, rSymbolnum(w), stored);
+      const t = sectionTarget(ctx, f, rSymbolnum(w), stored);
       if (t.atom < 0) {
-        relocError(ctx, atom, at, `absolute target 0x${stored.toString(16)} lies outside section ${rSymbolnum(w)}`);
+        relocError(ctx, atom, at, `absolute target 0x${stored.toString(16)}: section ${rSymbolnum(w)} has no atoms`);
         continue;
       }
       value = atomAddress(ctx, t.atom, t.delta);
