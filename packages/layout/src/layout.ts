@@ -47,7 +47,14 @@ import { GO_MARKERS } from "@tsld/objfile";
 import { x86_64 } from "./arch/x86_64.js";
 import { deadStrip } from "./deadstrip.js";
 import { bindAtLoad, isDylibLike } from "./dyn.js";
-import { SectionMap, allocateCommons, assignSections, orderedSections } from "./sections.js";
+import {
+  SectionMap,
+  allocateCommons,
+  assignSections,
+  boundarySection,
+  boundarySegment,
+  orderedSections,
+} from "./sections.js";
 import { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
 
 const PAGEZERO_SIZE = 0x100000000;
@@ -228,6 +235,13 @@ function buildSegments(ctx: LinkContext, sections: OutputSection[]): void {
     ctx.segments[o.segment]!.sections.push(o.id);
     for (const a of o.atoms) ctx.atoms.out[a] = o.id;
   }
+  // segment$start/end$SEG of a segment nothing fills: an empty segment (as ld64 and lld do).
+  const T = ctx.syms;
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Synthetic) continue;
+    const seg = boundarySegment(T.name(s));
+    if (seg && seg !== "__LINKEDIT" && seg !== "__DWARF" && seg !== "__PAGEZERO") segOf(seg);
+  }
   planDwarfSegment(ctx);
   ctx.segments.push({
     name: "__LINKEDIT",
@@ -399,7 +413,8 @@ function assignAddresses(ctx: LinkContext): void {
       }
     }
     // In __TEXT, keep the last page of code out of the same file page as __DATA.
-    seg.vmsize = alignUp(Math.max(addr - vm, 1), page);
+    // A segment with no bytes (only empty sections, or none) takes no address space.
+    seg.vmsize = addr === vm ? 0 : alignUp(addr - vm, page);
     seg.filesize = alignUp(fileEnd - file, page);
     if (seg.name === "__TEXT" && seg.filesize < seg.vmsize) seg.filesize = seg.vmsize;
     // x86_64 code reaches data with 32-bit displacements: no image segment may pass 4 GiB.
@@ -451,14 +466,13 @@ function defineSyntheticSymbols(ctx: LinkContext): void {
     const n = T.name(s);
     let addr = 0;
     if (n.startsWith("__mh_") || n === "___dso_handle") addr = ctx.synth.imageBase;
-    else if (n.startsWith("section$start$") || n.startsWith("section$end$")) {
-      const [, which, seg = "", sect = ""] = n.split("$");
+    else if (boundarySection(n)) {
+      const [seg, sect] = boundarySection(n)!;
       const o = find(seg, sect);
-      if (o) addr = which === "start" ? o.addr : o.addr + o.size;
-    } else if (n.startsWith("segment$start$") || n.startsWith("segment$end$")) {
-      const [, which, seg = ""] = n.split("$");
-      const g = ctx.segments.find((x) => x.name === seg);
-      if (g) addr = which === "start" ? g.vmaddr : g.vmaddr + g.vmsize;
+      if (o) addr = n.startsWith("section$start$") ? o.addr : o.addr + o.size;
+    } else if (boundarySegment(n)) {
+      const g = ctx.segments.find((x) => x.name === boundarySegment(n));
+      if (g) addr = n.startsWith("segment$start$") ? g.vmaddr : g.vmaddr + g.vmsize;
     } else {
       const m = GO_MARKERS.find((x) => x.start === n || x.end === n);
       if (m) {

@@ -84,6 +84,27 @@ function sectionRank(seg: string, sect: string, flags: number): number {
   return zf ? 20 : 5;
 }
 
+/**
+ * The output section a `section$start$SEG$SECT` / `section$end$SEG$SECT`
+ * symbol bounds, after the renaming inputs get (`__DATA,__const` and the
+ * initializer lists live in `__DATA_CONST`); undefined for other names.
+ */
+export function boundarySection(name: string): [string, string] | undefined {
+  if (!name.startsWith("section$start$") && !name.startsWith("section$end$")) return undefined;
+  const [, , seg = "", sect = ""] = name.split("$");
+  if (seg === "" || sect === "") return undefined;
+  if (seg === "__DATA" && (sect === "__const" || sect === "__mod_init_func" || sect === "__mod_term_func"))
+    return ["__DATA_CONST", sect];
+  return [seg, sect];
+}
+
+/** The segment a `segment$start$SEG` / `segment$end$SEG` symbol bounds; undefined for other names. */
+export function boundarySegment(name: string): string | undefined {
+  if (!name.startsWith("segment$start$") && !name.startsWith("segment$end$")) return undefined;
+  const seg = name.split("$")[2] ?? "";
+  return seg === "" ? undefined : seg;
+}
+
 /** Output segment and section names for an input section. */
 function outputName(ctx: LinkContext, sid: number): [string, string] {
   const seg = ctx.sections.segnames[sid]!;
@@ -239,6 +260,14 @@ export function assignSections(ctx: LinkContext, map: SectionMap): void {
       T.set(s, SymFlag.Marker);
       (isStart ? heads : tails).set(`${m.segment},${m.section}`, a);
     }
+  }
+
+  // section$start/end$SEG$SECT of a section no live input provides: an empty
+  // section, so both name one address inside the image (as ld64 and lld do).
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Synthetic) continue;
+    const b = boundarySection(T.name(s));
+    if (b) map.get(b[0], b[1], S_REGULAR);
   }
 
   for (const o of map.byName.values()) {
