@@ -35,6 +35,7 @@ const N_SECT = 0xe;
 const N_PEXT = 0x10;
 const N_WEAK_REF = 0x40;
 const N_WEAK_DEF = 0x80;
+const REFERENCED_DYNAMICALLY = 0x10;
 const INDIRECT_SYMBOL_LOCAL = 0x80000000;
 const INDIRECT_SYMBOL_ABS = 0x40000000;
 
@@ -193,6 +194,8 @@ export function writeSymtab(ctx: LinkContext, plan: SymtabPlan, dv: DataView, of
       type = N_SECT | N_EXT;
       sect = 1;
       value = T.address[s]!;
+      // ld64 marks the executable's header symbol so that strip(1) keeps it.
+      if (T.name(s) === "__mh_execute_header") desc |= REFERENCED_DYNAMICALLY;
     } else {
       type = N_SECT;
       if (T.has(s, SymFlag.External)) type |= isLocal ? N_PEXT : N_EXT;

@@ -59,8 +59,11 @@ export function loadObjects(ctx: LinkContext): void {
   autoLink(ctx, res, pool);
   ctx.diag.checkpoint();
 
-  // The linker's own reference: lazy stubs bind through dyld_stub_binder.
-  if (o.linkLibSystem) ctx.syms.set(ctx.syms.intern("dyld_stub_binder"), SymFlag.WeakRef);
+  // The linker's own reference: lazy stubs bind through dyld_stub_binder. An ordinary
+  // (not weak) import, as ld64 and lld bind it; layout reports it if no library has it.
+  if (o.linkLibSystem) ctx.syms.intern("dyld_stub_binder");
+  // An executable always defines and exports its header symbol (programs and dyld's APIs use it).
+  if (o.buildmode === "exe" || o.buildmode === "pie") ctx.syms.intern("__mh_execute_header");
   resolveAliases(ctx, res);
   // Go's CanUsePlugins: the program links package plugin (defines plugin.Open).
   const po = ctx.syms.lookup("plugin.Open");
