@@ -66,6 +66,12 @@ export const SymFlag = {
    * (`-no_plugin_markers`), which dyld then resolves in the first image.
    */
   FlatImport: 1 << 17,
+  /**
+   * `.weak_def_can_be_hidden` (N_WEAK_DEF with N_WEAK_REF on a definition):
+   * what clang emits for C++ inline functions, vtables and templates. Made a
+   * private extern after resolution unless an export list names it.
+   */
+  WeakDefCanBeHidden: 1 << 18,
 } as const;
 
 const FNV_OFFSET = 0x811c9dc5;

@@ -7,7 +7,7 @@
  */
 import { AtomFlag, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
 import { isZerofill } from "@tsld/macho-format";
-import { bindAtLoad, flatNamespace, needsRebase } from "./dyn.js";
+import { bindAtLoad, flatNamespace, isLazyStub, isWeakBound, needsRebase } from "./dyn.js";
 import { atomAddress, isImport, symbolAddress } from "./target.js";
 import { writeUnwind } from "./unwind.js";
 
@@ -25,7 +25,7 @@ export interface DynamicFixups {
   binds: Bind[];
   /** One per stub, in stub order: its lazy pointer. */
   lazyBinds: Bind[];
-  /** Sites pointing at this image's exported weak definitions (weak-bind stream). */
+  /** Sites pointing at weak definitions, exported or imported (weak-bind stream). */
   weakBinds: Bind[];
 }
 
@@ -52,9 +52,7 @@ export function dynamicFixups(ctx: LinkContext): DynamicFixups {
   const lazyBinds: Bind[] = [];
   const weakBinds: Bind[] = [];
   const pie = needsRebase(ctx);
-  const T = ctx.syms;
-  const weakExport = (s: SymbolId): boolean =>
-    T.kind[s] === SymKind.Defined && T.has(s, SymFlag.WeakDef) && T.has(s, SymFlag.Exported);
+  const weakExport = (s: SymbolId): boolean => isWeakBound(ctx, s);
   const F = ctx.fixups;
   for (let i = 0; i < F.rebaseCount; i++) {
     const a = F.rebaseAtom[i]!;
@@ -76,10 +74,19 @@ export function dynamicFixups(ctx: LinkContext): DynamicFixups {
   });
   ctx.tlvPtrs.forEach((s, i) => binds.push(bindFor(ctx, ctx.synth.threadPtrs + i * 8, s, 0)));
   if (!bindAtLoad(ctx)) {
+    // Lazy pointers: an import's is lazily bound (it holds its stub-helper
+    // entry); an imported weak definition's is bound at load; an exported
+    // weak definition's holds its address. Weak ones are weak-bound too.
     ctx.stubs.forEach((s, i) => {
       const addr = ctx.synth.laSymbolPtr + i * 8;
-      if (pie) rebase.push(addr);
-      lazyBinds.push(bindFor(ctx, addr, s, 0));
+      if (isLazyStub(ctx, s)) {
+        if (pie) rebase.push(addr);
+        lazyBinds.push(bindFor(ctx, addr, s, 0));
+        return;
+      }
+      if (isImport(ctx, s)) binds.push(bindFor(ctx, addr, s, 0));
+      else if (pie) rebase.push(addr);
+      if (weakExport(s)) weakBinds.push(bindFor(ctx, addr, s, 0));
     });
   }
   return { rebases: Float64Array.from(rebase).sort(), binds, lazyBinds, weakBinds };
@@ -146,16 +153,20 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
         const binder = ctx.syms.lookup("dyld_stub_binder");
         const binderPtr = ctx.synth.got + ctx.syms.gotIndex[binder]! * 8;
         ctx.arch.writeStubHelperHeader(out, at(o.addr), o.addr, ctx.synth.dyldPrivate, binderPtr);
-        ctx.stubs.forEach((_s, i) => {
+        ctx.stubs.forEach((s, i) => {
+          if (!isLazyStub(ctx, s)) return;
           const addr = o.addr + ctx.arch.stubHelperHeaderSize + i * ctx.arch.stubHelperEntrySize;
           ctx.arch.writeStubHelperEntry(out, at(addr), addr, lazyBindOffsets[i] ?? 0, o.addr);
         });
         break;
       }
       case "la_symbol_ptr":
-        ctx.stubs.forEach((_s, i) => {
-          const helper = ctx.synth.stubHelper + ctx.arch.stubHelperHeaderSize + i * ctx.arch.stubHelperEntrySize;
-          dv.setBigUint64(at(o.addr + i * 8), BigInt(helper), true);
+        ctx.stubs.forEach((s, i) => {
+          let v = 0;
+          if (isLazyStub(ctx, s))
+            v = ctx.synth.stubHelper + ctx.arch.stubHelperHeaderSize + i * ctx.arch.stubHelperEntrySize;
+          else if (!isImport(ctx, s)) v = symbolAddress(ctx, s);
+          dv.setBigUint64(at(o.addr + i * 8), BigInt(v), true);
         });
         break;
       default:

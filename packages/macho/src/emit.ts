@@ -362,13 +362,15 @@ function headerFlags(ctx: LinkContext, bindsToWeak: boolean): number {
   // dynamic_lookup, a plugin's markers under -no_plugin_markers) clear NOUNDEFS.
   let flatUndef = false;
   for (const s of ctx.syms.globals()) if (ctx.syms.has(s, SymFlag.FlatImport)) flatUndef = true;
-  if (!ctx.options.undefinedDynamicLookup && !flatUndef) f |= MH_NOUNDEFS;
+  if (!flatUndef) f |= MH_NOUNDEFS;
   if (!flatNamespace(ctx)) f |= MH_TWOLEVEL;
   if (!isDylibLike(ctx) && needsRebase(ctx)) f |= MH_PIE;
   if (isDylibLike(ctx)) f |= MH_NO_REEXPORTED_DYLIBS;
   if (bindAtLoad(ctx)) f |= MH_BINDATLOAD;
-  if (ctx.exports.some((s) => ctx.syms.has(s, SymFlag.WeakDef))) f |= MH_WEAK_DEFINES;
-  if (bindsToWeak) f |= MH_BINDS_TO_WEAK;
+  // As ld64 and lld: an image exporting a weak definition both defines and binds to weak symbols.
+  const weakExports = ctx.exports.some((s) => ctx.syms.has(s, SymFlag.WeakDef));
+  if (weakExports) f |= MH_WEAK_DEFINES;
+  if (weakExports || bindsToWeak) f |= MH_BINDS_TO_WEAK;
   if (ctx.outSections.some((o) => sectionType(o.flags) === S_THREAD_LOCAL_VARIABLES)) f |= MH_HAS_TLV_DESCRIPTORS;
   return f;
 }
