@@ -35,14 +35,14 @@ function exportsOf(path: string): string[] {
     .sort();
 }
 
-/** Weak-bind rows as `segment section symbol`, sorted (addresses differ between linkers). */
+/** Weak-bind rows as `segment section symbol` or `strong symbol`, sorted (addresses differ between linkers). */
 function weakBindsOf(path: string): string[] {
   return objdump(["--macho", "--weak-bind", path])
     .split("\n")
-    .filter((l) => /\s0x[0-9A-F]+\s/i.test(l))
+    .filter((l) => /\s0x[0-9A-F]+\s/i.test(l) || /^\s+strong\s/.test(l))
     .map((l) => {
       const c = l.trim().split(/\s+/);
-      return `${c[0]} ${c[1]} ${c[c.length - 1]}`;
+      return c[0] === "strong" ? `strong ${c[1]}` : `${c[0]} ${c[1]} ${c[c.length - 1]}`;
     })
     .sort();
 }

@@ -25,15 +25,15 @@ async function ok(args: string[]): Promise<string> {
   return r.stderr;
 }
 
-/** Weak-bind rows as `segment section symbol`, sorted. */
+/** Weak-bind rows as `segment section symbol` (or `strong symbol` for a non-weak definition), sorted. */
 function weakBinds(path: string): string[] {
   const out = objdump(["--macho", "--weak-bind", path]);
   return out
     .split("\n")
-    .filter((l) => /\s0x[0-9A-F]+\s/i.test(l))
+    .filter((l) => /\s0x[0-9A-F]+\s/i.test(l) || /^\s+strong\s/.test(l))
     .map((l) => {
       const c = l.trim().split(/\s+/);
-      return `${c[0]} ${c[1]} ${c[c.length - 1]}`;
+      return c[0] === "strong" ? `strong ${c[1]}` : `${c[0]} ${c[1]} ${c[c.length - 1]}`;
     })
     .sort();
 }
@@ -126,6 +126,37 @@ describe("exported weak definitions stay coalescable", () => {
     expect(weakBinds(ours)).toEqual(weakBinds(theirs));
     expect(exportsOf(ours)).toEqual(exportsOf(theirs));
     expect(headerFlags(ours).flags).toEqual(expect.arrayContaining(["WEAK_DEFINES", "BINDS_TO_WEAK"]));
+  });
+
+  it("a strong definition overriding a linked dylib's weak one is announced in the weak-bind stream (as lld)", async () => {
+    const dir = tmp("tsld-weak-override-");
+    const tbd = join(dir, "libcxxish.tbd");
+    writeFileSync(
+      tbd,
+      `--- !tapi-tbd
+tbd-version: 4
+targets: [ x86_64-macos ]
+install-name: '/usr/lib/libcxxish.dylib'
+exports:
+  - targets: [ x86_64-macos ]
+    symbols: [ _lib_fn ]
+    weak-symbols: [ _operator_new_like ]
+...
+`,
+    );
+    const main = compileC(
+      "extern int lib_fn(void);\nint operator_new_like(void) { return 1; }\nint main(void) { return lib_fn() + operator_new_like(); }",
+      { name: "weak_override" },
+    );
+    const ours = join(dir, "prog.tsld");
+    const theirs = join(dir, "prog.lld");
+    await ok(["-o", ours, main, tbd]);
+    linkWithLld([main, tbd], theirs);
+    expect(weakBinds(ours)).toEqual(["strong _operator_new_like"]);
+    expect(weakBinds(ours)).toEqual(weakBinds(theirs));
+    expect(headerFlags(ours).flags).toContain("WEAK_DEFINES");
+    expect(headerFlags(ours).flags).not.toContain("BINDS_TO_WEAK");
+    expect(headerFlags(theirs).flags).toContain("WEAK_DEFINES");
   });
 
   it.each([

@@ -72,6 +72,12 @@ export const SymFlag = {
    * private extern after resolution unless an export list names it.
    */
   WeakDefCanBeHidden: 1 << 18,
+  /**
+   * A strong definition of a name some linked dylib exports as a weak
+   * definition: the weak-bind stream says so (a non-weak-definition entry),
+   * so dyld makes the dylib's uses coalesce to it (lld's `overridesWeakDef`).
+   */
+  OverridesWeakDef: 1 << 19,
 } as const;
 
 const FNV_OFFSET = 0x811c9dc5;

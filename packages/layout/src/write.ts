@@ -27,6 +27,8 @@ export interface DynamicFixups {
   lazyBinds: Bind[];
   /** Sites pointing at weak definitions, exported or imported (weak-bind stream). */
   weakBinds: Bind[];
+  /** Live strong definitions overriding a linked dylib's weak one (weak-bind stream, no address). */
+  nonWeakDefinitions: SymbolId[];
 }
 
 /** The ordinal dyld uses to find `s`. */
@@ -89,7 +91,15 @@ export function dynamicFixups(ctx: LinkContext): DynamicFixups {
       if (weakExport(s)) weakBinds.push(bindFor(ctx, addr, s, 0));
     });
   }
-  return { rebases: Float64Array.from(rebase).sort(), binds, lazyBinds, weakBinds };
+  const nonWeakDefinitions: SymbolId[] = [];
+  for (const s of ctx.syms.globals())
+    if (
+      ctx.syms.has(s, SymFlag.OverridesWeakDef) &&
+      ctx.syms.kind[s] === SymKind.Defined &&
+      ctx.atoms.flags[ctx.atoms.foldedInto[ctx.syms.atom[s]!]!]! & AtomFlag.Live
+    )
+      nonWeakDefinitions.push(s);
+  return { rebases: Float64Array.from(rebase).sort(), binds, lazyBinds, weakBinds, nonWeakDefinitions };
 }
 
 /**

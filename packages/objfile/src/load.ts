@@ -73,6 +73,7 @@ export function loadObjects(ctx: LinkContext): void {
   const po = ctx.syms.lookup("plugin.Open");
   ctx.canUsePlugins = o.canUsePlugins || (po !== 0 && ctx.syms.kind[po] === SymKind.Defined);
   resolveFromDylibs(ctx);
+  markWeakOverrides(ctx);
   defineLinkerSymbols(ctx);
   // Each global definition exported or private extern (can-be-hidden, export lists).
   decideScope(ctx);
@@ -300,6 +301,18 @@ function resolveFromDylibs(ctx: LinkContext): void {
       ctx.file(owner).dylib!.used = true;
       break;
     }
+  }
+}
+
+/** Strong definitions of names a linked dylib exports as weak definitions (OverridesWeakDef). */
+function markWeakOverrides(ctx: LinkContext): void {
+  const T = ctx.syms;
+  const dylibs = ctx.files.filter((f) => f.kind === "dylib" && !f.dylib!.bundleLoader);
+  if (dylibs.length === 0) return;
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Defined || T.has(s, SymFlag.WeakDef)) continue;
+    const name = T.name(s);
+    if (dylibs.some((d) => (d.dylib!.exports.get(name) ?? 0) & 4)) T.set(s, SymFlag.OverridesWeakDef);
   }
 }
 
