@@ -113,13 +113,14 @@ int main(void) { printf("%s %d\\n", greeting, twice(counter)); return 0; }`,
     await expectSame("archives", [main, ar]);
   });
 
-  it("thread-locals (executable and dylib)", async () => {
+  it("thread-locals, one of them weak (executable and dylib)", async () => {
     const t = compileC(
-      `_Thread_local int tl_counter = 5;\n_Thread_local char tl_buf[64];\nint tl_get(void) { return tl_counter + tl_buf[1]; }\nint main(void) { return tl_get(); }`,
+      `_Thread_local int tl_counter = 5;\n_Thread_local char tl_buf[64];\n__attribute__((weak)) _Thread_local int tl_weak = 7;\nint tl_get(void) { return tl_counter + tl_buf[1] + tl_weak; }\nint main(void) { return tl_get(); }`,
       { name: "parity_tlv" },
     );
     await expectSame("tlv", [t]);
-    await expectSame("tlv-dylib", [t], ["-buildmode=c-shared"], ["-dylib"]);
+    const { ours } = await expectSame("tlv-dylib", [t], ["-buildmode=c-shared"], ["-dylib"]);
+    expect(weakBindsOf(ours)).toEqual(["__DATA __thread_ptrs _tl_weak"]);
   });
 
   it("dylibs: a library with weak and hidden definitions, and an executable linked against it", async () => {

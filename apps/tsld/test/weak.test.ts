@@ -128,6 +128,34 @@ describe("exported weak definitions stay coalescable", () => {
     expect(headerFlags(ours).flags).toEqual(expect.arrayContaining(["WEAK_DEFINES", "BINDS_TO_WEAK"]));
   });
 
+  it("a weak thread-local is coalesced too: the dylib reads the host's copy through its weak-bound TLV pointer", async () => {
+    const dir = tmp("tsld-weak-tlv-");
+    const lib = join(dir, "libt.dylib");
+    const libSrc = "__attribute__((weak)) _Thread_local int wtl = 5;\nint get(void) { return wtl; }";
+    await ok([
+      "-buildmode=c-shared",
+      "-install_name",
+      lib,
+      "-o",
+      lib,
+      compileC(libSrc, { name: "weak_tlv_lib", O: "1" }),
+    ]);
+    expect(weakBinds(lib)).toEqual(["__DATA __thread_ptrs _wtl"]);
+    const host = `#include <stdio.h>
+#include <dlfcn.h>
+__attribute__((weak)) _Thread_local int wtl = 9;
+int main(int argc, char **argv) {
+  wtl += 1;
+  void *h = dlopen(argv[1], RTLD_NOW);
+  int (*get)(void) = (int (*)(void))dlsym(h, "get");
+  printf("%d\\n", get());
+  return 0;
+}`;
+    const exe = join(dir, "host");
+    await ok(["-o", exe, compileC(host, { name: "weak_tlv_host", O: "1" })]);
+    expect(runMachO(exe, [lib]).stdout).toBe("10\n");
+  });
+
   it("a strong definition overriding a linked dylib's weak one is announced in the weak-bind stream (as lld)", async () => {
     const dir = tmp("tsld-weak-override-");
     const tbd = join(dir, "libcxxish.tbd");

@@ -74,7 +74,12 @@ export function dynamicFixups(ctx: LinkContext): DynamicFixups {
     else if (pie && ctx.syms.kind[s] !== SymKind.Absolute) rebase.push(addr);
     if (weakExport(s)) weakBinds.push(bindFor(ctx, addr, s, 0));
   });
-  ctx.tlvPtrs.forEach((s, i) => binds.push(bindFor(ctx, ctx.synth.threadPtrs + i * 8, s, 0)));
+  ctx.tlvPtrs.forEach((s, i) => {
+    const addr = ctx.synth.threadPtrs + i * 8;
+    if (isImport(ctx, s)) binds.push(bindFor(ctx, addr, s, 0));
+    else if (pie) rebase.push(addr);
+    if (weakExport(s)) weakBinds.push(bindFor(ctx, addr, s, 0));
+  });
   if (!bindAtLoad(ctx)) {
     // Lazy pointers: an import's is lazily bound (it holds its stub-helper
     // entry); an imported weak definition's is bound at load; an exported
@@ -148,6 +153,12 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
     switch (o.synthetic) {
       case "got":
         ctx.got.forEach((s, i) => {
+          if (!isImport(ctx, s)) dv.setBigUint64(at(o.addr + i * 8), BigInt(symbolAddress(ctx, s)), true);
+        });
+        break;
+      case "thread_ptrs":
+        // An exported weak thread-local's pointer holds its own descriptor until dyld coalesces it.
+        ctx.tlvPtrs.forEach((s, i) => {
           if (!isImport(ctx, s)) dv.setBigUint64(at(o.addr + i * 8), BigInt(symbolAddress(ctx, s)), true);
         });
         break;

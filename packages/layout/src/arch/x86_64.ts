@@ -105,7 +105,8 @@ function scanRelocs(ctx: LinkContext, atom: AtomId): void {
         T.set(s, SymFlag.NeedsGot);
         break;
       case X86_64_RELOC_TLV:
-        if (imp) T.set(s, SymFlag.NeedsTlvPtr);
+        // An exported weak thread-local keeps its (weak-bound) TLV pointer, as lld.
+        if (imp || isCoalescable(ctx, s)) T.set(s, SymFlag.NeedsTlvPtr);
         else if (!T.has(s, SymFlag.Tlv) && T.kind[s] === SymKind.Defined) {
           const sec = ctx.sections.flags[A.section[T.atom[s]!]!]!;
           if (sectionType(sec) !== S_THREAD_LOCAL_VARIABLES)
