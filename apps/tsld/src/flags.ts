@@ -4,6 +4,7 @@
  * (`-Ldir`, `-lname`, `-dead_strip`, `-platform_version macos MIN SDK`).
  * Unknown flags are errors with the closest known flag as a suggestion.
  */
+import { readFileSync } from "node:fs";
 import { type LinkOptions, defaultOptions, determineLinkMode, parseBuildMode } from "@tsld/core";
 
 export class UsageError extends Error {}
@@ -43,7 +44,16 @@ export const FLAGS: Record<string, FlagSpec> = {
     arg: "exe",
     help: "executable that will load this bundle/plugin; its exports may be referenced",
   },
-  undefined: { kind: "string", arg: "treatment", help: "error (default) or dynamic_lookup" },
+  undefined: {
+    kind: "string",
+    arg: "treatment",
+    help: "error (default), warning, suppress or dynamic_lookup (warning and suppress need -flat_namespace)",
+  },
+  U: { kind: "multi", arg: "symbol", help: "allow symbol to stay undefined (bound by flat lookup at load time)" },
+  exported_symbol: { kind: "multi", arg: "symbol", help: "export only matching symbols (ld64 wildcards * ? [..])" },
+  exported_symbols_list: { kind: "multi", arg: "file", help: "export only the symbols (patterns) listed in file" },
+  unexported_symbol: { kind: "multi", arg: "symbol", help: "do not export matching symbols (ld64 wildcards)" },
+  unexported_symbols_list: { kind: "multi", arg: "file", help: "do not export the symbols (patterns) listed in file" },
   flat_namespace: { kind: "bool", help: "bind imports by flat lookup (implied for plugins)" },
   bind_at_load: { kind: "bool", help: "bind every import at load time, no lazy binding (implied for plugins)" },
   no_pie: { kind: "bool", help: "produce a non-PIE executable (x86_64 exe only)" },
@@ -86,6 +96,31 @@ function parseVersion(s: string, flag: string): number {
   const m = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(s);
   if (!m) throw new UsageError(`-${flag}: bad version "${s}" (want x.y.z)`);
   return (Number(m[1]) << 16) | (Number(m[2] ?? 0) << 8) | Number(m[3] ?? 0);
+}
+
+/**
+ * An ld64 symbol list file (`-exported_symbols_list` and friends): one
+ * symbol or pattern a line, leading and trailing blanks dropped, lines
+ * starting with `#` are comments.
+ */
+export function parseSymbolList(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split(/[\r\n]/)) {
+    const t = line.trim();
+    if (t !== "" && !t.startsWith("#")) out.push(t);
+  }
+  return out;
+}
+
+function readSymbolList(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
+    throw new UsageError(`${path}: cannot read symbol list: ${why}`);
+  }
+  return parseSymbolList(text);
 }
 
 export interface ParsedArgs {
@@ -157,8 +192,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     throw new UsageError((e as Error).message);
   }
   const undef = str("undefined") ?? "error";
-  if (undef !== "error" && undef !== "dynamic_lookup")
-    throw new UsageError(`-undefined ${undef}: want error or dynamic_lookup`);
+  if (undef !== "error" && undef !== "warning" && undef !== "suppress" && undef !== "dynamic_lookup")
+    throw new UsageError(`-undefined ${undef}: want error, warning, suppress or dynamic_lookup`);
+  // ld64 and lld: warning and suppress only with a flat namespace (plugins have one).
+  if ((undef === "warning" || undef === "suppress") && !bool("flat_namespace") && buildmode !== "plugin")
+    throw new UsageError(`'-undefined ${undef}' only valid with '-flat_namespace'`);
   let minOS = 0;
   let sdk = 0;
   const pv = str("platform_version");
@@ -189,7 +227,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     noPie: bool("no_pie"),
     bindAtLoad: bool("bind_at_load"),
     flatNamespace: bool("flat_namespace"),
-    undefinedDynamicLookup: undef === "dynamic_lookup",
+    undefinedTreatment: undef,
+    undefinedAllowed: list("U"),
+    exportedSymbols: [...list("exported_symbol"), ...list("exported_symbols_list").flatMap(readSymbolList)],
+    unexportedSymbols: [...list("unexported_symbol"), ...list("unexported_symbols_list").flatMap(readSymbolList)],
     rpaths: list("rpath"),
     bundle: bool("bundle"),
     minOS,

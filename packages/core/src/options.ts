@@ -7,6 +7,9 @@ import type { BuildMode, LinkMode } from "./buildmode.js";
 
 export type ArchName = "x86_64" | "arm64";
 
+/** ld64's `-undefined` values. */
+export type UndefinedTreatment = "error" | "warning" | "suppress" | "dynamic_lookup";
+
 export interface LinkOptions {
   /** Output path (`-o`). */
   output: string;
@@ -51,8 +54,23 @@ export interface LinkOptions {
   bindAtLoad: boolean;
   /** `-flat_namespace`; implied for plugins. */
   flatNamespace: boolean;
-  /** `-undefined dynamic_lookup`: undefined symbols become flat-lookup binds. */
-  undefinedDynamicLookup: boolean;
+  /**
+   * `-undefined TREATMENT`: what an undefined symbol is. `error` (the
+   * default) reports it; `warning` (reports it as a warning), `suppress` and
+   * `dynamic_lookup` make it a flat-lookup bind. ld64 accepts `warning` and
+   * `suppress` only with a flat namespace.
+   */
+  undefinedTreatment: UndefinedTreatment;
+  /** `-U SYM`: symbols that may stay undefined (bound by flat lookup; weak imports when only weakly referenced). */
+  undefinedAllowed: string[];
+  /**
+   * `-exported_symbol(s_list)`: patterns (ld64's wildcards `*`, `?`,
+   * `[...]`) of the only global symbols exported; every other one becomes a
+   * private extern. Matching symbols are dead-strip roots.
+   */
+  exportedSymbols: string[];
+  /** `-unexported_symbol(s_list)`: patterns of global symbols made private extern. */
+  unexportedSymbols: string[];
   /** `-install_name` for dylibs. */
   installName?: string;
   /** `-current_version`, `-compatibility_version` (packed xxxx.yy.zz). */
@@ -109,7 +127,10 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     noPie: false,
     bindAtLoad: false,
     flatNamespace: false,
-    undefinedDynamicLookup: false,
+    undefinedTreatment: "error",
+    undefinedAllowed: [],
+    exportedSymbols: [],
+    unexportedSymbols: [],
     currentVersion: 0x10000,
     compatibilityVersion: 0x10000,
     rpaths: [],

@@ -46,7 +46,7 @@ import {
 import { GO_MARKERS } from "@tsld/objfile";
 import { x86_64 } from "./arch/x86_64.js";
 import { deadStrip } from "./deadstrip.js";
-import { bindAtLoad, isDylibLike } from "./dyn.js";
+import { bindAtLoad, isDylibLike, isLazyStub } from "./dyn.js";
 import {
   SectionMap,
   allocateCommons,
@@ -110,15 +110,15 @@ function createSynthetic(ctx: LinkContext, map: SectionMap): void {
   const T = ctx.syms;
   const eager = bindAtLoad(ctx);
   // dyld_stub_binder: the lazy stubs' helper jumps through its GOT slot.
-  let anyStub = false;
+  let anyLazy = false;
   for (let s = 1; s < T.count; s++) {
     if (T.has(s, SymFlag.NeedsStub)) {
-      anyStub = true;
+      if (isLazyStub(ctx, s)) anyLazy = true;
       if (eager) T.set(s, SymFlag.NeedsGot);
     }
   }
   let binder = 0;
-  if (anyStub && !eager) {
+  if (anyLazy) {
     binder = T.lookup("dyld_stub_binder");
     if (binder === 0 || T.kind[binder] !== SymKind.Dylib) {
       ctx.diag.error("dyld_stub_binder is not exported by any linked library (is libSystem linked?)");
@@ -128,9 +128,16 @@ function createSynthetic(ctx: LinkContext, map: SectionMap): void {
   }
   for (let s = 1; s < T.count; s++) {
     if (T.has(s, SymFlag.NeedsGot)) T.gotIndex[s] = ctx.got.push(s) - 1;
-    if (T.has(s, SymFlag.NeedsStub)) T.stubIndex[s] = ctx.stubs.push(s) - 1;
     if (T.has(s, SymFlag.NeedsTlvPtr)) T.tlvPtrIndex[s] = ctx.tlvPtrs.push(s) - 1;
   }
+  // Stubs: lazily bound ones first (stub i < nlazy has stub-helper entry i), then weak ones.
+  let nlazy = 0;
+  for (let pass = 0; pass < 2; pass++)
+    for (let s = 1; s < T.count; s++) {
+      if (!T.has(s, SymFlag.NeedsStub) || isLazyStub(ctx, s) !== (pass === 0)) continue;
+      T.stubIndex[s] = ctx.stubs.push(s) - 1;
+      if (pass === 0) nlazy++;
+    }
   const synth = (
     seg: string,
     sect: string,
@@ -155,16 +162,16 @@ function createSynthetic(ctx: LinkContext, map: SectionMap): void {
       ctx.stubs.length * ctx.arch.stubSize,
     );
     st.reserved2 = ctx.arch.stubSize;
-    if (!eager) {
+    if (!eager) synth("__DATA", "__la_symbol_ptr", S_LAZY_SYMBOL_POINTERS, 3, "la_symbol_ptr", ctx.stubs.length * 8);
+    if (nlazy > 0) {
       synth(
         "__TEXT",
         "__stub_helper",
         S_REGULAR | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
         2,
         "stub_helper",
-        ctx.arch.stubHelperHeaderSize + ctx.stubs.length * ctx.arch.stubHelperEntrySize,
+        ctx.arch.stubHelperHeaderSize + nlazy * ctx.arch.stubHelperEntrySize,
       );
-      synth("__DATA", "__la_symbol_ptr", S_LAZY_SYMBOL_POINTERS, 3, "la_symbol_ptr", ctx.stubs.length * 8);
       // __dyld_private: the image cache word the stub helper pushes.
       const d = map.get("__DATA", "__data", S_REGULAR, 3);
       const sid = ctx.sections.add(-1, "__DATA", "__data");

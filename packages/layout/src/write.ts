@@ -7,7 +7,7 @@
  */
 import { AtomFlag, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
 import { isZerofill } from "@tsld/macho-format";
-import { bindAtLoad, flatNamespace, needsRebase } from "./dyn.js";
+import { bindAtLoad, flatNamespace, isLazyStub, isWeakBound, needsRebase } from "./dyn.js";
 import { atomAddress, isImport, symbolAddress } from "./target.js";
 import { writeUnwind } from "./unwind.js";
 
@@ -25,8 +25,10 @@ export interface DynamicFixups {
   binds: Bind[];
   /** One per stub, in stub order: its lazy pointer. */
   lazyBinds: Bind[];
-  /** Sites pointing at this image's exported weak definitions (weak-bind stream). */
+  /** Sites pointing at weak definitions, exported or imported (weak-bind stream). */
   weakBinds: Bind[];
+  /** Live strong definitions overriding a linked dylib's weak one (weak-bind stream, no address). */
+  nonWeakDefinitions: SymbolId[];
 }
 
 /** The ordinal dyld uses to find `s`. */
@@ -52,9 +54,7 @@ export function dynamicFixups(ctx: LinkContext): DynamicFixups {
   const lazyBinds: Bind[] = [];
   const weakBinds: Bind[] = [];
   const pie = needsRebase(ctx);
-  const T = ctx.syms;
-  const weakExport = (s: SymbolId): boolean =>
-    T.kind[s] === SymKind.Defined && T.has(s, SymFlag.WeakDef) && T.has(s, SymFlag.Exported);
+  const weakExport = (s: SymbolId): boolean => isWeakBound(ctx, s);
   const F = ctx.fixups;
   for (let i = 0; i < F.rebaseCount; i++) {
     const a = F.rebaseAtom[i]!;
@@ -74,15 +74,37 @@ export function dynamicFixups(ctx: LinkContext): DynamicFixups {
     else if (pie && ctx.syms.kind[s] !== SymKind.Absolute) rebase.push(addr);
     if (weakExport(s)) weakBinds.push(bindFor(ctx, addr, s, 0));
   });
-  ctx.tlvPtrs.forEach((s, i) => binds.push(bindFor(ctx, ctx.synth.threadPtrs + i * 8, s, 0)));
+  ctx.tlvPtrs.forEach((s, i) => {
+    const addr = ctx.synth.threadPtrs + i * 8;
+    if (isImport(ctx, s)) binds.push(bindFor(ctx, addr, s, 0));
+    else if (pie) rebase.push(addr);
+    if (weakExport(s)) weakBinds.push(bindFor(ctx, addr, s, 0));
+  });
   if (!bindAtLoad(ctx)) {
+    // Lazy pointers: an import's is lazily bound (it holds its stub-helper
+    // entry); an imported weak definition's is bound at load; an exported
+    // weak definition's holds its address. Weak ones are weak-bound too.
     ctx.stubs.forEach((s, i) => {
       const addr = ctx.synth.laSymbolPtr + i * 8;
-      if (pie) rebase.push(addr);
-      lazyBinds.push(bindFor(ctx, addr, s, 0));
+      if (isLazyStub(ctx, s)) {
+        if (pie) rebase.push(addr);
+        lazyBinds.push(bindFor(ctx, addr, s, 0));
+        return;
+      }
+      if (isImport(ctx, s)) binds.push(bindFor(ctx, addr, s, 0));
+      else if (pie) rebase.push(addr);
+      if (weakExport(s)) weakBinds.push(bindFor(ctx, addr, s, 0));
     });
   }
-  return { rebases: Float64Array.from(rebase).sort(), binds, lazyBinds, weakBinds };
+  const nonWeakDefinitions: SymbolId[] = [];
+  for (const s of ctx.syms.globals())
+    if (
+      ctx.syms.has(s, SymFlag.OverridesWeakDef) &&
+      ctx.syms.kind[s] === SymKind.Defined &&
+      ctx.atoms.flags[ctx.atoms.foldedInto[ctx.syms.atom[s]!]!]! & AtomFlag.Live
+    )
+      nonWeakDefinitions.push(s);
+  return { rebases: Float64Array.from(rebase).sort(), binds, lazyBinds, weakBinds, nonWeakDefinitions };
 }
 
 /**
@@ -134,6 +156,12 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
           if (!isImport(ctx, s)) dv.setBigUint64(at(o.addr + i * 8), BigInt(symbolAddress(ctx, s)), true);
         });
         break;
+      case "thread_ptrs":
+        // An exported weak thread-local's pointer holds its own descriptor until dyld coalesces it.
+        ctx.tlvPtrs.forEach((s, i) => {
+          if (!isImport(ctx, s)) dv.setBigUint64(at(o.addr + i * 8), BigInt(symbolAddress(ctx, s)), true);
+        });
+        break;
       case "stubs": {
         const eager = bindAtLoad(ctx);
         ctx.stubs.forEach((s, i) => {
@@ -146,16 +174,20 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
         const binder = ctx.syms.lookup("dyld_stub_binder");
         const binderPtr = ctx.synth.got + ctx.syms.gotIndex[binder]! * 8;
         ctx.arch.writeStubHelperHeader(out, at(o.addr), o.addr, ctx.synth.dyldPrivate, binderPtr);
-        ctx.stubs.forEach((_s, i) => {
+        ctx.stubs.forEach((s, i) => {
+          if (!isLazyStub(ctx, s)) return;
           const addr = o.addr + ctx.arch.stubHelperHeaderSize + i * ctx.arch.stubHelperEntrySize;
           ctx.arch.writeStubHelperEntry(out, at(addr), addr, lazyBindOffsets[i] ?? 0, o.addr);
         });
         break;
       }
       case "la_symbol_ptr":
-        ctx.stubs.forEach((_s, i) => {
-          const helper = ctx.synth.stubHelper + ctx.arch.stubHelperHeaderSize + i * ctx.arch.stubHelperEntrySize;
-          dv.setBigUint64(at(o.addr + i * 8), BigInt(helper), true);
+        ctx.stubs.forEach((s, i) => {
+          let v = 0;
+          if (isLazyStub(ctx, s))
+            v = ctx.synth.stubHelper + ctx.arch.stubHelperHeaderSize + i * ctx.arch.stubHelperEntrySize;
+          else if (!isImport(ctx, s)) v = symbolAddress(ctx, s);
+          dv.setBigUint64(at(o.addr + i * 8), BigInt(v), true);
         });
         break;
       default:

@@ -130,6 +130,7 @@ export function buildImage(ctx: LinkContext): Uint8Array {
       const { segIndex, segOffset } = segIndexOf(b.address);
       return { segIndex, segOffset, symbol: symbolName(ctx, b.sym), flags: 0, addend: b.addend };
     }),
+    fix.nonWeakDefinitions.map((s) => symbolName(ctx, s)),
   );
   const trie = buildExportTrie(exportEntries(ctx));
   const starts = functionStarts(ctx);
@@ -180,7 +181,7 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   // header and load commands, in the order layout planned them
   const cmds = ctx.loadCommands;
   const sizeofcmds = cmds.reduce((n, c) => n + c.size, 0);
-  const flags = headerFlags(ctx, fix.weakBinds.length > 0);
+  const flags = headerFlags(ctx, fix.weakBinds.length > 0, fix.nonWeakDefinitions.length > 0);
   writeMachHeader(dv, 0, {
     magic: MH_MAGIC_64,
     cputype: ctx.arch.cputype,
@@ -356,19 +357,21 @@ function fileType(ctx: LinkContext): number {
   return ctx.options.bundle ? MH_BUNDLE : MH_DYLIB;
 }
 
-function headerFlags(ctx: LinkContext, bindsToWeak: boolean): number {
+function headerFlags(ctx: LinkContext, bindsToWeak: boolean, overridesWeak: boolean): number {
   let f = MH_DYLDLINK;
   // Symbols left undefined for flat lookup at load time (-undefined
   // dynamic_lookup, a plugin's markers under -no_plugin_markers) clear NOUNDEFS.
   let flatUndef = false;
   for (const s of ctx.syms.globals()) if (ctx.syms.has(s, SymFlag.FlatImport)) flatUndef = true;
-  if (!ctx.options.undefinedDynamicLookup && !flatUndef) f |= MH_NOUNDEFS;
+  if (!flatUndef) f |= MH_NOUNDEFS;
   if (!flatNamespace(ctx)) f |= MH_TWOLEVEL;
   if (!isDylibLike(ctx) && needsRebase(ctx)) f |= MH_PIE;
   if (isDylibLike(ctx)) f |= MH_NO_REEXPORTED_DYLIBS;
   if (bindAtLoad(ctx)) f |= MH_BINDATLOAD;
-  if (ctx.exports.some((s) => ctx.syms.has(s, SymFlag.WeakDef))) f |= MH_WEAK_DEFINES;
-  if (bindsToWeak) f |= MH_BINDS_TO_WEAK;
+  // As ld64 and lld: an image exporting a weak definition both defines and binds to weak symbols.
+  const weakExports = ctx.exports.some((s) => ctx.syms.has(s, SymFlag.WeakDef));
+  if (weakExports || overridesWeak) f |= MH_WEAK_DEFINES;
+  if (weakExports || bindsToWeak) f |= MH_BINDS_TO_WEAK;
   if (ctx.outSections.some((o) => sectionType(o.flags) === S_THREAD_LOCAL_VARIABLES)) f |= MH_HAS_TLV_DESCRIPTORS;
   return f;
 }

@@ -12,7 +12,7 @@
  * that `dlsym` (which prepends `_`) finds Go-named symbols.
  */
 import { AtomFlag, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
-import { bindOrdinal, flatNamespace } from "@tsld/layout";
+import { bindOrdinal, flatNamespace, isWeakBound } from "@tsld/layout";
 
 export interface SymtabPlan {
   syms: SymbolId[];
@@ -144,6 +144,8 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
     const i = index[s]!;
     if (T.kind[s] === SymKind.Dylib || T.kind[s] === SymKind.Undefined) return i >= 0 ? i : INDIRECT_SYMBOL_LOCAL;
     if (T.kind[s] === SymKind.Absolute) return INDIRECT_SYMBOL_LOCAL | INDIRECT_SYMBOL_ABS;
+    // A slot of an exported weak definition is bound (weak bind): it names its symbol, as in lld.
+    if (isWeakBound(ctx, s) && i >= 0) return i;
     return INDIRECT_SYMBOL_LOCAL;
   };
   for (const sec of ctx.outSections) {
@@ -202,7 +204,8 @@ export function writeSymtab(ctx: LinkContext, plan: SymtabPlan, dv: DataView, of
       sect = sectIndex(s);
       const a = ctx.atoms.foldedInto[T.atom[s]!]!;
       value = ctx.atoms.address[a]! + T.value[s]!;
-      if (T.has(s, SymFlag.WeakDef)) desc |= N_WEAK_DEF;
+      // Only an exported weak definition stays weak (a hidden one is final here, as in lld).
+      if (T.has(s, SymFlag.WeakDef) && !isLocal) desc |= N_WEAK_DEF;
     }
     dv.setUint32(at, plan.strx[i]!, true);
     dv.setUint8(at + 4, type);

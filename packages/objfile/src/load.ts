@@ -17,7 +17,11 @@ import {
   N_UNDF,
   nlistType,
   nlistValue,
+  rExtern,
+  rSymbolnum,
   readFatHeader,
+  relocAddress,
+  relocInfoWord,
 } from "@tsld/macho-format";
 import { isArchive, parseArchive } from "./archive.js";
 import { dylibInfo, readDylib } from "./dylib.js";
@@ -26,6 +30,7 @@ import { loadObject } from "./object.js";
 import { Resolver, StrongRef } from "./resolve.js";
 import { findFramework, findLibrary } from "./search.js";
 import { type TbdLibrary, parseTbd } from "./tbd.js";
+import { decideScope, hasWildcard } from "./scope.js";
 import { isGoMarker, isLinkerDefined } from "./synthetic.js";
 
 /** Where tsld's curated libSystem TBD lives (shipped in the package). */
@@ -37,6 +42,8 @@ export function loadObjects(ctx: LinkContext): void {
   const res = new Resolver(ctx);
   const pool = new LiteralPool(ctx);
 
+  // A literal -exported_symbol is a reference: it loads the archive member defining it.
+  for (const name of o.exportedSymbols) if (!hasWildcard(name)) res.reference(ctx.syms.intern(name), false);
   for (const path of o.inputs) addFile(ctx, res, pool, path, false);
   for (const lib of o.libs) {
     const p = findLibrary(lib, o.libPaths, o.syslibroot);
@@ -69,7 +76,10 @@ export function loadObjects(ctx: LinkContext): void {
   const po = ctx.syms.lookup("plugin.Open");
   ctx.canUsePlugins = o.canUsePlugins || (po !== 0 && ctx.syms.kind[po] === SymKind.Defined);
   resolveFromDylibs(ctx);
+  markWeakOverrides(ctx);
   defineLinkerSymbols(ctx);
+  // Each global definition exported or private extern (can-be-hidden, export lists).
+  decideScope(ctx);
   const entry = o.buildmode === "exe" || o.buildmode === "pie" ? o.entry : "";
   if (entry) {
     const e = ctx.syms.lookup(entry);
@@ -297,6 +307,18 @@ function resolveFromDylibs(ctx: LinkContext): void {
   }
 }
 
+/** Strong definitions of names a linked dylib exports as weak definitions (OverridesWeakDef). */
+function markWeakOverrides(ctx: LinkContext): void {
+  const T = ctx.syms;
+  const dylibs = ctx.files.filter((f) => f.kind === "dylib" && !f.dylib!.bundleLoader);
+  if (dylibs.length === 0) return;
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Defined || T.has(s, SymFlag.WeakDef)) continue;
+    const name = T.name(s);
+    if (dylibs.some((d) => (d.dylib!.exports.get(name) ?? 0) & 4)) T.set(s, SymFlag.OverridesWeakDef);
+  }
+}
+
 /**
  * Header symbols, `section$start$…` and Go's section markers: the linker
  * defines them. Except, to reproduce what the seed change fixed, a plugin's
@@ -314,35 +336,85 @@ function defineLinkerSymbols(ctx: LinkContext): void {
   }
 }
 
-/** One error per undefined symbol, naming every file that references it. */
+/**
+ * Undefined symbols, as ld64 treats them: each one referenced by an object
+ * (strongly, or only weakly: a weak reference to nothing is an error too) or
+ * by `-exported_symbol` is an error naming its referencing sites, unless
+ * `-U` names it or `-undefined` says otherwise (`warning`: a warning;
+ * `suppress`, `dynamic_lookup`: silently). Allowed ones become flat-lookup
+ * imports (FlatImport), weak imports when only weakly referenced.
+ */
 function reportUndefined(ctx: LinkContext): void {
   const T = ctx.syms;
+  const o = ctx.options;
+  const allowed = new Set(o.undefinedAllowed);
   const undef = new Set<number>();
   for (const s of T.globals()) {
     if (T.kind[s] !== SymKind.Undefined || !T.has(s, SymFlag.WeakRef | StrongRef)) continue;
-    if (!T.has(s, StrongRef)) continue; // only weak references: bound to 0
-    if (ctx.options.undefinedDynamicLookup || T.has(s, SymFlag.FlatImport)) continue;
+    if (T.has(s, SymFlag.FlatImport)) continue;
     undef.add(s);
   }
   if (undef.size === 0) return;
-  const refs = new Map<number, string[]>();
+  const sites = referencingSites(ctx, undef);
+  const listed = new Set(o.exportedSymbols);
+  const names = [...undef].sort((a, b) => (T.name(a) < T.name(b) ? -1 : T.name(a) > T.name(b) ? 1 : 0));
+  for (const s of names) {
+    const name = T.name(s);
+    const by = sites.get(s) ?? [];
+    if (by.length === 0 && listed.has(name)) by.push("-exported_symbol(s_list)");
+    // The linker's own weak reference (dyld_stub_binder) is checked where a stub needs it.
+    if (by.length === 0 && !T.has(s, StrongRef)) continue;
+    if (allowed.has(name) || o.undefinedTreatment !== "error") {
+      T.set(s, SymFlag.FlatImport);
+      if (o.undefinedTreatment !== "warning" || allowed.has(name)) continue;
+    }
+    const shown = by.slice(0, 3).map((n) => `\n>>> referenced by ${n}`);
+    if (by.length > 3) shown.push(`\n>>> referenced ${by.length - 3} more times`);
+    const msg = `undefined symbol: ${name}${shown.join("")}`;
+    if (o.undefinedTreatment === "warning") ctx.diag.warn(msg);
+    else ctx.diag.error(msg);
+  }
+}
+
+/**
+ * Where each symbol of `syms` is referenced: `file:(symbol _f+0x12)` per
+ * relocation naming it (lld's spelling), else `file` for an object that only
+ * lists it in its symbol table. Only on the error path.
+ */
+function referencingSites(ctx: LinkContext, syms: ReadonlySet<number>): Map<number, string[]> {
+  const T = ctx.syms;
+  const A = ctx.atoms;
+  const out = new Map<number, string[]>();
+  const add = (s: number, site: string): void => {
+    const list = out.get(s);
+    if (!list) out.set(s, [site]);
+    else if (!list.includes(site)) list.push(site);
+  };
+  for (let a = 0; a < A.count; a++) {
+    if (A.relocStart[a] === A.relocEnd[a] || A.file[a]! < 0) continue;
+    const f = ctx.files[A.file[a]!]!;
+    const ob = f.object;
+    if (!ob) continue;
+    for (let r = A.relocStart[a]!; r < A.relocEnd[a]!; r++) {
+      const w = relocInfoWord(f.view, A.relocOffsets[r]!);
+      if (!rExtern(w)) continue;
+      const s = ob.syms[rSymbolnum(w)]!;
+      if (!syms.has(s)) continue;
+      const at = relocAddress(f.view, A.relocOffsets[r]!) - A.offset[a]!;
+      const sym = A.symbol[a]!;
+      const where = sym > 0 ? `symbol ${T.name(sym)}` : ctx.sections.name(A.section[a]!);
+      add(s, `${fileName(f)}:(${where}+0x${at.toString(16)})`);
+    }
+  }
   for (const f of ctx.files) {
     const ob = f.object;
     if (!ob) continue;
+    const n = fileName(f);
     for (let i = 0; i < ob.nsyms; i++) {
       const s = ob.syms[i]!;
-      if (!undef.has(s)) continue;
-      const t = nlistType(f.view, ob.symoff, i);
-      if ((t & N_TYPE) !== N_UNDF) continue;
-      const list = refs.get(s) ?? [];
-      const n = fileName(f);
-      if (!list.includes(n)) list.push(n);
-      refs.set(s, list);
+      if (!syms.has(s) || (nlistType(f.view, ob.symoff, i) & N_TYPE) !== N_UNDF) continue;
+      if (!(out.get(s) ?? []).some((x) => x.startsWith(`${n}:(`))) add(s, n);
     }
   }
-  const names = [...undef].sort((a, b) => (T.name(a) < T.name(b) ? -1 : T.name(a) > T.name(b) ? 1 : 0));
-  for (const s of names) {
-    const by = (refs.get(s) ?? []).map((n) => `\n>>> referenced by ${n}`).join("");
-    ctx.diag.error(`undefined symbol: ${T.name(s)}${by}`);
-  }
+  return out;
 }

@@ -97,7 +97,8 @@ function scanRelocs(ctx: LinkContext, atom: AtomId): void {
     const imp = isImport(ctx, s);
     switch (type) {
       case X86_64_RELOC_BRANCH:
-        if (imp) T.set(s, SymFlag.NeedsStub);
+        // Calls to an exported weak definition go through a (weak-bound) stub, as to an import.
+        if (imp || isCoalescable(ctx, s)) T.set(s, SymFlag.NeedsStub);
         break;
       case X86_64_RELOC_GOT_LOAD:
         // An exported weak definition keeps its GOT slot (weak-bound, not relaxed).
@@ -107,7 +108,8 @@ function scanRelocs(ctx: LinkContext, atom: AtomId): void {
         T.set(s, SymFlag.NeedsGot);
         break;
       case X86_64_RELOC_TLV:
-        if (imp) T.set(s, SymFlag.NeedsTlvPtr);
+        // An exported weak thread-local keeps its (weak-bound) TLV pointer, as lld.
+        if (imp || isCoalescable(ctx, s)) T.set(s, SymFlag.NeedsTlvPtr);
         else if (!T.has(s, SymFlag.Tlv) && T.kind[s] === SymKind.Defined) {
           const sec = ctx.sections.flags[A.section[T.atom[s]!]!]!;
           if (sectionType(sec) !== S_THREAD_LOCAL_VARIABLES)
@@ -126,8 +128,10 @@ function scanRelocs(ctx: LinkContext, atom: AtomId): void {
             );
             break;
           }
-          if (imp) ctx.fixups.binds.push({ atom, offset: at, sym: s, addend });
-          else if (inTlv && isTlvTemplate(ctx, s)) {
+          if (imp) {
+            ctx.fixups.binds.push({ atom, offset: at, sym: s, addend });
+            if (T.has(s, SymFlag.WeakDef)) ctx.fixups.weakBinds.push({ atom, offset: at, sym: s, addend });
+          } else if (inTlv && isTlvTemplate(ctx, s)) {
             // descriptor offset field: resolved to an offset in the TLV template, no fixup
           } else {
             if (pie && T.kind[s] !== SymKind.Absolute && T.kind[s] !== SymKind.Undefined)
@@ -144,7 +148,12 @@ function scanRelocs(ctx: LinkContext, atom: AtomId): void {
   }
 }
 
-/** A weak definition of this image that dyld may coalesce with another image's (so: weak-bound). */
+/**
+ * An exported weak definition of this image, which dyld may coalesce with
+ * another image's: every use goes through a weak bind (stub, GOT or pointer),
+ * as ld64 and lld do (lld's `Defined::isExternalWeakDef`). Private externs
+ * (and can-be-hidden definitions, made private extern by objfile) are not.
+ */
 export function isCoalescable(ctx: LinkContext, s: number): boolean {
   const T = ctx.syms;
   return (
