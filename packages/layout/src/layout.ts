@@ -12,6 +12,7 @@ import {
   rpathCommandSize,
   segmentCommandSize,
   LC_BUILD_VERSION,
+  LC_CODE_SIGNATURE,
   LC_DATA_IN_CODE,
   LC_DYLD_INFO_ONLY,
   LC_DYSYMTAB,
@@ -337,6 +338,8 @@ function planLoadCommands(ctx: LinkContext): void {
     const name = ctx.file(id).dylib!.installName;
     L.push({ cmd: LC_LOAD_DYLIB, size: dylibCommandSize(name), index: id, text: name });
   }
+  // The ad-hoc signature's command comes last, as its blob ends __LINKEDIT (macho's emit writes both).
+  if (ctx.options.adhocCodesign) L.push({ cmd: LC_CODE_SIGNATURE, size: 16 });
 }
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
