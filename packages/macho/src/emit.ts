@@ -108,7 +108,13 @@ export function writeMachO(ctx: LinkContext): void {
   using _t = ctx.timer.start("writeMachO");
   const image = buildImage(ctx);
   ctx.diag.checkpoint();
-  saveAtomically(ctx.options.output, image);
+  try {
+    saveAtomically(ctx.options.output, image);
+  } catch (e) {
+    // A missing directory, a directory in the way, a full disk: the user's environment, not ours.
+    const code = (e as NodeJS.ErrnoException).code?.replace(/^ERR_FS_/, "");
+    ctx.diag.error(`cannot write ${ctx.options.output}: ${code ?? (e as Error).message}`);
+  }
 }
 
 /** Builds the whole output file in memory. */
