@@ -239,7 +239,7 @@ function buildSegments(ctx: LinkContext, sections: OutputSection[]): void {
     flags: 0,
     sections: [],
   });
-  // Indirect-symbol table starts (reserved1) for stubs, GOT, lazy pointers.
+  // Indirect-symbol table starts (reserved1) for stubs, GOT, lazy pointers, TLV pointers.
   let ind = 0;
   for (const o of ctx.outSections) {
     const n =
@@ -247,7 +247,9 @@ function buildSegments(ctx: LinkContext, sections: OutputSection[]): void {
         ? ctx.got.length
         : o.synthetic === "stubs" || o.synthetic === "la_symbol_ptr"
           ? ctx.stubs.length
-          : -1;
+          : o.synthetic === "thread_ptrs"
+            ? ctx.tlvPtrs.length
+            : -1;
     if (n < 0) continue;
     o.reserved1 = ind;
     ind += n;
