@@ -47,10 +47,13 @@ function compile(pattern: string, vars: Map<string, string>): { re: RegExp; defs
   return { re: new RegExp(src), defs };
 }
 
-/** Checks `input` against the `CHECK` lines of `checks`; returns the captured variables. */
-export function filecheck(input: string, checks: string): Record<string, string> {
+/**
+ * Checks `input` against the `CHECK` lines of `checks`, with the variables of
+ * `defined` (an earlier call's result) known; returns all captured variables.
+ */
+export function filecheck(input: string, checks: string, defined: Record<string, string> = {}): Record<string, string> {
   const lines = input.split("\n");
-  const vars = new Map<string, string>();
+  const vars = new Map<string, string>(Object.entries(defined));
   let cur = -1; // line of the last match
   let pendingNot: { pattern: string; from: number }[] = [];
   const fail = (what: string, at: number): never => {
