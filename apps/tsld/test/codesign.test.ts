@@ -77,6 +77,29 @@ describe("-adhoc_codesign", () => {
     expect(bytes(again).equals(bytes(exe))).toBe(true);
   });
 
+  it("covers a many-page image, the symbol table and string table included", async () => {
+    const big = compileC(
+      `#include <stdio.h>
+static const unsigned table[12000] = {1, 2, 3, [11999] = 7};
+${Array.from({ length: 40 }, (_, i) => `int fn${i}(int x) { return x * ${i + 3} + table[x % 12000]; }`).join("\n")}
+int main(void) { int s = 0; ${Array.from({ length: 40 }, (_, i) => `s += fn${i}(${i});`).join(" ")} printf("%d\\n", s + (int)table[11999]); return 0; }`,
+      { name: "cs_big" },
+    );
+    const exe = await ok(["-o", join(tmp("tsld-cs-big-"), "big"), "-adhoc_codesign", big]);
+    const r = expectSigned(exe);
+    expect(r.codeDirectory!.nCodeSlots).toBeGreaterThan(12);
+    const run = runMachO(exe);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^\d+\n$/);
+    // a byte of the string table, in the last page before the signature
+    const file = Buffer.from(readFileSync(exe));
+    file[r.dataoff! - 3]! ^= 0x01;
+    const last = r.codeDirectory!.nCodeSlots - 1;
+    expect(verifyCodeSignature(file).errors).toEqual([
+      expect.stringMatching(new RegExp(`^page ${last} .*hash mismatch$`)),
+    ]);
+  });
+
   it("fails verification when one byte of __text or one CodeDirectory field changes", async () => {
     const exe = await ok(["-o", join(tmp("tsld-cs-tamper-"), "t"), "-adhoc_codesign", hello()]);
     const sect = objdump(["--macho", "--section-headers", exe]);
