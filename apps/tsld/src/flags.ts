@@ -63,6 +63,11 @@ export const FLAGS: Record<string, FlagSpec> = {
     arg: "macos MIN SDK",
     help: "target macOS versions (default from inputs, else 11.0)",
   },
+  adhoc_codesign: {
+    kind: "bool",
+    help: "sign the output ad hoc (LC_CODE_SIGNATURE; default on for arm64, off for x86_64)",
+  },
+  no_adhoc_codesign: { kind: "bool", help: "do not sign the output" },
   headerpad: { kind: "string", arg: "bytes", help: "bytes of padding after the load commands (default 32)" },
   nostdlib: { kind: "bool", help: "do not link libSystem by default" },
   no_builtin_libsystem: { kind: "bool", help: "do not fall back to tsld's built-in libSystem TBD" },
@@ -239,6 +244,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     builtinLibSystem: !bool("no_builtin_libsystem"),
     markersAsSymbols: !bool("no_plugin_markers"),
   };
+  if (v.adhoc_codesign !== undefined || v.no_adhoc_codesign !== undefined) {
+    // The last of the two on the command line wins, as in ld64.
+    const order = argv.map((a) => a.replace(/^--?/, "").replace(/=.*/, ""));
+    const on = order.lastIndexOf("adhoc_codesign");
+    const off = order.lastIndexOf("no_adhoc_codesign");
+    opts.adhocCodesign = on > off ? v.adhoc_codesign === true : v.no_adhoc_codesign !== true;
+  }
   if (headerpad !== undefined) {
     const n = Number(headerpad);
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`-headerpad ${headerpad}: want a byte count`);

@@ -20,7 +20,7 @@ export { fileName } from "./files.js";
 export type { ArchiveMember, DylibInfo, FileKind, InputFile, ObjectInfo } from "./files.js";
 export { growTo } from "./ids.js";
 export type { AtomId, FileId, OutSectionId, SectionId, SymbolId } from "./ids.js";
-export { defaultOptions } from "./options.js";
+export { defaultAdhocCodesign, defaultOptions } from "./options.js";
 export type { ArchName, LinkOptions, UndefinedTreatment } from "./options.js";
 export { AtomFlag, Atoms, InputSections } from "./sections.js";
 export type { OutputSection, OutputSegment, SyntheticKind } from "./sections.js";

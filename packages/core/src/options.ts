@@ -84,6 +84,12 @@ export interface LinkOptions {
   /** `-platform_version macos MIN SDK` (packed); 0 = take from inputs, else 11.0. */
   minOS: number;
   sdk: number;
+  /**
+   * `-adhoc_codesign` / `-no_adhoc_codesign`: end the image with an ad-hoc
+   * code signature (LC_CODE_SIGNATURE). Default as ld64.lld: on for arm64
+   * macOS, off for x86_64 (`defaultAdhocCodesign`).
+   */
+  adhocCodesign: boolean;
   /** `-headerpad` bytes reserved after the load commands. */
   headerpad: number;
   /** Use the built-in libSystem TBD when no SDK provides one (default true). */
@@ -102,6 +108,11 @@ export interface LinkOptions {
    * `plugin.Open` (Go's package plugin).
    */
   canUsePlugins: boolean;
+}
+
+/** Whether images for `arch` are signed unless told otherwise (ld64.lld's rule: arm64 macOS kernels refuse unsigned code). */
+export function defaultAdhocCodesign(arch: ArchName): boolean {
+  return arch === "arm64";
 }
 
 /** Defaults for every option; callers override what they set. */
@@ -138,6 +149,7 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     minOS: 0,
     sdk: 0,
     headerpad: 32,
+    adhocCodesign: defaultAdhocCodesign(overrides.arch ?? "x86_64"),
     builtinLibSystem: true,
     linkLibSystem: true,
     markersAsSymbols: true,

@@ -12,6 +12,7 @@ import {
   rpathCommandSize,
   segmentCommandSize,
   LC_BUILD_VERSION,
+  LC_CODE_SIGNATURE,
   LC_DATA_IN_CODE,
   LC_DYLD_INFO_ONLY,
   LC_DYSYMTAB,
@@ -261,7 +262,7 @@ function buildSegments(ctx: LinkContext, sections: OutputSection[]): void {
     flags: 0,
     sections: [],
   });
-  // Indirect-symbol table starts (reserved1) for stubs, GOT, lazy pointers.
+  // Indirect-symbol table starts (reserved1) for stubs, GOT, lazy pointers, TLV pointers.
   let ind = 0;
   for (const o of ctx.outSections) {
     const n =
@@ -269,7 +270,9 @@ function buildSegments(ctx: LinkContext, sections: OutputSection[]): void {
         ? ctx.got.length
         : o.synthetic === "stubs" || o.synthetic === "la_symbol_ptr"
           ? ctx.stubs.length
-          : -1;
+          : o.synthetic === "thread_ptrs"
+            ? ctx.tlvPtrs.length
+            : -1;
     if (n < 0) continue;
     o.reserved1 = ind;
     ind += n;
@@ -378,6 +381,8 @@ function planLoadCommands(ctx: LinkContext): void {
     const name = ctx.file(id).dylib!.installName;
     L.push({ cmd: LC_LOAD_DYLIB, size: dylibCommandSize(name), index: id, text: name });
   }
+  // The ad-hoc signature's command comes last, as its blob ends __LINKEDIT (macho's emit writes both).
+  if (ctx.options.adhocCodesign) L.push({ cmd: LC_CODE_SIGNATURE, size: 16 });
 }
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;

@@ -7,10 +7,13 @@
  * `__LINKEDIT` is laid out in the order cctools' `checkout.c` requires (and
  * lld follows): dyld info (rebase, bind, weak bind, lazy bind, export trie),
  * function starts, data in code, symbol table, indirect symbol table, string
- * table; each blob 8-byte aligned (the indirect table 4). The load commands
+ * table, and with `-adhoc_codesign` the code signature; each blob 8-byte
+ * aligned (the indirect table 4, the signature 16). The load commands
  * are the ones layout planned (their sizes placed `__text`); each written
  * command is checked against its planned size. `LC_UUID` is a hash of the
- * finished bytes, so the same inputs give the same file.
+ * finished bytes (the signature's still zero, so the UUID does not depend on
+ * the output's name), so the same inputs give the same file; the signature's
+ * page hashes come last (`signature.ts`).
  */
 import { createHash } from "node:crypto";
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -21,6 +24,7 @@ import {
   EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL,
   EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION,
   LC_BUILD_VERSION,
+  LC_CODE_SIGNATURE,
   LC_DATA_IN_CODE,
   LC_DYLD_INFO_ONLY,
   LC_DYSYMTAB,
@@ -87,6 +91,7 @@ import {
   needsRebase,
   writeSections,
 } from "@tsld/layout";
+import { planSignature, sign } from "./signature.js";
 import { outputName, planSymtab, writeSymtab } from "./symtab.js";
 
 interface Blob {
@@ -103,7 +108,13 @@ export function writeMachO(ctx: LinkContext): void {
   using _t = ctx.timer.start("writeMachO");
   const image = buildImage(ctx);
   ctx.diag.checkpoint();
-  saveAtomically(ctx.options.output, image);
+  try {
+    saveAtomically(ctx.options.output, image);
+  } catch (e) {
+    // A missing directory, a directory in the way, a full disk: the user's environment, not ours.
+    const code = (e as NodeJS.ErrnoException).code?.replace(/^ERR_FS_/, "");
+    ctx.diag.error(`cannot write ${ctx.options.output}: ${code ?? (e as Error).message}`);
+  }
 }
 
 /** Builds the whole output file in memory. */
@@ -154,7 +165,10 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   const bSymtab = blob(symtab.syms.length * 16);
   const bIndirect = blob(symtab.indirect.length * 4, 4);
   const bStr = blob(symtab.strtab.length);
-  const fileSize = align(cur, 8);
+  // -adhoc_codesign: the signature is the last blob, 16-aligned, and so is the file's end.
+  const sig = ctx.options.adhocCodesign ? planSignature(ctx, cur) : undefined;
+  if (sig) cur = sig.off + sig.size;
+  const fileSize = align(cur, sig ? 16 : 8);
   if (fileSize > MAX_IMAGE) {
     ctx.diag.error(`the image would be 0x${fileSize.toString(16)} bytes; tsld writes images of at most 2 GiB`);
     return new Uint8Array(0);
@@ -288,6 +302,9 @@ export function buildImage(ctx: LinkContext): Uint8Array {
         });
         break;
       }
+      case LC_CODE_SIGNATURE:
+        end = writeLinkeditDataCommand(dv, off, c.cmd, sig!.off, sig!.size);
+        break;
       case LC_UUID:
         uuidOff = off + 8;
         end = writeUuidCommand(dv, off, new Uint8Array(16));
@@ -308,6 +325,8 @@ export function buildImage(ctx: LinkContext): Uint8Array {
     u[8] = (u[8]! & 0x3f) | 0x80;
     out.set(u, uuidOff);
   }
+  // The code signature hashes every byte before it, so it is written last.
+  if (sig) sign(out, sig);
   return out;
 }
 

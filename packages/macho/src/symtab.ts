@@ -138,7 +138,10 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
   });
   const strtab = new Uint8Array(buf.buffer, buf.byteOffset, (o + 7) & ~7);
 
-  // Indirect symbols: stubs, GOT, lazy pointers, in section order (reserved1).
+  // Indirect symbols: stubs, GOT, lazy pointers, TLV pointers, in section order (reserved1).
+  // A slot dyld binds names its symbol: an import, or an exported weak
+  // definition (bound by weak binding, as ld64 and lld list it); other
+  // defined symbols are INDIRECT_SYMBOL_LOCAL (| ABS for absolute ones).
   const ind: number[] = [];
   const indexOrLocal = (s: SymbolId): number => {
     const i = index[s]!;
@@ -152,6 +155,7 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
     if (sec.synthetic === "stubs" || sec.synthetic === "la_symbol_ptr")
       for (const s of ctx.stubs) ind.push(indexOrLocal(s));
     else if (sec.synthetic === "got") for (const s of ctx.got) ind.push(indexOrLocal(s));
+    else if (sec.synthetic === "thread_ptrs") for (const s of ctx.tlvPtrs) ind.push(indexOrLocal(s));
   }
   return {
     syms,

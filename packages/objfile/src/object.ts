@@ -323,7 +323,9 @@ function atomize(
       let end = start;
       while (end < size && d[dataOff + end] !== 0) end++;
       const len = Math.min(end + 1, size) - start;
-      const a = A.add(sid, file.id, start, len, start === 0 ? align : 0, base);
+      // A string keeps the alignment its offset shows (lld: countr_zero(align | offset)),
+      // so a .p2align'ed string stays aligned wherever it, or the copy it folds into, lands.
+      const a = A.add(sid, file.id, start, len, start === 0 ? align : Math.min(align, ctz(start)), base);
       pool.add(a, type, d, dataOff + start, len);
       start += len;
     }
