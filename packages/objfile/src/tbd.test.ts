@@ -86,6 +86,10 @@ exports:
   it("rejects documents without an install name, and malformed JSON", () => {
     expect(() => parseTbd("--- !tapi-tbd\ntbd-version: 4\n...\n", "x86_64")).toThrow(/install-name/);
     expect(() => parseTbd("{ nope", "x86_64")).toThrow(/malformed TBD v5/);
+    // Found by fuzzing: a v5 file whose main_library is missing or not an object.
+    expect(() => parseTbd('{"tapi_tbd_version": 5}', "x86_64")).toThrow(/no main_library/);
+    expect(() => parseTbd('{"tapi_tbd_version": 5, "main_library": [1]}', "x86_64")).toThrow(/no main_library/);
+    expect(() => parseTbd("{}", "x86_64")).toThrow(/no main_library/);
   });
 
   it("parses 10,000-name flow lists in linear time", () => {

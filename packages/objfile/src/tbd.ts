@@ -118,6 +118,9 @@ function parseTbdV5(text: string, arch: string): TbdLibrary[] {
   } catch (e) {
     throw new TbdError(`malformed TBD v5 JSON: ${(e as Error).message}`);
   }
+  if (typeof j !== "object" || j === null || Array.isArray(j)) throw new TbdError("TBD v5 JSON is not an object");
+  if (typeof j.main_library !== "object" || j.main_library === null || Array.isArray(j.main_library))
+    throw new TbdError("TBD v5 has no main_library object");
   const libs = [j.main_library, ...asList(j.libraries)];
   return libs
     .filter((l) => typeof l === "object" && l !== null)
