@@ -366,7 +366,7 @@ describe("bad input of every kind", () => {
         const failures = await fuzz(kind, make);
         expect(failures).toEqual([]);
       },
-      600_000,
+      Math.max(600_000, COUNT * 2_000),
     );
   }
 });

@@ -92,6 +92,29 @@ exports:
     expect(() => parseTbd("{}", "x86_64")).toThrow(/no main_library/);
   });
 
+  it("rejects deep nesting and names that are not strings, without exhausting the stack (found by fuzzing)", () => {
+    const head = "--- !tapi-tbd\ntbd-version: 4\ninstall-name: /x\n";
+    const n = 100_000;
+    expect(() => parseTbd(`${head}exports:\n  - symbols: ${"[".repeat(n)}a${"]".repeat(n)}\n...\n`, "x86_64")).toThrow(
+      /nested more than 256 deep/,
+    );
+    expect(() => parseTbd(`${head}exports: ${"{k: ".repeat(n)}a${"}".repeat(n)}\n...\n`, "x86_64")).toThrow(
+      /nested more than 256 deep/,
+    );
+    const block = Array.from({ length: 1000 }, (_, i) => `${" ".repeat(i + 2)}-`).join("\n");
+    expect(() => parseTbd(`${head}exports:\n${block} x\n...\n`, "x86_64")).toThrow(/nested more than 256 deep/);
+    expect(() => parseTbd(`{"main_library": ${"[".repeat(n)}${"]".repeat(n)}}`, "x86_64")).toThrow(/nested more than/);
+    expect(() => parseTbd(`${head}exports:\n  - symbols: [ [ a ] ]\n...\n`, "x86_64")).toThrow(/list of names/);
+  });
+
+  it("reads lines with long runs of blanks in linear time (no backtracking)", () => {
+    const head = "--- !tapi-tbd\ntbd-version: 4\ninstall-name: /x\n";
+    const blanks = " ".repeat(200_000);
+    expect(() => parseTbd(`${head}k${blanks}x\n...\n`, "x86_64")).toThrow(/expected 'key: value'/);
+    expect(parseTbd(`${head}k${blanks}x: y\n...\n`, "x86_64")[0]!.installName).toBe("/x");
+    expect(() => parseTbd(`${head}exports:\n${blanks}-\n...\n`, "x86_64")).not.toThrow(RangeError);
+  });
+
   it("parses 10,000-name flow lists in linear time", () => {
     const names = Array.from({ length: 10000 }, (_, i) => `_sym${i}`);
     const text = `--- !tapi-tbd\ntbd-version: 4\ntargets: [ x86_64-macos ]\ninstall-name: /usr/lib/libbig.dylib\nexports:\n  - targets: [ x86_64-macos ]\n    symbols: [ ${names.join(",\n               ")} ]\n...\n`;

@@ -434,7 +434,7 @@ function hostileValue(rng: Rng): unknown {
     case 5:
       return Array.from({ length: 20000 + rng.int(30000) }, (_, i) => `_huge_${i}`);
     case 6:
-      return deepToken(200 + rng.int(4000), rng.chance(0.5));
+      return deepToken(rng.chance(0.5) ? 200 + rng.int(4000) : 20000 + rng.int(100000), rng.chance(0.5));
     case 7:
       return "x".repeat(rng.int(100000));
     case 8:
@@ -481,7 +481,7 @@ export function mutateTbdTree(tree: Record<string, unknown>, rng: Rng): string {
 export function mutateText(text: string, rng: Rng): { text: string; how: string } {
   const lines = text.split("\n");
   const i = rng.int(lines.length);
-  switch (rng.int(6)) {
+  switch (rng.int(8)) {
     case 0:
       lines.splice(i, 1);
       return { text: lines.join("\n"), how: `delete line ${i + 1}` };
@@ -491,6 +491,13 @@ export function mutateText(text: string, rng: Rng): { text: string; how: string 
     case 2:
       lines[i] = `\t${lines[i]}`;
       return { text: lines.join("\n"), how: `tab on line ${i + 1}` };
+    case 6: {
+      // A staircase of block sequences, or a line of blanks (nesting and backtracking).
+      const n = 300 + rng.int(3000);
+      const stairs = Array.from({ length: n }, (_, k) => `${" ".repeat(k + 2)}-`).join("\n");
+      lines[i] = rng.chance(0.5) ? `${stairs} x` : `k${" ".repeat(n * 50)}${rng.pick(["x", "x: y", ":"])}`;
+      return { text: lines.join("\n"), how: `hostile line ${i + 1}` };
+    }
     case 3: {
       const cut = rng.int(text.length);
       return { text: text.slice(0, cut), how: `truncate at ${cut}` };
