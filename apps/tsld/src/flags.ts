@@ -136,6 +136,9 @@ export interface ParsedArgs {
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const v: Record<string, string | boolean | string[]> = {};
   const inputs: string[] = [];
+  // No path or name can hold a NUL (a C argv cannot); callers in process could pass one.
+  const nul = argv.findIndex((a) => a.includes("\0"));
+  if (nul >= 0) throw new UsageError(`argument ${nul + 1} contains a NUL byte`);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith("-") || a === "-") {

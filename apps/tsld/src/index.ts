@@ -1,6 +1,7 @@
 /**
  * The tsld command: parse flags, build the link context, run the pipeline,
- * map errors to exit statuses (1: link errors, 2: usage, 3: internal).
+ * map errors to exit statuses (1: link errors and a bad environment, 2:
+ * usage, 3: internal).
  */
 import { LinkContext, LinkError } from "@tsld/core";
 import { UsageError, parseArgs, usage } from "./flags.js";
@@ -41,6 +42,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   } catch (e) {
     if (e instanceof LinkError) {
       for (const m of e.messages) io.stderr(`tsld: error: ${m}\n`);
+      return 1;
+    }
+    // A bad environment (an output path that is a directory, a full disk, a
+    // file that cannot be read): Node's system errors name the call and path.
+    const sys = e as NodeJS.ErrnoException;
+    if (typeof sys?.code === "string" && typeof sys.syscall === "string") {
+      io.stderr(`tsld: error: ${sys.message}\n`);
       return 1;
     }
     io.stderr(`tsld: internal error: ${(e as Error).message}\n`);

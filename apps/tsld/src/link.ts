@@ -3,6 +3,7 @@
  * each establishing what the next one reads (Go's `ld.Main`, mold's
  * `main.cc`). `-v` prints each stage's time.
  */
+import { rmSync } from "node:fs";
 import type { LinkContext } from "@tsld/core";
 import { emitDwarf } from "@tsld/dwarf";
 import { layoutData } from "@tsld/layout";
@@ -29,6 +30,13 @@ export async function link(ctx: LinkContext): Promise<void> {
   // The Mach-O image written (header, load commands, sections, __LINKEDIT) and renamed into place.
   writeMachO(ctx);
   ctx.diag.checkpoint();
-  // The link map, if asked for.
-  if (ctx.options.mapFile) writeMap(ctx, ctx.options.mapFile);
+  // The link map, if asked for; if it cannot be written the link fails, and leaves no output.
+  if (ctx.options.mapFile) {
+    try {
+      writeMap(ctx, ctx.options.mapFile);
+    } catch (e) {
+      rmSync(ctx.options.output, { force: true });
+      throw e;
+    }
+  }
 }

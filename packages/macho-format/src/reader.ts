@@ -797,7 +797,13 @@ export function rType(w: number): number {
 // ---------------------------------------------------------------------------
 // Universal (fat) files
 
-/** The slices of a universal file, or undefined when `buf` is not one. Offsets are from the start of `buf`. */
+/**
+ * The slices of a universal file, or undefined when `buf` is not one (or is
+ * a Java class file, which shares FAT_MAGIC). Offsets are from the start of
+ * `buf`. Throws MachOFormatError for a truncated fat_arch table, a slice that
+ * runs past the end of the file or overlaps the header, or slices that
+ * overlap each other.
+ */
 export function readFatHeader(buf: Uint8Array): FatArch[] | undefined {
   if (buf.length < 8) return undefined;
   const v = dataViewOf(buf);
@@ -833,7 +839,20 @@ export function readFatHeader(buf: Uint8Array): FatArch[] | undefined {
         o,
       );
     }
+    if (arch.size > 0 && arch.offset < 8 + n * entSize) {
+      throw new MachOFormatError(`fat slice ${i} (offset ${arch.offset}) overlaps the fat header`, o);
+    }
     out.push(arch);
+  }
+  // Slices may not share bytes (lipo never writes that; a slice read as
+  // another's would be a different file).
+  const byOffset = out.map((a, i) => ({ a, i })).sort((x, y) => x.a.offset - y.a.offset);
+  for (let k = 1; k < byOffset.length; k++) {
+    const p = byOffset[k - 1]!;
+    const q = byOffset[k]!;
+    if (p.a.size > 0 && q.a.size > 0 && p.a.offset + p.a.size > q.a.offset) {
+      throw new MachOFormatError(`fat slices ${p.i} and ${q.i} overlap`, 8 + q.i * entSize);
+    }
   }
   return out;
 }

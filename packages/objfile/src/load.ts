@@ -9,7 +9,10 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type FileId, type InputFile, type LinkContext, SymFlag, SymKind, fileName } from "@tsld/core";
 import {
+  CPU_TYPE_X86_64,
   FAT_MAGIC,
+  FAT_MAGIC_64,
+  type FatArch,
   MH_MAGIC_64,
   N_EXT,
   N_STAB,
@@ -100,8 +103,15 @@ function addFile(ctx: LinkContext, res: Resolver, pool: LiteralPool, path: strin
   }
   const word = (d: Uint8Array, off: number, le: boolean): number =>
     d.length >= off + 4 ? new DataView(d.buffer, d.byteOffset + off, 4).getUint32(0, le) : 0;
-  if (word(data, 0, false) === FAT_MAGIC) {
-    const x = (readFatHeader(data) ?? []).find((a) => a.cputype === 0x01000007);
+  if (word(data, 0, false) === FAT_MAGIC || word(data, 0, false) === FAT_MAGIC_64) {
+    let slices: FatArch[];
+    try {
+      slices = readFatHeader(data) ?? [];
+    } catch (e) {
+      ctx.diag.error(`${path}: ${(e as Error).message}`);
+      return;
+    }
+    const x = slices.find((a) => a.cputype === CPU_TYPE_X86_64);
     if (!x) {
       ctx.diag.error(`${path}: fat file has no x86_64 slice`);
       return;
