@@ -573,3 +573,9 @@ export type {
   UnwindInfoPlan,
   DecodedUnwindInfo,
 } from "./unwind-info.js";
+export { toBytes } from "./bytes.js";
+export type { BinaryInput } from "./bytes.js";
+export { MachOImage, cpuName, fatSlices, loadCommandName, openMachO } from "./image.js";
+export type { FatSlice, Fixup, LoadCommandInfo, MachOSymbol, OpenOptions } from "./image.js";
+export { formatMachODump, machODumpJson } from "./dump.js";
+export type { DumpOptions } from "./dump.js";

@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
-import { type LinkContext, SymFlag, SymKind } from "@tsld/core";
+import { type LinkContext, SymFlag, SymKind, osErrorText } from "@tsld/core";
 import {
   EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE,
   EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL,
@@ -103,7 +103,12 @@ export function writeMachO(ctx: LinkContext): void {
   using _t = ctx.timer.start("writeMachO");
   const image = buildImage(ctx);
   ctx.diag.checkpoint();
-  saveAtomically(ctx.options.output, image);
+  try {
+    saveAtomically(ctx.options.output, image);
+  } catch (e) {
+    ctx.diag.error(`cannot write ${ctx.options.output}: ${osErrorText(e)}`);
+    ctx.diag.checkpoint();
+  }
 }
 
 /** Builds the whole output file in memory. */
@@ -447,7 +452,12 @@ function functionStarts(ctx: LinkContext): Uint8Array {
   return out;
 }
 
-/** Writes `bytes` to a temporary file beside `path`, then renames it into place. */
+/**
+ * Writes `bytes` to a temporary file beside `path`, then renames it into
+ * place: a failed write leaves neither a partial output nor the temporary
+ * file. Throws the OS error (ENOENT for a missing directory, EISDIR when
+ * `path` is a directory, EACCES/EROFS for an unwritable one).
+ */
 export function saveAtomically(path: string, bytes: Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.tsld-${process.pid}.tmp`);
   try {
