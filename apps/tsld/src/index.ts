@@ -10,6 +10,7 @@ import { link } from "./link.js";
 
 export { link } from "./link.js";
 export { parseArgs, usage, UsageError } from "./flags.js";
+export type { ParsedArgs } from "./flags.js";
 
 export interface Io {
   stdout: (s: string) => void;
