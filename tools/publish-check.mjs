@@ -11,7 +11,8 @@
 //      the tarballs of what its README's `npm install` line names (and their
 //      dependencies), then the README's examples run unchanged there: the
 //      ```js block as an ES module, the ```cjs block as CommonJS, with the
-//      example objects (examples/hello) in the project directory.
+//      example objects (examples/hello) in the project directory; and
+//      each command the package installs (`--help`, then a real job).
 // `node tools/publish-check.mjs` runs it all (after `pnpm build`); the test
 // suite runs the same through test/publish.test.ts.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -186,6 +187,21 @@ export function runExamples(readme, dir) {
   return failures;
 }
 
+/** Each of the package's commands, as installed in `dir`: `--help` works, and a real job on the example objects. */
+export function runBins(pkg, dir) {
+  const failures = [];
+  const jobs = { "macho-dump": ["--sections", "main.o"], tsld: ["-o", "bin-hello", "main.o", "greet.o"] };
+  for (const name of Object.keys(pkg.bin ?? {})) {
+    const bin = join(dir, "node_modules/.bin", name);
+    for (const args of [["--help"], jobs[name] ?? []]) {
+      if (args.length === 0) continue;
+      const r = sh(bin, args, { cwd: dir });
+      if (r.status !== 0) failures.push(`${name} ${args.join(" ")} exited ${r.status}:\n${r.out}`);
+    }
+  }
+  return failures;
+}
+
 /** The whole dry run; returns a list of problems (empty: every package is fit to publish). */
 export async function publishCheck({ work = mkdtempSync(join(tmpdir(), "tsld-publish-")), log = () => {} } = {}) {
   ensureBuilt();
@@ -205,6 +221,7 @@ export async function publishCheck({ work = mkdtempSync(join(tmpdir(), "tsld-pub
     try {
       const dir = installProject(names.length ? names : [p.name], tarballs, work);
       runExamples(readme, dir).forEach(say);
+      runBins(p.pkg, dir).forEach(say);
       log(`${p.name}: packed, linted, installed, examples ran in ${dir}`);
     } catch (e) {
       say(e.message);
