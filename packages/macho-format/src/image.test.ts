@@ -102,7 +102,7 @@ describe("universal files", () => {
   });
   it("opens a slice by arch, the first 64-bit one by default, and names what is missing", () => {
     expect(openMachO(f).arch).toBe("x86_64");
-    expect(openMachO(f.buffer, { arch: "arm64" }).arch).toBe("arm64");
+    expect(openMachO(f.buffer as ArrayBuffer, { arch: "arm64" }).arch).toBe("arm64");
     expect(() => openMachO(f, { arch: "x86_64h" })).toThrow(MachOFormatError);
     expect(() => openMachO(f, { arch: "x86_64h" })).toThrow(/no x86_64h slice \(has x86_64, arm64\)/);
     expect(cpuName(CPU_TYPE_ARM64, 2)).toBe("arm64e");
