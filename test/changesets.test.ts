@@ -61,13 +61,16 @@ describe("changesets", () => {
       if (f.endsWith(".md") && !f.endsWith("README.md"))
         pending[f.slice(".changeset/".length)] = readFileSync(join(root, f), "utf8");
     const plan = releasePlan(workspaceCopy("pending", pending));
-    for (const { name } of publicPackages() as { name: string }[]) expect(plan.get(name)?.newVersion, name).toBe("0.1.0");
+    for (const { name } of publicPackages() as { name: string }[])
+      expect(plan.get(name)?.newVersion, name).toBe("0.1.0");
   });
 
   it("every package in the CLI's bundle is in the fixed group with it", () => {
     const config = JSON.parse(readFileSync(join(root, ".changeset/config.json"), "utf8")) as { fixed: string[][] };
     const cli = JSON.parse(readFileSync(join(root, "apps/tsld/package.json"), "utf8"));
-    const bundled = Object.keys(cli.devDependencies).filter((d) => d.startsWith("@tsld/") && !/fixtures|macho-exec/.test(d));
+    const bundled = Object.keys(cli.devDependencies).filter(
+      (d) => d.startsWith("@tsld/") && !/fixtures|macho-exec/.test(d),
+    );
     const group = config.fixed.find((g) => g.includes("@tsld/cli")) ?? [];
     for (const b of bundled) expect(group).toContain(b);
     expect(cli.dependencies ?? {}).toEqual({}); // bundled, so nothing to install at run time
