@@ -3,7 +3,8 @@
 // with sources resolved through the @tsld/source condition (no build); and
 // the root config still runs every package's tests once.
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -61,6 +62,22 @@ describe("per-package tests", () => {
     for (const f of all) expect(listed).toContain(f);
     expect(new Set(listed).size).toBe(listed.length);
   });
+
+  it("one stage builds and typechecks on its own: other @tsld packages from source, external in the output", async () => {
+    const dir = join(root, "packages/dwarf");
+    const out = mkdtempSync(join(tmpdir(), "tsld-dwarf-build-"));
+    try {
+      const run = promisify(execFile);
+      await run(join(dir, "node_modules/.bin/tsup"), ["--out-dir", out], { cwd: dir });
+      expect(readdirSync(out).sort()).toEqual(["index.cjs", "index.d.cts", "index.d.ts", "index.js"]);
+      expect(readFileSync(join(out, "index.cjs"), "utf8")).toContain('require("@tsld/core")');
+      expect(readFileSync(join(out, "index.js"), "utf8")).toMatch(/from "@tsld\/core"/);
+      expect(readFileSync(join(out, "index.d.ts"), "utf8")).toMatch(/from '@tsld\/core'/);
+      await run(join(dir, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"], { cwd: dir });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it("every package has build (libraries), typecheck, test and lint scripts", () => {
     for (const dir of dirs) {
