@@ -3,10 +3,11 @@
 // from its tarball into an empty npm project offline, and its README's
 // examples (ESM and CommonJS) run there unchanged. And the check itself
 // fails on a broken package.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ESM script without types
 import { checkContents, publicPackages, publishCheck, root, runAttw, runPublint } from "../tools/publish-check.mjs";
@@ -49,7 +50,7 @@ describe("publish dry run", () => {
     mkdirSync(join(dir, "dist"));
     writeFileSync(join(dir, "dist/index.js"), "export const a = 1;\n");
     writeFileSync(join(dir, "dist/index.d.ts"), "export declare const a: number;\n");
-    execFileSync("npm", ["pack", "--pack-destination", dir], { cwd: dir, stdio: "ignore" });
+    await promisify(execFile)("npm", ["pack", "--pack-destination", dir], { cwd: dir });
     const tgz = join(dir, "broken-pkg-1.0.0.tgz");
     const { problems } = checkContents(tgz);
     expect(problems).toEqual(
@@ -60,7 +61,7 @@ describe("publish dry run", () => {
       ]),
     );
     expect((await runPublint(tgz)).join("\n")).toMatch(/missing\.cjs/);
-    expect(runAttw(tgz)).not.toBe("");
+    expect(await runAttw(tgz)).not.toBe("");
   }, 120_000);
 
   it("prepack refuses to pack a package whose build leaves no dist/", () => {

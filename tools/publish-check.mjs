@@ -15,7 +15,7 @@
 //      each command the package installs (`--help`, then a real job).
 // `node tools/publish-check.mjs` runs it all (after `pnpm build`); the test
 // suite runs the same through test/publish.test.ts.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -48,24 +48,36 @@ export function publicPackages() {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Runs a command to completion without blocking the event loop (a test
+ * runner's worker must keep answering while packs and installs run).
+ */
 function sh(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, ...opts });
-  return { status: r.status ?? 1, out: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "" };
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", (e) => resolve({ status: 1, out: String(e), stdout }));
+    child.on("close", (code) => resolve({ status: code ?? 1, out: `${stdout}${stderr}`, stdout }));
+  });
 }
 
 /** Builds the packages whose dist/ is missing (turbo: dependencies first, cached). */
-export function ensureBuilt() {
+export async function ensureBuilt() {
   const missing = publicPackages().filter((p) => !existsSync(join(p.dir, "dist")));
   if (missing.length === 0) return;
-  execFileSync("pnpm", ["build"], { cwd: root, stdio: "inherit" });
+  const r = await sh("pnpm", ["build"], { cwd: root });
+  if (r.status !== 0) throw new Error(`pnpm build failed:\n${r.out}`);
 }
 
 /** `pnpm pack` of every public package into `dest`; returns Map name → tarball path. */
-export function packAll(dest) {
+export async function packAll(dest) {
   mkdirSync(dest, { recursive: true });
   const out = new Map();
   for (const p of publicPackages()) {
-    const r = sh("pnpm", ["pack", "--pack-destination", dest], { cwd: p.dir });
+    const r = await sh("pnpm", ["pack", "--pack-destination", dest], { cwd: p.dir });
     if (r.status !== 0) throw new Error(`pnpm pack ${p.name} failed:\n${r.out}`);
     const file = join(dest, `${p.name.replace(/^@/, "").replace("/", "-")}-${p.pkg.version}.tgz`);
     if (!existsSync(file)) throw new Error(`pnpm pack ${p.name}: no ${file}\n${r.out}`);
@@ -121,9 +133,9 @@ export async function runPublint(tgz) {
 }
 
 /** attw on a tarball; returns its report when it finds problems, "" when clean. */
-export function runAttw(tgz) {
+export async function runAttw(tgz) {
   const bin = join(dirname(require.resolve("@arethetypeswrong/cli/package.json")), "dist/index.js");
-  const r = sh(process.execPath, [bin, tgz, "--profile", "strict", "--format", "ascii", "--no-color"]);
+  const r = await sh(process.execPath, [bin, tgz, "--profile", "strict", "--format", "ascii", "--no-color"]);
   return r.status === 0 ? "" : r.out;
 }
 
@@ -145,7 +157,7 @@ export function readmeInstall(readme) {
 }
 
 /** Installs `names` (and their @tsld dependencies) from `tarballs` into a fresh npm project; returns its dir. */
-export function installProject(names, tarballs, base) {
+export async function installProject(names, tarballs, base) {
   const dir = mkdtempSync(join(base, "project-"));
   writeFileSync(join(dir, "package.json"), `${JSON.stringify({ name: "try-tsld", private: true }, null, 2)}\n`);
   const want = new Set();
@@ -158,7 +170,7 @@ export function installProject(names, tarballs, base) {
     for (const d of Object.keys(pkg.dependencies ?? {})) if (d.startsWith("@tsld/")) add(d);
   };
   for (const n of names) add(n);
-  const r = sh(
+  const r = await sh(
     "npm",
     ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", ...[...want].map((n) => tarballs.get(n))],
     { cwd: dir },
@@ -172,7 +184,7 @@ export function installProject(names, tarballs, base) {
 }
 
 /** Runs the README's examples in `dir`; returns failures (empty when all ran). */
-export function runExamples(readme, dir) {
+export async function runExamples(readme, dir) {
   const failures = [];
   const blocks = [
     ...readmeBlocks(readme, "js").map((code, i) => [`example${i}.mjs`, code]),
@@ -181,21 +193,21 @@ export function runExamples(readme, dir) {
   if (blocks.length === 0) failures.push("the README has no ```js or ```cjs example");
   for (const [file, code] of blocks) {
     writeFileSync(join(dir, file), code);
-    const r = sh(process.execPath, [file], { cwd: dir });
+    const r = await sh(process.execPath, [file], { cwd: dir });
     if (r.status !== 0) failures.push(`${file} exited ${r.status}:\n${r.out}`);
   }
   return failures;
 }
 
 /** Each of the package's commands, as installed in `dir`: `--help` works, and a real job on the example objects. */
-export function runBins(pkg, dir) {
+export async function runBins(pkg, dir) {
   const failures = [];
   const jobs = { "macho-dump": ["--sections", "main.o"], tsld: ["-o", "bin-hello", "main.o", "greet.o"] };
   for (const name of Object.keys(pkg.bin ?? {})) {
     const bin = join(dir, "node_modules/.bin", name);
     for (const args of [["--help"], jobs[name] ?? []]) {
       if (args.length === 0) continue;
-      const r = sh(bin, args, { cwd: dir });
+      const r = await sh(bin, args, { cwd: dir });
       if (r.status !== 0) failures.push(`${name} ${args.join(" ")} exited ${r.status}:\n${r.out}`);
     }
   }
@@ -204,8 +216,8 @@ export function runBins(pkg, dir) {
 
 /** The whole dry run; returns a list of problems (empty: every package is fit to publish). */
 export async function publishCheck({ work = mkdtempSync(join(tmpdir(), "tsld-publish-")), log = () => {} } = {}) {
-  ensureBuilt();
-  const tarballs = packAll(join(work, "tarballs"));
+  await ensureBuilt();
+  const tarballs = await packAll(join(work, "tarballs"));
   const problems = [];
   for (const p of publicPackages()) {
     const tgz = tarballs.get(p.name);
@@ -213,15 +225,15 @@ export async function publishCheck({ work = mkdtempSync(join(tmpdir(), "tsld-pub
     const { problems: contents } = checkContents(tgz);
     contents.forEach(say);
     for (const m of await runPublint(tgz)) say(`publint ${m}`);
-    const attw = runAttw(tgz);
+    const attw = await runAttw(tgz);
     if (attw) say(`attw:\n${attw}`);
     const readme = readFileSync(join(p.dir, "README.md"), "utf8");
     const names = readmeInstall(readme);
     if (!names.includes(p.name)) say(`README's npm install line does not install ${p.name}`);
     try {
-      const dir = installProject(names.length ? names : [p.name], tarballs, work);
-      runExamples(readme, dir).forEach(say);
-      runBins(p.pkg, dir).forEach(say);
+      const dir = await installProject(names.length ? names : [p.name], tarballs, work);
+      (await runExamples(readme, dir)).forEach(say);
+      (await runBins(p.pkg, dir)).forEach(say);
       log(`${p.name}: packed, linted, installed, examples ran in ${dir}`);
     } catch (e) {
       say(e.message);
