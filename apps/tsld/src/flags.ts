@@ -75,7 +75,9 @@ export const FLAGS: Record<string, FlagSpec> = {
     kind: "bool",
     help: "(testing) keep section markers zero-sized in plugins, as before the seed change",
   },
-  help: { kind: "bool", help: "print this help" },
+  help: { kind: "bool", help: "print this help (also -h)" },
+  h: { kind: "bool", help: "print this help" },
+  version: { kind: "bool", help: "print tsld's version (also -v with no input files)" },
 };
 
 function editDistance(a: string, b: string): number {
@@ -131,6 +133,8 @@ function readSymbolList(path: string): string[] {
 export interface ParsedArgs {
   options: LinkOptions;
   help: boolean;
+  /** `-version`, or `-v` with no input files (ld64's `ld -v`): print the version and exit. */
+  version: boolean;
 }
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
@@ -269,9 +273,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (opts.noPie && buildmode !== "exe") throw new UsageError("-no_pie applies only to -buildmode=exe");
   if (opts.bundle && buildmode !== "c-shared" && buildmode !== "plugin")
     throw new UsageError("-bundle needs -buildmode=c-shared or plugin");
-  const help = bool("help");
-  if (!help && inputs.length === 0) throw new UsageError("no input files");
-  return { options: defaultOptions(opts), help };
+  const help = bool("help") || bool("h");
+  const version = bool("version") || (bool("v") && inputs.length === 0);
+  if (!help && !version && inputs.length === 0) throw new UsageError("no input files");
+  return { options: defaultOptions(opts), help, version };
 }
 
 export function usage(): string {

@@ -1,14 +1,16 @@
 /**
  * The tsld command: parse flags, build the link context, run the pipeline,
- * map errors to exit statuses (1: link errors and a bad environment, 2:
- * usage, 3: internal).
+ * map errors to exit statuses (1: link errors, including any input that
+ * cannot be read or output that cannot be written; 2: usage; 3: internal).
  */
-import { LinkContext, LinkError } from "@tsld/core";
+import { readFileSync } from "node:fs";
+import { LinkContext, LinkError, osErrorText } from "@tsld/core";
 import { UsageError, parseArgs, usage } from "./flags.js";
 import { link } from "./link.js";
 
 export { link } from "./link.js";
 export { parseArgs, usage, UsageError } from "./flags.js";
+export type { ParsedArgs } from "./flags.js";
 
 export interface Io {
   stdout: (s: string) => void;
@@ -35,6 +37,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.stdout(usage());
     return 0;
   }
+  if (parsed.version) {
+    io.stdout(`tsld ${version()} (Mach-O linker for x86_64 macOS; node ${process.version})\n`);
+    return 0;
+  }
   const ctx = new LinkContext(parsed.options, (w) => io.stderr(`tsld: warning: ${w}\n`));
   try {
     await link(ctx);
@@ -44,11 +50,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       for (const m of e.messages) io.stderr(`tsld: error: ${m}\n`);
       return 1;
     }
-    // A bad environment (an output path that is a directory, a full disk, a
-    // file that cannot be read): Node's system errors name the call and path.
     const sys = e as NodeJS.ErrnoException;
     if (typeof sys?.code === "string" && typeof sys.syscall === "string") {
-      io.stderr(`tsld: error: ${sys.message}\n`);
+      // A file the OS refused that no stage reported itself: still the user's environment, not a bug.
+      const what = sys.syscall === "open" || sys.syscall === "read" ? "cannot open" : `cannot ${sys.syscall}`;
+      io.stderr(`tsld: error: ${what}${sys.path ? ` ${sys.path}` : ""}: ${osErrorText(sys)}\n`);
       return 1;
     }
     io.stderr(`tsld: internal error: ${(e as Error).message}\n`);
@@ -56,5 +62,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return 3;
   } finally {
     if (ctx.options.verbose) io.stderr(`${ctx.timer.report()}\n`);
+  }
+}
+
+declare const __TSLD_VERSION__: string | undefined;
+
+/** The @tsld/cli version: fixed at build time in the bundle; read from package.json when run from source. */
+export function version(): string {
+  if (typeof __TSLD_VERSION__ === "string") return __TSLD_VERSION__;
+  try {
+    return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+      .version;
+  } catch {
+    return "unknown";
   }
 }

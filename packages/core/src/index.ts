@@ -17,6 +17,7 @@ export type { BindSite, LoadCommandPlan } from "./context.js";
 export { Diagnostics, LinkError, where } from "./diag.js";
 export type { Location } from "./diag.js";
 export { fileName } from "./files.js";
+export { osErrorText } from "./oserror.js";
 export type { ArchiveMember, DylibInfo, FileKind, InputFile, ObjectInfo } from "./files.js";
 export { growTo } from "./ids.js";
 export type { AtomId, FileId, OutSectionId, SectionId, SymbolId } from "./ids.js";

@@ -605,3 +605,9 @@ export {
   writeCodeSignature,
 } from "./code-signature.js";
 export type { CodeSignatureInput } from "./code-signature.js";
+export { toBytes } from "./bytes.js";
+export type { BinaryInput } from "./bytes.js";
+export { MachOImage, cpuName, fatSlices, loadCommandName, openMachO } from "./image.js";
+export type { FatSlice, Fixup, LoadCommandInfo, MachOSymbol, OpenOptions } from "./image.js";
+export { formatMachODump, machODumpJson } from "./dump.js";
+export type { DumpOptions } from "./dump.js";

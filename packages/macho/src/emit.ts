@@ -18,7 +18,7 @@
 import { createHash } from "node:crypto";
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
-import { type LinkContext, SymFlag, SymKind } from "@tsld/core";
+import { type LinkContext, SymFlag, SymKind, osErrorText } from "@tsld/core";
 import {
   EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE,
   EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL,
@@ -111,9 +111,8 @@ export function writeMachO(ctx: LinkContext): void {
   try {
     saveAtomically(ctx.options.output, image);
   } catch (e) {
-    // A missing directory, a directory in the way, a full disk: the user's environment, not ours.
-    const code = (e as NodeJS.ErrnoException).code?.replace(/^ERR_FS_/, "");
-    ctx.diag.error(`cannot write ${ctx.options.output}: ${code ?? (e as Error).message}`);
+    ctx.diag.error(`cannot write ${ctx.options.output}: ${osErrorText(e)}`);
+    ctx.diag.checkpoint();
   }
 }
 
@@ -469,7 +468,12 @@ function functionStarts(ctx: LinkContext): Uint8Array {
   return out;
 }
 
-/** Writes `bytes` to a temporary file beside `path`, then renames it into place. */
+/**
+ * Writes `bytes` to a temporary file beside `path`, then renames it into
+ * place: a failed write leaves neither a partial output nor the temporary
+ * file. Throws the OS error (ENOENT for a missing directory, EISDIR when
+ * `path` is a directory, EACCES/EROFS for an unwritable one).
+ */
 export function saveAtomically(path: string, bytes: Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.tsld-${process.pid}.tmp`);
   try {

@@ -6,8 +6,7 @@
  * (every one, with every file that references it) and the entry point.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { type FileId, type InputFile, type LinkContext, SymFlag, SymKind, fileName } from "@tsld/core";
+import { type FileId, type InputFile, type LinkContext, SymFlag, SymKind, fileName, osErrorText } from "@tsld/core";
 import {
   CPU_TYPE_X86_64,
   FAT_MAGIC,
@@ -27,6 +26,7 @@ import {
   relocInfoWord,
 } from "@tsld/macho-format";
 import { isArchive, parseArchive } from "./archive.js";
+import { builtinLibSystemTbd } from "./builtin-libsystem.js";
 import { dylibInfo, readDylib } from "./dylib.js";
 import { LiteralPool } from "./literals.js";
 import { loadObject } from "./object.js";
@@ -36,8 +36,12 @@ import { type TbdLibrary, parseTbd } from "./tbd.js";
 import { decideScope, hasWildcard } from "./scope.js";
 import { isGoMarker, isLinkerDefined } from "./synthetic.js";
 
-/** Where tsld's curated libSystem TBD lives (shipped in the package). */
-export const builtinLibSystemPath = fileURLToPath(new URL("../data/libSystem.tbd", import.meta.url));
+/**
+ * The name diagnostics give tsld's curated libSystem TBD. Its text is
+ * embedded in the module (`builtinLibSystemTbd`), so it survives bundling;
+ * nothing is read from disk under this name.
+ */
+export const builtinLibSystemPath = "<tsld built-in>/usr/lib/libSystem.tbd";
 
 export function loadObjects(ctx: LinkContext): void {
   using _t = ctx.timer.start("loadObjects");
@@ -62,7 +66,7 @@ export function loadObjects(ctx: LinkContext): void {
   if (o.linkLibSystem && o.buildmode !== "c-archive" && !o.libs.includes("System")) {
     const p = findLibrary("System", o.libPaths, o.syslibroot);
     if (p) addFile(ctx, res, pool, p, false);
-    else if (o.builtinLibSystem) addFile(ctx, res, pool, builtinLibSystemPath, false);
+    else if (o.builtinLibSystem) addTbd(ctx, builtinLibSystemPath, new TextEncoder().encode(builtinLibSystemTbd));
     else ctx.diag.error("library not found for -lSystem (and the built-in libSystem is disabled)");
   }
   drainArchives(ctx, res, pool);
@@ -98,7 +102,7 @@ function addFile(ctx: LinkContext, res: Resolver, pool: LiteralPool, path: strin
   try {
     data = readFileSync(path);
   } catch (e) {
-    ctx.diag.error(`cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    ctx.diag.error(`cannot open ${path}: ${osErrorText(e)}`);
     return;
   }
   const word = (d: Uint8Array, off: number, le: boolean): number =>
