@@ -27,6 +27,8 @@ import {
   LC_FUNCTION_STARTS,
   LC_ID_DYLIB,
   LC_LOAD_DYLIB,
+  LC_LOAD_WEAK_DYLIB,
+  LC_REEXPORT_DYLIB,
   LC_LOAD_DYLINKER,
   LC_MAIN,
   LC_RPATH,
@@ -264,12 +266,14 @@ export function buildImage(ctx: LinkContext): Uint8Array {
         end = writeRpathCommand(dv, off, c.text!);
         break;
       case LC_MAIN:
-        end = writeEntryPoint(dv, off, entryAddress(ctx) - ctx.synth.imageBase, 0);
+        end = writeEntryPoint(dv, off, entryAddress(ctx) - ctx.synth.imageBase, ctx.options.stackSize);
         break;
       case LC_ID_DYLIB:
         end = writeDylibCommand(dv, off, c.cmd, c.text!, ctx.options.currentVersion, ctx.options.compatibilityVersion);
         break;
-      case LC_LOAD_DYLIB: {
+      case LC_LOAD_DYLIB:
+      case LC_LOAD_WEAK_DYLIB:
+      case LC_REEXPORT_DYLIB: {
         const d = ctx.file(c.index!).dylib!;
         end = writeDylibCommand(dv, off, c.cmd, c.text!, d.currentVersion, d.compatibilityVersion);
         break;
