@@ -113,7 +113,14 @@ function reportWhyLive(ctx: LinkContext, why: Int32Array): void {
     return `${s ? T.name(s) : `<anonymous atom in ${ctx.sections.segnames[A.section[a]!]},${ctx.sections.sectnames[A.section[a]!]}>`} from ${file}`;
   };
   for (const name of ctx.options.whyLive) {
-    const s = T.lookup(name);
+    let s = T.lookup(name);
+    // Local symbols (static functions) by name too.
+    if (s === 0 || T.kind[s] !== SymKind.Defined)
+      for (let l = 1; l < T.count; l++)
+        if (T.kind[l] === SymKind.Defined && T.name(l) === name) {
+          s = l;
+          break;
+        }
     if (s === 0 || T.kind[s] !== SymKind.Defined) {
       ctx.info(`${name}: not defined in this link`);
       continue;
