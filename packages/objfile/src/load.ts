@@ -41,6 +41,18 @@ import { isGoMarker, isLinkerDefined } from "./synthetic.js";
 /** Where tsld's curated libSystem TBD lives (shipped in the package). */
 export const builtinLibSystemPath = fileURLToPath(new URL("../data/libSystem.tbd", import.meta.url));
 
+/**
+ * Frameworks with a built-in stub (data/NAME.tbd, made by
+ * tools/sdk/gen-go-darwin-imports.mjs): `-framework NAME` falls back to it
+ * when no -F directory or SDK has the framework, as -lSystem falls back to
+ * the built-in libSystem.
+ */
+const BUILTIN_FRAMEWORKS = new Set(["CoreFoundation", "Security"]);
+
+export function builtinFrameworkPath(name: string): string {
+  return fileURLToPath(new URL(`../data/${name}.tbd`, import.meta.url));
+}
+
 export function loadObjects(ctx: LinkContext): void {
   using _t = ctx.timer.start("loadObjects");
   const o = ctx.options;
@@ -57,7 +69,9 @@ export function loadObjects(ctx: LinkContext): void {
     else if (!loaded(ctx, p)) addFile(ctx, res, pool, p, false, kinds[`-l${lib}`]);
   }
   for (const fw of o.frameworks) {
-    const p = findFramework(fw, o.frameworkPaths, o.syslibroot);
+    const p =
+      findFramework(fw, o.frameworkPaths, o.syslibroot) ??
+      (o.builtinLibSystem && BUILTIN_FRAMEWORKS.has(fw) ? builtinFrameworkPath(fw) : undefined);
     if (p) addFile(ctx, res, pool, p, false, kinds[`-framework ${fw}`]);
     else ctx.diag.error(`framework not found for -framework ${fw}`);
   }
