@@ -2,56 +2,19 @@
 // hello, a -dynamiclib with -install_name and versions), and Debian zlib
 // built by its own `./configure && make` for CHOST=x86_64-apple-darwin, so it
 // picks its Darwin link lines; its example/minigzip, static and shared, run
-// under the loader. The ld64.tsld the clients run is this worktree's source,
-// bundled with esbuild into a temporary directory.
+// under the loader. The ld64.tsld the clients run is this worktree's source
+// (ld64-bin.ts).
 import { execFile } from "node:child_process";
-import { chmodSync, copyFileSync, cpSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fetchDebianSource, libSystemTbdDir, repoRoot, requireTool, run } from "@tsld/fixtures";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildLoader } from "@tsld/macho-exec";
 import { runMachO, tmp } from "./helpers.js";
+import { bundleLd64 } from "./ld64-bin.js";
 
 let ld64Path = "";
 let cc = "";
-
-/** Bundles src/index.ts (ld64 flavor) into DIR/lib/ld64.mjs, with the built-in TBD at DIR/data, and a launcher DIR/bin/ld64.tsld. */
-async function bundleLd64(dir: string): Promise<string> {
-  const req = createRequire(createRequire(import.meta.url).resolve("tsup"));
-  // esbuild comes with tsup (a dev dependency); only build() is used.
-  const esbuild = req("esbuild") as {
-    build(o: Record<string, unknown>): Promise<unknown>;
-  };
-  const root = repoRoot();
-  mkdirSync(join(dir, "bin"), { recursive: true });
-  mkdirSync(join(dir, "data"), { recursive: true });
-  const entry = join(dir, "entry.ts");
-  writeFileSync(
-    entry,
-    `import { main } from ${JSON.stringify(join(root, "apps/tsld/src/index.ts"))};
-main(process.argv.slice(2), undefined, "ld64").then((s) => { process.exitCode = s; });\n`,
-  );
-  await esbuild.build({
-    entryPoints: [entry],
-    outfile: join(dir, "lib", "ld64.mjs"),
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["@tsld/source"],
-    logLevel: "error",
-  });
-  const sdk = join(root, "packages/objfile/data");
-  for (const f of readdirSync(sdk)) if (f.endsWith(".tbd")) copyFileSync(join(sdk, f), join(dir, "data", f));
-  const bin = join(dir, "bin", "ld64.tsld");
-  writeFileSync(
-    bin,
-    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(dir, "lib", "ld64.mjs"))} "$@"\n`,
-  );
-  chmodSync(bin, 0o755);
-  return bin;
-}
 
 beforeAll(async () => {
   ld64Path = await bundleLd64(tmp("ld64-bin-"));
