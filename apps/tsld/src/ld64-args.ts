@@ -631,6 +631,8 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
     throw new UsageError("-bundle_loader applies only to -bundle output");
   if (kind !== "execute" && o.pagezeroSize !== undefined)
     throw new UsageError("-pagezero_size applies only to executables");
+  if (kind === "execute" && o.initFunction !== undefined)
+    throw new UsageError("-init applies only to -dylib and -bundle output");
   if (kind === "execute" && o.imageBase !== undefined)
     throw new UsageError("-image_base applies only to dylibs and bundles");
   if (!version && !help && inputs.length === 0 && libs.length === 0) throw new UsageError("no object files specified");

@@ -291,6 +291,22 @@ describe("ld64.tsld: dylibs", () => {
   });
 });
 
+describe("ld64.tsld: -init", () => {
+  it("names the dylib's initializer in LC_ROUTINES_64 (ld64), which dead stripping keeps", async () => {
+    const dir = tmp();
+    const lib = member("ld64-init", ".globl _f, _setup\n.private_extern _setup\n_f:\n  retq\n_setup:\n  retq");
+    const out = join(dir, "i.dylib");
+    const r = await ld64(["-dylib", "-dead_strip", "-init", "_setup", "-o", out, lib]);
+    expect(r.stderr).toBe("");
+    const addr = /([0-9a-f]+) t _setup\n/.exec(nm(out))![1]!;
+    expect(headers(out)).toMatch(
+      new RegExp(`cmd LC_ROUTINES_64\n\\s+cmdsize 72\n\\s+init_address 0x0*${addr.replace(/^0+/, "")}\n`),
+    );
+    const bad = await ld64(["-init", "_setup", "-o", join(dir, "e"), MAIN]);
+    expect(bad.stderr).toContain("-init applies only to -dylib");
+  });
+});
+
 describe("ld64.tsld: layout flags", () => {
   const code = member(
     "ld64-order",

@@ -19,6 +19,7 @@ import {
   LC_ID_DYLIB,
   LC_LOAD_DYLIB,
   LC_LOAD_WEAK_DYLIB,
+  LC_ROUTINES_64,
   LC_REEXPORT_DYLIB,
   LC_LOAD_DYLINKER,
   LC_MAIN,
@@ -336,6 +337,8 @@ function planLoadCommands(ctx: LinkContext): void {
     const name = ctx.options.installName ?? ctx.options.output;
     L.push({ cmd: LC_ID_DYLIB, size: dylibCommandSize(name), text: name });
   }
+  // -init: the dylib's initializer that dyld runs before the others (ld64 writes LC_ROUTINES_64).
+  if (!exe && ctx.options.initFunction) L.push({ cmd: LC_ROUTINES_64, size: 72 });
   for (const r of ctx.options.rpaths) L.push({ cmd: LC_RPATH, size: rpathCommandSize(r), text: r });
   L.push({ cmd: LC_SOURCE_VERSION, size: 16 });
   L.push({ cmd: LC_BUILD_VERSION, size: buildVersionCommandSize(1) });
