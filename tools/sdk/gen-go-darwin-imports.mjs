@@ -79,6 +79,10 @@ const tbdPath = join(data, "libSystem.tbd");
 const tbd = readFileSync(tbdPath, "utf8");
 const begin = "# BEGIN go-darwin-imports";
 const end = "# END go-darwin-imports";
+// Only names the curated lists do not already have (each name is listed once).
+const curated = tbd.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), "");
+const have = new Set([...curated.matchAll(/'?([_A-Za-z][\w$.]*)'?/g)].map((m) => m[1]));
+for (const n of [...names.libSystem]) if (have.has(n)) names.libSystem.delete(n);
 const block = `${begin} (tools/sdk/gen-go-darwin-imports.mjs from ${goVersion}'s cgo_import_dynamic lines; do not edit)
   - targets:         [ x86_64-macos, arm64-macos ]
     symbols:         [
@@ -115,5 +119,5 @@ ${wrap(list)} ]
   );
 }
 console.log(
-  `libSystem: ${names.libSystem.size} Go imports; CoreFoundation: ${names.CoreFoundation.size}; Security: ${names.Security.size}`,
+  `libSystem: ${names.libSystem.size} Go imports not in the curated lists; CoreFoundation: ${names.CoreFoundation.size}; Security: ${names.Security.size}`,
 );
