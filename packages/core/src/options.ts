@@ -7,7 +7,18 @@ import type { BuildMode, LinkMode } from "./buildmode.js";
 
 export type ArchName = "x86_64" | "arm64";
 
-/** ld64's `-undefined` values. */
+/**
+ * How a dylib is loaded (ld64's `-weak-l`, `-needed-l`, `-reexport-l` and
+ * their `_library`/`_framework` forms): the load command it gets.
+ * - `normal`: LC_LOAD_DYLIB;
+ * - `weak`: LC_LOAD_WEAK_DYLIB, and every import from it is a weak import
+ *   (bound to 0 when the library or symbol is missing at run time);
+ * - `needed`: LC_LOAD_DYLIB kept even under `-dead_strip_dylibs`;
+ * - `reexport`: LC_REEXPORT_DYLIB (its exports are this dylib's).
+ */
+export type DylibLoadKind = "normal" | "weak" | "needed" | "reexport";
+
+/** What to do with symbols nobody defines (ld64's `-undefined`). */
 export type UndefinedTreatment = "error" | "warning" | "suppress" | "dynamic_lookup";
 
 export interface LinkOptions {
@@ -71,6 +82,51 @@ export interface LinkOptions {
   exportedSymbols: string[];
   /** `-unexported_symbol(s_list)`: patterns of global symbols made private extern. */
   unexportedSymbols: string[];
+  /** `-u name`: names to treat as referenced (pull archive members defining them). */
+  forceUndefined: string[];
+  /** `-force_load path`: archives whose every member is loaded (the paths are also in `inputs`). */
+  forceLoad: string[];
+  /** `-all_load`: load every member of every archive. */
+  allLoad: boolean;
+  /** `-ObjC`: load archive members that define Objective-C classes or categories. */
+  objc: boolean;
+  /**
+   * Dylibs loaded other than normally, keyed as they were named: `-lNAME`,
+   * `-framework NAME`, or a path (as given in `inputs`).
+   */
+  dylibLoadKinds: Record<string, DylibLoadKind>;
+  /**
+   * Drop LC_LOAD_DYLIB for dylibs nothing binds to (ld64's
+   * `-dead_strip_dylibs`). tsld's Go-style CLI always does; ld64.tsld only
+   * when asked, as ld64. libSystem and `needed` dylibs are always kept.
+   */
+  deadStripDylibs: boolean;
+  /** `-search_dylibs_first`: look for a dylib in every directory before any archive. */
+  searchDylibsFirst: boolean;
+  /** `-headerpad_max_install_names`: room for every dylib path to grow to MAXPATHLEN. */
+  headerpadMaxInstallNames: boolean;
+  /** `-sectcreate SEG SECT FILE`: sections made from a file's bytes. */
+  sectCreate: { segment: string; section: string; file: string }[];
+  /** `-order_file`: symbol names in the order their atoms are laid out within each section. */
+  order: string[];
+  /** `-init name`: a function run as an initializer before the others. */
+  initFunction?: string;
+  /** `-pagezero_size` (bytes; executables). */
+  pagezeroSize: number;
+  /** `-stack_size` (bytes, LC_MAIN's stacksize; 0 = the default). */
+  stackSize: number;
+  /** `-image_base` (dylibs and bundles): the address of the mach header. */
+  imageBase: number;
+  /** `-alias`/`-alias_list`: `alias` is another global name for `target`. */
+  aliases: { target: string; alias: string }[];
+  /** `-t`: print every file loaded. */
+  trace: boolean;
+  /** `-why_live name`: print the chain of references that keeps it under -dead_strip. */
+  whyLive: string[];
+  /** `-w`: suppress warnings. */
+  suppressWarnings: boolean;
+  /** `-fatal_warnings`: a warning fails the link. */
+  fatalWarnings: boolean;
   /** `-install_name` for dylibs. */
   installName?: string;
   /** `-current_version`, `-compatibility_version` (packed xxxx.yy.zz). */
@@ -142,6 +198,24 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     undefinedAllowed: [],
     exportedSymbols: [],
     unexportedSymbols: [],
+    forceUndefined: [],
+    forceLoad: [],
+    allLoad: false,
+    objc: false,
+    dylibLoadKinds: {},
+    deadStripDylibs: true,
+    searchDylibsFirst: false,
+    headerpadMaxInstallNames: false,
+    sectCreate: [],
+    order: [],
+    pagezeroSize: 0x100000000,
+    stackSize: 0,
+    imageBase: 0,
+    aliases: [],
+    trace: false,
+    whyLive: [],
+    suppressWarnings: false,
+    fatalWarnings: false,
     currentVersion: 0x10000,
     compatibilityVersion: 0x10000,
     rpaths: [],

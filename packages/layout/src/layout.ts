@@ -19,6 +19,9 @@ import {
   LC_FUNCTION_STARTS,
   LC_ID_DYLIB,
   LC_LOAD_DYLIB,
+  LC_LOAD_WEAK_DYLIB,
+  LC_ROUTINES_64,
+  LC_REEXPORT_DYLIB,
   LC_LOAD_DYLINKER,
   LC_MAIN,
   LC_RPATH,
@@ -57,8 +60,6 @@ import {
   orderedSections,
 } from "./sections.js";
 import { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
-
-const PAGEZERO_SIZE = 0x100000000;
 
 export function layoutData(ctx: LinkContext): void {
   using _t = ctx.timer.start("layoutData");
@@ -194,20 +195,27 @@ function numberDylibs(ctx: LinkContext): void {
     const d = ctx.file(T.file[s]!).dylib!;
     if (!d.bundleLoader) d.used = true;
   }
+  // Every dylib on the command line gets a load command, except, under
+  // -dead_strip_dylibs (always, for the Go-style CLI), those nothing binds
+  // to; libSystem, needed and re-exported dylibs are always kept.
   for (const f of ctx.files) {
-    if (f.kind !== "dylib" || f.dylib!.parent !== undefined || f.dylib!.bundleLoader) continue;
-    const isSystem = f.dylib!.installName.startsWith("/usr/lib/libSystem");
-    if (f.dylib!.used || isSystem) f.dylib!.ordinal = ctx.dylibs.push(f.id);
+    const d = f.dylib;
+    if (f.kind !== "dylib" || d!.parent !== undefined || d!.bundleLoader) continue;
+    if (ctx.dylibs.some((id) => ctx.file(id).dylib!.installName === d!.installName)) continue; // named twice
+    const isSystem = d!.installName.startsWith("/usr/lib/libSystem");
+    const keep = !ctx.options.deadStripDylibs || d!.loadKind === "needed" || d!.loadKind === "reexport";
+    if (d!.used || isSystem || keep) d!.ordinal = ctx.dylibs.push(f.id);
   }
 }
 
 function buildSegments(ctx: LinkContext, sections: OutputSection[]): void {
   const exe = !isDylibLike(ctx);
-  if (exe)
+  // -pagezero_size 0: no __PAGEZERO at all (ld64).
+  if (exe && ctx.options.pagezeroSize > 0)
     ctx.segments.push({
       name: "__PAGEZERO",
       vmaddr: 0,
-      vmsize: PAGEZERO_SIZE,
+      vmsize: ctx.options.pagezeroSize,
       fileoff: 0,
       filesize: 0,
       maxprot: 0,
@@ -373,16 +381,39 @@ function planLoadCommands(ctx: LinkContext): void {
     const name = ctx.options.installName ?? ctx.options.output;
     L.push({ cmd: LC_ID_DYLIB, size: dylibCommandSize(name), text: name });
   }
+  // -init: the dylib's initializer that dyld runs before the others (ld64 writes LC_ROUTINES_64).
+  if (!exe && ctx.options.initFunction) L.push({ cmd: LC_ROUTINES_64, size: 72 });
   for (const r of ctx.options.rpaths) L.push({ cmd: LC_RPATH, size: rpathCommandSize(r), text: r });
   L.push({ cmd: LC_SOURCE_VERSION, size: 16 });
   L.push({ cmd: LC_BUILD_VERSION, size: buildVersionCommandSize(1) });
   L.push({ cmd: LC_UUID, size: 24 });
   for (const id of ctx.dylibs) {
-    const name = ctx.file(id).dylib!.installName;
-    L.push({ cmd: LC_LOAD_DYLIB, size: dylibCommandSize(name), index: id, text: name });
+    const d = ctx.file(id).dylib!;
+    const cmd =
+      d.loadKind === "weak" ? LC_LOAD_WEAK_DYLIB : d.loadKind === "reexport" ? LC_REEXPORT_DYLIB : LC_LOAD_DYLIB;
+    L.push({ cmd, size: dylibCommandSize(d.installName), index: id, text: d.installName });
   }
   // The ad-hoc signature's command comes last, as its blob ends __LINKEDIT (macho's emit writes both).
   if (ctx.options.adhocCodesign) L.push({ cmd: LC_CODE_SIGNATURE, size: 16 });
+}
+
+/** Maximum path length dyld allows (MAXPATHLEN). */
+const MAXPATHLEN = 1024;
+
+/**
+ * Bytes reserved after the load commands: `-headerpad`, or with
+ * `-headerpad_max_install_names` enough for every dylib path (own and
+ * loaded) to grow to MAXPATHLEN, whichever is more (ld64's rule).
+ */
+function headerPadding(ctx: LinkContext): number {
+  let pad = ctx.options.headerpad;
+  if (ctx.options.headerpadMaxInstallNames) {
+    let grow = 0;
+    for (const l of ctx.loadCommands)
+      if (l.text !== undefined && l.cmd !== LC_LOAD_DYLINKER && l.cmd !== LC_RPATH) grow += MAXPATHLEN - l.text.length;
+    pad = Math.max(pad, grow);
+  }
+  return pad;
 }
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
@@ -392,7 +423,7 @@ function assignAddresses(ctx: LinkContext): void {
   const page = ctx.arch.pageSize;
   const A = ctx.atoms;
   const exe = !isDylibLike(ctx);
-  const base = exe ? PAGEZERO_SIZE : 0;
+  const base = exe ? ctx.options.pagezeroSize : ctx.options.imageBase;
   ctx.synth.imageBase = base;
   const sizeofcmds = ctx.loadCommands.reduce((n, l) => n + l.size, 0);
   let vm = base;
@@ -403,7 +434,7 @@ function assignAddresses(ctx: LinkContext): void {
     seg.fileoff = file;
     let addr = vm;
     let fileEnd = file;
-    if (seg.name === "__TEXT") addr += 32 + sizeofcmds + ctx.options.headerpad;
+    if (seg.name === "__TEXT") addr += 32 + sizeofcmds + headerPadding(ctx);
     for (const id of seg.sections) {
       const o = ctx.outSections[id]!;
       addr = alignUp(addr, 2 ** o.align);

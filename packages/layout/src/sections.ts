@@ -270,14 +270,52 @@ export function assignSections(ctx: LinkContext, map: SectionMap): void {
     if (b) map.get(b[0], b[1], S_REGULAR);
   }
 
+  const rank = orderRanks(ctx);
   for (const o of map.byName.values()) {
     const key = `${o.segname},${o.sectname}`;
     if (isDataSection(o)) sortData(ctx, o);
+    if (rank) applyOrder(o, rank);
     const h = heads.get(key);
     const t = tails.get(key);
     if (h !== undefined) o.atoms.unshift(h);
     if (t !== undefined) o.atoms.push(t);
   }
+}
+
+/** `-order_file`: atom → its first symbol's line in the order file (atoms of unlisted symbols absent). */
+function orderRanks(ctx: LinkContext): Map<AtomId, number> | undefined {
+  const names = ctx.options.order;
+  if (names.length === 0) return undefined;
+  const T = ctx.syms;
+  const A = ctx.atoms;
+  const rank = new Map<AtomId, number>();
+  names.forEach((name, i) => {
+    const s = T.lookup(name);
+    if (s === 0 || T.kind[s] !== SymKind.Defined) return;
+    const a = A.foldedInto[T.atom[s]!]!;
+    if (!rank.has(a)) rank.set(a, i);
+  });
+  // Locals (static functions) are found by name too, as ld64 does.
+  if (rank.size < names.length) {
+    const want = new Map(names.map((n, i) => [n, i] as const));
+    for (let s = 1; s < T.count; s++) {
+      if (T.kind[s] !== SymKind.Defined) continue;
+      const i = want.get(T.name(s));
+      if (i === undefined) continue;
+      const a = A.foldedInto[T.atom[s]!]!;
+      if (!rank.has(a) || rank.get(a)! > i) rank.set(a, i);
+    }
+  }
+  return rank;
+}
+
+/** Listed atoms first, in the order file's order; the rest after them in their usual order (ld64). */
+function applyOrder(o: OutputSection, rank: Map<AtomId, number>): void {
+  if (!o.atoms.some((a) => rank.has(a))) return;
+  const listed = o.atoms.filter((a) => rank.has(a)).sort((x, y) => rank.get(x)! - rank.get(y)!);
+  const rest = o.atoms.filter((a) => !rank.has(a));
+  o.atoms.length = 0;
+  o.atoms.push(...listed, ...rest);
 }
 
 function isDataSection(o: OutputSection): boolean {

@@ -31,6 +31,9 @@ import {
   LC_FUNCTION_STARTS,
   LC_ID_DYLIB,
   LC_LOAD_DYLIB,
+  LC_LOAD_WEAK_DYLIB,
+  LC_ROUTINES_64,
+  LC_REEXPORT_DYLIB,
   LC_LOAD_DYLINKER,
   LC_MAIN,
   LC_RPATH,
@@ -278,12 +281,23 @@ export function buildImage(ctx: LinkContext): Uint8Array {
         end = writeRpathCommand(dv, off, c.text!);
         break;
       case LC_MAIN:
-        end = writeEntryPoint(dv, off, entryAddress(ctx) - ctx.synth.imageBase, 0);
+        end = writeEntryPoint(dv, off, entryAddress(ctx) - ctx.synth.imageBase, ctx.options.stackSize);
         break;
+      case LC_ROUTINES_64: {
+        // struct routines_command_64: cmd, cmdsize, init_address, init_module, reserved1..6.
+        dv.setUint32(off, LC_ROUTINES_64, true);
+        dv.setUint32(off + 4, 72, true);
+        dv.setBigUint64(off + 8, BigInt(initAddress(ctx)), true);
+        for (let q = off + 16; q < off + 72; q += 8) dv.setBigUint64(q, 0n, true);
+        end = off + 72;
+        break;
+      }
       case LC_ID_DYLIB:
         end = writeDylibCommand(dv, off, c.cmd, c.text!, ctx.options.currentVersion, ctx.options.compatibilityVersion);
         break;
-      case LC_LOAD_DYLIB: {
+      case LC_LOAD_DYLIB:
+      case LC_LOAD_WEAK_DYLIB:
+      case LC_REEXPORT_DYLIB: {
         const d = ctx.file(c.index!).dylib!;
         end = writeDylibCommand(dv, off, c.cmd, c.text!, d.currentVersion, d.compatibilityVersion);
         break;
@@ -368,6 +382,18 @@ function entryAddress(ctx: LinkContext): number {
   const T = ctx.syms;
   const a = ctx.atoms.foldedInto[T.atom[ctx.entry]!]!;
   return ctx.atoms.address[a]! + T.value[ctx.entry]!;
+}
+
+/** The address of the `-init` function, which must be defined in this image. */
+function initAddress(ctx: LinkContext): number {
+  const T = ctx.syms;
+  const name = ctx.options.initFunction!;
+  const s = T.lookup(name);
+  if (s === 0 || T.kind[s] !== SymKind.Defined) {
+    ctx.diag.error(`-init ${name}: not defined in this image`);
+    return 0;
+  }
+  return ctx.atoms.address[ctx.atoms.foldedInto[T.atom[s]!]!]! + T.value[s]!;
 }
 
 function fileType(ctx: LinkContext): number {

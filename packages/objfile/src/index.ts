@@ -1,6 +1,6 @@
 export { ArchiveError, isArchive, parseArchive } from "./archive.js";
 export type { ParsedArchive } from "./archive.js";
-export { builtinLibSystemPath, loadObjects } from "./load.js";
+export { builtinFrameworkPath, builtinLibSystemPath, loadObjects } from "./load.js";
 export { builtinLibSystemTbd } from "./builtin-libsystem.js";
 export { findAtom } from "./object.js";
 export { findFramework, findLibrary } from "./search.js";

@@ -129,6 +129,14 @@ export class Resolver {
     T.value[sym] = member;
   }
 
+  /** Queues an archive member for loading whatever it defines (-all_load, -force_load, -ObjC). */
+  pullMember(archive: FileId, member: number): void {
+    const m = this.ctx.files[archive]?.members?.[member];
+    if (!m || m.loaded !== -1) return;
+    m.loaded = -2; // queued
+    this.pending.push({ archive, member });
+  }
+
   private pull(sym: SymbolId): void {
     const T = this.ctx.syms;
     const archive = T.file[sym]!;
