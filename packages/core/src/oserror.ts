@@ -37,7 +37,7 @@ const STRERROR: Record<string, string> = {
  */
 export function osErrorText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  const code = err?.code;
+  const code = err?.code?.replace(/^ERR_FS_/, "");
   if (code !== undefined) {
     const known = STRERROR[code];
     if (known) return known;
