@@ -122,19 +122,14 @@ describe("export trie", () => {
     expect(parseExportTrie(a)).toEqual(sorted(entries));
   });
 
-  it("builds 100k entries quickly", () => {
+  it("round-trips 100k entries: every name and address comes back", () => {
+    // Speed is measured by `pnpm bench`, never asserted here.
     const names = randomNames(100_000, 1);
     const entries = names.map((name, i) => ({ name, flags: 0, address: 0x1000 + i * 16 }));
-    // best of three, to be robust against a loaded machine
-    let best = Number.POSITIVE_INFINITY;
-    let bytes: Uint8Array = new Uint8Array(0);
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      bytes = buildExportTrie(entries);
-      best = Math.min(best, performance.now() - t0);
-    }
-    expect(best).toBeLessThan(1000);
-    expect(parseExportTrie(bytes)).toHaveLength(100_000);
+    const parsed = parseExportTrie(buildExportTrie(entries));
+    expect(parsed).toHaveLength(100_000);
+    const byName = new Map(parsed.map((e) => [e.name, e.address]));
+    for (const e of entries) expect(byName.get(e.name)).toBe(e.address);
   });
 
   it("lays out compactly: every child offset is a minimal ULEB and nodes are contiguous", () => {
