@@ -4,7 +4,7 @@
  * `__text` starts), segment and section addresses, and the export list.
  * After it, every atom and symbol has its final address; nothing is written.
  */
-import { AtomFlag, type LinkContext, type OutputSection, SymFlag, SymKind } from "@tsld/core";
+import { AtomFlag, type LinkContext, type OutputSection, SymFlag, SymKind, targetForName } from "@tsld/core";
 import {
   buildVersionCommandSize,
   dylibCommandSize,
@@ -44,21 +44,24 @@ import {
   sectionType,
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
-import { x86_64 } from "./arch/x86_64.js";
 import { deadStrip } from "./deadstrip.js";
+import { finalizeFixups } from "./fixups.js";
 import { bindAtLoad, isDylibLike } from "./dyn.js";
 import { SectionMap, allocateCommons, assignSections, orderedSections } from "./sections.js";
+import { scanRelocations } from "./scan.js";
 import { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
 
 const PAGEZERO_SIZE = 0x100000000;
 
 export function layoutData(ctx: LinkContext): void {
   using _t = ctx.timer.start("layoutData");
-  if (ctx.options.arch !== "x86_64") {
+  const byName = targetForName(ctx.options.arch);
+  if (!byName) {
     ctx.diag.error(`-arch ${ctx.options.arch}: only x86_64 is supported for now`);
     ctx.diag.checkpoint();
   }
-  ctx.arch = x86_64;
+  // The inputs' CPU type chose the target; without objects, -arch does.
+  ctx.target ??= byName!;
   // Commons become zerofill atoms.
   allocateCommons(ctx);
   // Compact-unwind entries and __eh_frame records, tied to their functions.
@@ -86,15 +89,8 @@ export function layoutData(ctx: LinkContext): void {
   assignAddresses(ctx);
   // Exported symbols.
   collectExports(ctx);
-}
-
-function scanRelocations(ctx: LinkContext): void {
-  using _t = ctx.timer.start("scanRelocations");
-  const A = ctx.atoms;
-  for (let a = 0; a < A.count; a++) {
-    if (A.out[a] !== -2) continue;
-    if (A.relocStart[a] !== A.relocEnd[a]) ctx.arch.scanRelocs(ctx, a);
-  }
+  // Rebases and binds at their final addresses, synthetic slots included.
+  finalizeFixups(ctx);
 }
 
 function createSynthetic(ctx: LinkContext, map: SectionMap): void {
@@ -143,9 +139,9 @@ function createSynthetic(ctx: LinkContext, map: SectionMap): void {
       S_SYMBOL_STUBS | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
       1,
       "stubs",
-      ctx.stubs.length * ctx.arch.stubSize,
+      ctx.stubs.length * ctx.target.stubSize,
     );
-    st.reserved2 = ctx.arch.stubSize;
+    st.reserved2 = ctx.target.stubSize;
     if (!eager) {
       synth(
         "__TEXT",
@@ -153,7 +149,7 @@ function createSynthetic(ctx: LinkContext, map: SectionMap): void {
         S_REGULAR | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
         2,
         "stub_helper",
-        ctx.arch.stubHelperHeaderSize + ctx.stubs.length * ctx.arch.stubHelperEntrySize,
+        ctx.target.stubHelperHeaderSize + ctx.stubs.length * ctx.target.stubHelperEntrySize,
       );
       synth("__DATA", "__la_symbol_ptr", S_LAZY_SYMBOL_POINTERS, 3, "la_symbol_ptr", ctx.stubs.length * 8);
       // __dyld_private: the image cache word the stub helper pushes.
@@ -343,7 +339,7 @@ const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
 function assignAddresses(ctx: LinkContext): void {
   using _t = ctx.timer.start("assignAddresses");
-  const page = ctx.arch.pageSize;
+  const page = ctx.target.pageSize;
   const A = ctx.atoms;
   const exe = !isDylibLike(ctx);
   const base = exe ? PAGEZERO_SIZE : 0;

@@ -21,7 +21,16 @@
  * tail, so no marker shares an address with a symbol of another module and
  * dyld cannot confuse them.
  */
-import { AtomFlag, type AtomId, type LinkContext, type OutputSection, SymFlag, SymKind } from "@tsld/core";
+import {
+  AtomFlag,
+  type AtomId,
+  type LinkContext,
+  type OutputSection,
+  RelocAttr,
+  RelocFlag,
+  SymFlag,
+  SymKind,
+} from "@tsld/core";
 import {
   S_ATTR_PURE_INSTRUCTIONS,
   S_ATTR_SOME_INSTRUCTIONS,
@@ -34,11 +43,7 @@ import {
   S_THREAD_LOCAL_VARIABLE_POINTERS,
   S_THREAD_LOCAL_ZEROFILL,
   S_ZEROFILL,
-  X86_64_RELOC_UNSIGNED,
   isZerofill,
-  rLength,
-  rType,
-  relocInfoWord,
   sectionType,
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
@@ -101,18 +106,13 @@ function outputName(ctx: LinkContext, sid: number): [string, string] {
 
 /** Whether a read-only section holds absolute pointers that would need rebasing. */
 function hasPointers(ctx: LinkContext, sid: number): boolean {
-  if (!needsRebase(ctx) || ctx.sections.nreloc[sid] === 0) return false;
-  const f = ctx.files[ctx.sections.file[sid]!]!;
-  const base = ctx.sections.reloff[sid]!;
-  for (let i = 0; i < ctx.sections.nreloc[sid]!; i++) {
-    const w = relocInfoWord(f.view, base + i * 8);
-    if (rType(w) === X86_64_RELOC_UNSIGNED && rLength(w) === 3) {
-      // A SUBTRACTOR partner makes it a difference, not a pointer.
-      const prev = i > 0 ? relocInfoWord(f.view, base + (i - 1) * 8) : -1;
-      const next = i + 1 < ctx.sections.nreloc[sid]! ? relocInfoWord(f.view, base + (i + 1) * 8) : -1;
-      if ((prev === -1 || rType(prev) !== 5) && (next === -1 || rType(next) !== 5)) return true;
-    }
-  }
+  if (!needsRebase(ctx)) return false;
+  const R = ctx.relocs;
+  const attrs = ctx.target.relocAttrs;
+  // A pair (SUBTRACTOR/UNSIGNED) is a difference, not a pointer.
+  for (let r = ctx.sections.relocStart[sid]!; r < ctx.sections.relocEnd[sid]!; r++)
+    if (!(R.flags[r]! & RelocFlag.Pair) && (attrs[R.type[r]!] ?? 0) & RelocAttr.Pointer && R.length[r] === 3)
+      return true;
   return false;
 }
 

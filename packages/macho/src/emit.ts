@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
-import { type LinkContext, SymFlag, SymKind } from "@tsld/core";
+import { FixupKind, type LinkContext, SymFlag, SymKind } from "@tsld/core";
 import {
   EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE,
   EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL,
@@ -78,15 +78,7 @@ import {
   writeSymtabCommand,
   writeUuidCommand,
 } from "@tsld/macho-format";
-import {
-  type Bind,
-  bindAtLoad,
-  dynamicFixups,
-  flatNamespace,
-  isDylibLike,
-  needsRebase,
-  writeSections,
-} from "@tsld/layout";
+import { bindAtLoad, flatNamespace, isDylibLike, needsRebase, writeSections } from "@tsld/layout";
 import { outputName, planSymtab, writeSymtab } from "./symtab.js";
 
 interface Blob {
@@ -108,29 +100,37 @@ export function writeMachO(ctx: LinkContext): void {
 
 /** Builds the whole output file in memory. */
 export function buildImage(ctx: LinkContext): Uint8Array {
-  const fix = dynamicFixups(ctx);
   const segIndexOf = segmentLocator(ctx);
   // --- sizes first ---
-  const rebase = encodeRebaseAddresses(fix.rebases, ctx.segments);
-  const toBind = (b: Bind): BindEntry => {
-    const { segIndex, segOffset } = segIndexOf(b.address);
-    return {
+  const F = ctx.fixups;
+  const rebases: number[] = [];
+  const binds: BindEntry[] = [];
+  const lazyBinds: BindEntry[] = [];
+  const weakBinds: BindEntry[] = [];
+  for (let i = 0; i < F.count; i++) {
+    const k = F.kind[i]!;
+    if (k === FixupKind.None) continue;
+    if (k === FixupKind.Rebase) {
+      rebases.push(F.address[i]!);
+      continue;
+    }
+    const { segIndex, segOffset } = segIndexOf(F.address[i]!);
+    const e: BindEntry = {
       segIndex,
       segOffset,
-      ordinal: b.ordinal,
-      symbol: symbolName(ctx, b.sym),
-      flags: b.weakImport ? 1 : 0,
-      addend: b.addend,
+      ordinal: F.ordinal[i]!,
+      symbol: symbolName(ctx, F.sym[i]!),
+      flags: F.weakImport[i]!,
+      addend: F.addend[i]!,
     };
-  };
-  const bind = encodeBind(fix.binds.map(toBind));
-  const lazy = encodeLazyBind(fix.lazyBinds.map(toBind));
-  const weak = encodeWeakBind(
-    fix.weakBinds.map((b) => {
-      const { segIndex, segOffset } = segIndexOf(b.address);
-      return { segIndex, segOffset, symbol: symbolName(ctx, b.sym), flags: 0, addend: b.addend };
-    }),
-  );
+    if (k === FixupKind.Bind) binds.push(e);
+    else if (k === FixupKind.LazyBind) lazyBinds.push(e);
+    else weakBinds.push(e);
+  }
+  const rebase = encodeRebaseAddresses(Float64Array.from(rebases).sort(), ctx.segments);
+  const bind = encodeBind(binds);
+  const lazy = encodeLazyBind(lazyBinds);
+  const weak = encodeWeakBind(weakBinds);
   const trie = buildExportTrie(exportEntries(ctx));
   const starts = functionStarts(ctx);
   const symtab = planSymtab(ctx);
@@ -159,7 +159,7 @@ export function buildImage(ctx: LinkContext): Uint8Array {
     return new Uint8Array(0);
   }
   le.filesize = fileSize - le.fileoff;
-  le.vmsize = align(Math.max(le.filesize, 1), ctx.arch.pageSize);
+  le.vmsize = align(Math.max(le.filesize, 1), ctx.target.pageSize);
 
   // --- then bytes ---
   const out = new Uint8Array(fileSize);
@@ -180,11 +180,11 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   // header and load commands, in the order layout planned them
   const cmds = ctx.loadCommands;
   const sizeofcmds = cmds.reduce((n, c) => n + c.size, 0);
-  const flags = headerFlags(ctx, fix.weakBinds.length > 0);
+  const flags = headerFlags(ctx, weakBinds.length > 0);
   writeMachHeader(dv, 0, {
     magic: MH_MAGIC_64,
-    cputype: ctx.arch.cputype,
-    cpusubtype: ctx.arch.cpusubtype,
+    cputype: ctx.target.cputype,
+    cpusubtype: ctx.target.cpusubtype,
     filetype: fileType(ctx),
     ncmds: cmds.length,
     sizeofcmds,

@@ -1,7 +1,7 @@
 export { ArchiveError, isArchive, parseArchive } from "./archive.js";
 export type { ParsedArchive } from "./archive.js";
 export { builtinLibSystemPath, loadObjects } from "./load.js";
-export { findAtom } from "./object.js";
+export { findAtom } from "./relocs.js";
 export { findFramework, findLibrary } from "./search.js";
 export { GO_MARKERS, isGoMarker, isLinkerDefined } from "./synthetic.js";
 export { TbdError, parseTbd, parseYaml } from "./tbd.js";
