@@ -13,7 +13,7 @@ import { dynlinking } from "./buildmode.js";
 import { Diagnostics } from "./diag.js";
 import type { InputFile } from "./files.js";
 import { Fixups } from "./fixups.js";
-import type { FileId, OutSectionId, SymbolId } from "./ids.js";
+import type { AtomId, FileId, OutSectionId, SymbolId } from "./ids.js";
 import type { LinkOptions } from "./options.js";
 import { Atoms, InputSections, type OutputSection, type OutputSegment } from "./sections.js";
 import { Relocs } from "./relocs.js";
@@ -53,6 +53,11 @@ export class LinkContext {
   readonly tlvPtrs: SymbolId[] = [];
   /** Rebases and binds: sites found by the scan, completed after addresses (fixups.ts). */
   readonly fixups = new Fixups();
+  /**
+   * With chained fixups, the `__mod_init_func` atoms whose pointers become
+   * `__TEXT,__init_offsets` entries (as lld's -init_offsets), in order.
+   */
+  readonly initFuncAtoms: AtomId[] = [];
   /** Symbols in the export trie, sorted by name (set by layout). */
   readonly exports: SymbolId[] = [];
   /** Addresses of the synthetic sections and symbols layout creates (0 when absent). */

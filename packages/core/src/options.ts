@@ -48,6 +48,12 @@ export interface LinkOptions {
   /** `-no_pie` (x86_64 exe only). */
   noPie: boolean;
   /** `-bind_at_load`; implied for plugins (Go issue 38824). */
+  /**
+   * LC_DYLD_CHAINED_FIXUPS instead of dyld opcodes (`-fixup_chains` /
+   * `-no_fixup_chains`); undefined: as ld64.lld-19 chooses (on for PIE images
+   * whose macOS deployment target is 13.0 or later).
+   */
+  fixupChains?: boolean;
   bindAtLoad: boolean;
   /** `-flat_namespace`; implied for plugins. */
   flatNamespace: boolean;

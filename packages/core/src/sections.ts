@@ -145,6 +145,8 @@ export type SyntheticKind =
   | "header"
   /** A `__DWARF` debug section: planned by layout, bytes built by the dwarf stage (`ctx.debugData`). */
   | "dwarf"
+  /** `__TEXT,__init_offsets`: 32-bit initializer offsets written from `LinkContext.initFuncAtoms` (chained fixups). */
+  | "init_offsets"
   /** `__TEXT,__unwind_info`: sized by layout from the live functions, filled by `writeSections`. */
   | "unwind_info";
 

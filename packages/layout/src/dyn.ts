@@ -24,3 +24,31 @@ export function flatNamespace(ctx: LinkContext): boolean {
 export function bindAtLoad(ctx: LinkContext): boolean {
   return ctx.options.bindAtLoad || ctx.options.buildmode === "plugin" || ctx.dynlinking;
 }
+
+/** The deployment target and SDK (`-platform_version`, else the first object's LC_BUILD_VERSION, else 11.0). */
+export function platformVersion(ctx: LinkContext): { minos: number; sdk: number } {
+  const o = ctx.options;
+  if (o.minOS) return { minos: o.minOS, sdk: o.sdk || o.minOS };
+  for (const f of ctx.files) {
+    const p = f.object?.platform;
+    if (p && p.platform === 1) return { minos: p.minos, sdk: p.sdk || p.minos };
+  }
+  return { minos: 0x0b0000, sdk: 0x0b0000 };
+}
+
+/**
+ * Chained fixups (LC_DYLD_CHAINED_FIXUPS) instead of dyld opcodes: as
+ * `-fixup_chains`/`-no_fixup_chains` ask, else as ld64.lld-19 chooses (on
+ * for slidable images targeting macOS 13.0 or later). A fixed-address
+ * (`-no_pie`) image has none.
+ */
+export function chainedFixups(ctx: LinkContext): boolean {
+  const asked = ctx.options.fixupChains;
+  if (asked === false || !needsRebase(ctx)) return false;
+  return asked === true || platformVersion(ctx).minos >= 0x0d0000;
+}
+
+/** Lazy binding through `__stub_helper` and `__la_symbol_ptr`: not when binding at load or with chained fixups. */
+export function lazyBinding(ctx: LinkContext): boolean {
+  return !bindAtLoad(ctx) && !chainedFixups(ctx);
+}

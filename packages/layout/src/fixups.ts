@@ -7,8 +7,9 @@
  * weak definition), each TLV pointer binds, each lazy pointer rebases and
  * lazy-binds. Binds get their dylib ordinal and weak-import flag here.
  */
+import { BIND_SPECIAL_DYLIB_WEAK_LOOKUP } from "@tsld/macho-format";
 import { AtomFlag, FixupKind, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
-import { bindAtLoad, flatNamespace, needsRebase } from "./dyn.js";
+import { chainedFixups, flatNamespace, lazyBinding, needsRebase } from "./dyn.js";
 import { atomAddress, isImport } from "./target.js";
 
 /** The ordinal dyld uses to find `s`: a dylib's, or BIND_SPECIAL_DYLIB_FLAT_LOOKUP (-2) / MAIN_EXECUTABLE (-1). */
@@ -48,7 +49,7 @@ export function finalizeFixups(ctx: LinkContext): void {
     if (weakExport(s)) F.add(FixupKind.WeakBind, -1, addr, s, 0);
   });
   ctx.tlvPtrs.forEach((s, i) => F.add(FixupKind.Bind, -1, ctx.synth.threadPtrs + i * 8, s, 0));
-  if (!bindAtLoad(ctx)) {
+  if (lazyBinding(ctx)) {
     ctx.stubs.forEach((s, i) => {
       const addr = ctx.synth.laSymbolPtr + i * 8;
       if (pie) F.add(FixupKind.Rebase, -1, addr, 0, 0);
@@ -61,6 +62,19 @@ export function finalizeFixups(ctx: LinkContext): void {
     const s = F.sym[i]!;
     F.ordinal[i] = bindOrdinal(ctx, s);
     F.weakImport[i] = k !== FixupKind.WeakBind && T.has(s, SymFlag.WeakRef) && !T.has(s, SymFlag.StrongRef) ? 1 : 0;
+  }
+  // Chained fixups have no weak-bind stream: a slot that may be coalesced is
+  // bound by weak lookup instead of rebased (as lld does).
+  if (chainedFixups(ctx)) {
+    const weak = new Set<number>();
+    for (let i = 0; i < F.count; i++) {
+      if (F.kind[i] !== FixupKind.WeakBind) continue;
+      weak.add(F.address[i]!);
+      F.kind[i] = FixupKind.Bind;
+      F.ordinal[i] = BIND_SPECIAL_DYLIB_WEAK_LOOKUP;
+    }
+    for (let i = 0; i < F.count; i++)
+      if (F.kind[i] === FixupKind.Rebase && weak.has(F.address[i]!)) F.kind[i] = FixupKind.None;
   }
   F.final = true;
 }

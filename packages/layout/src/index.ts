@@ -1,4 +1,12 @@
-export { bindAtLoad, flatNamespace, isDylibLike, needsRebase } from "./dyn.js";
+export {
+  bindAtLoad,
+  chainedFixups,
+  flatNamespace,
+  isDylibLike,
+  lazyBinding,
+  needsRebase,
+  platformVersion,
+} from "./dyn.js";
 export { DWARF_SECTIONS, layoutData } from "./layout.js";
 export { atomAtAddress } from "./target.js";
 export { atomAddress, isImport, symbolAddress } from "./target.js";

@@ -13,6 +13,8 @@ import {
   segmentCommandSize,
   LC_BUILD_VERSION,
   LC_DATA_IN_CODE,
+  LC_DYLD_CHAINED_FIXUPS,
+  LC_DYLD_EXPORTS_TRIE,
   LC_DYLD_INFO_ONLY,
   LC_DYSYMTAB,
   LC_FUNCTION_STARTS,
@@ -46,7 +48,7 @@ import {
 import { GO_MARKERS } from "@tsld/objfile";
 import { deadStrip } from "./deadstrip.js";
 import { finalizeFixups } from "./fixups.js";
-import { bindAtLoad, isDylibLike } from "./dyn.js";
+import { chainedFixups, isDylibLike, lazyBinding, needsRebase } from "./dyn.js";
 import { SectionMap, allocateCommons, assignSections, orderedSections } from "./sections.js";
 import { scanRelocations } from "./scan.js";
 import { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
@@ -55,6 +57,7 @@ const PAGEZERO_SIZE = 0x100000000;
 
 export function layoutData(ctx: LinkContext): void {
   using _t = ctx.timer.start("layoutData");
+  if (ctx.options.fixupChains && !needsRebase(ctx)) ctx.diag.error("-fixup_chains is incompatible with -no_pie");
   const byName = targetForName(ctx.options.arch);
   if (!byName) {
     ctx.diag.error(`-arch ${ctx.options.arch}: only x86_64 is supported for now`);
@@ -95,7 +98,7 @@ export function layoutData(ctx: LinkContext): void {
 
 function createSynthetic(ctx: LinkContext, map: SectionMap): void {
   const T = ctx.syms;
-  const eager = bindAtLoad(ctx);
+  const eager = !lazyBinding(ctx);
   // dyld_stub_binder: the lazy stubs' helper jumps through its GOT slot.
   let anyStub = false;
   for (let s = 1; s < T.count; s++) {
@@ -312,7 +315,10 @@ function planLoadCommands(ctx: LinkContext): void {
   ctx.segments.forEach((seg, i) =>
     L.push({ cmd: LC_SEGMENT_64, size: segmentCommandSize(seg.sections.length), index: i }),
   );
-  L.push({ cmd: LC_DYLD_INFO_ONLY, size: 48 });
+  if (chainedFixups(ctx)) {
+    L.push({ cmd: LC_DYLD_CHAINED_FIXUPS, size: 16 });
+    L.push({ cmd: LC_DYLD_EXPORTS_TRIE, size: 16 });
+  } else L.push({ cmd: LC_DYLD_INFO_ONLY, size: 48 });
   L.push({ cmd: LC_FUNCTION_STARTS, size: 16 });
   L.push({ cmd: LC_DATA_IN_CODE, size: 16 });
   L.push({ cmd: LC_SYMTAB, size: 24 });

@@ -35,6 +35,7 @@ import {
   S_ATTR_PURE_INSTRUCTIONS,
   S_ATTR_SOME_INSTRUCTIONS,
   S_LAZY_SYMBOL_POINTERS,
+  S_INIT_FUNC_OFFSETS,
   S_MOD_INIT_FUNC_POINTERS,
   S_MOD_TERM_FUNC_POINTERS,
   S_NON_LAZY_SYMBOL_POINTERS,
@@ -47,7 +48,7 @@ import {
   sectionType,
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
-import { needsRebase } from "./dyn.js";
+import { chainedFixups, needsRebase } from "./dyn.js";
 
 const SEGMENT_ORDER = ["__PAGEZERO", "__TEXT", "__DATA_CONST", "__DATA"];
 
@@ -191,11 +192,22 @@ export function assignSections(ctx: LinkContext, map: SectionMap): void {
   const S = ctx.sections;
   const A = ctx.atoms;
   const T = ctx.syms;
+  const initOffsets = chainedFixups(ctx);
+  let initCount = 0;
   for (let sid = 0; sid < S.count; sid++) {
     const first = S.firstAtom[sid]!;
     const n = S.atomCount[sid]!;
     if (first < 0 || n === 0) continue;
     const [seg, sect] = outputName(ctx, sid);
+    if (initOffsets && sectionType(S.flags[sid]!) === S_MOD_INIT_FUNC_POINTERS) {
+      // Initializer pointers become 32-bit offsets in __TEXT (no fixups), as lld does.
+      for (let a = first; a < first + n; a++) {
+        if (!(A.flags[a]! & AtomFlag.Live) || A.flags[a]! & AtomFlag.Folded) continue;
+        ctx.initFuncAtoms.push(a);
+        initCount += Math.floor(A.size[a]! / 8);
+      }
+      continue;
+    }
     let o: OutputSection | undefined;
     for (let a = first; a < first + n; a++) {
       if (!(A.flags[a]! & AtomFlag.Live) || A.flags[a]! & AtomFlag.Folded) continue;
@@ -205,6 +217,12 @@ export function assignSections(ctx: LinkContext, map: SectionMap): void {
       o.atoms.push(a);
     }
     if (o) S.out[sid] = 0;
+  }
+
+  if (initCount > 0) {
+    const o = map.get("__TEXT", "__init_offsets", S_INIT_FUNC_OFFSETS, 2);
+    o.synthetic = "init_offsets";
+    o.size = initCount * 4;
   }
 
   // Go markers: real atoms at head and tail when dynamically linking.

@@ -4,11 +4,11 @@
  * design), then the synthetic sections (GOT, stubs, stub helper, lazy and
  * TLV pointers).
  */
-import { AtomFlag, type LinkContext } from "@tsld/core";
+import { AtomFlag, type LinkContext, RelocFlag } from "@tsld/core";
 import { isZerofill } from "@tsld/macho-format";
-import { bindAtLoad } from "./dyn.js";
+import { lazyBinding } from "./dyn.js";
 import { relocateAtom } from "./relocate.js";
-import { isImport, symbolAddress } from "./target.js";
+import { atomAddress, isImport, symbolAddress } from "./target.js";
 import { writeUnwind } from "./unwind.js";
 
 /**
@@ -61,7 +61,7 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
         });
         break;
       case "stubs": {
-        const eager = bindAtLoad(ctx);
+        const eager = !lazyBinding(ctx);
         ctx.stubs.forEach((s, i) => {
           const ptr = eager ? ctx.synth.got + ctx.syms.gotIndex[s]! * 8 : ctx.synth.laSymbolPtr + i * 8;
           ctx.target.writeStub(out, at(o.addr + i * ctx.target.stubSize), o.addr + i * ctx.target.stubSize, ptr);
@@ -76,6 +76,22 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
           const addr = o.addr + ctx.target.stubHelperHeaderSize + i * ctx.target.stubHelperEntrySize;
           ctx.target.writeStubHelperEntry(out, at(addr), addr, lazyBindOffsets[i] ?? 0, o.addr);
         });
+        break;
+      }
+      case "init_offsets": {
+        // Each initializer pointer's target, as an offset from the image base.
+        const R = ctx.relocs;
+        let k = 0;
+        for (const a of ctx.initFuncAtoms) {
+          for (let r = A.relocStart[a]!; r < A.relocEnd[a]!; r++) {
+            const f = R.flags[r]!;
+            const target =
+              f & RelocFlag.Extern
+                ? symbolAddress(ctx, R.sym[r]!) + R.addend[r]!
+                : atomAddress(ctx, R.atom[r]!, R.delta[r]!);
+            dv.setUint32(at(o.addr + k++ * 4), target - ctx.synth.imageBase, true);
+          }
+        }
         break;
       }
       case "la_symbol_ptr":

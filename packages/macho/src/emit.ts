@@ -22,6 +22,8 @@ import {
   EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION,
   LC_BUILD_VERSION,
   LC_DATA_IN_CODE,
+  LC_DYLD_CHAINED_FIXUPS,
+  LC_DYLD_EXPORTS_TRIE,
   LC_DYLD_INFO_ONLY,
   LC_DYSYMTAB,
   LC_FUNCTION_STARTS,
@@ -49,7 +51,12 @@ import {
   MH_BINDS_TO_WEAK,
   S_ATTR_PURE_INSTRUCTIONS,
   S_THREAD_LOCAL_VARIABLES,
+  BIND_SPECIAL_DYLIB_WEAK_LOOKUP,
+  type ChainedFixupsInput,
+  DYLD_CHAINED_PTR_64_OFFSET,
+  applyChainedFixups,
   buildExportTrie,
+  encodeChainedFixups,
   encodeBind,
   encodeLazyBind,
   encodeWeakBind,
@@ -78,7 +85,15 @@ import {
   writeSymtabCommand,
   writeUuidCommand,
 } from "@tsld/macho-format";
-import { bindAtLoad, flatNamespace, isDylibLike, needsRebase, writeSections } from "@tsld/layout";
+import {
+  bindAtLoad,
+  chainedFixups,
+  flatNamespace,
+  isDylibLike,
+  needsRebase,
+  platformVersion,
+  writeSections,
+} from "@tsld/layout";
 import { outputName, planSymtab, writeSymtab } from "./symtab.js";
 
 interface Blob {
@@ -127,8 +142,11 @@ export function buildImage(ctx: LinkContext): Uint8Array {
     else if (k === FixupKind.LazyBind) lazyBinds.push(e);
     else weakBinds.push(e);
   }
-  const rebase = encodeRebaseAddresses(Float64Array.from(rebases).sort(), ctx.segments);
-  const bind = encodeBind(binds);
+  const chained = chainedFixups(ctx);
+  const chains = chained ? planChains(ctx, rebases, binds) : undefined;
+  const chainBytes = chains ? encodeOrReport(ctx, chains) : new Uint8Array(0);
+  const rebase = chained ? new Uint8Array(0) : encodeRebaseAddresses(Float64Array.from(rebases).sort(), ctx.segments);
+  const bind = chained ? new Uint8Array(0) : encodeBind(binds);
   const lazy = encodeLazyBind(lazyBinds);
   const weak = encodeWeakBind(weakBinds);
   const trie = buildExportTrie(exportEntries(ctx));
@@ -143,6 +161,7 @@ export function buildImage(ctx: LinkContext): Uint8Array {
     cur += size;
     return b;
   };
+  const bChained = blob(chainBytes.length);
   const bRebase = blob(rebase.length);
   const bBind = blob(bind.length);
   const bWeak = blob(weak.length);
@@ -165,6 +184,10 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   const out = new Uint8Array(fileSize);
   const dv = new DataView(out.buffer);
   writeSections(ctx, out, lazy.offsets);
+  if (chains) {
+    out.set(chainBytes, bChained.off);
+    applyChains(ctx, out, chains);
+  }
   // __DWARF sections: bytes the dwarf stage built, at the file offsets it set.
   for (const [id, bytes] of ctx.debugData) out.set(bytes, ctx.outSections[id]!.fileOff);
   out.set(rebase, bRebase.off);
@@ -180,7 +203,10 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   // header and load commands, in the order layout planned them
   const cmds = ctx.loadCommands;
   const sizeofcmds = cmds.reduce((n, c) => n + c.size, 0);
-  const flags = headerFlags(ctx, weakBinds.length > 0);
+  const flags = headerFlags(
+    ctx,
+    weakBinds.length > 0 || binds.some((b) => b.ordinal === BIND_SPECIAL_DYLIB_WEAK_LOOKUP),
+  );
   writeMachHeader(dv, 0, {
     magic: MH_MAGIC_64,
     cputype: ctx.target.cputype,
@@ -198,6 +224,12 @@ export function buildImage(ctx: LinkContext): Uint8Array {
     switch (c.cmd) {
       case LC_SEGMENT_64:
         end = writeSegment64(dv, off, segmentHeader(ctx, c.index!));
+        break;
+      case LC_DYLD_CHAINED_FIXUPS:
+        end = writeLinkeditDataCommand(dv, off, c.cmd, bChained.off, bChained.size);
+        break;
+      case LC_DYLD_EXPORTS_TRIE:
+        end = writeLinkeditDataCommand(dv, off, c.cmd, bExport.size ? bExport.off : 0, bExport.size);
         break;
       case LC_DYLD_INFO_ONLY: {
         const [r, b, w, l, e] = [bRebase, bBind, bWeak, bLazy, bExport].map(range) as [
@@ -373,14 +405,64 @@ function headerFlags(ctx: LinkContext, bindsToWeak: boolean): number {
   return f;
 }
 
-function platformVersion(ctx: LinkContext): { minos: number; sdk: number } {
-  const o = ctx.options;
-  if (o.minOS) return { minos: o.minOS, sdk: o.sdk || o.minOS };
-  for (const f of ctx.files) {
-    const p = f.object?.platform;
-    if (p && p.platform === 1) return { minos: p.minos, sdk: p.sdk || p.minos };
+/**
+ * The chained-fixup plan (Apple `mach-o/fixup-chains.h`,
+ * DYLD_CHAINED_PTR_64_OFFSET): every bind names an import, deduplicated by
+ * (ordinal, name, weak, outline addend); an addend of 0..255 rides inline in
+ * the slot, any other goes into the import (DYLD_CHAINED_IMPORT_ADDEND or
+ * _ADDEND64), as lld does. Rebase targets are read from the written slots.
+ */
+function planChains(ctx: LinkContext, rebases: readonly number[], binds: readonly BindEntry[]): ChainedFixupsInput {
+  const segIndexOf = segmentLocator(ctx);
+  const imports: ChainedFixupsInput["imports"][number][] = [];
+  const importIndex = new Map<string, number>();
+  const chainBinds: { segIndex: number; segOffset: number; importIndex: number; addend: number }[] = [];
+  const sorted = [...binds].sort((a, b) => a.segIndex - b.segIndex || a.segOffset - b.segOffset);
+  for (const b of sorted) {
+    const outline = b.addend < 0 || b.addend > 0xff ? b.addend : 0;
+    const key = `${b.ordinal}\0${b.flags}\0${outline}\0${b.symbol}`;
+    let k = importIndex.get(key);
+    if (k === undefined) {
+      k = imports.push({ libOrdinal: b.ordinal, weakImport: b.flags !== 0, name: b.symbol, addend: outline }) - 1;
+      importIndex.set(key, k);
+    }
+    chainBinds.push({ segIndex: b.segIndex, segOffset: b.segOffset, importIndex: k, addend: b.addend - outline });
   }
-  return { minos: 0x0b0000, sdk: 0x0b0000 };
+  return {
+    pointerFormat: DYLD_CHAINED_PTR_64_OFFSET,
+    pageSize: ctx.target.pageSize,
+    imageBase: ctx.synth.imageBase,
+    segments: ctx.segments,
+    imports,
+    rebases: [...rebases].sort((a, b) => a - b).map((addr) => ({ ...segIndexOf(addr), target: 0 })),
+    binds: chainBinds,
+  };
+}
+
+/** The LC_DYLD_CHAINED_FIXUPS payload; a slot chains cannot hold (misaligned, overlapping) is an error. */
+function encodeOrReport(ctx: LinkContext, input: ChainedFixupsInput): Uint8Array {
+  try {
+    return encodeChainedFixups(input);
+  } catch (e) {
+    ctx.diag.error(`chained fixups: ${(e as Error).message} (link with -no_fixup_chains)`);
+    return new Uint8Array(0);
+  }
+}
+
+/** Rewrites every fixup slot of the written image as a chain entry (rebase targets: the slot's address less the image base). */
+function applyChains(ctx: LinkContext, out: Uint8Array, input: ChainedFixupsInput): void {
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const base = ctx.synth.imageBase;
+  const rebases = input.rebases.map((r) => {
+    const seg = ctx.segments[r.segIndex]!;
+    const target = Number(dv.getBigUint64(seg.fileoff + r.segOffset, true)) - base;
+    return { ...r, target };
+  });
+  try {
+    applyChainedFixups(out, { ...input, rebases });
+  } catch (e) {
+    ctx.diag.error(`chained fixups: ${(e as Error).message} (link with -no_fixup_chains)`);
+  }
 }
 
 /** Maps a VM address to (segment index, offset in segment) for dyld opcodes. */
