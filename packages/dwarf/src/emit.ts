@@ -52,7 +52,6 @@ const TOMBSTONE = 0;
 export function emitDwarf(ctx: LinkContext): void {
   const seg = ctx.segments.find((s) => s.name === "__DWARF");
   if (!seg) return;
-  using _t = ctx.timer.start("emitDwarf");
   const outs = new Map<string, OutputSection>();
   for (const id of seg.sections) outs.set(ctx.outSections[id]!.sectname, ctx.outSections[id]!);
   const w = {

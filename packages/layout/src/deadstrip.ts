@@ -14,7 +14,6 @@ import { isDylibLike } from "./dyn.js";
  * it (its LSDA, personality, FDE and CIE; see unwind.ts).
  */
 export function deadStrip(ctx: LinkContext, associated?: (a: AtomId) => readonly AtomId[] | undefined): void {
-  using _t = ctx.timer.start("deadStrip");
   const A = ctx.atoms;
   const T = ctx.syms;
   const work: AtomId[] = [];

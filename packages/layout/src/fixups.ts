@@ -23,7 +23,6 @@ export function bindOrdinal(ctx: LinkContext, s: SymbolId): number {
 }
 
 export function finalizeFixups(ctx: LinkContext): void {
-  using _t = ctx.timer.start("fixups");
   const F = ctx.fixups;
   const A = ctx.atoms;
   const T = ctx.syms;

@@ -7,7 +7,20 @@ export {
   needsRebase,
   platformVersion,
 } from "./dyn.js";
-export { DWARF_SECTIONS, layoutData } from "./layout.js";
+export {
+  DWARF_SECTIONS,
+  assignAddresses,
+  buildSegments,
+  chooseTarget,
+  collectExports,
+  createSynthetic,
+  numberDylibs,
+  planLoadCommands,
+} from "./layout.js";
+export { deadStrip } from "./deadstrip.js";
+export { scanRelocations } from "./scan.js";
+export { SectionMap, allocateCommons, assignSections } from "./sections.js";
+export { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
 export { atomAtAddress } from "./target.js";
 export { atomAddress, isImport, symbolAddress } from "./target.js";
 export { bindOrdinal, finalizeFixups } from "./fixups.js";

@@ -46,57 +46,23 @@ import {
   sectionType,
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
-import { deadStrip } from "./deadstrip.js";
-import { finalizeFixups } from "./fixups.js";
 import { chainedFixups, isDylibLike, lazyBinding, needsRebase } from "./dyn.js";
-import { SectionMap, allocateCommons, assignSections, orderedSections } from "./sections.js";
-import { scanRelocations } from "./scan.js";
-import { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
+import { type SectionMap, orderedSections } from "./sections.js";
 
 const PAGEZERO_SIZE = 0x100000000;
 
-export function layoutData(ctx: LinkContext): void {
-  using _t = ctx.timer.start("layoutData");
+/** The target: chosen by the inputs' CPU type, else by `-arch`; -fixup_chains needs a slidable image. */
+export function chooseTarget(ctx: LinkContext): void {
   if (ctx.options.fixupChains && !needsRebase(ctx)) ctx.diag.error("-fixup_chains is incompatible with -no_pie");
   const byName = targetForName(ctx.options.arch);
   if (!byName) {
     ctx.diag.error(`-arch ${ctx.options.arch}: only x86_64 is supported for now`);
     ctx.diag.checkpoint();
   }
-  // The inputs' CPU type chose the target; without objects, -arch does.
   ctx.target ??= byName!;
-  // Commons become zerofill atoms.
-  allocateCommons(ctx);
-  // Compact-unwind entries and __eh_frame records, tied to their functions.
-  const unwindAssoc = collectUnwind(ctx);
-  // Live atoms: all of them, or what the roots reach with -dead_strip.
-  if (ctx.options.deadStrip) deadStrip(ctx, unwindAssoc);
-  // FDEs/CIEs of live functions only; personalities get GOT slots.
-  pruneUnwind(ctx);
-  // Every live atom has an output section; sections are ordered.
-  const map = new SectionMap();
-  assignSections(ctx, map);
-  // GOT, stub and TLV-pointer needs; rebase and bind sites in atoms.
-  scanRelocations(ctx);
-  ctx.diag.checkpoint();
-  // Synthetic sections sized; dylibs numbered.
-  createSynthetic(ctx, map);
-  // __unwind_info: entries and size from the live functions (address independent).
-  planUnwind(ctx, map);
-  numberDylibs(ctx);
-  // Sections into segments.
-  buildSegments(ctx, orderedSections(map));
-  // The load commands, whose total size places __text.
-  planLoadCommands(ctx);
-  // Addresses of segments, sections, atoms and symbols.
-  assignAddresses(ctx);
-  // Exported symbols.
-  collectExports(ctx);
-  // Rebases and binds at their final addresses, synthetic slots included.
-  finalizeFixups(ctx);
 }
 
-function createSynthetic(ctx: LinkContext, map: SectionMap): void {
+export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
   const T = ctx.syms;
   const eager = !lazyBinding(ctx);
   // dyld_stub_binder: the lazy stubs' helper jumps through its GOT slot.
@@ -169,7 +135,7 @@ function createSynthetic(ctx: LinkContext, map: SectionMap): void {
     synth("__DATA", "__thread_ptrs", S_THREAD_LOCAL_VARIABLE_POINTERS, 3, "thread_ptrs", ctx.tlvPtrs.length * 8);
 }
 
-function numberDylibs(ctx: LinkContext): void {
+export function numberDylibs(ctx: LinkContext): void {
   const T = ctx.syms;
   for (const s of T.globals()) {
     if (T.kind[s] !== SymKind.Dylib) continue;
@@ -183,7 +149,8 @@ function numberDylibs(ctx: LinkContext): void {
   }
 }
 
-function buildSegments(ctx: LinkContext, sections: OutputSection[]): void {
+export function buildSegments(ctx: LinkContext, map: SectionMap): void {
+  const sections = orderedSections(map);
   const exe = !isDylibLike(ctx);
   if (exe)
     ctx.segments.push({
@@ -309,7 +276,7 @@ function planDwarfSegment(ctx: LinkContext): void {
   }
 }
 
-function planLoadCommands(ctx: LinkContext): void {
+export function planLoadCommands(ctx: LinkContext): void {
   const L = ctx.loadCommands;
   const exe = !isDylibLike(ctx);
   ctx.segments.forEach((seg, i) =>
@@ -343,8 +310,7 @@ function planLoadCommands(ctx: LinkContext): void {
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
-function assignAddresses(ctx: LinkContext): void {
-  using _t = ctx.timer.start("assignAddresses");
+export function assignAddresses(ctx: LinkContext): void {
   const page = ctx.target.pageSize;
   const A = ctx.atoms;
   const exe = !isDylibLike(ctx);
@@ -452,7 +418,7 @@ function defineSyntheticSymbols(ctx: LinkContext): void {
   }
 }
 
-function collectExports(ctx: LinkContext): void {
+export function collectExports(ctx: LinkContext): void {
   const T = ctx.syms;
   const out: number[] = [];
   for (const s of T.globals()) {

@@ -17,7 +17,6 @@ import { needsRebase } from "./dyn.js";
 import { isImport } from "./target.js";
 
 export function scanRelocations(ctx: LinkContext): void {
-  using _t = ctx.timer.start("scanRelocations");
   const A = ctx.atoms;
   for (let a = 0; a < A.count; a++) {
     if (A.out[a] !== -2) continue;

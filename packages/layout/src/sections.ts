@@ -188,7 +188,6 @@ const REAL_MARKERS = new Set([
 
 /** Puts every live atom into its output section and orders sections and atoms. */
 export function assignSections(ctx: LinkContext, map: SectionMap): void {
-  using _t = ctx.timer.start("assignSections");
   const S = ctx.sections;
   const A = ctx.atoms;
   const T = ctx.syms;

@@ -4,7 +4,7 @@
  * (behaviour after lld's `UnwindInfoSection.cpp` and `EhFrame.cpp`; format in
  * macho-format's `unwind-info.ts`).
  *
- * Stages (called from `layoutData`):
+ * Stages (passes in apps/tsld/src/link.ts):
  * 1. `collectUnwind` (before dead stripping): reads every compact-unwind entry
  *    (32 bytes: function, length, encoding, personality, LSDA; the pointer
  *    fields carry UNSIGNED relocations) and every `__eh_frame` record (objfile

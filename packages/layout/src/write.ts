@@ -17,7 +17,6 @@ import { writeUnwind } from "./unwind.js";
  * lazy-bind stream (pushed by its stub-helper entry).
  */
 export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets: readonly number[]): void {
-  using _t = ctx.timer.start("writeSections");
   const A = ctx.atoms;
   const S = ctx.sections;
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);

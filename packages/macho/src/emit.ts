@@ -106,15 +106,33 @@ const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 /** The largest image tsld builds in memory (Node's hash and write limits sit near here). */
 const MAX_IMAGE = 0x7fffffff;
 
-export function writeMachO(ctx: LinkContext): void {
-  using _t = ctx.timer.start("writeMachO");
-  const image = buildImage(ctx);
-  ctx.diag.checkpoint();
-  saveAtomically(ctx.options.output, image);
+/**
+ * The image being written: the encoded `__LINKEDIT` blobs and where each
+ * goes, and the output buffer. `planLinkedit` makes it; the write passes
+ * fill it; `saveImage` writes it out.
+ */
+export type Image = ReturnType<typeof planLinkedit>;
+
+/** Builds the whole output file in memory (every write pass in order). */
+export function buildImage(ctx: LinkContext): Uint8Array {
+  const img = planLinkedit(ctx);
+  if (img.out.length === 0) return img.out;
+  writeContents(ctx, img);
+  writeLinkedit(ctx, img);
+  writeHeader(ctx, img);
+  return img.out;
 }
 
-/** Builds the whole output file in memory. */
-export function buildImage(ctx: LinkContext): Uint8Array {
+/** Writes the finished image through a temporary file renamed into place. */
+export function saveImage(ctx: LinkContext, img: Image): void {
+  saveAtomically(ctx.options.output, img.out);
+}
+
+/**
+ * Encodes every `__LINKEDIT` blob (fixups, export trie, function starts,
+ * symbol tables), places them, sizes `__LINKEDIT` and allocates the file.
+ */
+export function planLinkedit(ctx: LinkContext) {
   const segIndexOf = segmentLocator(ctx);
   // --- sizes first ---
   const F = ctx.fixups;
@@ -173,16 +191,44 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   const bIndirect = blob(symtab.indirect.length * 4, 4);
   const bStr = blob(symtab.strtab.length);
   const fileSize = align(cur, 8);
-  if (fileSize > MAX_IMAGE) {
+  const tooBig = fileSize > MAX_IMAGE;
+  if (tooBig)
     ctx.diag.error(`the image would be 0x${fileSize.toString(16)} bytes; tsld writes images of at most 2 GiB`);
-    return new Uint8Array(0);
-  }
   le.filesize = fileSize - le.fileoff;
   le.vmsize = align(Math.max(le.filesize, 1), ctx.target.pageSize);
-
-  // --- then bytes ---
-  const out = new Uint8Array(fileSize);
+  const out = new Uint8Array(tooBig ? 0 : fileSize);
   const dv = new DataView(out.buffer);
+  return {
+    out,
+    dv,
+    chains,
+    chainBytes,
+    rebase,
+    bind,
+    weak,
+    lazy,
+    trie,
+    starts,
+    symtab,
+    binds,
+    weakBinds,
+    bChained,
+    bRebase,
+    bBind,
+    bWeak,
+    bLazy,
+    bExport,
+    bStarts,
+    bDice,
+    bSymtab,
+    bIndirect,
+    bStr,
+  };
+}
+
+/** Section contents: atoms copied and relocated, synthetic sections, chained slots, `__DWARF`. */
+export function writeContents(ctx: LinkContext, img: Image): void {
+  const { out, chains, chainBytes, lazy, bChained } = img;
   writeSections(ctx, out, lazy.offsets);
   if (chains) {
     out.set(chainBytes, bChained.off);
@@ -190,6 +236,12 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   }
   // __DWARF sections: bytes the dwarf stage built, at the file offsets it set.
   for (const [id, bytes] of ctx.debugData) out.set(bytes, ctx.outSections[id]!.fileOff);
+}
+
+/** The `__LINKEDIT` blobs at their planned offsets. */
+export function writeLinkedit(ctx: LinkContext, img: Image): void {
+  const { out, dv, rebase, bind, weak, lazy, trie, starts, symtab } = img;
+  const { bRebase, bBind, bWeak, bLazy, bExport, bStarts, bSymtab, bIndirect, bStr } = img;
   out.set(rebase, bRebase.off);
   out.set(bind, bBind.off);
   out.set(weak, bWeak.off);
@@ -199,7 +251,12 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   writeSymtab(ctx, symtab, dv, bSymtab.off);
   symtab.indirect.forEach((v, i) => dv.setUint32(bIndirect.off + i * 4, v, true));
   out.set(symtab.strtab, bStr.off);
+}
 
+/** The mach header and the load commands layout planned, then LC_UUID from the finished bytes. */
+export function writeHeader(ctx: LinkContext, img: Image): void {
+  const { out, dv, symtab, binds, weakBinds } = img;
+  const { bChained, bRebase, bBind, bWeak, bLazy, bExport, bStarts, bDice, bSymtab, bIndirect, bStr } = img;
   // header and load commands, in the order layout planned them
   const cmds = ctx.loadCommands;
   const sizeofcmds = cmds.reduce((n, c) => n + c.size, 0);
@@ -339,7 +396,6 @@ export function buildImage(ctx: LinkContext): Uint8Array {
     u[8] = (u[8]! & 0x3f) | 0x80;
     out.set(u, uuidOff);
   }
-  return out;
 }
 
 /** The segment's command record, as macho-format's writer takes it. */

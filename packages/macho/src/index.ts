@@ -1,4 +1,13 @@
-export { buildImage, saveAtomically, writeMachO } from "./emit.js";
+export {
+  buildImage,
+  planLinkedit,
+  saveAtomically,
+  saveImage,
+  writeContents,
+  writeHeader,
+  writeLinkedit,
+} from "./emit.js";
+export type { Image } from "./emit.js";
 export { writeMap } from "./map.js";
 export { outputName, planSymtab } from "./symtab.js";
 export type { SymtabPlan } from "./symtab.js";

@@ -32,7 +32,6 @@ import { isGoMarker, isLinkerDefined } from "./synthetic.js";
 export const builtinLibSystemPath = fileURLToPath(new URL("../data/libSystem.tbd", import.meta.url));
 
 export function loadObjects(ctx: LinkContext): void {
-  using _t = ctx.timer.start("loadObjects");
   const o = ctx.options;
   const res = new Resolver(ctx);
   const pool = new LiteralPool(ctx);
