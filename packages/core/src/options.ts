@@ -15,8 +15,6 @@ export interface LinkOptions {
   /** Go's `-linkmode`: internal (tsld writes the image) or external (host linker). */
   linkmode: LinkMode;
   arch: ArchName;
-  /** Target OS; only darwin is supported for now. */
-  goos: "darwin";
   /** Input files (objects, archives, TBDs, dylibs) in command-line order. */
   inputs: string[];
   /** `-L` directories, in order. */
@@ -99,7 +97,6 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     buildmode: "exe",
     linkmode: "internal",
     arch: "x86_64",
-    goos: "darwin",
     inputs: [],
     libPaths: [],
     libs: [],

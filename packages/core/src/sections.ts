@@ -32,8 +32,6 @@ export class InputSections {
   relocEnd = new Uint32Array(256);
   firstAtom = new Int32Array(256);
   atomCount = new Int32Array(256);
-  /** Output section, -1 when not emitted (debug sections, discarded). */
-  out = new Int32Array(256);
 
   add(file: FileId, segname: string, sectname: string): SectionId {
     const id = this.count++;
@@ -42,7 +40,6 @@ export class InputSections {
     this.sectnames.push(sectname);
     this.file[id] = file;
     this.firstAtom[id] = -1;
-    this.out[id] = -1;
     return id;
   }
 
@@ -61,7 +58,6 @@ export class InputSections {
     this.relocEnd = growTo(this.relocEnd, n);
     this.firstAtom = growTo(this.firstAtom, n);
     this.atomCount = growTo(this.atomCount, n);
-    this.out = growTo(this.out, n);
   }
 }
 

@@ -215,7 +215,6 @@ export function assignSections(ctx: LinkContext, map: SectionMap): void {
       A.out[a] = -2; // assigned below
       o.atoms.push(a);
     }
-    if (o) S.out[sid] = 0;
   }
 
   if (initCount > 0) {
