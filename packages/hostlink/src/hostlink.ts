@@ -183,6 +183,7 @@ function resolveArchiver(env: HostEnv): string {
  * failures go to `ctx.diag.error`, leftover linker output to `ctx.diag.warn`.
  */
 export function hostlink(ctx: LinkContext, objects: readonly string[] = ctx.options.inputs, env: HostEnv = {}): void {
+  using _t = ctx.timer.start("hostlink");
   const o = ctx.options;
   if (o.linkmode !== "external") return;
 
