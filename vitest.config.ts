@@ -1,14 +1,5 @@
-import { defineConfig } from "vitest/config";
+import { tsldVitestConfig } from "./vitest.shared.js";
 
-// One vitest run over every workspace package; sources resolve through the
-// "@tsld/source" export condition, so tests need no prior build.
-export default defineConfig({
-  resolve: { conditions: ["@tsld/source"] },
-  ssr: { resolve: { conditions: ["@tsld/source"] } },
-  test: {
-    include: ["{packages,apps,tools}/*/{src,test}/**/*.test.ts"],
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
-    pool: "forks",
-  },
-});
+// One vitest run over every workspace package (and tools/, and the
+// repository-level checks under test/).
+export default tsldVitestConfig(["{packages,apps,tools}/*/{src,test}/**/*.test.ts", "test/**/*.test.ts"]);

@@ -2,10 +2,11 @@
 # Installs what tsld's tests and example need on Debian, idempotently:
 # LLVM 19 (clang-19, ld64.lld-19, llvm-mc-19, llvm-objdump-19, …) to build
 # Mach-O fixtures and check outputs, a C compiler for the macho-exec loader,
-# dpkg-dev for `apt-get source`, and tclsh for sqlite's amalgamation.
+# dpkg-dev for `apt-get source`, tclsh for sqlite's amalgamation, and Go
+# (Debian golang-go, 1.19) as an external-link client of ld64.tsld.
 set -euo pipefail
 need=()
-for t in clang-19 ld64.lld-19 llvm-mc-19 llvm-objdump-19 llvm-dwarfdump-19 llvm-readobj-19 FileCheck-19 cc dpkg-source tclsh; do
+for t in clang-19 ld64.lld-19 llvm-mc-19 llvm-objdump-19 llvm-dwarfdump-19 llvm-readobj-19 FileCheck-19 cc dpkg-source tclsh go; do
   command -v "$t" >/dev/null 2>&1 || need+=("$t")
 done
 if [ "${#need[@]}" -eq 0 ]; then
@@ -17,7 +18,7 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends clang-19 lld-19 llvm-19 llvm-19-tools gcc libc6-dev dpkg-dev tcl >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends clang-19 lld-19 llvm-19 llvm-19-tools gcc libc6-dev dpkg-dev tcl golang-go >/dev/null
 for t in clang-19 ld64.lld-19 llvm-mc-19 llvm-objdump-19 cc; do
   command -v "$t" >/dev/null 2>&1 || { echo "toolchain: $t still missing after install" >&2; exit 1; }
 done

@@ -1,9 +1,21 @@
 import { defineConfig } from "tsup";
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  target: "node20",
-});
+// Dual package: dist/index.js (ESM) + index.d.ts, dist/index.cjs (CommonJS) + index.d.cts.
+// Other @tsld/* packages stay external (dependencies), resolved from their own dist/.
+// bin/macho-dump: ESM only, bundled with the library (one file to run).
+export default defineConfig([
+  {
+    entry: ["src/index.ts"],
+    format: ["esm", "cjs"],
+    dts: true,
+    clean: true,
+    target: "node20",
+    platform: "node",
+  },
+  {
+    entry: { "bin/macho-dump": "src/bin/macho-dump.ts" },
+    format: ["esm"],
+    target: "node20",
+    platform: "node",
+  },
+]);

@@ -1,11 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { tsldVitestConfig } from "../../vitest.shared.js";
 
-// Used when running `vitest run` inside tools/macho-exec; the repo root config covers the monorepo run.
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
-    pool: "forks",
-  },
-});
+// This package's own tests (`pnpm test` here, or `pnpm --filter <name> test` at the root).
+export default tsldVitestConfig(["{src,test}/**/*.test.ts"]);

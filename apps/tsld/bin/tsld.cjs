@@ -39,14 +39,22 @@ function codeHash(bytes = fs.readFileSync(bundle)) {
   return require("node:crypto").createHash("sha1").update(head).update(bytes).digest();
 }
 
-function run(argv) {
+/**
+ * Runs the CLI; `flavor` "ld64" is ld64's command line. Without one, a
+ * command invoked as `ld64.tsld` or `ld` (a symlink to this file) is ld64's.
+ */
+function run(argv, flavor) {
+  if (flavor === undefined) {
+    const base = path.basename(process.argv[1] ?? "");
+    flavor = /^ld64\.|^ld$/.test(base) ? "ld64" : "tsld";
+  }
   if (!fs.existsSync(bundle)) {
     process.stderr.write("tsld: the CLI is not built yet; run `pnpm build` in the repository first\n");
     process.exitCode = 2;
     return;
   }
   load()
-    .cli.main(argv)
+    .cli.main(argv, undefined, flavor)
     .then((status) => {
       process.exitCode = status;
     });

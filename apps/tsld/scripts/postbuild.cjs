@@ -1,15 +1,19 @@
 "use strict";
-// After tsup (the package's build script): the rest of dist/. See tsup.config.ts.
+// After tsup (the package's build script): the built-in framework stubs the
+// bundle reads from dist/data (libSystem's TBD is embedded in the bundle), and
+// the V8 code cache dist/lib/index.cjs.cache that bin/tsld.cjs starts from.
+// See tsup.config.ts.
 const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
 
 const root = path.join(__dirname, "..");
 const dist = path.join(root, "dist");
-fs.writeFileSync(path.join(dist, "index.js"), 'export * from "./lib/index.js";\n');
-fs.writeFileSync(path.join(dist, "index.d.ts"), 'export * from "./lib/index.js";\n');
 fs.mkdirSync(path.join(dist, "data"), { recursive: true });
-fs.copyFileSync(path.join(root, "../../packages/objfile/data/libSystem.tbd"), path.join(dist, "data/libSystem.tbd"));
+// objfile's built-in framework stubs (CoreFoundation, Security, …).
+const sdk = path.join(root, "../../packages/objfile/data");
+for (const f of fs.readdirSync(sdk))
+  if (f.endsWith(".tbd") && f !== "libSystem.tbd") fs.copyFileSync(path.join(sdk, f), path.join(dist, "data", f));
 // The code cache is made by a fresh node (this one), without NODE_OPTIONS:
 // V8 takes it only under the same version and flags as made it.
 const env = { ...process.env };

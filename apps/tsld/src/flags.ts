@@ -4,6 +4,7 @@
  * (`-Ldir`, `-lname`, `-dead_strip`, `-platform_version macos MIN SDK`).
  * Unknown flags are errors with the closest known flag as a suggestion.
  */
+import { readFileSync } from "node:fs";
 import { type LinkOptions, defaultOptions, determineLinkMode, parseBuildMode } from "@tsld/core";
 
 export class UsageError extends Error {}
@@ -43,7 +44,16 @@ export const FLAGS: Record<string, FlagSpec> = {
     arg: "exe",
     help: "executable that will load this bundle/plugin; its exports may be referenced",
   },
-  undefined: { kind: "string", arg: "treatment", help: "error (default) or dynamic_lookup" },
+  undefined: {
+    kind: "string",
+    arg: "treatment",
+    help: "error (default), warning, suppress or dynamic_lookup (warning and suppress need -flat_namespace)",
+  },
+  U: { kind: "multi", arg: "symbol", help: "allow symbol to stay undefined (bound by flat lookup at load time)" },
+  exported_symbol: { kind: "multi", arg: "symbol", help: "export only matching symbols (ld64 wildcards * ? [..])" },
+  exported_symbols_list: { kind: "multi", arg: "file", help: "export only the symbols (patterns) listed in file" },
+  unexported_symbol: { kind: "multi", arg: "symbol", help: "do not export matching symbols (ld64 wildcards)" },
+  unexported_symbols_list: { kind: "multi", arg: "file", help: "do not export the symbols (patterns) listed in file" },
   flat_namespace: { kind: "bool", help: "bind imports by flat lookup (implied for plugins)" },
   bind_at_load: { kind: "bool", help: "bind every import at load time, no lazy binding (implied for plugins)" },
   no_pie: { kind: "bool", help: "produce a non-PIE executable (x86_64 exe only)" },
@@ -55,6 +65,11 @@ export const FLAGS: Record<string, FlagSpec> = {
     arg: "macos MIN SDK",
     help: "target macOS versions (default from inputs, else 11.0)",
   },
+  adhoc_codesign: {
+    kind: "bool",
+    help: "sign the output ad hoc (LC_CODE_SIGNATURE; default on for arm64, off for x86_64)",
+  },
+  no_adhoc_codesign: { kind: "bool", help: "do not sign the output" },
   headerpad: { kind: "string", arg: "bytes", help: "bytes of padding after the load commands (default 32)" },
   nostdlib: { kind: "bool", help: "do not link libSystem by default" },
   no_builtin_libsystem: { kind: "bool", help: "do not fall back to tsld's built-in libSystem TBD" },
@@ -62,7 +77,9 @@ export const FLAGS: Record<string, FlagSpec> = {
     kind: "bool",
     help: "(testing) keep section markers zero-sized in plugins, as before the seed change",
   },
-  help: { kind: "bool", help: "print this help" },
+  help: { kind: "bool", help: "print this help (also -h)" },
+  h: { kind: "bool", help: "print this help" },
+  version: { kind: "bool", help: "print tsld's version (also -v with no input files)" },
 };
 
 function editDistance(a: string, b: string): number {
@@ -90,14 +107,44 @@ function parseVersion(s: string, flag: string): number {
   return (Number(m[1]) << 16) | (Number(m[2] ?? 0) << 8) | Number(m[3] ?? 0);
 }
 
+/**
+ * An ld64 symbol list file (`-exported_symbols_list` and friends): one
+ * symbol or pattern a line, leading and trailing blanks dropped, lines
+ * starting with `#` are comments.
+ */
+export function parseSymbolList(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split(/[\r\n]/)) {
+    const t = line.trim();
+    if (t !== "" && !t.startsWith("#")) out.push(t);
+  }
+  return out;
+}
+
+function readSymbolList(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
+    throw new UsageError(`${path}: cannot read symbol list: ${why}`);
+  }
+  return parseSymbolList(text);
+}
+
 export interface ParsedArgs {
   options: LinkOptions;
   help: boolean;
+  /** `-version`, or `-v` with no input files (ld64's `ld -v`): print the version and exit. */
+  version: boolean;
 }
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const v: Record<string, string | boolean | string[]> = {};
   const inputs: string[] = [];
+  // No path or name can hold a NUL (a C argv cannot); callers in process could pass one.
+  const nul = argv.findIndex((a) => a.includes("\0"));
+  if (nul >= 0) throw new UsageError(`argument ${nul + 1} contains a NUL byte`);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith("-") || a === "-") {
@@ -159,8 +206,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     throw new UsageError((e as Error).message);
   }
   const undef = str("undefined") ?? "error";
-  if (undef !== "error" && undef !== "dynamic_lookup")
-    throw new UsageError(`-undefined ${undef}: want error or dynamic_lookup`);
+  if (undef !== "error" && undef !== "warning" && undef !== "suppress" && undef !== "dynamic_lookup")
+    throw new UsageError(`-undefined ${undef}: want error, warning, suppress or dynamic_lookup`);
+  // ld64 and lld: warning and suppress only with a flat namespace (plugins have one).
+  if ((undef === "warning" || undef === "suppress") && !bool("flat_namespace") && buildmode !== "plugin")
+    throw new UsageError(`'-undefined ${undef}' only valid with '-flat_namespace'`);
   let minOS = 0;
   let sdk = 0;
   const pv = str("platform_version");
@@ -192,7 +242,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     bindAtLoad: bool("bind_at_load"),
     ...(bool("fixup_chains") || bool("no_fixup_chains") ? { fixupChains: !bool("no_fixup_chains") } : {}),
     flatNamespace: bool("flat_namespace"),
-    undefinedDynamicLookup: undef === "dynamic_lookup",
+    undefinedTreatment: undef,
+    undefinedAllowed: list("U"),
+    exportedSymbols: [...list("exported_symbol"), ...list("exported_symbols_list").flatMap(readSymbolList)],
+    unexportedSymbols: [...list("unexported_symbol"), ...list("unexported_symbols_list").flatMap(readSymbolList)],
     rpaths: list("rpath"),
     bundle: bool("bundle"),
     minOS,
@@ -201,6 +254,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     builtinLibSystem: !bool("no_builtin_libsystem"),
     markersAsSymbols: !bool("no_plugin_markers"),
   };
+  if (v.adhoc_codesign !== undefined || v.no_adhoc_codesign !== undefined) {
+    // The last of the two on the command line wins, as in ld64.
+    const order = argv.map((a) => a.replace(/^--?/, "").replace(/=.*/, ""));
+    const on = order.lastIndexOf("adhoc_codesign");
+    const off = order.lastIndexOf("no_adhoc_codesign");
+    opts.adhocCodesign = on > off ? v.adhoc_codesign === true : v.no_adhoc_codesign !== true;
+  }
   if (headerpad !== undefined) {
     const n = Number(headerpad);
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`-headerpad ${headerpad}: want a byte count`);
@@ -216,9 +276,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (opts.noPie && buildmode !== "exe") throw new UsageError("-no_pie applies only to -buildmode=exe");
   if (opts.bundle && buildmode !== "c-shared" && buildmode !== "plugin")
     throw new UsageError("-bundle needs -buildmode=c-shared or plugin");
-  const help = bool("help");
-  if (!help && inputs.length === 0) throw new UsageError("no input files");
-  return { options: defaultOptions(opts), help };
+  const help = bool("help") || bool("h");
+  const version = bool("version") || (bool("v") && inputs.length === 0);
+  if (!help && !version && inputs.length === 0) throw new UsageError("no input files");
+  return { options: defaultOptions(opts), help, version };
 }
 
 export function usage(): string {

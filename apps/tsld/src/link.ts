@@ -4,10 +4,12 @@
  * `main.cc`), each under its own timer (`-v` prints them all). Errors
  * accumulate within a pass and stop the link at the next checkpoint.
  */
+import { rmSync } from "node:fs";
 import type { LinkContext } from "@tsld/core";
 import { emitDwarf } from "@tsld/dwarf";
 import {
   SectionMap,
+  alignTlvTemplate,
   allocateCommons,
   assignAddresses,
   assignSections,
@@ -24,7 +26,7 @@ import {
   pruneUnwind,
   scanRelocations,
 } from "@tsld/layout";
-import { planLinkedit, saveImage, writeContents, writeHeader, writeLinkedit, writeMap } from "@tsld/macho";
+import { planLinkedit, saveImage, signImage, writeContents, writeHeader, writeLinkedit, writeMap } from "@tsld/macho";
 import { loadObjects } from "@tsld/objfile";
 
 export async function link(ctx: LinkContext): Promise<void> {
@@ -63,6 +65,8 @@ export async function link(ctx: LinkContext): Promise<void> {
   pass("numberDylibs", () => numberDylibs(ctx));
   // Sections into segments (and the __DWARF, __LINKEDIT segments).
   pass("buildSegments", () => buildSegments(ctx, map));
+  // The TLV template (__thread_data, __thread_bss) aligned as one block.
+  pass("alignTlvTemplate", () => alignTlvTemplate(ctx));
   // The load commands, whose total size places __text.
   pass("planLoadCommands", () => planLoadCommands(ctx));
   // Addresses of segments, sections, atoms and symbols.
@@ -84,9 +88,21 @@ export async function link(ctx: LinkContext): Promise<void> {
   pass("writeLinkedit", () => writeLinkedit(ctx, img));
   // Header and load commands; LC_UUID from the finished bytes.
   pass("writeHeader", () => writeHeader(ctx, img));
+  // Signature (-adhoc_codesign): page hashes of every byte before it, so written last.
+  pass("signImage", () => signImage(ctx, img));
   ctx.diag.checkpoint();
   // Write: a temporary file renamed into place.
   pass("saveImage", () => saveImage(ctx, img));
-  // The link map, if asked for.
-  if (ctx.options.mapFile) pass("writeMap", () => writeMap(ctx, ctx.options.mapFile!));
+  ctx.diag.checkpoint();
+  // The link map, if asked for; if it cannot be written the link fails, and leaves no output.
+  if (ctx.options.mapFile) {
+    pass("writeMap", () => {
+      try {
+        writeMap(ctx, ctx.options.mapFile!);
+      } catch (e) {
+        rmSync(ctx.options.output, { force: true });
+        throw e;
+      }
+    });
+  }
 }

@@ -2,7 +2,7 @@
 // archive format llvm-ar writes, with or without a symbol table, found
 // through -L/-l.
 import { spawnSync } from "node:child_process";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ArchiveFormat, makeArchive, requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
@@ -72,10 +72,10 @@ describe("archives", () => {
 
   it("does not pull a member for a symbol an object already defines", async () => {
     const own = compileC(`int lib_c(int x) { return x * 100; }`, { name: "ownc" });
-    const lib = makeArchive(members(), { name: "lib-own" });
-    // lib_c is defined by an object; c.o still gets pulled for lib_counter and
-    // would clash, so use a library without lib_counter's member to prove the point.
-    const lib2 = makeArchive(
+    // a2.o is needed (lib_a, lib_counter); c2.o only defines lib_c, which ownc.o
+    // already defines, so it must stay in the archive (pulling it would also
+    // be a duplicate definition).
+    const lib = makeArchive(
       [
         compileC(`extern int lib_c(int); int lib_a(int x) { return lib_c(x) + 1; } int lib_counter = 3;`, {
           name: "a2",
@@ -84,10 +84,17 @@ describe("archives", () => {
       ],
       { name: "lib-own2" },
     );
-    expect(lib).toBeTruthy();
-    const { ours, theirs } = await linkBoth(tmp(), "own", [main(), own, lib2]);
+    const dir = tmp();
+    const map = join(dir, "own.map");
+    const { ours, theirs } = await linkBoth(dir, "own", [main(), own, lib], ["-map", map]);
     const want = runMachO(theirs).stdout;
     expect(want).toBe("lib_a=401 counter=3\n");
     expect(runMachO(ours).stdout).toBe(want);
+    // The link map's input list names the members that were loaded.
+    const inputs = readFileSync(map, "utf8").split("# Sections:")[0]!;
+    expect(inputs).toMatch(/\(a2\.o\)\n/);
+    expect(inputs).not.toMatch(/\(c2\.o\)/);
+    // _lib_c is ownc.o's: one definition, in __text, the object's code.
+    expect(nm(ours).match(/ T _lib_c\n/g)).toHaveLength(1);
   });
 });

@@ -1,6 +1,8 @@
 // Reproducible output: same inputs, same bytes; executables are mode 0755;
-// a failed link leaves neither the output nor temporary files behind.
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+// output goes to a temporary file beside it (`.NAME.tsld-PID.tmp`) renamed
+// into place, so a failed link or write leaves neither a partial output nor
+// the temporary behind.
+import { mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bytes, compileC, tmp, tsld } from "./helpers.js";
@@ -54,6 +56,43 @@ describe("output files", () => {
     expect(r2.status).toBe(1);
     expect(readdirSync(dir)).toEqual(["fail"]);
     expect(bytes(out).toString()).toBe("previous");
-    expect(existsSync(`${out}.tmp`)).toBe(false);
+  });
+
+  it("are written to a temporary file beside the output, then renamed into place", async () => {
+    const dir = tmp();
+    const out = join(dir, "prog");
+    writeFileSync(out, "previous");
+    // Squat on tsld's temporary name: the link cannot write it, and the
+    // existing output is untouched (it is never written in place).
+    const temp = join(dir, `.prog.tsld-${process.pid}.tmp`);
+    mkdirSync(temp);
+    const r = await tsld(["-o", out, ...objs()]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`tsld: error: cannot write ${out}: EISDIR\n`);
+    expect(bytes(out).toString()).toBe("previous");
+    rmdirSync(temp);
+    const r2 = await tsld(["-o", out, ...objs()]);
+    expect(r2.status, r2.stderr).toBe(0);
+    // the temporary became the output: nothing else is left in the directory
+    expect(readdirSync(dir)).toEqual(["prog"]);
+    expect(bytes(out).readUInt32LE(0)).toBe(0xfeedfacf);
+  });
+
+  it("that cannot be written give a clear error (exit 1) and leave no temporary file", async () => {
+    const dir = tmp();
+    // the output path is a non-empty directory: the rename fails after the temporary is written
+    const sub = join(dir, "sub");
+    mkdirSync(sub);
+    writeFileSync(join(sub, "keep"), "x");
+    const r = await tsld(["-o", sub, ...objs()]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^tsld: error: cannot write ${sub}: E[A-Z]+\n$`));
+    expect(readdirSync(dir)).toEqual(["sub"]);
+    expect(readdirSync(sub)).toEqual(["keep"]);
+    // the output's directory does not exist
+    const r2 = await tsld(["-o", join(dir, "missing", "prog"), ...objs()]);
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toBe(`tsld: error: cannot write ${join(dir, "missing", "prog")}: ENOENT\n`);
+    expect(readdirSync(dir)).toEqual(["sub"]);
   });
 });

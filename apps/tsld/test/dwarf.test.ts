@@ -9,7 +9,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { requireTool, run } from "@tsld/fixtures";
+import { requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
 import { compileC, runMachO, tmp, tsld } from "./helpers.js";
 import { PLUGIN_C, nmSymbols, objdump, objdumpWithStderr } from "./plugin-helpers.js";
@@ -158,8 +158,9 @@ describe("DWARF in a plugin (the seed's rule)", () => {
     const out = await link("plugin.dylib", [obj], ["-buildmode=plugin", "-undefined", "dynamic_lookup"]);
     checkVerify(out);
     const syms = nmSymbols(out);
-    const marker = syms.find((s) => s.name === "_runtime.text")!;
-    expect(marker).toBeDefined();
+    const markers = syms.filter((s) => s.name === "_runtime.text");
+    expect(markers).toHaveLength(1);
+    const marker = markers[0]!;
     const text = sectionRange(out, "__TEXT", "__text")!;
     // The seed's layout: the marker is an 8-byte atom at the head of __text.
     expect(marker.addr).toBe(text.addr);
@@ -180,8 +181,6 @@ describe("DWARF in a plugin (the seed's rule)", () => {
   });
 });
 
-void run;
-
 describe("DWARF 2 and 3 inputs (high_pc as an address)", () => {
   // A CU whose first and last functions are stripped but a middle one lives:
   // its low_pc and high_pc (both addresses here) must bound the live code.
@@ -201,5 +200,27 @@ int main(void) { printf("%d\\n", middle_live(41)); return 0; }
     const out = await link(`dwarf${v}-mid`, objs, ["-dead_strip"]);
     checkVerify(out);
     expect(runMachO(out).stdout).toBe("42\n");
+    // The mid CU: low_pc is middle_live (its first live code), high_pc past
+    // middle_live's code and not past __text; the dead functions are gone.
+    const syms = nmSymbols(out);
+    expect(syms.map((s) => s.name)).not.toContain("_first_dead");
+    expect(syms.map((s) => s.name)).not.toContain("_last_dead");
+    const live = syms.find((s) => s.name === "_middle_live")!.addr;
+    const text = sectionRange(out, "__TEXT", "__text")!;
+    const cu = dwarfdump(["--debug-info", out])
+      .stdout.split("DW_TAG_compile_unit")
+      .find((c) => new RegExp(`DW_AT_name\\s+\\("[^"]*dw${v}_mid\\.c"\\)`).test(c));
+    if (!cu) throw new Error(`no compile unit for dw${v}_mid.c`);
+    const low = Number.parseInt(/DW_AT_low_pc\s+\(0x([0-9a-f]+)\)/.exec(cu)![1]!, 16);
+    const high = Number.parseInt(/DW_AT_high_pc\s+\(0x([0-9a-f]+)\)/.exec(cu)![1]!, 16);
+    expect(low).toBe(live);
+    expect(high).toBeGreaterThan(live);
+    expect(high).toBeLessThanOrEqual(text.addr + text.size);
+    const sub =
+      /DW_AT_low_pc\s+\(0x([0-9a-f]+)\)\n\s+DW_AT_high_pc\s+\(0x([0-9a-f]+)\)\n[^\n]*\n\s+DW_AT_name\s+\("middle_live"\)/.exec(
+        cu,
+      )!;
+    expect(Number.parseInt(sub[1]!, 16)).toBe(live);
+    expect(Number.parseInt(sub[2]!, 16)).toBeLessThanOrEqual(high);
   });
 });

@@ -115,9 +115,12 @@ exports:
     );
     const { ours } = await same("weakimport", [a, extra], [], []);
     expect(runMachO(ours).stdout).toBe("fn=null data=null\n");
-    // Not exported anywhere: only weakly referenced, so tsld binds it to 0 itself.
+    // Defined nowhere: an undefined-symbol error, as in ld64 and lld, unless -U allows it (a flat weak import).
     const out = join(dir, "weak-missing");
-    const r = await tsld(["-o", out, a]);
+    let r = await tsld(["-o", out, a]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("undefined symbol: _no_such_data\n>>> referenced by");
+    r = await tsld(["-U", "_no_such_function", "-U", "_no_such_data", "-o", out, a]);
     expect(r.status, r.stderr).toBe(0);
     expect(runMachO(out).stdout).toBe("fn=null data=null\n");
   });

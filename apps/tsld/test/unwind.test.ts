@@ -2,6 +2,7 @@
 // __eh_frame that keeps only the FDEs live functions need: compared with
 // ld64.lld-19's output of the same inputs through llvm-objdump.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
 import { assemble, compileC, linkBoth, runMachO, tmp } from "./helpers.js";
@@ -182,7 +183,14 @@ describe("unwind info", () => {
         "m",
       ),
     );
-    expect(ehAddr).toBeGreaterThan(0);
+    // The same FDE read from the file's bytes (in __TEXT, image offset = file
+    // offset): a non-zero CIE pointer makes it an FDE, and its pc_begin
+    // (DW_EH_PE_pcrel, 8 bytes, per the CIE's "zR" augmentation 0x10) is _weird.
+    const file = readFileSync(ours);
+    const fde = ehAddr + (e.enc & 0xffffff);
+    expect(file.readUInt32LE(fde)).toBeGreaterThan(0);
+    expect(file.readUInt32LE(fde + 4)).not.toBe(0);
+    expect(fde + 8 + Number(file.readBigInt64LE(fde + 8))).toBe(fns.get("_weird"));
     // FDEs only for functions that need DWARF: _weird and _weird_dead.
     expect(eh.fdes.map((f) => f.pcStart).sort()).toEqual([fns.get("_weird"), fns.get("_weird_dead")].sort());
     const w = runMachO(theirs);

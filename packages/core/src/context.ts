@@ -100,9 +100,16 @@ export class LinkContext {
     return dynlinking(this.options.buildmode, { canUsePlugins: this.canUsePlugins });
   }
 
-  constructor(options: LinkOptions, onWarning?: (msg: string) => void) {
+  /**
+   * Where the link's reports go as they happen (stdout in the CLI): what
+   * `-t` and `-why_live` print. Without a listener they are dropped.
+   */
+  readonly info: (msg: string) => void;
+
+  constructor(options: LinkOptions, onWarning?: (msg: string) => void, onInfo?: (msg: string) => void) {
     this.options = options;
     this.diag = new Diagnostics(onWarning);
+    this.info = onInfo ?? (() => {});
   }
 
   /** The file with id `id`. */

@@ -40,6 +40,8 @@ export interface DylibInfo {
   parent?: FileId;
   /** The executable named by `-bundle_loader`: binds use the main-executable ordinal. */
   bundleLoader?: boolean;
+  /** How the output loads it (ld64's `-weak-l`, `-needed-l`, `-reexport-l`…); normal when absent. */
+  loadKind?: "normal" | "weak" | "needed" | "reexport";
 }
 
 export interface ArchiveMember {

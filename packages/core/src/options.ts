@@ -7,6 +7,20 @@ import type { BuildMode, LinkMode } from "./buildmode.js";
 
 export type ArchName = "x86_64" | "arm64";
 
+/**
+ * How a dylib is loaded (ld64's `-weak-l`, `-needed-l`, `-reexport-l` and
+ * their `_library`/`_framework` forms): the load command it gets.
+ * - `normal`: LC_LOAD_DYLIB;
+ * - `weak`: LC_LOAD_WEAK_DYLIB, and every import from it is a weak import
+ *   (bound to 0 when the library or symbol is missing at run time);
+ * - `needed`: LC_LOAD_DYLIB kept even under `-dead_strip_dylibs`;
+ * - `reexport`: LC_REEXPORT_DYLIB (its exports are this dylib's).
+ */
+export type DylibLoadKind = "normal" | "weak" | "needed" | "reexport";
+
+/** What to do with symbols nobody defines (ld64's `-undefined`). */
+export type UndefinedTreatment = "error" | "warning" | "suppress" | "dynamic_lookup";
+
 export interface LinkOptions {
   /** Output path (`-o`). */
   output: string;
@@ -55,8 +69,68 @@ export interface LinkOptions {
   bindAtLoad: boolean;
   /** `-flat_namespace`; implied for plugins. */
   flatNamespace: boolean;
-  /** `-undefined dynamic_lookup`: undefined symbols become flat-lookup binds. */
-  undefinedDynamicLookup: boolean;
+  /**
+   * `-undefined TREATMENT`: what an undefined symbol is. `error` (the
+   * default) reports it; `warning` (reports it as a warning), `suppress` and
+   * `dynamic_lookup` make it a flat-lookup bind. ld64 accepts `warning` and
+   * `suppress` only with a flat namespace.
+   */
+  undefinedTreatment: UndefinedTreatment;
+  /** `-U SYM`: symbols that may stay undefined (bound by flat lookup; weak imports when only weakly referenced). */
+  undefinedAllowed: string[];
+  /**
+   * `-exported_symbol(s_list)`: patterns (ld64's wildcards `*`, `?`,
+   * `[...]`) of the only global symbols exported; every other one becomes a
+   * private extern. Matching symbols are dead-strip roots.
+   */
+  exportedSymbols: string[];
+  /** `-unexported_symbol(s_list)`: patterns of global symbols made private extern. */
+  unexportedSymbols: string[];
+  /** `-u name`: names to treat as referenced (pull archive members defining them). */
+  forceUndefined: string[];
+  /** `-force_load path`: archives whose every member is loaded (the paths are also in `inputs`). */
+  forceLoad: string[];
+  /** `-all_load`: load every member of every archive. */
+  allLoad: boolean;
+  /** `-ObjC`: load archive members that define Objective-C classes or categories. */
+  objc: boolean;
+  /**
+   * Dylibs loaded other than normally, keyed as they were named: `-lNAME`,
+   * `-framework NAME`, or a path (as given in `inputs`).
+   */
+  dylibLoadKinds: Record<string, DylibLoadKind>;
+  /**
+   * Drop LC_LOAD_DYLIB for dylibs nothing binds to (ld64's
+   * `-dead_strip_dylibs`). tsld's Go-style CLI always does; ld64.tsld only
+   * when asked, as ld64. libSystem and `needed` dylibs are always kept.
+   */
+  deadStripDylibs: boolean;
+  /** `-search_dylibs_first`: look for a dylib in every directory before any archive. */
+  searchDylibsFirst: boolean;
+  /** `-headerpad_max_install_names`: room for every dylib path to grow to MAXPATHLEN. */
+  headerpadMaxInstallNames: boolean;
+  /** `-sectcreate SEG SECT FILE`: sections made from a file's bytes. */
+  sectCreate: { segment: string; section: string; file: string }[];
+  /** `-order_file`: symbol names in the order their atoms are laid out within each section. */
+  order: string[];
+  /** `-init name`: a function run as an initializer before the others. */
+  initFunction?: string;
+  /** `-pagezero_size` (bytes; executables). */
+  pagezeroSize: number;
+  /** `-stack_size` (bytes, LC_MAIN's stacksize; 0 = the default). */
+  stackSize: number;
+  /** `-image_base` (dylibs and bundles): the address of the mach header. */
+  imageBase: number;
+  /** `-alias`/`-alias_list`: `alias` is another global name for `target`. */
+  aliases: { target: string; alias: string }[];
+  /** `-t`: print every file loaded. */
+  trace: boolean;
+  /** `-why_live name`: print the chain of references that keeps it under -dead_strip. */
+  whyLive: string[];
+  /** `-w`: suppress warnings. */
+  suppressWarnings: boolean;
+  /** `-fatal_warnings`: a warning fails the link. */
+  fatalWarnings: boolean;
   /** `-install_name` for dylibs. */
   installName?: string;
   /** `-current_version`, `-compatibility_version` (packed xxxx.yy.zz). */
@@ -70,6 +144,12 @@ export interface LinkOptions {
   /** `-platform_version macos MIN SDK` (packed); 0 = take from inputs, else 11.0. */
   minOS: number;
   sdk: number;
+  /**
+   * `-adhoc_codesign` / `-no_adhoc_codesign`: end the image with an ad-hoc
+   * code signature (LC_CODE_SIGNATURE). Default as ld64.lld: on for arm64
+   * macOS, off for x86_64 (`defaultAdhocCodesign`).
+   */
+  adhocCodesign: boolean;
   /** `-headerpad` bytes reserved after the load commands. */
   headerpad: number;
   /** Use the built-in libSystem TBD when no SDK provides one (default true). */
@@ -88,6 +168,11 @@ export interface LinkOptions {
    * `plugin.Open` (Go's package plugin).
    */
   canUsePlugins: boolean;
+}
+
+/** Whether images for `arch` are signed unless told otherwise (ld64.lld's rule: arm64 macOS kernels refuse unsigned code). */
+export function defaultAdhocCodesign(arch: ArchName): boolean {
+  return arch === "arm64";
 }
 
 /** Defaults for every option; callers override what they set. */
@@ -112,7 +197,28 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     noPie: false,
     bindAtLoad: false,
     flatNamespace: false,
-    undefinedDynamicLookup: false,
+    undefinedTreatment: "error",
+    undefinedAllowed: [],
+    exportedSymbols: [],
+    unexportedSymbols: [],
+    forceUndefined: [],
+    forceLoad: [],
+    allLoad: false,
+    objc: false,
+    dylibLoadKinds: {},
+    deadStripDylibs: true,
+    searchDylibsFirst: false,
+    headerpadMaxInstallNames: false,
+    sectCreate: [],
+    order: [],
+    pagezeroSize: 0x100000000,
+    stackSize: 0,
+    imageBase: 0,
+    aliases: [],
+    trace: false,
+    whyLive: [],
+    suppressWarnings: false,
+    fatalWarnings: false,
     currentVersion: 0x10000,
     compatibilityVersion: 0x10000,
     rpaths: [],
@@ -120,6 +226,7 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     minOS: 0,
     sdk: 0,
     headerpad: 32,
+    adhocCodesign: defaultAdhocCodesign(overrides.arch ?? "x86_64"),
     builtinLibSystem: true,
     linkLibSystem: true,
     markersAsSymbols: true,

@@ -66,6 +66,18 @@ export const SymFlag = {
    * (`-no_plugin_markers`), which dyld then resolves in the first image.
    */
   FlatImport: 1 << 17,
+  /**
+   * `.weak_def_can_be_hidden` (N_WEAK_DEF with N_WEAK_REF on a definition):
+   * what clang emits for C++ inline functions, vtables and templates. Made a
+   * private extern after resolution unless an export list names it.
+   */
+  WeakDefCanBeHidden: 1 << 18,
+  /**
+   * A strong definition of a name some linked dylib exports as a weak
+   * definition: the weak-bind stream says so (a non-weak-definition entry),
+   * so dyld makes the dylib's uses coalesce to it (lld's `overridesWeakDef`).
+   */
+  OverridesWeakDef: 1 << 19,
 } as const;
 
 const FNV_OFFSET = 0x811c9dc5;

@@ -178,6 +178,22 @@ function resolveArchiver(env: HostEnv): string {
 }
 
 /**
+ * Said when the host linker cannot find libSystem and no SDK root was given:
+ * tsld's built-in libSystem TBD lives inside tsld, where no host linker looks.
+ */
+export const NO_SDK_HINT =
+  "note: tsld's built-in libSystem is only for internal linking; the host linker cannot see it. " +
+  "Give the host linker a macOS SDK: -extldflags '-isysroot /path/to/MacOSX.sdk' " +
+  "(or -syslibroot SDK, or -L DIR with DIR/libSystem.tbd)";
+
+/** Whether the options give the host linker somewhere to find libSystem (an SDK root or sysroot). */
+export function hasSdkRoot(o: LinkOptions): boolean {
+  if (o.syslibroot.length > 0) return true;
+  const words = [...(o.extld ? splitQuoted(o.extld) : []), ...o.extldflags];
+  return words.some((w) => /^(-isysroot|--sysroot|-syslibroot|-Wl,-syslibroot)\b/.test(w));
+}
+
+/**
  * The external-link stage. Does nothing unless `-linkmode=external`. Links
  * `objects` (default: the command-line inputs) into `options.output`;
  * failures go to `ctx.diag.error`, leftover linker output to `ctx.diag.warn`.
@@ -209,7 +225,8 @@ export function hostlink(ctx: LinkContext, objects: readonly string[] = ctx.opti
 
   const r = runHostLinker(argv, env.path !== undefined ? { env: { ...process.env, PATH: env.path } } : {});
   if (!r.ok) {
-    ctx.diag.error(r.message ?? `running ${argv[0] ?? "host linker"} failed`);
+    const message = r.message ?? `running ${argv[0] ?? "host linker"} failed`;
+    ctx.diag.error(/-lSystem\b/.test(message) && !hasSdkRoot(o) ? `${message}\n${NO_SDK_HINT}` : message);
     return;
   }
   const out = (r.stdout + r.stderr).trimEnd();

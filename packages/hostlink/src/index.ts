@@ -12,8 +12,10 @@ export type { HostLinkerResult, RunHostLinkerOptions } from "./run.js";
 export {
   archiveArgv,
   findProgram,
+  hasSdkRoot,
   hostlink,
   hostlinkInput,
+  NO_SDK_HINT,
   resolveHostDriver,
   splitQuoted,
 } from "./hostlink.js";

@@ -17,11 +17,15 @@ export function deadStrip(ctx: LinkContext, associated?: (a: AtomId) => readonly
   const A = ctx.atoms;
   const T = ctx.syms;
   const work: AtomId[] = [];
+  // -why_live: who first reached each atom (-1: a root), kept only when asked.
+  const why = ctx.options.whyLive.length > 0 ? new Int32Array(A.count).fill(-1) : undefined;
+  let from: AtomId = -1;
   const mark = (a: AtomId): void => {
     if (a < 0) return;
     a = A.foldedInto[a]!;
     if (A.flags[a]! & AtomFlag.Live) return;
     A.flags[a]! |= AtomFlag.Live;
+    if (why) why[a] = from;
     work.push(a);
   };
   const markSym = (s: number): void => {
@@ -37,9 +41,14 @@ export function deadStrip(ctx: LinkContext, associated?: (a: AtomId) => readonly
     else if (dylib && !T.has(s, SymFlag.PrivateExtern)) markSym(s);
   }
   for (let s = 1; s < T.count; s++) if (T.kind[s] === SymKind.Defined && T.has(s, SymFlag.NoDeadStrip)) markSym(s);
+  // -u names, -alias names and -init are roots, as in ld64.
+  for (const n of ctx.options.forceUndefined) markSym(T.lookup(n));
+  for (const { alias } of ctx.options.aliases) markSym(T.lookup(alias));
+  if (ctx.options.initFunction) markSym(T.lookup(ctx.options.initFunction));
 
   while (work.length > 0) {
     const a = work.pop()!;
+    from = a;
     for (const b of associated?.(a) ?? []) mark(b);
     if (A.flags[a]! & AtomFlag.Synthetic) continue;
     // Every relocation's target: a symbol, or a place in an atom (and a pair's subtrahend symbol).
@@ -51,7 +60,52 @@ export function deadStrip(ctx: LinkContext, associated?: (a: AtomId) => readonly
       else mark(R.atom[r]!);
     }
   }
+  if (why) reportWhyLive(ctx, why);
   // Folded literals live with their canonical atom.
   for (let a = 0; a < A.count; a++)
     if (A.flags[a]! & AtomFlag.Folded && A.flags[A.foldedInto[a]!]! & AtomFlag.Live) A.flags[a]! |= AtomFlag.Live;
+}
+
+/**
+ * `-why_live NAME`: the chain of references from a dead-strip root to NAME's
+ * atom, one line per step, each indented under the atom it keeps alive (ld64's
+ * format: `NAME from FILE`).
+ */
+function reportWhyLive(ctx: LinkContext, why: Int32Array): void {
+  const A = ctx.atoms;
+  const T = ctx.syms;
+  const label = (a: AtomId): string => {
+    const s = A.symbol[a]!;
+    const f = A.file[a]!;
+    const file =
+      f >= 0 && ctx.files[f]
+        ? ctx.files[f]!.path + (ctx.files[f]!.member ? `(${ctx.files[f]!.member})` : "")
+        : "<linker>";
+    return `${s ? T.name(s) : `<anonymous atom in ${ctx.sections.segnames[A.section[a]!]},${ctx.sections.sectnames[A.section[a]!]}>`} from ${file}`;
+  };
+  for (const name of ctx.options.whyLive) {
+    let s = T.lookup(name);
+    // Local symbols (static functions) by name too.
+    if (s === 0 || T.kind[s] !== SymKind.Defined)
+      for (let l = 1; l < T.count; l++)
+        if (T.kind[l] === SymKind.Defined && T.name(l) === name) {
+          s = l;
+          break;
+        }
+    if (s === 0 || T.kind[s] !== SymKind.Defined) {
+      ctx.info(`${name}: not defined in this link`);
+      continue;
+    }
+    let a = A.foldedInto[T.atom[s]!]!;
+    if (!(A.flags[a]! & AtomFlag.Live)) {
+      ctx.info(`${name} is dead (not reached from any root)`);
+      continue;
+    }
+    const lines: string[] = [];
+    for (let depth = 0; a >= 0 && depth < 10000; depth++) {
+      lines.push(`${"  ".repeat(depth)}${label(a)}`);
+      a = why[a]!;
+    }
+    ctx.info(lines.join("\n"));
+  }
 }

@@ -1,5 +1,6 @@
 /** Small predicates about the image being produced. */
-import type { LinkContext } from "@tsld/core";
+import { type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
+import { isImport } from "./target.js";
 
 /** Dylib-shaped outputs (dylibs, plugins, bundles). */
 export function isDylibLike(ctx: LinkContext): boolean {
@@ -51,4 +52,28 @@ export function chainedFixups(ctx: LinkContext): boolean {
 /** Lazy binding through `__stub_helper` and `__la_symbol_ptr`: not when binding at load or with chained fixups. */
 export function lazyBinding(ctx: LinkContext): boolean {
   return !bindAtLoad(ctx) && !chainedFixups(ctx);
+}
+
+/**
+ * Whether stub `s` is bound lazily (a stub-helper entry, a lazy-bind
+ * entry): imports, when binding lazily (`lazyBinding`). Stubs of weak symbols
+ * are not lazy, as in lld: an exported weak definition's lazy pointer holds
+ * its address, rebased and weak-bound; an imported weak definition's is bound
+ * at load and weak-bound. Layout puts lazy stubs first, so stub i < the lazy
+ * count has helper entry i.
+ */
+export function isLazyStub(ctx: LinkContext, s: SymbolId): boolean {
+  if (!lazyBinding(ctx) || !isImport(ctx, s)) return false;
+  return !(ctx.syms.kind[s] === SymKind.Dylib && ctx.syms.has(s, SymFlag.WeakDef));
+}
+
+/**
+ * Whether uses of `s` are weak-bound (weak-bind stream entries): this
+ * image's exported weak definitions, and weak definitions it imports.
+ */
+export function isWeakBound(ctx: LinkContext, s: SymbolId): boolean {
+  const T = ctx.syms;
+  if (!T.has(s, SymFlag.WeakDef)) return false;
+  const k = T.kind[s];
+  return (k === SymKind.Defined && T.has(s, SymFlag.Exported)) || k === SymKind.Dylib;
 }

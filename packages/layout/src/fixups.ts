@@ -4,12 +4,13 @@
  * dropped; weak binds only where the symbol is still an exported weak
  * definition); the synthetic slots add theirs: each GOT slot binds its
  * import or rebases its local target (and is weak-bound for an exported
- * weak definition), each TLV pointer binds, each lazy pointer rebases and
- * lazy-binds. Binds get their dylib ordinal and weak-import flag here.
+ * or imported weak definition), each TLV pointer likewise, each lazy pointer
+ * of a lazy stub rebases and lazy-binds (other stubs' pointers are bound or
+ * rebased at load). Binds get their dylib ordinal and weak-import flag here.
  */
 import { BIND_SPECIAL_DYLIB_WEAK_LOOKUP } from "@tsld/macho-format";
 import { AtomFlag, FixupKind, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
-import { chainedFixups, flatNamespace, lazyBinding, needsRebase } from "./dyn.js";
+import { chainedFixups, flatNamespace, isLazyStub, isWeakBound, lazyBinding, needsRebase } from "./dyn.js";
 import { atomAddress, isImport } from "./target.js";
 
 /** The ordinal dyld uses to find `s`: a dylib's, or BIND_SPECIAL_DYLIB_FLAT_LOOKUP (-2) / MAIN_EXECUTABLE (-1). */
@@ -26,31 +27,39 @@ export function finalizeFixups(ctx: LinkContext): void {
   const F = ctx.fixups;
   const A = ctx.atoms;
   const T = ctx.syms;
-  const weakExport = (s: SymbolId): boolean =>
-    T.kind[s] === SymKind.Defined && T.has(s, SymFlag.WeakDef) && T.has(s, SymFlag.Exported);
+  const weakBound = (s: SymbolId): boolean => isWeakBound(ctx, s);
   // Sites in atoms.
   const sites = F.count;
   for (let i = 0; i < sites; i++) {
     const a = F.atom[i]!;
     if (a < 0) continue;
     const k = F.kind[i]!;
-    if (!(A.flags[a]! & AtomFlag.Live) || (k === FixupKind.WeakBind && !weakExport(F.sym[i]!)))
+    if (!(A.flags[a]! & AtomFlag.Live) || (k === FixupKind.WeakBind && !weakBound(F.sym[i]!)))
       F.kind[i] = FixupKind.None;
     else F.address[i] = atomAddress(ctx, a, F.address[i]!);
     F.atom[i] = -1;
   }
-  // Synthetic slots.
+  // Synthetic slots: each binds its import or rebases its local target, and
+  // is weak-bound when its symbol is.
   const pie = needsRebase(ctx);
-  ctx.got.forEach((s, i) => {
-    const addr = ctx.synth.got + i * 8;
+  const slot = (addr: number, s: SymbolId): void => {
     if (isImport(ctx, s)) F.add(FixupKind.Bind, -1, addr, s, 0);
     else if (pie && T.kind[s] !== SymKind.Absolute) F.add(FixupKind.Rebase, -1, addr, 0, 0);
-    if (weakExport(s)) F.add(FixupKind.WeakBind, -1, addr, s, 0);
-  });
-  ctx.tlvPtrs.forEach((s, i) => F.add(FixupKind.Bind, -1, ctx.synth.threadPtrs + i * 8, s, 0));
+    if (weakBound(s)) F.add(FixupKind.WeakBind, -1, addr, s, 0);
+  };
+  ctx.got.forEach((s, i) => slot(ctx.synth.got + i * 8, s));
+  // An exported weak thread-local's pointer holds its own descriptor, rebased and weak-bound.
+  ctx.tlvPtrs.forEach((s, i) => slot(ctx.synth.threadPtrs + i * 8, s));
   if (lazyBinding(ctx)) {
+    // Lazy pointers: an import's is lazily bound (it holds its stub-helper
+    // entry); an imported weak definition's is bound at load; an exported
+    // weak definition's holds its address. Weak ones are weak-bound too.
     ctx.stubs.forEach((s, i) => {
       const addr = ctx.synth.laSymbolPtr + i * 8;
+      if (!isLazyStub(ctx, s)) {
+        slot(addr, s);
+        return;
+      }
       if (pie) F.add(FixupKind.Rebase, -1, addr, 0, 0);
       F.add(FixupKind.LazyBind, -1, addr, s, 0);
     });
@@ -66,8 +75,15 @@ export function finalizeFixups(ctx: LinkContext): void {
   // bound by weak lookup instead of rebased (as lld does).
   if (chainedFixups(ctx)) {
     const weak = new Set<number>();
+    // A slot already bound to an imported weak definition keeps that bind.
+    const bound = new Set<number>();
+    for (let i = 0; i < F.count; i++) if (F.kind[i] === FixupKind.Bind) bound.add(F.address[i]!);
     for (let i = 0; i < F.count; i++) {
       if (F.kind[i] !== FixupKind.WeakBind) continue;
+      if (bound.has(F.address[i]!)) {
+        F.kind[i] = FixupKind.None;
+        continue;
+      }
       weak.add(F.address[i]!);
       F.kind[i] = FixupKind.Bind;
       F.ordinal[i] = BIND_SPECIAL_DYLIB_WEAK_LOOKUP;
@@ -76,4 +92,23 @@ export function finalizeFixups(ctx: LinkContext): void {
       if (F.kind[i] === FixupKind.Rebase && weak.has(F.address[i]!)) F.kind[i] = FixupKind.None;
   }
   F.final = true;
+}
+
+/**
+ * Live strong definitions overriding a linked dylib's weak definition: the
+ * weak-bind stream names each with no address (BIND_SYMBOL_FLAGS_NON_WEAK_DEFINITION),
+ * and the image gets MH_WEAK_DEFINES, as ld64 and lld.
+ */
+export function nonWeakDefinitions(ctx: LinkContext): SymbolId[] {
+  const T = ctx.syms;
+  const A = ctx.atoms;
+  const out: SymbolId[] = [];
+  for (const s of T.globals())
+    if (
+      T.has(s, SymFlag.OverridesWeakDef) &&
+      T.kind[s] === SymKind.Defined &&
+      A.flags[A.foldedInto[T.atom[s]!]!]! & AtomFlag.Live
+    )
+      out.push(s);
+  return out;
 }

@@ -3,12 +3,15 @@ export {
   chainedFixups,
   flatNamespace,
   isDylibLike,
+  isLazyStub,
+  isWeakBound,
   lazyBinding,
   needsRebase,
   platformVersion,
 } from "./dyn.js";
 export {
   DWARF_SECTIONS,
+  alignTlvTemplate,
   assignAddresses,
   buildSegments,
   chooseTarget,
@@ -23,5 +26,5 @@ export { SectionMap, allocateCommons, assignSections } from "./sections.js";
 export { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
 export { atomAtAddress } from "./target.js";
 export { atomAddress, isImport, symbolAddress } from "./target.js";
-export { bindOrdinal, finalizeFixups } from "./fixups.js";
+export { bindOrdinal, finalizeFixups, nonWeakDefinitions } from "./fixups.js";
 export { writeSections } from "./write.js";

@@ -12,6 +12,7 @@ import {
   rpathCommandSize,
   segmentCommandSize,
   LC_BUILD_VERSION,
+  LC_CODE_SIGNATURE,
   LC_DATA_IN_CODE,
   LC_DYLD_CHAINED_FIXUPS,
   LC_DYLD_EXPORTS_TRIE,
@@ -20,6 +21,9 @@ import {
   LC_FUNCTION_STARTS,
   LC_ID_DYLIB,
   LC_LOAD_DYLIB,
+  LC_LOAD_WEAK_DYLIB,
+  LC_ROUTINES_64,
+  LC_REEXPORT_DYLIB,
   LC_LOAD_DYLINKER,
   LC_MAIN,
   LC_RPATH,
@@ -46,10 +50,8 @@ import {
   sectionType,
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
-import { chainedFixups, isDylibLike, lazyBinding, needsRebase } from "./dyn.js";
-import { type SectionMap, orderedSections } from "./sections.js";
-
-const PAGEZERO_SIZE = 0x100000000;
+import { chainedFixups, isDylibLike, isLazyStub, lazyBinding, needsRebase } from "./dyn.js";
+import { type SectionMap, boundarySection, boundarySegment, orderedSections } from "./sections.js";
 
 /** The target: chosen by the inputs' CPU type, else by `-arch`; -fixup_chains needs a slidable image. */
 export function chooseTarget(ctx: LinkContext): void {
@@ -66,15 +68,15 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
   const T = ctx.syms;
   const eager = !lazyBinding(ctx);
   // dyld_stub_binder: the lazy stubs' helper jumps through its GOT slot.
-  let anyStub = false;
+  let anyLazy = false;
   for (let s = 1; s < T.count; s++) {
     if (T.has(s, SymFlag.NeedsStub)) {
-      anyStub = true;
+      if (isLazyStub(ctx, s)) anyLazy = true;
       if (eager) T.set(s, SymFlag.NeedsGot);
     }
   }
   let binder = 0;
-  if (anyStub && !eager) {
+  if (anyLazy) {
     binder = T.lookup("dyld_stub_binder");
     if (binder === 0 || T.kind[binder] !== SymKind.Dylib) {
       ctx.diag.error("dyld_stub_binder is not exported by any linked library (is libSystem linked?)");
@@ -84,9 +86,16 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
   }
   for (let s = 1; s < T.count; s++) {
     if (T.has(s, SymFlag.NeedsGot)) T.gotIndex[s] = ctx.got.push(s) - 1;
-    if (T.has(s, SymFlag.NeedsStub)) T.stubIndex[s] = ctx.stubs.push(s) - 1;
     if (T.has(s, SymFlag.NeedsTlvPtr)) T.tlvPtrIndex[s] = ctx.tlvPtrs.push(s) - 1;
   }
+  // Stubs: lazily bound ones first (stub i < nlazy has stub-helper entry i), then weak ones.
+  let nlazy = 0;
+  for (let pass = 0; pass < 2; pass++)
+    for (let s = 1; s < T.count; s++) {
+      if (!T.has(s, SymFlag.NeedsStub) || isLazyStub(ctx, s) !== (pass === 0)) continue;
+      T.stubIndex[s] = ctx.stubs.push(s) - 1;
+      if (pass === 0) nlazy++;
+    }
   const synth = (
     seg: string,
     sect: string,
@@ -111,16 +120,16 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
       ctx.stubs.length * ctx.target.stubSize,
     );
     st.reserved2 = ctx.target.stubSize;
-    if (!eager) {
+    if (!eager) synth("__DATA", "__la_symbol_ptr", S_LAZY_SYMBOL_POINTERS, 3, "la_symbol_ptr", ctx.stubs.length * 8);
+    if (nlazy > 0) {
       synth(
         "__TEXT",
         "__stub_helper",
         S_REGULAR | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
         2,
         "stub_helper",
-        ctx.target.stubHelperHeaderSize + ctx.stubs.length * ctx.target.stubHelperEntrySize,
+        ctx.target.stubHelperHeaderSize + nlazy * ctx.target.stubHelperEntrySize,
       );
-      synth("__DATA", "__la_symbol_ptr", S_LAZY_SYMBOL_POINTERS, 3, "la_symbol_ptr", ctx.stubs.length * 8);
       // __dyld_private: the image cache word the stub helper pushes.
       const d = map.get("__DATA", "__data", S_REGULAR, 3);
       const sid = ctx.sections.add(-1, "__DATA", "__data");
@@ -142,21 +151,28 @@ export function numberDylibs(ctx: LinkContext): void {
     const d = ctx.file(T.file[s]!).dylib!;
     if (!d.bundleLoader) d.used = true;
   }
+  // Every dylib on the command line gets a load command, except, under
+  // -dead_strip_dylibs (always, for the Go-style CLI), those nothing binds
+  // to; libSystem, needed and re-exported dylibs are always kept.
   for (const f of ctx.files) {
-    if (f.kind !== "dylib" || f.dylib!.parent !== undefined || f.dylib!.bundleLoader) continue;
-    const isSystem = f.dylib!.installName.startsWith("/usr/lib/libSystem");
-    if (f.dylib!.used || isSystem) f.dylib!.ordinal = ctx.dylibs.push(f.id);
+    const d = f.dylib;
+    if (f.kind !== "dylib" || d!.parent !== undefined || d!.bundleLoader) continue;
+    if (ctx.dylibs.some((id) => ctx.file(id).dylib!.installName === d!.installName)) continue; // named twice
+    const isSystem = d!.installName.startsWith("/usr/lib/libSystem");
+    const keep = !ctx.options.deadStripDylibs || d!.loadKind === "needed" || d!.loadKind === "reexport";
+    if (d!.used || isSystem || keep) d!.ordinal = ctx.dylibs.push(f.id);
   }
 }
 
 export function buildSegments(ctx: LinkContext, map: SectionMap): void {
   const sections = orderedSections(map);
   const exe = !isDylibLike(ctx);
-  if (exe)
+  // -pagezero_size 0: no __PAGEZERO at all (ld64).
+  if (exe && ctx.options.pagezeroSize > 0)
     ctx.segments.push({
       name: "__PAGEZERO",
       vmaddr: 0,
-      vmsize: PAGEZERO_SIZE,
+      vmsize: ctx.options.pagezeroSize,
       fileoff: 0,
       filesize: 0,
       maxprot: 0,
@@ -192,6 +208,13 @@ export function buildSegments(ctx: LinkContext, map: SectionMap): void {
     ctx.segments[o.segment]!.sections.push(o.id);
     for (const a of o.atoms) ctx.atoms.out[a] = o.id;
   }
+  // segment$start/end$SEG of a segment nothing fills: an empty segment (as ld64 and lld do).
+  const T = ctx.syms;
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Synthetic) continue;
+    const seg = boundarySegment(T.name(s));
+    if (seg && seg !== "__LINKEDIT" && seg !== "__DWARF" && seg !== "__PAGEZERO") segOf(seg);
+  }
   planDwarfSegment(ctx);
   ctx.segments.push({
     name: "__LINKEDIT",
@@ -204,7 +227,7 @@ export function buildSegments(ctx: LinkContext, map: SectionMap): void {
     flags: 0,
     sections: [],
   });
-  // Indirect-symbol table starts (reserved1) for stubs, GOT, lazy pointers.
+  // Indirect-symbol table starts (reserved1) for stubs, GOT, lazy pointers, TLV pointers.
   let ind = 0;
   for (const o of ctx.outSections) {
     const n =
@@ -212,7 +235,9 @@ export function buildSegments(ctx: LinkContext, map: SectionMap): void {
         ? ctx.got.length
         : o.synthetic === "stubs" || o.synthetic === "la_symbol_ptr"
           ? ctx.stubs.length
-          : -1;
+          : o.synthetic === "thread_ptrs"
+            ? ctx.tlvPtrs.length
+            : -1;
     if (n < 0) continue;
     o.reserved1 = ind;
     ind += n;
@@ -276,6 +301,24 @@ function planDwarfSegment(ctx: LinkContext): void {
   }
 }
 
+/**
+ * The TLV template is the block dyld copies into each thread's storage:
+ * every S_THREAD_LOCAL_REGULAR section, then every S_THREAD_LOCAL_ZEROFILL
+ * one, and a descriptor's offset is its variable's distance from the
+ * template's start. dyld allocates that block aligned to the template's
+ * alignment, so each TLV section takes the strictest alignment of all of
+ * them (as lld does): the template then starts on that boundary and a
+ * variable's offset in it keeps the variable's own alignment.
+ */
+export function alignTlvTemplate(ctx: LinkContext): void {
+  const tlv = ctx.outSections.filter((o) => {
+    const t = sectionType(o.flags);
+    return t === S_THREAD_LOCAL_REGULAR || t === S_THREAD_LOCAL_ZEROFILL;
+  });
+  const align = Math.max(0, ...tlv.map((o) => o.align));
+  for (const o of tlv) o.align = align;
+}
+
 export function planLoadCommands(ctx: LinkContext): void {
   const L = ctx.loadCommands;
   const exe = !isDylibLike(ctx);
@@ -298,14 +341,39 @@ export function planLoadCommands(ctx: LinkContext): void {
     const name = ctx.options.installName ?? ctx.options.output;
     L.push({ cmd: LC_ID_DYLIB, size: dylibCommandSize(name), text: name });
   }
+  // -init: the dylib's initializer that dyld runs before the others (ld64 writes LC_ROUTINES_64).
+  if (!exe && ctx.options.initFunction) L.push({ cmd: LC_ROUTINES_64, size: 72 });
   for (const r of ctx.options.rpaths) L.push({ cmd: LC_RPATH, size: rpathCommandSize(r), text: r });
   L.push({ cmd: LC_SOURCE_VERSION, size: 16 });
   L.push({ cmd: LC_BUILD_VERSION, size: buildVersionCommandSize(1) });
   L.push({ cmd: LC_UUID, size: 24 });
   for (const id of ctx.dylibs) {
-    const name = ctx.file(id).dylib!.installName;
-    L.push({ cmd: LC_LOAD_DYLIB, size: dylibCommandSize(name), index: id, text: name });
+    const d = ctx.file(id).dylib!;
+    const cmd =
+      d.loadKind === "weak" ? LC_LOAD_WEAK_DYLIB : d.loadKind === "reexport" ? LC_REEXPORT_DYLIB : LC_LOAD_DYLIB;
+    L.push({ cmd, size: dylibCommandSize(d.installName), index: id, text: d.installName });
   }
+  // The ad-hoc signature's command comes last, as its blob ends __LINKEDIT (macho's emit writes both).
+  if (ctx.options.adhocCodesign) L.push({ cmd: LC_CODE_SIGNATURE, size: 16 });
+}
+
+/** Maximum path length dyld allows (MAXPATHLEN). */
+const MAXPATHLEN = 1024;
+
+/**
+ * Bytes reserved after the load commands: `-headerpad`, or with
+ * `-headerpad_max_install_names` enough for every dylib path (own and
+ * loaded) to grow to MAXPATHLEN, whichever is more (ld64's rule).
+ */
+function headerPadding(ctx: LinkContext): number {
+  let pad = ctx.options.headerpad;
+  if (ctx.options.headerpadMaxInstallNames) {
+    let grow = 0;
+    for (const l of ctx.loadCommands)
+      if (l.text !== undefined && l.cmd !== LC_LOAD_DYLINKER && l.cmd !== LC_RPATH) grow += MAXPATHLEN - l.text.length;
+    pad = Math.max(pad, grow);
+  }
+  return pad;
 }
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
@@ -314,7 +382,7 @@ export function assignAddresses(ctx: LinkContext): void {
   const page = ctx.target.pageSize;
   const A = ctx.atoms;
   const exe = !isDylibLike(ctx);
-  const base = exe ? PAGEZERO_SIZE : 0;
+  const base = exe ? ctx.options.pagezeroSize : ctx.options.imageBase;
   ctx.synth.imageBase = base;
   const sizeofcmds = ctx.loadCommands.reduce((n, l) => n + l.size, 0);
   let vm = base;
@@ -325,7 +393,7 @@ export function assignAddresses(ctx: LinkContext): void {
     seg.fileoff = file;
     let addr = vm;
     let fileEnd = file;
-    if (seg.name === "__TEXT") addr += 32 + sizeofcmds + ctx.options.headerpad;
+    if (seg.name === "__TEXT") addr += 32 + sizeofcmds + headerPadding(ctx);
     for (const id of seg.sections) {
       const o = ctx.outSections[id]!;
       addr = alignUp(addr, 2 ** o.align);
@@ -347,7 +415,8 @@ export function assignAddresses(ctx: LinkContext): void {
       }
     }
     // In __TEXT, keep the last page of code out of the same file page as __DATA.
-    seg.vmsize = alignUp(Math.max(addr - vm, 1), page);
+    // A segment with no bytes (only empty sections, or none) takes no address space.
+    seg.vmsize = addr === vm ? 0 : alignUp(addr - vm, page);
     seg.filesize = alignUp(fileEnd - file, page);
     if (seg.name === "__TEXT" && seg.filesize < seg.vmsize) seg.filesize = seg.vmsize;
     // x86_64 code reaches data with 32-bit displacements: no image segment may pass 4 GiB.
@@ -399,14 +468,13 @@ function defineSyntheticSymbols(ctx: LinkContext): void {
     const n = T.name(s);
     let addr = 0;
     if (n.startsWith("__mh_") || n === "___dso_handle") addr = ctx.synth.imageBase;
-    else if (n.startsWith("section$start$") || n.startsWith("section$end$")) {
-      const [, which, seg = "", sect = ""] = n.split("$");
+    else if (boundarySection(n)) {
+      const [seg, sect] = boundarySection(n)!;
       const o = find(seg, sect);
-      if (o) addr = which === "start" ? o.addr : o.addr + o.size;
-    } else if (n.startsWith("segment$start$") || n.startsWith("segment$end$")) {
-      const [, which, seg = ""] = n.split("$");
-      const g = ctx.segments.find((x) => x.name === seg);
-      if (g) addr = which === "start" ? g.vmaddr : g.vmaddr + g.vmsize;
+      if (o) addr = n.startsWith("section$start$") ? o.addr : o.addr + o.size;
+    } else if (boundarySegment(n)) {
+      const g = ctx.segments.find((x) => x.name === boundarySegment(n));
+      if (g) addr = n.startsWith("segment$start$") ? g.vmaddr : g.vmaddr + g.vmsize;
     } else {
       const m = GO_MARKERS.find((x) => x.start === n || x.end === n);
       if (m) {

@@ -46,12 +46,12 @@ export function relocateAtom(ctx: LinkContext, atom: AtomId, out: Uint8Array, ou
     const ext = (flags & RelocFlag.Extern) !== 0;
     const s = R.sym[r]!;
     if (flags & RelocFlag.Pair) {
-      const minuend =
-        flags & RelocFlag.SubExtern
-          ? symbolAddress(ctx, R.subSym[r]!)
-          : atomAddress(ctx, R.subAtom[r]!, R.subDelta[r]!);
+      // B - A: the subtrahend A is always a symbol (the decoder refuses a section);
+      // the minuend B a symbol or a place in an atom (even outside it).
+      const subtrahend = symbolAddress(ctx, R.subSym[r]!);
       const b = ext ? symbolAddress(ctx, s) + R.addend[r]! : atomAddress(ctx, R.atom[r]!, R.delta[r]!);
-      report(ctx, atom, at, len, tgt.relocateOne(ov, loc, type, len, false, b - minuend, P, true), b - minuend, P);
+      const value = b - subtrahend;
+      report(ctx, atom, at, len, tgt.relocateOne(ov, loc, type, len, false, value, P, true), value, P);
       continue;
     }
     const attr = attrs[type] ?? 0;

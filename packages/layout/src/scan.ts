@@ -5,9 +5,11 @@
  * decisions come from each relocation type's attributes (`RelocAttr`), not
  * from the arch: a Branch to an import needs a stub; a Got relocation a
  * slot (a Load one only when it cannot be relaxed: an import, or an exported
- * weak definition that dyld may coalesce); a Tlv one to an import a
+ * weak definition that dyld may coalesce); a Branch to such a definition a
+ * stub too; a Tlv one to an import or a coalescable thread-local a
  * `__thread_ptrs` slot; a pointer-sized Pointer a rebase (slid image) or a
- * bind (import), plus a weak bind when it names a coalescable definition.
+ * bind (import), plus a weak bind when it names a weak definition (exported
+ * or imported).
  * Rows the decoder could not decode are reported here, for kept atoms only.
  */
 import { type AtomId, FixupKind, type LinkContext, RelocAttr, RelocFlag, SymFlag, SymKind } from "@tsld/core";
@@ -59,12 +61,14 @@ function scanAtom(ctx: LinkContext, atom: AtomId): void {
     T.set(s, SymFlag.Referenced);
     const imp = isImport(ctx, s);
     if (attr & RelocAttr.Branch) {
-      if (imp) T.set(s, SymFlag.NeedsStub);
+      // Calls to an exported weak definition go through a (weak-bound) stub, as to an import.
+      if (imp || isCoalescable(ctx, s)) T.set(s, SymFlag.NeedsStub);
     } else if (attr & RelocAttr.Got) {
       // A relaxable load of an exported weak definition keeps its GOT slot (weak-bound, not relaxed).
       if (!(attr & RelocAttr.Load) || imp || isCoalescable(ctx, s)) T.set(s, SymFlag.NeedsGot);
     } else if (attr & RelocAttr.Tlv) {
-      if (imp) T.set(s, SymFlag.NeedsTlvPtr);
+      // An exported weak thread-local keeps its (weak-bound) TLV pointer, as lld.
+      if (imp || isCoalescable(ctx, s)) T.set(s, SymFlag.NeedsTlvPtr);
       else if (!T.has(s, SymFlag.Tlv) && T.kind[s] === SymKind.Defined) {
         const sec = ctx.sections.flags[A.section[T.atom[s]!]!]!;
         if (sectionType(sec) !== S_THREAD_LOCAL_VARIABLES)
@@ -73,8 +77,11 @@ function scanAtom(ctx: LinkContext, atom: AtomId): void {
     } else if (attr & RelocAttr.Pointer) {
       if (len === 3) {
         const addend = R.addend[r]!;
-        if (imp) ctx.fixups.add(FixupKind.Bind, atom, at, s, addend);
-        else if (inTlv && isTlvTemplate(ctx, s)) {
+        if (imp) {
+          ctx.fixups.add(FixupKind.Bind, atom, at, s, addend);
+          // An imported weak definition is weak-bound too.
+          if (T.has(s, SymFlag.WeakDef)) ctx.fixups.add(FixupKind.WeakBind, atom, at, s, addend);
+        } else if (inTlv && isTlvTemplate(ctx, s)) {
           // descriptor offset field: resolved to an offset in the TLV template, no fixup
         } else {
           if (pie && T.kind[s] !== SymKind.Absolute && T.kind[s] !== SymKind.Undefined)
@@ -88,7 +95,12 @@ function scanAtom(ctx: LinkContext, atom: AtomId): void {
   }
 }
 
-/** A weak definition of this image that dyld may coalesce with another image's (so: weak-bound). */
+/**
+ * An exported weak definition of this image, which dyld may coalesce with
+ * another image's: every use goes through a weak bind (stub, GOT or pointer),
+ * as ld64 and lld do (lld's `Defined::isExternalWeakDef`). Private externs
+ * (and can-be-hidden definitions, made private extern by objfile) are not.
+ */
 export function isCoalescable(ctx: LinkContext, s: number): boolean {
   const T = ctx.syms;
   return (

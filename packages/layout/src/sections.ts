@@ -41,6 +41,7 @@ import {
   S_NON_LAZY_SYMBOL_POINTERS,
   S_REGULAR,
   S_SYMBOL_STUBS,
+  S_THREAD_LOCAL_REGULAR,
   S_THREAD_LOCAL_VARIABLE_POINTERS,
   S_THREAD_LOCAL_ZEROFILL,
   S_ZEROFILL,
@@ -54,6 +55,9 @@ const SEGMENT_ORDER = ["__PAGEZERO", "__TEXT", "__DATA_CONST", "__DATA"];
 
 function sectionRank(seg: string, sect: string, flags: number): number {
   const zf = isZerofill(flags);
+  // The TLV template is one block: its initial data, then its zero fill, adjacent.
+  if (seg === "__DATA" && sectionType(flags) === S_THREAD_LOCAL_REGULAR) return 12;
+  if (seg === "__DATA" && sectionType(flags) === S_THREAD_LOCAL_ZEROFILL) return 20;
   if (seg === "__TEXT") {
     const r: Record<string, number> = {
       __text: 0,
@@ -84,6 +88,27 @@ function sectionRank(seg: string, sect: string, flags: number): number {
     );
   }
   return zf ? 20 : 5;
+}
+
+/**
+ * The output section a `section$start$SEG$SECT` / `section$end$SEG$SECT`
+ * symbol bounds, after the renaming inputs get (`__DATA,__const` and the
+ * initializer lists live in `__DATA_CONST`); undefined for other names.
+ */
+export function boundarySection(name: string): [string, string] | undefined {
+  if (!name.startsWith("section$start$") && !name.startsWith("section$end$")) return undefined;
+  const [, , seg = "", sect = ""] = name.split("$");
+  if (seg === "" || sect === "") return undefined;
+  if (seg === "__DATA" && (sect === "__const" || sect === "__mod_init_func" || sect === "__mod_term_func"))
+    return ["__DATA_CONST", sect];
+  return [seg, sect];
+}
+
+/** The segment a `segment$start$SEG` / `segment$end$SEG` symbol bounds; undefined for other names. */
+export function boundarySegment(name: string): string | undefined {
+  if (!name.startsWith("segment$start$") && !name.startsWith("segment$end$")) return undefined;
+  const seg = name.split("$")[2] ?? "";
+  return seg === "" ? undefined : seg;
 }
 
 /** Output segment and section names for an input section. */
@@ -253,14 +278,60 @@ export function assignSections(ctx: LinkContext, map: SectionMap): void {
     }
   }
 
+  // section$start/end$SEG$SECT of a section no live input provides: an empty
+  // section, so both name one address inside the image (as ld64 and lld do).
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Synthetic) continue;
+    const b = boundarySection(T.name(s));
+    if (b) map.get(b[0], b[1], S_REGULAR);
+  }
+
+  const rank = orderRanks(ctx);
   for (const o of map.byName.values()) {
     const key = `${o.segname},${o.sectname}`;
     if (isDataSection(o)) sortData(ctx, o);
+    if (rank) applyOrder(o, rank);
     const h = heads.get(key);
     const t = tails.get(key);
     if (h !== undefined) o.atoms.unshift(h);
     if (t !== undefined) o.atoms.push(t);
   }
+}
+
+/** `-order_file`: atom → its first symbol's line in the order file (atoms of unlisted symbols absent). */
+function orderRanks(ctx: LinkContext): Map<AtomId, number> | undefined {
+  const names = ctx.options.order;
+  if (names.length === 0) return undefined;
+  const T = ctx.syms;
+  const A = ctx.atoms;
+  const rank = new Map<AtomId, number>();
+  names.forEach((name, i) => {
+    const s = T.lookup(name);
+    if (s === 0 || T.kind[s] !== SymKind.Defined) return;
+    const a = A.foldedInto[T.atom[s]!]!;
+    if (!rank.has(a)) rank.set(a, i);
+  });
+  // Locals (static functions) are found by name too, as ld64 does.
+  if (rank.size < names.length) {
+    const want = new Map(names.map((n, i) => [n, i] as const));
+    for (let s = 1; s < T.count; s++) {
+      if (T.kind[s] !== SymKind.Defined) continue;
+      const i = want.get(T.name(s));
+      if (i === undefined) continue;
+      const a = A.foldedInto[T.atom[s]!]!;
+      if (!rank.has(a) || rank.get(a)! > i) rank.set(a, i);
+    }
+  }
+  return rank;
+}
+
+/** Listed atoms first, in the order file's order; the rest after them in their usual order (ld64). */
+function applyOrder(o: OutputSection, rank: Map<AtomId, number>): void {
+  if (!o.atoms.some((a) => rank.has(a))) return;
+  const listed = o.atoms.filter((a) => rank.has(a)).sort((x, y) => rank.get(x)! - rank.get(y)!);
+  const rest = o.atoms.filter((a) => !rank.has(a));
+  o.atoms.length = 0;
+  o.atoms.push(...listed, ...rest);
 }
 
 function isDataSection(o: OutputSection): boolean {

@@ -30,8 +30,8 @@ export function symbolAddress(ctx: LinkContext, s: SymbolId): number {
 export function isImport(ctx: LinkContext, s: SymbolId): boolean {
   const k = ctx.syms.kind[s];
   if (k === SymKind.Dylib) return true;
-  if (k === SymKind.Undefined)
-    return ctx.options.undefinedDynamicLookup || ctx.syms.has(s, SymFlag.WeakRef | SymFlag.FlatImport);
+  // Left undefined on purpose (-U, -undefined, a plugin's flat markers): bound by flat lookup.
+  if (k === SymKind.Undefined) return ctx.syms.has(s, SymFlag.FlatImport);
   return false;
 }
 

@@ -6,7 +6,7 @@
  */
 import { AtomFlag, type LinkContext, RelocFlag } from "@tsld/core";
 import { isZerofill } from "@tsld/macho-format";
-import { lazyBinding } from "./dyn.js";
+import { isLazyStub, lazyBinding } from "./dyn.js";
 import { relocateAtom } from "./relocate.js";
 import { atomAddress, isImport, symbolAddress } from "./target.js";
 import { writeUnwind } from "./unwind.js";
@@ -59,6 +59,12 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
           if (!isImport(ctx, s)) dv.setBigUint64(at(o.addr + i * 8), BigInt(symbolAddress(ctx, s)), true);
         });
         break;
+      case "thread_ptrs":
+        // An exported weak thread-local's pointer holds its own descriptor until dyld coalesces it.
+        ctx.tlvPtrs.forEach((s, i) => {
+          if (!isImport(ctx, s)) dv.setBigUint64(at(o.addr + i * 8), BigInt(symbolAddress(ctx, s)), true);
+        });
+        break;
       case "stubs": {
         const eager = !lazyBinding(ctx);
         ctx.stubs.forEach((s, i) => {
@@ -71,7 +77,8 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
         const binder = ctx.syms.lookup("dyld_stub_binder");
         const binderPtr = ctx.synth.got + ctx.syms.gotIndex[binder]! * 8;
         ctx.target.writeStubHelperHeader(out, at(o.addr), o.addr, ctx.synth.dyldPrivate, binderPtr);
-        ctx.stubs.forEach((_s, i) => {
+        ctx.stubs.forEach((s, i) => {
+          if (!isLazyStub(ctx, s)) return;
           const addr = o.addr + ctx.target.stubHelperHeaderSize + i * ctx.target.stubHelperEntrySize;
           ctx.target.writeStubHelperEntry(out, at(addr), addr, lazyBindOffsets[i] ?? 0, o.addr);
         });
@@ -94,9 +101,12 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
         break;
       }
       case "la_symbol_ptr":
-        ctx.stubs.forEach((_s, i) => {
-          const helper = ctx.synth.stubHelper + ctx.target.stubHelperHeaderSize + i * ctx.target.stubHelperEntrySize;
-          dv.setBigUint64(at(o.addr + i * 8), BigInt(helper), true);
+        ctx.stubs.forEach((s, i) => {
+          let v = 0;
+          if (isLazyStub(ctx, s))
+            v = ctx.synth.stubHelper + ctx.target.stubHelperHeaderSize + i * ctx.target.stubHelperEntrySize;
+          else if (!isImport(ctx, s)) v = symbolAddress(ctx, s);
+          dv.setBigUint64(at(o.addr + i * 8), BigInt(v), true);
         });
         break;
       default:

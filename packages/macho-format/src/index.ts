@@ -1,6 +1,6 @@
 /**
  * @tsld/macho-format: the Mach-O file format alone (structures, constants,
- * LEB128, export trie, dyld opcodes, chained fixups), read and written over
+ * LEB128, export trie, dyld opcodes, chained fixups, code signatures), read and written over
  * caller-provided byte arrays. Every export is listed by name.
  */
 export { MachOFormatError } from "./errors.js";
@@ -573,3 +573,41 @@ export type {
   UnwindInfoPlan,
   DecodedUnwindInfo,
 } from "./unwind-info.js";
+export {
+  CSMAGIC_REQUIREMENT,
+  CSMAGIC_REQUIREMENTS,
+  CSMAGIC_CODEDIRECTORY,
+  CSMAGIC_EMBEDDED_SIGNATURE,
+  CSMAGIC_EMBEDDED_ENTITLEMENTS,
+  CSMAGIC_BLOBWRAPPER,
+  CSSLOT_CODEDIRECTORY,
+  CSSLOT_INFOSLOT,
+  CSSLOT_REQUIREMENTS,
+  CSSLOT_ENTITLEMENTS,
+  CSSLOT_SIGNATURESLOT,
+  CS_SUPPORTSSCATTER,
+  CS_SUPPORTSTEAMID,
+  CS_SUPPORTSCODELIMIT64,
+  CS_SUPPORTSEXECSEG,
+  CS_ADHOC,
+  CS_LINKER_SIGNED,
+  CS_EXECSEG_MAIN_BINARY,
+  CS_HASHTYPE_SHA1,
+  CS_HASHTYPE_SHA256,
+  CS_SHA256_LEN,
+  CODE_DIRECTORY_SIZE,
+  SUPERBLOB_HEADER_SIZE,
+  BLOB_INDEX_SIZE,
+  EMPTY_REQUIREMENTS_SIZE,
+  CODE_SIGNATURE_ALIGN,
+  CS_PAGE_SIZE,
+  codeSignatureSize,
+  writeCodeSignature,
+} from "./code-signature.js";
+export type { CodeSignatureInput } from "./code-signature.js";
+export { toBytes } from "./bytes.js";
+export type { BinaryInput } from "./bytes.js";
+export { MachOImage, cpuName, fatSlices, loadCommandName, openMachO } from "./image.js";
+export type { FatSlice, Fixup, LoadCommandInfo, MachOSymbol, OpenOptions } from "./image.js";
+export { formatMachODump, machODumpJson } from "./dump.js";
+export type { DumpOptions } from "./dump.js";

@@ -299,5 +299,11 @@ describe("header validation", () => {
     expect(readFatHeader(new Uint8Array(64))).toBeUndefined();
     v.setUint32(40, 100000);
     expect(() => readFatHeader(b)).toThrow(MachOFormatError);
+    v.setUint32(40, 200);
+    // A slice inside the fat header, or two slices sharing bytes.
+    v.setUint32(16, 16);
+    expect(() => readFatHeader(b)).toThrow(/fat slice 0 \(offset 16\) overlaps the fat header/);
+    v.setUint32(16, 8192 - 50);
+    expect(() => readFatHeader(b)).toThrow(/fat slices 0 and 1 overlap/);
   });
 });

@@ -60,6 +60,7 @@ import {
   SECTION_64_SIZE,
   SEGMENT_COMMAND_64_SIZE,
 } from "./constants.js";
+import { type BinaryInput, toBytes } from "./bytes.js";
 import { MachOFormatError } from "./errors.js";
 
 // ---------------------------------------------------------------------------
@@ -237,6 +238,7 @@ let cachedView: DataView | undefined;
 /** A DataView over exactly the bytes of `buf` (the last one is cached). */
 export function dataViewOf(buf: Uint8Array): DataView {
   if (buf === cachedBuf && cachedView !== undefined) return cachedView;
+  if (!(buf instanceof Uint8Array)) buf = toBytes(buf);
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   cachedBuf = buf;
   cachedView = v;
@@ -307,7 +309,8 @@ export function readFixedString(buf: Uint8Array, off: number, width = 16): strin
 // Header and load commands
 
 /** Reads and validates the mach_header_64 at the start of `buf`. */
-export function readMachHeader(buf: Uint8Array): MachHeader {
+export function readMachHeader(input: BinaryInput): MachHeader {
+  const buf = toBytes(input);
   if (buf.length < 4) throw new MachOFormatError(`file too small to be Mach-O (${buf.length} bytes)`, 0);
   const view = dataViewOf(buf);
   const magic = view.getUint32(0, true);
@@ -619,8 +622,9 @@ export function readSourceVersion(buf: Uint8Array, off: number): bigint {
 // ---------------------------------------------------------------------------
 // Whole-file convenience
 
-/** Parses the header and all load commands (not the symbol table contents). */
-export function parseMachO(buf: Uint8Array): MachOFile {
+/** Parses the header and all load commands (not the symbol table contents). Takes any `BinaryInput` (a `Uint8Array`, `Buffer` or `ArrayBuffer`). */
+export function parseMachO(input: BinaryInput): MachOFile {
+  const buf = toBytes(input);
   const header = readMachHeader(buf);
   const file: MachOFile = {
     header,
@@ -797,8 +801,15 @@ export function rType(w: number): number {
 // ---------------------------------------------------------------------------
 // Universal (fat) files
 
-/** The slices of a universal file, or undefined when `buf` is not one. Offsets are from the start of `buf`. */
-export function readFatHeader(buf: Uint8Array): FatArch[] | undefined {
+/**
+ * The slices of a universal file, or undefined when `buf` is not one (or is
+ * a Java class file, which shares FAT_MAGIC). Offsets are from the start of
+ * `buf`. Throws MachOFormatError for a truncated fat_arch table, a slice that
+ * runs past the end of the file or overlaps the header, or slices that
+ * overlap each other.
+ */
+export function readFatHeader(input: BinaryInput): FatArch[] | undefined {
+  const buf = toBytes(input);
   if (buf.length < 8) return undefined;
   const v = dataViewOf(buf);
   const magic = v.getUint32(0, false);
@@ -833,7 +844,20 @@ export function readFatHeader(buf: Uint8Array): FatArch[] | undefined {
         o,
       );
     }
+    if (arch.size > 0 && arch.offset < 8 + n * entSize) {
+      throw new MachOFormatError(`fat slice ${i} (offset ${arch.offset}) overlaps the fat header`, o);
+    }
     out.push(arch);
+  }
+  // Slices may not share bytes (lipo never writes that; a slice read as
+  // another's would be a different file).
+  const byOffset = out.map((a, i) => ({ a, i })).sort((x, y) => x.a.offset - y.a.offset);
+  for (let k = 1; k < byOffset.length; k++) {
+    const p = byOffset[k - 1]!;
+    const q = byOffset[k]!;
+    if (p.a.size > 0 && q.a.size > 0 && p.a.offset + p.a.size > q.a.offset) {
+      throw new MachOFormatError(`fat slices ${p.i} and ${q.i} overlap`, 8 + q.i * entSize);
+    }
   }
   return out;
 }

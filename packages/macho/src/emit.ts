@@ -7,20 +7,24 @@
  * `__LINKEDIT` is laid out in the order cctools' `checkout.c` requires (and
  * lld follows): dyld info (rebase, bind, weak bind, lazy bind, export trie),
  * function starts, data in code, symbol table, indirect symbol table, string
- * table; each blob 8-byte aligned (the indirect table 4). The load commands
+ * table, and with `-adhoc_codesign` the code signature; each blob 8-byte
+ * aligned (the indirect table 4, the signature 16). The load commands
  * are the ones layout planned (their sizes placed `__text`); each written
  * command is checked against its planned size. `LC_UUID` is a hash of the
- * finished bytes, so the same inputs give the same file.
+ * finished bytes (the signature's still zero, so the UUID does not depend on
+ * the output's name), so the same inputs give the same file; the signature's
+ * page hashes come last (`signature.ts`).
  */
 import { createHash } from "node:crypto";
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
-import { FixupKind, type LinkContext, SymFlag, SymKind } from "@tsld/core";
+import { FixupKind, type LinkContext, SymFlag, SymKind, osErrorText } from "@tsld/core";
 import {
   EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE,
   EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL,
   EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION,
   LC_BUILD_VERSION,
+  LC_CODE_SIGNATURE,
   LC_DATA_IN_CODE,
   LC_DYLD_CHAINED_FIXUPS,
   LC_DYLD_EXPORTS_TRIE,
@@ -29,6 +33,9 @@ import {
   LC_FUNCTION_STARTS,
   LC_ID_DYLIB,
   LC_LOAD_DYLIB,
+  LC_LOAD_WEAK_DYLIB,
+  LC_ROUTINES_64,
+  LC_REEXPORT_DYLIB,
   LC_LOAD_DYLINKER,
   LC_MAIN,
   LC_RPATH,
@@ -91,9 +98,11 @@ import {
   flatNamespace,
   isDylibLike,
   needsRebase,
+  nonWeakDefinitions,
   platformVersion,
   writeSections,
 } from "@tsld/layout";
+import { planSignature, sign } from "./signature.js";
 import { outputName, planSymtab, writeSymtab } from "./symtab.js";
 
 interface Blob {
@@ -120,12 +129,17 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   writeContents(ctx, img);
   writeLinkedit(ctx, img);
   writeHeader(ctx, img);
+  signImage(ctx, img);
   return img.out;
 }
 
 /** Writes the finished image through a temporary file renamed into place. */
 export function saveImage(ctx: LinkContext, img: Image): void {
-  saveAtomically(ctx.options.output, img.out);
+  try {
+    saveAtomically(ctx.options.output, img.out);
+  } catch (e) {
+    ctx.diag.error(`cannot write ${ctx.options.output}: ${osErrorText(e)}`);
+  }
 }
 
 /**
@@ -158,7 +172,7 @@ export function planLinkedit(ctx: LinkContext) {
     };
     if (k === FixupKind.Bind) binds.push(e);
     else if (k === FixupKind.LazyBind) lazyBinds.push(e);
-    else weakBinds.push(e);
+    else weakBinds.push({ ...e, flags: 0 });
   }
   const chained = chainedFixups(ctx);
   const chains = chained ? planChains(ctx, rebases, binds) : undefined;
@@ -166,7 +180,9 @@ export function planLinkedit(ctx: LinkContext) {
   const rebase = chained ? new Uint8Array(0) : encodeRebaseAddresses(Float64Array.from(rebases).sort(), ctx.segments);
   const bind = chained ? new Uint8Array(0) : encodeBind(binds);
   const lazy = encodeLazyBind(lazyBinds);
-  const weak = encodeWeakBind(weakBinds);
+  // Strong definitions overriding a linked dylib's weak one: weak-bind entries without an address.
+  const overrides = nonWeakDefinitions(ctx);
+  const weak = encodeWeakBind(weakBinds, chained ? [] : overrides.map((s) => symbolName(ctx, s)));
   const trie = buildExportTrie(exportEntries(ctx));
   const starts = functionStarts(ctx);
   const symtab = planSymtab(ctx);
@@ -190,7 +206,10 @@ export function planLinkedit(ctx: LinkContext) {
   const bSymtab = blob(symtab.syms.length * 16);
   const bIndirect = blob(symtab.indirect.length * 4, 4);
   const bStr = blob(symtab.strtab.length);
-  const fileSize = align(cur, 8);
+  // -adhoc_codesign: the signature is the last blob, 16-aligned, and so is the file's end.
+  const sig = ctx.options.adhocCodesign ? planSignature(ctx, cur) : undefined;
+  if (sig) cur = sig.off + sig.size;
+  const fileSize = align(cur, sig ? 16 : 8);
   const tooBig = fileSize > MAX_IMAGE;
   if (tooBig)
     ctx.diag.error(`the image would be 0x${fileSize.toString(16)} bytes; tsld writes images of at most 2 GiB`);
@@ -223,6 +242,8 @@ export function planLinkedit(ctx: LinkContext) {
     bSymtab,
     bIndirect,
     bStr,
+    sig,
+    overrides,
   };
 }
 
@@ -255,7 +276,7 @@ export function writeLinkedit(ctx: LinkContext, img: Image): void {
 
 /** The mach header and the load commands layout planned, then LC_UUID from the finished bytes. */
 export function writeHeader(ctx: LinkContext, img: Image): void {
-  const { out, dv, symtab, binds, weakBinds } = img;
+  const { out, dv, symtab, binds, weakBinds, sig, overrides } = img;
   const { bChained, bRebase, bBind, bWeak, bLazy, bExport, bStarts, bDice, bSymtab, bIndirect, bStr } = img;
   // header and load commands, in the order layout planned them
   const cmds = ctx.loadCommands;
@@ -263,6 +284,7 @@ export function writeHeader(ctx: LinkContext, img: Image): void {
   const flags = headerFlags(
     ctx,
     weakBinds.length > 0 || binds.some((b) => b.ordinal === BIND_SPECIAL_DYLIB_WEAK_LOOKUP),
+    overrides.length > 0,
   );
   writeMachHeader(dv, 0, {
     magic: MH_MAGIC_64,
@@ -353,12 +375,23 @@ export function writeHeader(ctx: LinkContext, img: Image): void {
         end = writeRpathCommand(dv, off, c.text!);
         break;
       case LC_MAIN:
-        end = writeEntryPoint(dv, off, entryAddress(ctx) - ctx.synth.imageBase, 0);
+        end = writeEntryPoint(dv, off, entryAddress(ctx) - ctx.synth.imageBase, ctx.options.stackSize);
         break;
+      case LC_ROUTINES_64: {
+        // struct routines_command_64: cmd, cmdsize, init_address, init_module, reserved1..6.
+        dv.setUint32(off, LC_ROUTINES_64, true);
+        dv.setUint32(off + 4, 72, true);
+        dv.setBigUint64(off + 8, BigInt(initAddress(ctx)), true);
+        for (let q = off + 16; q < off + 72; q += 8) dv.setBigUint64(q, 0n, true);
+        end = off + 72;
+        break;
+      }
       case LC_ID_DYLIB:
         end = writeDylibCommand(dv, off, c.cmd, c.text!, ctx.options.currentVersion, ctx.options.compatibilityVersion);
         break;
-      case LC_LOAD_DYLIB: {
+      case LC_LOAD_DYLIB:
+      case LC_LOAD_WEAK_DYLIB:
+      case LC_REEXPORT_DYLIB: {
         const d = ctx.file(c.index!).dylib!;
         end = writeDylibCommand(dv, off, c.cmd, c.text!, d.currentVersion, d.compatibilityVersion);
         break;
@@ -376,6 +409,9 @@ export function writeHeader(ctx: LinkContext, img: Image): void {
         });
         break;
       }
+      case LC_CODE_SIGNATURE:
+        end = writeLinkeditDataCommand(dv, off, c.cmd, sig!.off, sig!.size);
+        break;
       case LC_UUID:
         uuidOff = off + 8;
         end = writeUuidCommand(dv, off, new Uint8Array(16));
@@ -396,6 +432,11 @@ export function writeHeader(ctx: LinkContext, img: Image): void {
     u[8] = (u[8]! & 0x3f) | 0x80;
     out.set(u, uuidOff);
   }
+}
+
+/** The code signature (-adhoc_codesign): it hashes every byte before it, so it is written last. */
+export function signImage(_ctx: LinkContext, img: Image): void {
+  if (img.sig) sign(img.out, img.sig);
 }
 
 /** The segment's command record, as macho-format's writer takes it. */
@@ -439,24 +480,38 @@ function entryAddress(ctx: LinkContext): number {
   return ctx.atoms.address[a]! + T.value[ctx.entry]!;
 }
 
+/** The address of the `-init` function, which must be defined in this image. */
+function initAddress(ctx: LinkContext): number {
+  const T = ctx.syms;
+  const name = ctx.options.initFunction!;
+  const s = T.lookup(name);
+  if (s === 0 || T.kind[s] !== SymKind.Defined) {
+    ctx.diag.error(`-init ${name}: not defined in this image`);
+    return 0;
+  }
+  return ctx.atoms.address[ctx.atoms.foldedInto[T.atom[s]!]!]! + T.value[s]!;
+}
+
 function fileType(ctx: LinkContext): number {
   if (!isDylibLike(ctx)) return MH_EXECUTE;
   return ctx.options.bundle ? MH_BUNDLE : MH_DYLIB;
 }
 
-function headerFlags(ctx: LinkContext, bindsToWeak: boolean): number {
+function headerFlags(ctx: LinkContext, bindsToWeak: boolean, overridesWeak: boolean): number {
   let f = MH_DYLDLINK;
   // Symbols left undefined for flat lookup at load time (-undefined
   // dynamic_lookup, a plugin's markers under -no_plugin_markers) clear NOUNDEFS.
   let flatUndef = false;
   for (const s of ctx.syms.globals()) if (ctx.syms.has(s, SymFlag.FlatImport)) flatUndef = true;
-  if (!ctx.options.undefinedDynamicLookup && !flatUndef) f |= MH_NOUNDEFS;
+  if (!flatUndef) f |= MH_NOUNDEFS;
   if (!flatNamespace(ctx)) f |= MH_TWOLEVEL;
   if (!isDylibLike(ctx) && needsRebase(ctx)) f |= MH_PIE;
   if (isDylibLike(ctx)) f |= MH_NO_REEXPORTED_DYLIBS;
   if (bindAtLoad(ctx)) f |= MH_BINDATLOAD;
-  if (ctx.exports.some((s) => ctx.syms.has(s, SymFlag.WeakDef))) f |= MH_WEAK_DEFINES;
-  if (bindsToWeak) f |= MH_BINDS_TO_WEAK;
+  // As ld64 and lld: an image exporting a weak definition both defines and binds to weak symbols.
+  const weakExports = ctx.exports.some((s) => ctx.syms.has(s, SymFlag.WeakDef));
+  if (weakExports || overridesWeak) f |= MH_WEAK_DEFINES;
+  if (weakExports || bindsToWeak) f |= MH_BINDS_TO_WEAK;
   if (ctx.outSections.some((o) => sectionType(o.flags) === S_THREAD_LOCAL_VARIABLES)) f |= MH_HAS_TLV_DESCRIPTORS;
   return f;
 }
@@ -585,7 +640,12 @@ function functionStarts(ctx: LinkContext): Uint8Array {
   return out;
 }
 
-/** Writes `bytes` to a temporary file beside `path`, then renames it into place. */
+/**
+ * Writes `bytes` to a temporary file beside `path`, then renames it into
+ * place: a failed write leaves neither a partial output nor the temporary
+ * file. Throws the OS error (ENOENT for a missing directory, EISDIR when
+ * `path` is a directory, EACCES/EROFS for an unwritable one).
+ */
 export function saveAtomically(path: string, bytes: Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.tsld-${process.pid}.tmp`);
   try {

@@ -3,6 +3,7 @@ export {
   planLinkedit,
   saveAtomically,
   saveImage,
+  signImage,
   writeContents,
   writeHeader,
   writeLinkedit,

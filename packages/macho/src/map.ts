@@ -4,7 +4,7 @@
  * then every emitted symbol with its address, size and input file.
  */
 import { writeFileSync } from "node:fs";
-import { type LinkContext, SymKind, fileName } from "@tsld/core";
+import { type LinkContext, SymKind, fileName, osErrorText } from "@tsld/core";
 
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(8, "0")}`;
 
@@ -26,5 +26,10 @@ export function writeMap(ctx: LinkContext, path: string): void {
   }
   for (const s of T.globals())
     if (T.kind[s] === SymKind.Synthetic) L.push(`${hex(T.address[s]!)}\t${hex(0)}\t[  0] ${T.name(s)}`);
-  writeFileSync(path, `${L.join("\n")}\n`);
+  try {
+    writeFileSync(path, `${L.join("\n")}\n`);
+  } catch (e) {
+    ctx.diag.error(`cannot write map file ${path}: ${osErrorText(e)}`);
+    ctx.diag.checkpoint();
+  }
 }

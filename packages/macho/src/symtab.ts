@@ -12,7 +12,7 @@
  * that `dlsym` (which prepends `_`) finds Go-named symbols.
  */
 import { AtomFlag, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
-import { bindOrdinal, flatNamespace } from "@tsld/layout";
+import { bindOrdinal, flatNamespace, isWeakBound } from "@tsld/layout";
 import {
   INDIRECT_SYMBOL_ABS,
   INDIRECT_SYMBOL_LOCAL,
@@ -23,6 +23,7 @@ import {
   N_UNDF,
   N_WEAK_DEF,
   N_WEAK_REF,
+  REFERENCED_DYNAMICALLY,
   writeNlist,
 } from "@tsld/macho-format";
 
@@ -139,18 +140,24 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
   });
   const strtab = new Uint8Array(buf.buffer, buf.byteOffset, (o + 7) & ~7);
 
-  // Indirect symbols: stubs, GOT, lazy pointers, in section order (reserved1).
+  // Indirect symbols: stubs, GOT, lazy pointers, TLV pointers, in section order (reserved1).
+  // A slot dyld binds names its symbol: an import, or an exported weak
+  // definition (bound by weak binding, as ld64 and lld list it); other
+  // defined symbols are INDIRECT_SYMBOL_LOCAL (| ABS for absolute ones).
   const ind: number[] = [];
   const indexOrLocal = (s: SymbolId): number => {
     const i = index[s]!;
     if (T.kind[s] === SymKind.Dylib || T.kind[s] === SymKind.Undefined) return i >= 0 ? i : INDIRECT_SYMBOL_LOCAL;
     if (T.kind[s] === SymKind.Absolute) return INDIRECT_SYMBOL_LOCAL | INDIRECT_SYMBOL_ABS;
+    // A slot of an exported weak definition is bound (weak bind): it names its symbol, as in lld.
+    if (isWeakBound(ctx, s) && i >= 0) return i;
     return INDIRECT_SYMBOL_LOCAL;
   };
   for (const sec of ctx.outSections) {
     if (sec.synthetic === "stubs" || sec.synthetic === "la_symbol_ptr")
       for (const s of ctx.stubs) ind.push(indexOrLocal(s));
     else if (sec.synthetic === "got") for (const s of ctx.got) ind.push(indexOrLocal(s));
+    else if (sec.synthetic === "thread_ptrs") for (const s of ctx.tlvPtrs) ind.push(indexOrLocal(s));
   }
   return {
     syms,
@@ -195,13 +202,16 @@ export function writeSymtab(ctx: LinkContext, plan: SymtabPlan, dv: DataView, of
       type = N_SECT | N_EXT;
       sect = 1;
       value = T.address[s]!;
+      // ld64 marks the executable's header symbol so that strip(1) keeps it.
+      if (T.name(s) === "__mh_execute_header") desc |= REFERENCED_DYNAMICALLY;
     } else {
       type = N_SECT;
       if (T.has(s, SymFlag.External)) type |= isLocal ? N_PEXT : N_EXT;
       sect = sectIndex(s);
       const a = ctx.atoms.foldedInto[T.atom[s]!]!;
       value = ctx.atoms.address[a]! + T.value[s]!;
-      if (T.has(s, SymFlag.WeakDef)) desc |= N_WEAK_DEF;
+      // Only an exported weak definition stays weak (a hidden one is final here, as in lld).
+      if (T.has(s, SymFlag.WeakDef) && !isLocal) desc |= N_WEAK_DEF;
     }
     writeNlist(dv, at, plan.strx[i]!, type, sect, desc, value);
   });

@@ -19,7 +19,12 @@ import {
 import type { TbdLibrary } from "./tbd.js";
 
 export function readDylib(data: Uint8Array, display: string, asBundleLoader: boolean): TbdLibrary {
-  const m = parseMachO(data);
+  let m: ReturnType<typeof parseMachO>;
+  try {
+    m = parseMachO(data);
+  } catch (e) {
+    throw new Error(`${display}: ${(e as Error).message}`);
+  }
   if (m.header.cputype === CPU_TYPE_ARM64) throw new Error(`${display}: arm64 is not supported yet`);
   if (m.header.cputype !== CPU_TYPE_X86_64) throw new Error(`${display}: not an x86_64 dylib`);
   const ok = m.header.filetype === MH_DYLIB || (asBundleLoader && m.header.filetype === MH_EXECUTE);
@@ -32,7 +37,13 @@ export function readDylib(data: Uint8Array, display: string, asBundleLoader: boo
       : undefined;
   if (range && range.size > 0) {
     if (range.off + range.size > data.length) throw new Error(`${display}: export trie runs past the end of the file`);
-    for (const e of parseExportTrie(data.subarray(range.off, range.off + range.size))) {
+    let entries: ReturnType<typeof parseExportTrie>;
+    try {
+      entries = parseExportTrie(data.subarray(range.off, range.off + range.size));
+    } catch (e) {
+      throw new Error(`${display}: ${(e as Error).message}`);
+    }
+    for (const e of entries) {
       if (e.flags & EXPORT_SYMBOL_FLAGS_REEXPORT) exports.set(e.name, 0);
       else exports.set(e.name, e.flags);
     }

@@ -7,9 +7,24 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type FileId, type InputFile, type LinkContext, SymFlag, SymKind, fileName } from "@tsld/core";
 import {
+  AtomFlag,
+  type DylibLoadKind,
+  type FileId,
+  type InputFile,
+  type LinkContext,
+  type LinkOptions,
+  RelocFlag,
+  SymFlag,
+  SymKind,
+  fileName,
+  osErrorText,
+} from "@tsld/core";
+import {
+  CPU_TYPE_X86_64,
   FAT_MAGIC,
+  FAT_MAGIC_64,
+  type FatArch,
   MH_MAGIC_64,
   N_EXT,
   N_STAB,
@@ -20,52 +35,91 @@ import {
   readFatHeader,
 } from "@tsld/macho-format";
 import { isArchive, parseArchive } from "./archive.js";
+import { builtinLibSystemTbd } from "./builtin-libsystem.js";
 import { dylibInfo, readDylib } from "./dylib.js";
 import { LiteralPool } from "./literals.js";
 import { loadObject } from "./object.js";
 import { Resolver, StrongRef } from "./resolve.js";
 import { findFramework, findLibrary } from "./search.js";
 import { type TbdLibrary, parseTbd } from "./tbd.js";
+import { decideScope, hasWildcard } from "./scope.js";
 import { isGoMarker, isLinkerDefined } from "./synthetic.js";
 
-/** Where tsld's curated libSystem TBD lives (shipped in the package). */
-export const builtinLibSystemPath = fileURLToPath(new URL("../data/libSystem.tbd", import.meta.url));
+/**
+ * The name diagnostics give tsld's curated libSystem TBD. Its text is
+ * embedded in the module (`builtinLibSystemTbd`), so it survives bundling;
+ * nothing is read from disk under this name.
+ */
+export const builtinLibSystemPath = "<tsld built-in>/usr/lib/libSystem.tbd";
+
+/**
+ * Frameworks with a built-in stub (data/NAME.tbd, made by
+ * tools/sdk/gen-go-darwin-imports.mjs): `-framework NAME` falls back to it
+ * when no -F directory or SDK has the framework, as -lSystem falls back to
+ * the built-in libSystem.
+ */
+const BUILTIN_FRAMEWORKS = new Set(["CoreFoundation", "Security"]);
+
+export function builtinFrameworkPath(name: string): string {
+  return fileURLToPath(new URL(`../data/${name}.tbd`, import.meta.url));
+}
 
 export function loadObjects(ctx: LinkContext): void {
   const o = ctx.options;
   const res = new Resolver(ctx);
   const pool = new LiteralPool(ctx);
 
-  for (const path of o.inputs) addFile(ctx, res, pool, path, false);
+  // A literal -exported_symbol is a reference: it loads the archive member defining it.
+  for (const name of o.exportedSymbols) if (!hasWildcard(name)) res.reference(ctx.syms.intern(name), false);
+  const kinds = o.dylibLoadKinds;
+  for (const path of o.inputs) addFile(ctx, res, pool, path, false, kinds[path]);
   for (const lib of o.libs) {
-    const p = findLibrary(lib, o.libPaths, o.syslibroot);
-    if (p) addFile(ctx, res, pool, p, false);
-    else ctx.diag.error(`library not found for -l${lib}`);
+    const p =
+      findLibrary(lib, o.libPaths, o.syslibroot, o.searchDylibsFirst) ??
+      (o.builtinLibSystem && LIBSYSTEM_PARTS.has(lib) ? builtinLibSystemPath : undefined);
+    if (!p) ctx.diag.error(`library not found for -l${lib}`);
+    else if (!loaded(ctx, p)) addFile(ctx, res, pool, p, false, kinds[`-l${lib}`]);
   }
   for (const fw of o.frameworks) {
-    const p = findFramework(fw, o.frameworkPaths, o.syslibroot);
-    if (p) addFile(ctx, res, pool, p, false);
+    const p =
+      findFramework(fw, o.frameworkPaths, o.syslibroot) ??
+      (o.builtinLibSystem && BUILTIN_FRAMEWORKS.has(fw) ? builtinFrameworkPath(fw) : undefined);
+    if (p) addFile(ctx, res, pool, p, false, kinds[`-framework ${fw}`]);
     else ctx.diag.error(`framework not found for -framework ${fw}`);
   }
+  for (const sc of o.sectCreate) addSectCreate(ctx, sc);
   if (o.bundleLoader) addFile(ctx, res, pool, o.bundleLoader, true);
   if (o.linkLibSystem && o.buildmode !== "c-archive" && !o.libs.includes("System")) {
-    const p = findLibrary("System", o.libPaths, o.syslibroot);
-    if (p) addFile(ctx, res, pool, p, false);
-    else if (o.builtinLibSystem) addFile(ctx, res, pool, builtinLibSystemPath, false);
-    else ctx.diag.error("library not found for -lSystem (and the built-in libSystem is disabled)");
+    const p = findLibrary("System", o.libPaths, o.syslibroot, o.searchDylibsFirst);
+    if (p) {
+      if (!loaded(ctx, p)) addFile(ctx, res, pool, p, false);
+    } else if (o.builtinLibSystem) {
+      if (!loaded(ctx, builtinLibSystemPath)) addFile(ctx, res, pool, builtinLibSystemPath, false);
+    } else ctx.diag.error("library not found for -lSystem (and the built-in libSystem is disabled)");
   }
+  // -u names and -alias targets are referenced: archive members defining them are pulled.
+  for (const n of o.forceUndefined) res.reference(ctx.syms.intern(n), false);
+  for (const { target } of o.aliases) res.reference(ctx.syms.intern(target), false);
+  if (o.initFunction) res.reference(ctx.syms.intern(o.initFunction), false);
   drainArchives(ctx, res, pool);
   autoLink(ctx, res, pool);
   ctx.diag.checkpoint();
 
-  // The linker's own reference: lazy stubs bind through dyld_stub_binder.
-  if (o.linkLibSystem) ctx.syms.set(ctx.syms.intern("dyld_stub_binder"), SymFlag.WeakRef);
+  // The linker's own reference: lazy stubs bind through dyld_stub_binder. An ordinary
+  // (not weak) import, as ld64 and lld bind it; layout reports it if no library has it.
+  if (o.linkLibSystem) ctx.syms.intern("dyld_stub_binder");
+  // An executable always defines and exports its header symbol (programs and dyld's APIs use it).
+  if (o.buildmode === "exe" || o.buildmode === "pie") ctx.syms.intern("__mh_execute_header");
   resolveAliases(ctx, res);
+  commandLineAliases(ctx);
   // Go's CanUsePlugins: the program links package plugin (defines plugin.Open).
   const po = ctx.syms.lookup("plugin.Open");
   ctx.canUsePlugins = o.canUsePlugins || (po !== 0 && ctx.syms.kind[po] === SymKind.Defined);
   resolveFromDylibs(ctx);
+  markWeakOverrides(ctx);
   defineLinkerSymbols(ctx);
+  // Each global definition exported or private extern (can-be-hidden, export lists).
+  decideScope(ctx);
   const entry = o.buildmode === "exe" || o.buildmode === "pie" ? o.entry : "";
   if (entry) {
     const e = ctx.syms.lookup(entry);
@@ -76,18 +130,58 @@ export function loadObjects(ctx: LinkContext): void {
   reportUndefined(ctx);
 }
 
-function addFile(ctx: LinkContext, res: Resolver, pool: LiteralPool, path: string, bundleLoader: boolean): void {
+/**
+ * Libraries that are libSystem on macOS (each a symlink to it or one of its
+ * re-exported parts in the SDK): without an SDK providing them, `-lNAME`
+ * for any of these resolves to the built-in libSystem, as it would on a Mac.
+ */
+const LIBSYSTEM_PARTS = new Set([
+  "System",
+  "c",
+  "m",
+  "pthread",
+  "dl",
+  "resolv",
+  "dbm",
+  "info",
+  "poll",
+  "proc",
+  "rpcsvc",
+]);
+
+/** Whether `path` is already an input (a library named twice is loaded once). */
+function loaded(ctx: LinkContext, path: string): boolean {
+  return ctx.files.some((f) => f.path === path && f.member === undefined);
+}
+
+function addFile(
+  ctx: LinkContext,
+  res: Resolver,
+  pool: LiteralPool,
+  path: string,
+  bundleLoader: boolean,
+  loadKind?: DylibLoadKind,
+): void {
+  if (ctx.options.trace) ctx.info(path);
   let data: Uint8Array;
   try {
-    data = readFileSync(path);
+    // The built-in libSystem's text is embedded in the module (it survives bundling).
+    data = path === builtinLibSystemPath ? new TextEncoder().encode(builtinLibSystemTbd) : readFileSync(path);
   } catch (e) {
-    ctx.diag.error(`cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    ctx.diag.error(`cannot open ${path}: ${osErrorText(e)}`);
     return;
   }
   const word = (d: Uint8Array, off: number, le: boolean): number =>
     d.length >= off + 4 ? new DataView(d.buffer, d.byteOffset + off, 4).getUint32(0, le) : 0;
-  if (word(data, 0, false) === FAT_MAGIC) {
-    const x = (readFatHeader(data) ?? []).find((a) => a.cputype === 0x01000007);
+  if (word(data, 0, false) === FAT_MAGIC || word(data, 0, false) === FAT_MAGIC_64) {
+    let slices: FatArch[];
+    try {
+      slices = readFatHeader(data) ?? [];
+    } catch (e) {
+      ctx.diag.error(`${path}: ${(e as Error).message}`);
+      return;
+    }
+    const x = slices.find((a) => a.cputype === CPU_TYPE_X86_64);
     if (!x) {
       ctx.diag.error(`${path}: fat file has no x86_64 slice`);
       return;
@@ -95,12 +189,13 @@ function addFile(ctx: LinkContext, res: Resolver, pool: LiteralPool, path: strin
     data = data.subarray(x.offset, x.offset + x.size);
   }
   if (isArchive(data)) {
+    if (loadKind) ctx.diag.error(`${path}: is an archive, not a dylib (it cannot be loaded ${loadKind})`);
     addArchive(ctx, res, pool, path, data);
     return;
   }
   const head = new TextDecoder("latin1").decode(data.subarray(0, Math.min(64, data.length))).trimStart();
   if (head.startsWith("---") || head.startsWith("{")) {
-    addTbd(ctx, path, data);
+    addTbd(ctx, path, data, loadKind);
     return;
   }
   const magic = word(data, 0, true);
@@ -111,11 +206,13 @@ function addFile(ctx: LinkContext, res: Resolver, pool: LiteralPool, path: strin
   }
   const filetype = word(data, 12, true);
   if (filetype === 1) {
+    if (loadKind) ctx.diag.error(`${path}: is an object file, not a dylib (it cannot be loaded ${loadKind})`);
     loadObject(ctx, res, pool, path, undefined, data);
     return;
   }
   try {
-    addDylib(ctx, path, readDylib(data, path, bundleLoader), data, bundleLoader);
+    const id = addDylib(ctx, path, readDylib(data, path, bundleLoader), data, bundleLoader);
+    if (loadKind && loadKind !== "normal") ctx.file(id).dylib!.loadKind = loadKind;
   } catch (e) {
     ctx.diag.error((e as Error).message);
   }
@@ -135,7 +232,7 @@ function addDylib(ctx: LinkContext, path: string, lib: TbdLibrary, data: Uint8Ar
   return f.id;
 }
 
-function addTbd(ctx: LinkContext, path: string, data: Uint8Array): void {
+function addTbd(ctx: LinkContext, path: string, data: Uint8Array, loadKind?: DylibLoadKind): void {
   let libs: TbdLibrary[];
   try {
     libs = parseTbd(new TextDecoder().decode(data), ctx.options.arch);
@@ -145,6 +242,7 @@ function addTbd(ctx: LinkContext, path: string, data: Uint8Array): void {
   }
   const main = libs[0]!;
   const parent = addDylib(ctx, path, main, data);
+  if (loadKind && loadKind !== "normal") ctx.file(parent).dylib!.loadKind = loadKind;
   // Inline documents re-exported by the main library bind through it.
   const reexported = new Set(main.reexportedLibraries);
   for (const lib of libs.slice(1)) {
@@ -173,6 +271,106 @@ function addArchive(ctx: LinkContext, res: Resolver, _pool: LiteralPool, path: s
   });
   const symbols = parsed.symbols ?? scanMembers(data, parsed.members);
   for (const [name, member] of symbols) res.offer(ctx.syms.intern(name), id, member);
+  // -all_load and -force_load: every member; -ObjC: members with Objective-C classes or categories.
+  const o = ctx.options;
+  const all = o.allLoad || o.forceLoad.includes(path);
+  for (let m = 0; m < parsed.members.length; m++) {
+    const mem = parsed.members[m]!;
+    if (all || (o.objc && definesObjC(data.subarray(mem.offset, mem.offset + mem.size)))) res.pullMember(id, m);
+  }
+}
+
+/**
+ * Whether an archive member is an object with Objective-C classes or
+ * categories, which `-ObjC` loads (ld64: a `__objc_classlist` or
+ * `__objc_catlist` section, or an `_OBJC_CLASS_$_`/`.objc_class_name_` symbol).
+ */
+function definesObjC(d: Uint8Array): boolean {
+  if (d.length < 32) return false;
+  const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  if (v.getUint32(0, true) !== MH_MAGIC_64 || v.getUint32(12, true) !== 1) return false;
+  const ncmds = v.getUint32(16, true);
+  const dec = new TextDecoder("latin1");
+  const name16 = (o: number): string => dec.decode(d.subarray(o, o + 16)).replace(/\0.*$/s, "");
+  let off = 32;
+  for (let c = 0; c < ncmds && off + 8 <= d.length; c++) {
+    const cmd = v.getUint32(off, true);
+    const size = v.getUint32(off + 4, true);
+    if (size < 8 || off + size > d.length) return false;
+    if (cmd === 0x19) {
+      const nsects = v.getUint32(off + 64, true);
+      for (let s = 0; s < nsects; s++) {
+        const so = off + 72 + s * 80;
+        if (so + 80 > d.length) return false;
+        const sect = name16(so);
+        if (sect === "__objc_classlist" || sect === "__objc_catlist" || sect === "__objc_nlcatlist") return true;
+      }
+    } else if (cmd === 2) {
+      const symoff = v.getUint32(off + 8, true);
+      const nsyms = v.getUint32(off + 12, true);
+      const stroff = v.getUint32(off + 16, true);
+      if (symoff + nsyms * 16 > d.length) return false;
+      for (let i = 0; i < nsyms; i++) {
+        const t = nlistType(v, symoff, i);
+        if (t & N_STAB || !(t & N_EXT) || (t & N_TYPE) === N_UNDF) continue;
+        const s = stroff + v.getUint32(symoff + i * 16, true);
+        const head = dec.decode(d.subarray(s, Math.min(s + 18, d.length)));
+        if (head.startsWith("_OBJC_CLASS_$_") || head.startsWith(".objc_class_name_")) return true;
+      }
+    }
+    off += size;
+  }
+  return false;
+}
+
+/**
+ * `-sectcreate SEG SECT FILE`: a section holding the file's bytes, as a
+ * one-atom input that dead stripping keeps (ld64 makes it the same way).
+ */
+function addSectCreate(ctx: LinkContext, sc: LinkOptions["sectCreate"][number]): void {
+  let data: Uint8Array;
+  try {
+    data = readFileSync(sc.file);
+  } catch (e) {
+    ctx.diag.error(
+      `-sectcreate ${sc.segment} ${sc.section}: cannot open ${sc.file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+    );
+    return;
+  }
+  if (sc.segment.length > 16 || sc.section.length > 16) {
+    ctx.diag.error(`-sectcreate ${sc.segment} ${sc.section}: segment and section names are at most 16 characters`);
+    return;
+  }
+  const id = ctx.files.length;
+  const S = ctx.sections;
+  const sid = S.add(id, sc.segment, sc.section);
+  S.flags[sid] = 0; // S_REGULAR
+  S.align[sid] = 0;
+  S.size[sid] = data.length;
+  S.dataOff[sid] = 0;
+  S.firstAtom[sid] = ctx.atoms.count;
+  const a = ctx.atoms.add(sid, id, 0, data.length, 0, AtomFlag.Live | AtomFlag.NoDeadStrip);
+  ctx.atoms.relocStart[a] = ctx.atoms.relocEnd[a] = 0;
+  S.atomCount[sid] = 1;
+  ctx.files.push({
+    id,
+    path: sc.file,
+    kind: "object",
+    data,
+    view: new DataView(data.buffer, data.byteOffset, data.byteLength),
+    object: {
+      headerFlags: 0,
+      subsectionsViaSymbols: false,
+      symoff: 0,
+      nsyms: 0,
+      stroff: 0,
+      strsize: 0,
+      syms: new Int32Array(0),
+      firstSection: sid,
+      sectionCount: 1,
+      linkerOptions: [],
+    },
+  });
 }
 
 /** Without a symbol table, an archive's members are read for their defined globals. */
@@ -249,6 +447,7 @@ function drainArchives(ctx: LinkContext, res: Resolver, pool: LiteralPool): void
     const a = ctx.file(archive);
     const m = a.members![member]!;
     const data = a.data.subarray(m.offset, m.offset + m.size);
+    if (ctx.options.trace) ctx.info(`${a.path}(${m.name})`);
     m.loaded = loadObject(ctx, res, pool, a.path, m.name, data);
   }
 }
@@ -267,6 +466,33 @@ function resolveAliases(ctx: LinkContext, res: Resolver): void {
   }
 }
 
+/**
+ * `-alias TARGET ALIAS` (and `-alias_list`): ALIAS becomes a global name for
+ * TARGET's definition, as ld64 makes it (an alias of an undefined symbol is
+ * an error; an alias that is already defined is a duplicate).
+ */
+function commandLineAliases(ctx: LinkContext): void {
+  const T = ctx.syms;
+  for (const { target, alias } of ctx.options.aliases) {
+    const t = T.lookup(target);
+    if (t === 0 || (T.kind[t] !== SymKind.Defined && T.kind[t] !== SymKind.Absolute)) {
+      ctx.diag.error(`-alias ${target} ${alias}: ${target} is not defined by any input object`);
+      continue;
+    }
+    const s = T.intern(alias);
+    if (T.kind[s] === SymKind.Defined || T.kind[s] === SymKind.Absolute) {
+      ctx.diag.error(`-alias ${target} ${alias}: ${alias} is already defined in ${fileName(ctx.file(T.file[s]!))}`);
+      continue;
+    }
+    T.kind[s] = T.kind[t]!;
+    T.file[s] = T.file[t]!;
+    T.atom[s] = T.atom[t]!;
+    T.value[s] = T.value[t]!;
+    T.desc[s] = T.desc[t]!;
+    T.clear(s, SymFlag.WeakDef | SymFlag.PrivateExtern);
+  }
+}
+
 /** Binds what objects and archives left undefined to the first dylib exporting it. */
 function resolveFromDylibs(ctx: LinkContext): void {
   const T = ctx.syms;
@@ -282,6 +508,11 @@ function resolveFromDylibs(ctx: LinkContext): void {
       const flags = d.dylib!.exports.get(name);
       if (flags === undefined) continue;
       const owner = d.dylib!.parent ?? d.id;
+      // Imports from a weakly loaded dylib are weak imports (ld64), bound to 0 when missing.
+      if (ctx.file(owner).dylib!.loadKind === "weak" && T.has(s, StrongRef)) {
+        T.clear(s, StrongRef);
+        T.set(s, SymFlag.WeakRef);
+      }
       T.kind[s] = SymKind.Dylib;
       T.file[s] = owner;
       T.clear(s, SymFlag.WeakDef | SymFlag.Tlv);
@@ -290,6 +521,18 @@ function resolveFromDylibs(ctx: LinkContext): void {
       ctx.file(owner).dylib!.used = true;
       break;
     }
+  }
+}
+
+/** Strong definitions of names a linked dylib exports as weak definitions (OverridesWeakDef). */
+function markWeakOverrides(ctx: LinkContext): void {
+  const T = ctx.syms;
+  const dylibs = ctx.files.filter((f) => f.kind === "dylib" && !f.dylib!.bundleLoader);
+  if (dylibs.length === 0) return;
+  for (const s of T.globals()) {
+    if (T.kind[s] !== SymKind.Defined || T.has(s, SymFlag.WeakDef)) continue;
+    const name = T.name(s);
+    if (dylibs.some((d) => (d.dylib!.exports.get(name) ?? 0) & 4)) T.set(s, SymFlag.OverridesWeakDef);
   }
 }
 
@@ -310,35 +553,87 @@ function defineLinkerSymbols(ctx: LinkContext): void {
   }
 }
 
-/** One error per undefined symbol, naming every file that references it. */
+/**
+ * Undefined symbols, as ld64 treats them: each one referenced by an object
+ * (strongly, or only weakly: a weak reference to nothing is an error too) or
+ * by `-exported_symbol` is an error naming its referencing sites, unless
+ * `-U` names it or `-undefined` says otherwise (`warning`: a warning;
+ * `suppress`, `dynamic_lookup`: silently). Allowed ones become flat-lookup
+ * imports (FlatImport), weak imports when only weakly referenced.
+ */
 function reportUndefined(ctx: LinkContext): void {
   const T = ctx.syms;
+  const o = ctx.options;
+  const allowed = new Set(o.undefinedAllowed);
   const undef = new Set<number>();
   for (const s of T.globals()) {
     if (T.kind[s] !== SymKind.Undefined || !T.has(s, SymFlag.WeakRef | StrongRef)) continue;
-    if (!T.has(s, StrongRef)) continue; // only weak references: bound to 0
-    if (ctx.options.undefinedDynamicLookup || T.has(s, SymFlag.FlatImport)) continue;
+    if (T.has(s, SymFlag.FlatImport)) continue;
     undef.add(s);
   }
   if (undef.size === 0) return;
-  const refs = new Map<number, string[]>();
+  const sites = referencingSites(ctx, undef);
+  const listed = new Set(o.exportedSymbols);
+  const names = [...undef].sort((a, b) => (T.name(a) < T.name(b) ? -1 : T.name(a) > T.name(b) ? 1 : 0));
+  for (const s of names) {
+    const name = T.name(s);
+    const by = sites.get(s) ?? [];
+    if (by.length === 0 && listed.has(name)) by.push("-exported_symbol(s_list)");
+    // The linker's own weak reference (dyld_stub_binder) is checked where a stub needs it.
+    if (by.length === 0 && !T.has(s, StrongRef)) continue;
+    if (allowed.has(name) || o.undefinedTreatment !== "error") {
+      T.set(s, SymFlag.FlatImport);
+      if (o.undefinedTreatment !== "warning" || allowed.has(name)) continue;
+    }
+    const shown = by.slice(0, 3).map((n) => `\n>>> referenced by ${n}`);
+    if (by.length > 3) shown.push(`\n>>> referenced ${by.length - 3} more times`);
+    const msg = `undefined symbol: ${name}${shown.join("")}`;
+    if (o.undefinedTreatment === "warning") ctx.diag.warn(msg);
+    else ctx.diag.error(msg);
+  }
+}
+
+/**
+ * Where each symbol of `syms` is referenced: `file:(symbol _f+0x12)` per
+ * relocation naming it (lld's spelling), else `file` for an object that only
+ * lists it in its symbol table. Only on the error path.
+ */
+function referencingSites(ctx: LinkContext, syms: ReadonlySet<number>): Map<number, string[]> {
+  const T = ctx.syms;
+  const A = ctx.atoms;
+  const out = new Map<number, string[]>();
+  const add = (s: number, site: string): void => {
+    const list = out.get(s);
+    if (!list) out.set(s, [site]);
+    else if (!list.includes(site)) list.push(site);
+  };
+  for (let a = 0; a < A.count; a++) {
+    if (A.relocStart[a] === A.relocEnd[a] || A.file[a]! < 0) continue;
+    const f = ctx.files[A.file[a]!]!;
+    const ob = f.object;
+    if (!ob) continue;
+    const R = ctx.relocs;
+    for (let r = A.relocStart[a]!; r < A.relocEnd[a]!; r++) {
+      const fl = R.flags[r]!;
+      // A pair's subtrahend symbol, then its (or any row's) target symbol.
+      for (const s of [fl & RelocFlag.SubExtern ? R.subSym[r]! : 0, fl & RelocFlag.Extern ? R.sym[r]! : 0]) {
+        if (s === 0 || !syms.has(s)) continue;
+        const at = R.offset[r]! - A.offset[a]!;
+        const sym = A.symbol[a]!;
+        const where = sym > 0 ? `symbol ${T.name(sym)}` : ctx.sections.name(A.section[a]!);
+        add(s, `${fileName(f)}:(${where}+0x${at.toString(16)})`);
+      }
+    }
+  }
   for (const f of ctx.files) {
     const ob = f.object;
     if (!ob) continue;
+    const n = fileName(f);
     for (let i = 0; i < ob.nsyms; i++) {
       const s = ob.syms[i]!;
-      if (!undef.has(s)) continue;
-      const t = nlistType(f.view, ob.symoff, i);
-      if ((t & N_TYPE) !== N_UNDF) continue;
-      const list = refs.get(s) ?? [];
-      const n = fileName(f);
-      if (!list.includes(n)) list.push(n);
-      refs.set(s, list);
+      if (!syms.has(s) || (nlistType(f.view, ob.symoff, i) & N_TYPE) !== N_UNDF) continue;
+      if (!(out.get(s) ?? []).some((x) => x.startsWith(`${n}:(`))) add(s, n);
     }
   }
-  const names = [...undef].sort((a, b) => (T.name(a) < T.name(b) ? -1 : T.name(a) > T.name(b) ? 1 : 0));
-  for (const s of names) {
-    const by = (refs.get(s) ?? []).map((n) => `\n>>> referenced by ${n}`).join("");
-    ctx.diag.error(`undefined symbol: ${T.name(s)}${by}`);
-  }
+  return out;
 }

@@ -198,7 +198,9 @@ export function loadObject(
       continue;
     }
     if (nlistDesc(view, symoff, i) & N_ALT_ENTRY) continue;
-    cuts[n - 1]!.push(nlistValue(view, symoff, i) - s.addr);
+    // A symbol outside its section cuts nothing (the symbol pass reports it).
+    const cut = nlistValue(view, symoff, i) - s.addr;
+    if (cut >= 0 && cut <= s.size) cuts[n - 1]!.push(cut);
   }
 
   for (let k = 0; k < sects.length; k++) atomize(ctx, pool, file, firstSection + k, subsections, cuts[k]!);
@@ -265,7 +267,9 @@ export function loadObject(
       if (!ext) continue;
       const sym = global(i);
       syms[i] = sym;
-      if (kind === N_UNDF && value !== 0) res.common(sym, id, value, (desc >> 8) & 0xf);
+      if (kind === N_UNDF && value > 0xffffffff)
+        ctx.diag.error(`${display}: common symbol ${name(i)} is 0x${value.toString(16)} bytes (over 4 GiB)`);
+      else if (kind === N_UNDF && value !== 0) res.common(sym, id, value, (desc >> 8) & 0xf);
       else res.reference(sym, (desc & N_WEAK_REF) !== 0);
     } else if (kind === N_ABS) {
       const sym = ext ? global(i) : T.addLocal(name(i), SymKind.Absolute);
@@ -326,7 +330,9 @@ function atomize(
       let end = start;
       while (end < size && d[dataOff + end] !== 0) end++;
       const len = Math.min(end + 1, size) - start;
-      const a = A.add(sid, file.id, start, len, start === 0 ? align : 0, base);
+      // A string keeps the alignment its offset shows (lld: countr_zero(align | offset)),
+      // so a .p2align'ed string stays aligned wherever it, or the copy it folds into, lands.
+      const a = A.add(sid, file.id, start, len, start === 0 ? align : Math.min(align, ctz(start)), base);
       pool.add(a, type, d, dataOff + start, len);
       start += len;
     }

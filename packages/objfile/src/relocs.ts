@@ -126,7 +126,17 @@ export function decodeRelocs(
   const syms = ob.syms;
   const secIn = S.addr[sid]!;
   const dataOff = S.dataOff[sid]!;
-  /** The atom of section ordinal `n` holding input address `addr`: sets `tAtom`/`tDelta`. */
+  /**
+   * The target of a section-relative reference to input address `addr` of
+   * section ordinal `n`: sets `tAtom`/`tDelta`. The address may lie outside
+   * every atom (a "section + addend" target such as `.quad L - _x - 16` or
+   * `leaq L+64(%rip)` that the addend moves before the section, past its end
+   * or into padding); like ld64 and lld, it is then placed from the section
+   * as laid out: the first atom for addresses before the section, otherwise
+   * the last atom starting at or before `addr`, with a negative or
+   * past-the-end delta. `tAtom` is -1 only for a bad ordinal or a section
+   * with no atoms.
+   */
   let tAtom = -1;
   let tDelta = 0;
   const place = (n: number, addr: number): void => {
@@ -135,8 +145,20 @@ export function decodeRelocs(
     if (n < 1 || n > ob.sectionCount) return;
     const tsid = ob.firstSection + n - 1;
     const secOff = addr - S.addr[tsid]!;
-    const a = findAtom(ctx, tsid, secOff);
-    if (a < 0) return;
+    let a = findAtom(ctx, tsid, secOff);
+    if (a < 0) {
+      const tfirst = S.firstAtom[tsid]!;
+      const tcount = S.atomCount[tsid]!;
+      if (tfirst < 0 || tcount === 0) return;
+      let lo = 0;
+      let hi = tcount - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (A.offset[tfirst + mid]! <= secOff) lo = mid;
+        else hi = mid - 1;
+      }
+      a = tfirst + lo;
+    }
     tAtom = a;
     tDelta = secOff - A.offset[a]!;
   };
@@ -170,23 +192,25 @@ export function decodeRelocs(
           R.subAtom[row] = places.atom[sn]!;
           R.subDelta[row] = places.delta[sn]!;
         }
-      } else if (count > 0) {
-        const a = findAtom(ctx, sid, at);
-        R.subAtom[row] = a;
-        R.subDelta[row] = a < 0 ? 0 : at - A.offset[a]!;
+      } else {
+        // The bytes hold minuend - subtrahend + addend: a section-relative
+        // subtrahend's address cannot be told from the addend (lld and LLVM's
+        // JITLink refuse it too).
+        R.flags[row] = RelocFlag.Bad;
+        R.bad.set(row, "SUBTRACTOR relocation must name a symbol (r_extern), not a section");
+        continue;
       }
       const sn2 = rSymbolnum(w2);
       if (rExtern(w2)) {
         R.flags[row]! |= RelocFlag.Extern;
         setExtern(row, sn2, stored);
       } else {
-        // A section-relative minuend holds B's input address (+ addend); with a
-        // section-relative subtrahend too, the bytes hold B_in - P_in.
-        const bIn = ext ? stored : stored + secIn + at;
-        place(sn2, bIn);
+        // A section-relative minuend holds B's input address (+ addend), which
+        // may lie outside B's atom or section.
+        place(sn2, stored);
         if (tAtom < 0) {
           R.flags[row]! |= RelocFlag.Bad;
-          R.bad.set(row, "SUBTRACTOR pair target lies outside its section");
+          R.bad.set(row, `SUBTRACTOR pair names section ${sn2}, which has no atoms`);
         }
         R.atom[row] = tAtom;
         R.delta[row] = tDelta;
@@ -206,7 +230,7 @@ export function decodeRelocs(
       place(sn, tIn);
       if (tAtom < 0) {
         R.flags[row]! |= RelocFlag.Bad;
-        R.bad.set(row, `pc-relative target 0x${tIn.toString(16)} lies outside section ${sn}`);
+        R.bad.set(row, `pc-relative target 0x${tIn.toString(16)}: section ${sn} has no atoms`);
       }
       R.atom[row] = tAtom;
       R.delta[row] = tDelta;
@@ -216,7 +240,7 @@ export function decodeRelocs(
       place(sn, stored);
       if (tAtom < 0) {
         R.flags[row]! |= RelocFlag.Bad;
-        R.bad.set(row, `absolute target 0x${stored.toString(16)} lies outside section ${sn}`);
+        R.bad.set(row, `absolute target 0x${stored.toString(16)}: section ${sn} has no atoms`);
       }
       R.atom[row] = tAtom;
       R.delta[row] = tDelta;

@@ -10,7 +10,7 @@
  *   dylibs (TBDs), in command-line order.
  */
 import { type AtomId, type FileId, type LinkContext, SymFlag, SymKind, type SymbolId, fileName } from "@tsld/core";
-import { N_NO_DEAD_STRIP, N_WEAK_DEF } from "@tsld/macho-format";
+import { N_NO_DEAD_STRIP, N_WEAK_DEF, N_WEAK_REF } from "@tsld/macho-format";
 
 /** A member to pull out of an archive: archive file id and member index. */
 export interface PendingMember {
@@ -31,13 +31,29 @@ export class Resolver {
     this.ctx = ctx;
   }
 
+  /**
+   * A definition of global `sym`. A weak one with N_WEAK_REF too is
+   * `.weak_def_can_be_hidden`: a private extern that an export list may
+   * still export (with N_PEXT as well it is simply private extern). Merging
+   * two weak definitions, the symbol is private extern only if both copies
+   * are, and hideable only if both are (lld's `addDefined`).
+   */
   define(sym: SymbolId, file: FileId, atom: AtomId, offset: number, desc: number, privateExtern: boolean): void {
     const T = this.ctx.syms;
     const kind = T.kind[sym];
     const weak = (desc & N_WEAK_DEF) !== 0;
+    const canBeHidden = weak && (desc & N_WEAK_REF) !== 0 && !privateExtern;
+    if (canBeHidden) privateExtern = true;
     if (kind === SymKind.Defined || kind === SymKind.Absolute) {
       const oldWeak = T.has(sym, SymFlag.WeakDef);
-      if (weak) return; // existing definition (strong, or an earlier weak one) wins
+      if (weak) {
+        // The existing definition (strong, or an earlier weak one) wins; two weak ones merge scope.
+        if (oldWeak) {
+          if (!privateExtern) T.clear(sym, SymFlag.PrivateExtern);
+          if (!canBeHidden) T.clear(sym, SymFlag.WeakDefCanBeHidden);
+        }
+        return;
+      }
       if (!oldWeak) {
         this.duplicate(sym, file);
         return;
@@ -45,8 +61,9 @@ export class Resolver {
     }
     T.define(sym, file, atom, offset);
     T.desc[sym] = desc;
-    T.clear(sym, SymFlag.WeakDef | SymFlag.PrivateExtern | SymFlag.NoDeadStrip);
+    T.clear(sym, SymFlag.WeakDef | SymFlag.PrivateExtern | SymFlag.NoDeadStrip | SymFlag.WeakDefCanBeHidden);
     if (weak) T.set(sym, SymFlag.WeakDef);
+    if (canBeHidden) T.set(sym, SymFlag.WeakDefCanBeHidden);
     if (privateExtern) T.set(sym, SymFlag.PrivateExtern);
     if (desc & N_NO_DEAD_STRIP) T.set(sym, SymFlag.NoDeadStrip);
   }
@@ -110,6 +127,14 @@ export class Resolver {
     T.kind[sym] = SymKind.Lazy;
     T.file[sym] = archive;
     T.value[sym] = member;
+  }
+
+  /** Queues an archive member for loading whatever it defines (-all_load, -force_load, -ObjC). */
+  pullMember(archive: FileId, member: number): void {
+    const m = this.ctx.files[archive]?.members?.[member];
+    if (!m || m.loaded !== -1) return;
+    m.loaded = -2; // queued
+    this.pending.push({ archive, member });
   }
 
   private pull(sym: SymbolId): void {

@@ -1,7 +1,9 @@
 /**
  * Library search as ld64 does it: for `-lNAME`, each `-L` directory in
  * order, then `/usr/lib` and `/usr/local/lib` under each `-syslibroot`;
- * in each directory `libNAME.tbd`, then `libNAME.dylib`, then `libNAME.a`.
+ * in each directory `libNAME.tbd`, then `libNAME.dylib`, then `libNAME.a`
+ * (with `-search_dylibs_first`, every directory for a dylib before any for
+ * an archive).
  * For `-framework NAME`, each `-F` directory, then
  * `/System/Library/Frameworks` and `/Library/Frameworks` under each
  * `-syslibroot`; in each `NAME.framework/NAME.tbd`, then `NAME.framework/NAME`.
@@ -13,13 +15,19 @@ export function findLibrary(
   name: string,
   libPaths: readonly string[],
   syslibroots: readonly string[],
+  dylibsFirst = false,
 ): string | undefined {
   const dirs = [...libPaths];
   for (const root of syslibroots) dirs.push(join(root, "usr/lib"), join(root, "usr/local/lib"));
-  for (const dir of dirs) {
-    for (const ext of [".tbd", ".dylib", ".a"]) {
-      const p = join(dir, `lib${name}${ext}`);
-      if (existsSync(p)) return p;
+  // -search_paths_first (the default): each directory in turn, dylib then archive.
+  // -search_dylibs_first: every directory for a dylib, then every directory for an archive.
+  const passes = dylibsFirst ? [[".tbd", ".dylib"], [".a"]] : [[".tbd", ".dylib", ".a"]];
+  for (const exts of passes) {
+    for (const dir of dirs) {
+      for (const ext of exts) {
+        const p = join(dir, `lib${name}${ext}`);
+        if (existsSync(p)) return p;
+      }
     }
   }
   return undefined;

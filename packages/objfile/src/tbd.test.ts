@@ -86,6 +86,33 @@ exports:
   it("rejects documents without an install name, and malformed JSON", () => {
     expect(() => parseTbd("--- !tapi-tbd\ntbd-version: 4\n...\n", "x86_64")).toThrow(/install-name/);
     expect(() => parseTbd("{ nope", "x86_64")).toThrow(/malformed TBD v5/);
+    // Found by fuzzing: a v5 file whose main_library is missing or not an object.
+    expect(() => parseTbd('{"tapi_tbd_version": 5}', "x86_64")).toThrow(/no main_library/);
+    expect(() => parseTbd('{"tapi_tbd_version": 5, "main_library": [1]}', "x86_64")).toThrow(/no main_library/);
+    expect(() => parseTbd("{}", "x86_64")).toThrow(/no main_library/);
+  });
+
+  it("rejects deep nesting and names that are not strings, without exhausting the stack (found by fuzzing)", () => {
+    const head = "--- !tapi-tbd\ntbd-version: 4\ninstall-name: /x\n";
+    const n = 100_000;
+    expect(() => parseTbd(`${head}exports:\n  - symbols: ${"[".repeat(n)}a${"]".repeat(n)}\n...\n`, "x86_64")).toThrow(
+      /nested more than 256 deep/,
+    );
+    expect(() => parseTbd(`${head}exports: ${"{k: ".repeat(n)}a${"}".repeat(n)}\n...\n`, "x86_64")).toThrow(
+      /nested more than 256 deep/,
+    );
+    const block = Array.from({ length: 1000 }, (_, i) => `${" ".repeat(i + 2)}-`).join("\n");
+    expect(() => parseTbd(`${head}exports:\n${block} x\n...\n`, "x86_64")).toThrow(/nested more than 256 deep/);
+    expect(() => parseTbd(`{"main_library": ${"[".repeat(n)}${"]".repeat(n)}}`, "x86_64")).toThrow(/nested more than/);
+    expect(() => parseTbd(`${head}exports:\n  - symbols: [ [ a ] ]\n...\n`, "x86_64")).toThrow(/list of names/);
+  });
+
+  it("reads lines with long runs of blanks in linear time (no backtracking)", () => {
+    const head = "--- !tapi-tbd\ntbd-version: 4\ninstall-name: /x\n";
+    const blanks = " ".repeat(200_000);
+    expect(() => parseTbd(`${head}k${blanks}x\n...\n`, "x86_64")).toThrow(/expected 'key: value'/);
+    expect(parseTbd(`${head}k${blanks}x: y\n...\n`, "x86_64")[0]!.installName).toBe("/x");
+    expect(() => parseTbd(`${head}exports:\n${blanks}-\n...\n`, "x86_64")).not.toThrow(RangeError);
   });
 
   it("parses 10,000-name flow lists in linear time", () => {

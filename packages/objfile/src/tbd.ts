@@ -60,7 +60,12 @@ function archMatches(targets: unknown, arch: string): boolean {
 }
 
 function strList(v: unknown): string[] {
-  if (Array.isArray(v)) return v.map(String);
+  if (Array.isArray(v))
+    return v.map((x) => {
+      if (typeof x === "string" || typeof x === "number") return String(x);
+      throw new TbdError(`expected a list of names, found ${Array.isArray(x) ? "a list" : typeof x} in it`);
+    });
+  if (typeof v === "object" && v !== null) throw new TbdError("expected a list of names, found a mapping");
   if (v === undefined || v === null || v === "") return [];
   return [String(v)];
 }
@@ -112,12 +117,28 @@ function asList(v: unknown): unknown[] {
 // --- v5 (JSON) ---------------------------------------------------------
 
 function parseTbdV5(text: string, arch: string): TbdLibrary[] {
+  // JSON.parse and what reads its result recurse: bound the nesting first.
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_DEPTH) throw new TbdError(`TBD v5 JSON nested more than ${MAX_DEPTH} deep`);
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
   let j: Record<string, unknown>;
   try {
     j = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new TbdError(`malformed TBD v5 JSON: ${(e as Error).message}`);
   }
+  if (typeof j !== "object" || j === null || Array.isArray(j)) throw new TbdError("TBD v5 JSON is not an object");
+  if (typeof j.main_library !== "object" || j.main_library === null || Array.isArray(j.main_library))
+    throw new TbdError("TBD v5 has no main_library object");
   const libs = [j.main_library, ...asList(j.libraries)];
   return libs
     .filter((l) => typeof l === "object" && l !== null)
@@ -199,7 +220,7 @@ export function parseYaml(doc: string): unknown {
     let l = raw[i]!;
     const stripped = stripComment(l);
     if (stripped.trim() === "") continue;
-    l = stripped.replace(/\s+$/, "");
+    l = stripped.trimEnd();
     // Join flow collections that span lines (depth counted per added line, so
     // a 10,000-name flow list stays linear).
     let depth = flowDepth(l);
@@ -215,7 +236,7 @@ export function parseYaml(doc: string): unknown {
     const indent = l.length - l.trimStart().length;
     lines.push({ indent, text: l.trimStart(), no: i + 1 });
   }
-  const st = { i: 0 };
+  const st: Cursor = { i: 0, depth: 0 };
   if (lines.length === 0) return null;
   return parseBlock(lines, st, lines[0]!.indent);
 }
@@ -245,14 +266,31 @@ function flowDepth(l: string): number {
   return d;
 }
 
-function parseBlock(lines: Line[], st: { i: number }, indent: number): unknown {
+function parseBlock(lines: Line[], st: Cursor, indent: number): unknown {
   const first = lines[st.i];
   if (!first) return null;
   if (first.text.startsWith("- ") || first.text === "-") return parseSeq(lines, st, indent);
   return parseMap(lines, st, indent);
 }
 
-function parseSeq(lines: Line[], st: { i: number }, indent: number): unknown[] {
+/** Where the block parser is: the next line, and how many collections are open. */
+interface Cursor {
+  i: number;
+  depth: number;
+}
+
+/**
+ * Nesting limit for block and flow collections. TBDs nest four or five
+ * levels; the limit keeps a hostile file from exhausting the stack.
+ */
+const MAX_DEPTH = 256;
+
+function tooDeep(no: number): never {
+  throw new TbdError(`line ${no}: collections nested more than ${MAX_DEPTH} deep`);
+}
+
+function parseSeq(lines: Line[], st: Cursor, indent: number): unknown[] {
+  if (++st.depth > MAX_DEPTH) tooDeep(lines[st.i]?.no ?? 0);
   const out: unknown[] = [];
   while (st.i < lines.length) {
     const l = lines[st.i]!;
@@ -272,6 +310,7 @@ function parseSeq(lines: Line[], st: { i: number }, indent: number): unknown[] {
       out.push(parseScalarOrFlow(rest, l.no));
     }
   }
+  st.depth--;
   return out;
 }
 
@@ -284,17 +323,18 @@ function isMapEntry(s: string): boolean {
   return /^[^:]+:(\s|$)/.test(s);
 }
 
-function parseMap(lines: Line[], st: { i: number }, indent: number): Record<string, unknown> {
+function parseMap(lines: Line[], st: Cursor, indent: number): Record<string, unknown> {
+  if (++st.depth > MAX_DEPTH) tooDeep(lines[st.i]?.no ?? 0);
   const out: Record<string, unknown> = {};
   while (st.i < lines.length) {
     const l = lines[st.i]!;
     if (l.indent < indent) break;
     if (l.indent > indent) throw new TbdError(`line ${l.no}: bad indentation`);
     if (l.text.startsWith("- ")) break;
-    const m = /^('(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|[^:]+?)\s*:(?:\s+(.*))?$/.exec(l.text);
+    const m = splitKey(l.text);
     if (!m) throw new TbdError(`line ${l.no}: expected 'key: value'`);
-    const key = String(parseScalar(m[1]!));
-    const rest = (m[2] ?? "").trim();
+    const key = String(parseScalar(m[0]));
+    const rest = m[1];
     st.i++;
     if (rest === "" || rest === "|" || rest === ">") {
       const next = lines[st.i];
@@ -303,7 +343,31 @@ function parseMap(lines: Line[], st: { i: number }, indent: number): Record<stri
       } else out[key] = null;
     } else out[key] = parseScalarOrFlow(rest, l.no);
   }
+  st.depth--;
   return out;
+}
+
+/**
+ * `key: value` split at the first colon followed by a space or the end
+ * (a quoted key may hold colons); the value trimmed. Scans instead of a
+ * backtracking regex, so long lines cost linear time.
+ */
+function splitKey(text: string): [string, string] | undefined {
+  let c: number;
+  if (text.startsWith("'") || text.startsWith('"')) {
+    const q = /^('(?:[^']|'')*'|"(?:[^"\\]|\\.)*")/.exec(text);
+    if (!q) return undefined;
+    c = q[1]!.length;
+    while (text[c] === " " || text[c] === "\t") c++;
+    if (text[c] !== ":") return undefined;
+  } else {
+    c = text.indexOf(":");
+    if (c <= 0) return undefined;
+  }
+  const after = text.slice(c + 1);
+  if (after !== "" && after[0] !== " " && after[0] !== "\t") return undefined;
+  const key = text.slice(0, c).trimEnd();
+  return key === "" ? undefined : [key, after.trim()];
 }
 
 function parseScalarOrFlow(s: string, no: number): unknown {
@@ -311,7 +375,7 @@ function parseScalarOrFlow(s: string, no: number): unknown {
     const flat = flatList(s);
     if (flat) return flat;
   }
-  if (s.startsWith("[") || s.startsWith("{")) return parseFlow({ s, i: 0 }, no);
+  if (s.startsWith("[") || s.startsWith("{")) return parseFlow({ s, i: 0, depth: 0 }, no);
   return parseScalar(s);
 }
 
@@ -354,16 +418,19 @@ function flatList(s: string): string[] | undefined {
   }
 }
 
-function parseFlow(p: { s: string; i: number }, no: number): unknown {
+function parseFlow(p: { s: string; i: number; depth: number }, no: number): unknown {
   skipWs(p);
   const c = p.s[p.i];
+  if ((c === "[" || c === "{") && p.depth >= MAX_DEPTH) tooDeep(no);
   if (c === "[") {
     p.i++;
+    p.depth++;
     const out: unknown[] = [];
     for (;;) {
       skipWs(p);
       if (p.s[p.i] === "]") {
         p.i++;
+        p.depth--;
         return out;
       }
       out.push(parseFlow(p, no));
@@ -374,11 +441,13 @@ function parseFlow(p: { s: string; i: number }, no: number): unknown {
   }
   if (c === "{") {
     p.i++;
+    p.depth++;
     const out: Record<string, unknown> = {};
     for (;;) {
       skipWs(p);
       if (p.s[p.i] === "}") {
         p.i++;
+        p.depth--;
         return out;
       }
       const k = String(flowScalar(p, no, true));
