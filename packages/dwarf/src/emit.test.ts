@@ -5,26 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { LinkContext, type LinkOptions, defaultOptions } from "@tsld/core";
 import { compileC } from "@tsld/fixtures";
-import {
-  SectionMap,
-  alignTlvTemplate,
-  allocateCommons,
-  assignAddresses,
-  assignSections,
-  buildSegments,
-  chooseTarget,
-  collectExports,
-  collectUnwind,
-  createSynthetic,
-  deadStrip,
-  finalizeFixups,
-  numberDylibs,
-  planLoadCommands,
-  planUnwind,
-  pruneUnwind,
-  scanRelocations,
-  symbolAddress,
-} from "@tsld/layout";
+import { layoutData, symbolAddress } from "@tsld/layout";
 import { loadObjects } from "@tsld/objfile";
 import { describe, expect, it } from "vitest";
 import { emitDwarf } from "./emit.js";
@@ -43,28 +24,6 @@ int main(int argc, char **argv) {
   return used_helper(argc);
 }
 `;
-
-/** The layout passes, in the order `apps/tsld/src/link.ts` runs them. */
-function layoutData(ctx: LinkContext): void {
-  chooseTarget(ctx);
-  allocateCommons(ctx);
-  const unwindAssoc = collectUnwind(ctx);
-  if (ctx.options.deadStrip) deadStrip(ctx, unwindAssoc);
-  pruneUnwind(ctx);
-  const map = new SectionMap();
-  assignSections(ctx, map);
-  scanRelocations(ctx);
-  ctx.diag.checkpoint();
-  createSynthetic(ctx, map);
-  planUnwind(ctx, map);
-  numberDylibs(ctx);
-  buildSegments(ctx, map);
-  alignTlvTemplate(ctx);
-  planLoadCommands(ctx);
-  assignAddresses(ctx);
-  collectExports(ctx);
-  finalizeFixups(ctx);
-}
 
 function link(extra: Partial<LinkOptions> = {}): LinkContext {
   const obj = compileC(SRC, { name: "dw", g: true, O: "0" });

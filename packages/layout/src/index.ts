@@ -22,6 +22,7 @@ export {
 } from "./layout.js";
 export { deadStrip } from "./deadstrip.js";
 export { scanRelocations } from "./scan.js";
+export { layoutData } from "./stage.js";
 export { SectionMap, allocateCommons, assignSections } from "./sections.js";
 export { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
 export { atomAtAddress } from "./target.js";

@@ -1,4 +1,4 @@
-// The layout passes on real objects (llvm-mc): output section order and placement
+// layoutData on real objects (llvm-mc): output section order and placement
 // (ld64's and lld's), and the GOT, stubs and lazy pointers it builds for
 // imports, checked on the context it leaves, before anything is written.
 import { spawnSync } from "node:child_process";
@@ -6,48 +6,8 @@ import { LinkContext, type OutputSection, defaultOptions } from "@tsld/core";
 import { assemble } from "@tsld/fixtures";
 import { loadObjects } from "@tsld/objfile";
 import { describe, expect, it } from "vitest";
-import {
-  SectionMap,
-  alignTlvTemplate,
-  allocateCommons,
-  assignAddresses,
-  assignSections,
-  buildSegments,
-  chooseTarget,
-  collectExports,
-  collectUnwind,
-  createSynthetic,
-  deadStrip,
-  finalizeFixups,
-  numberDylibs,
-  planLoadCommands,
-  planUnwind,
-  pruneUnwind,
-  scanRelocations,
-} from "./index.js";
+import { layoutData } from "./stage.js";
 import { symbolAddress } from "./target.js";
-
-/** The layout passes, in the order `apps/tsld/src/link.ts` runs them. */
-function layoutData(ctx: LinkContext): void {
-  chooseTarget(ctx);
-  allocateCommons(ctx);
-  const unwindAssoc = collectUnwind(ctx);
-  if (ctx.options.deadStrip) deadStrip(ctx, unwindAssoc);
-  pruneUnwind(ctx);
-  const map = new SectionMap();
-  assignSections(ctx, map);
-  scanRelocations(ctx);
-  ctx.diag.checkpoint();
-  createSynthetic(ctx, map);
-  planUnwind(ctx, map);
-  numberDylibs(ctx);
-  buildSegments(ctx, map);
-  alignTlvTemplate(ctx);
-  planLoadCommands(ctx);
-  assignAddresses(ctx);
-  collectExports(ctx);
-  finalizeFixups(ctx);
-}
 
 const hasMc = spawnSync("llvm-mc-19", ["--version"]).status === 0;
 

@@ -133,6 +133,24 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   return img.out;
 }
 
+/**
+ * The whole Mach-O stage in one call, for those who use `@tsld/macho` on its
+ * own: `buildImage`, then `saveImage` (`apps/tsld/src/link.ts` runs the same
+ * passes one by one under their own timers). Errors go to `ctx.diag`.
+ */
+export function writeMachO(ctx: LinkContext): void {
+  const img = planLinkedit(ctx);
+  ctx.diag.checkpoint();
+  if (img.out.length === 0) return;
+  writeContents(ctx, img);
+  writeLinkedit(ctx, img);
+  writeHeader(ctx, img);
+  signImage(ctx, img);
+  ctx.diag.checkpoint();
+  saveImage(ctx, img);
+  ctx.diag.checkpoint();
+}
+
 /** Writes the finished image through a temporary file renamed into place. */
 export function saveImage(ctx: LinkContext, img: Image): void {
   try {

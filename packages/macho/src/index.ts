@@ -7,6 +7,7 @@ export {
   writeContents,
   writeHeader,
   writeLinkedit,
+  writeMachO,
 } from "./emit.js";
 export type { Image } from "./emit.js";
 export { writeMap } from "./map.js";
