@@ -72,7 +72,7 @@ describe("symbol resolution", () => {
       `
 CHECK: <_main>:
 CHECK-NEXT: callq 0x[[F:[0-9a-f]+]] <_f>
-CHECK-NEXT: callq 0x[[G:[0-9a-f]+]] <_g>
+CHECK-NEXT: callq 0x[[G_STUB:[0-9a-f]+]]
 CHECK-NEXT: leaq {{.*}} ## 0x[[C1:[0-9a-f]+]] <_c1>
 CHECK-NEXT: leaq {{.*}} ## 0x[[C2:[0-9a-f]+]] <_c2>
 CHECK-NEXT: leaq {{.*}} ## 0x[[HIDDEN:[0-9a-f]+]] <_hidden>
@@ -90,7 +90,7 @@ CHECK-NEXT: movl $0x2, %eax
 CHECK: {{0*}}[[C1]] (__DATA,__data) external _c1
 CHECK: {{0*}}[[C2]] (__DATA,__common) external _c2
 CHECK: {{0*}}[[F]] (__TEXT,__text) external _f
-CHECK: {{0*}}[[G]] (__TEXT,__text) weak external _g
+CHECK: {{0*}}[[G:[0-9a-f]+]] (__TEXT,__text) weak external _g
 CHECK: {{0*}}[[HIDDEN]] (__TEXT,__text) non-external (was a private external) _hidden
 CHECK: (undefined) external _puts (from libSystem)
 `,
@@ -101,15 +101,23 @@ CHECK: (undefined) external _puts (from libSystem)
     const common = sections(out).find((s) => s.name === "__common")!;
     expect(common.size).toBe(16);
     expect(hex(v.C2!) % 16).toBe(0);
-    // the call to _puts goes through a stub whose lazy pointer libSystem binds
+    // the call to _puts goes through a stub whose lazy pointer libSystem binds;
+    // the call to the exported weak _g through a weak-bound stub (as lld)
     const stubs = dump("llvm-objdump-19", ["--macho", "--indirect-symbols", out]);
     filecheck(
       stubs,
       `
-CHECK: Indirect symbols for (__TEXT,__stubs) 1 entries
+CHECK: Indirect symbols for (__TEXT,__stubs) 2 entries
 CHECK: 0x{{0*}}[[PUTS_STUB]] {{ *[0-9]+}} _puts
+CHECK: 0x{{0*}}[[G_STUB]] {{ *[0-9]+}} _g
 `,
       v,
+    );
+    filecheck(
+      dump("llvm-objdump-19", ["--macho", "--weak-bind", out]),
+      `
+CHECK: __DATA __la_symbol_ptr 0x{{[0-9A-F]+}} pointer 0 _g
+`,
     );
     filecheck(
       dump("llvm-objdump-19", ["--macho", "--lazy-bind", out]),
@@ -127,7 +135,7 @@ CHECK: __DATA __la_symbol_ptr 0x{{[0-9A-F]+}} libSystem _puts
       `
 CHECK: <_main>:
 CHECK-NEXT: callq 0x{{[0-9a-f]+}} <_f>
-CHECK-NEXT: callq 0x{{[0-9a-f]+}} <_g>
+CHECK-NEXT: callq 0x{{[0-9a-f]+}}
 `,
     );
     // strong.o now comes first: its _g is the first weak definition

@@ -37,7 +37,8 @@ const STRERROR: Record<string, string> = {
  */
 export function osErrorText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  const code = err?.code;
+  // Node reports some errno errors under its own code (ERR_FS_EISDIR: writing a directory).
+  const code = err?.code?.startsWith("ERR_FS_E") ? err.code.slice(7) : err?.code;
   if (code !== undefined) {
     const known = STRERROR[code];
     if (known) return known;
