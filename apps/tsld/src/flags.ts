@@ -57,6 +57,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   flat_namespace: { kind: "bool", help: "bind imports by flat lookup (implied for plugins)" },
   bind_at_load: { kind: "bool", help: "bind every import at load time, no lazy binding (implied for plugins)" },
   no_pie: { kind: "bool", help: "produce a non-PIE executable (x86_64 exe only)" },
+  fixup_chains: { kind: "bool", help: "chained fixups (LC_DYLD_CHAINED_FIXUPS; default for macOS 13.0 and later)" },
+  no_fixup_chains: { kind: "bool", help: "dyld opcodes (LC_DYLD_INFO_ONLY), not chained fixups" },
   pie: { kind: "bool", help: "produce a PIE executable (the default)" },
   platform_version: {
     kind: "string",
@@ -238,6 +240,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     extldflags: (str("extldflags") ?? "").split(/\s+/).filter(Boolean),
     noPie: bool("no_pie"),
     bindAtLoad: bool("bind_at_load"),
+    ...(bool("fixup_chains") || bool("no_fixup_chains") ? { fixupChains: !bool("no_fixup_chains") } : {}),
     flatNamespace: bool("flat_namespace"),
     undefinedTreatment: undef,
     undefinedAllowed: list("U"),

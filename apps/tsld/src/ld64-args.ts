@@ -119,6 +119,11 @@ export const LD64_FLAGS: Record<string, Ld64Flag> = {
   stack_size: F(1),
   image_base: F(1),
   seg1addr: F(1),
+  // LINKEDIT encodings
+  fixup_chains: F(0),
+  no_fixup_chains: F(0),
+  adhoc_codesign: F(0),
+  no_adhoc_codesign: F(0),
   // output of the link
   map: F(1),
   t: F(0),
@@ -130,8 +135,6 @@ export const LD64_FLAGS: Record<string, Ld64Flag> = {
   v: F(0),
   help: F(0),
   // accepted, not implemented: one warning each
-  adhoc_codesign: warn(0, "the output is not code-signed"),
-  no_adhoc_codesign: F(0),
   add_ast_path: warn(1, "no N_AST debug-map entry is written"),
   no_uuid: warn(0, "the output keeps its LC_UUID"),
   application_extension: warn(0, "not recorded in the output"),
@@ -379,7 +382,6 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
       case "twolevel_namespace": // the default
       case "pie": // the default for executables
       case "search_paths_first": // the default since Xcode 4, and tsld's
-      case "no_adhoc_codesign": // tsld does not sign
       case "no_application_extension":
       case "no_warn_duplicate_libraries":
       case "ld_classic":
@@ -392,6 +394,18 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
         throw new UsageError("-static: static executables (no dyld) are not supported; link a dynamic executable");
       case "r":
         throw new UsageError("-r: relocatable (object-file) output is not supported yet");
+      case "fixup_chains":
+        o.fixupChains = true;
+        break;
+      case "no_fixup_chains":
+        o.fixupChains = false;
+        break;
+      case "adhoc_codesign":
+        o.adhocCodesign = true;
+        break;
+      case "no_adhoc_codesign":
+        o.adhocCodesign = false;
+        break;
       case "execute":
         kind = "execute";
         break;

@@ -27,7 +27,7 @@ describe("tsld command line", () => {
   it("-v prints each stage's time", async () => {
     const r = await tsld(["-v", "-o", join(tmp(), "p"), compileC(SRC, { name: "cli" })]);
     expect(r.status).toBe(0);
-    for (const s of ["loadObjects", "layoutData", "writeMachO"])
+    for (const s of ["loadObjects", "assignSections", "scanRelocations", "fixups", "writeContents", "saveImage"])
       expect(r.stderr).toMatch(new RegExp(`\\d+\\.\\d+ms\\s+${s}`));
   });
 

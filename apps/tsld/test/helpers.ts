@@ -28,6 +28,9 @@ export async function tsld(args: string[], opts: { hostLibSystem?: boolean } = {
   let stdout = "";
   let stderr = "";
   const extra = opts.hostLibSystem === false ? [] : ["-L", libSystemTbdDir()];
+  // TSLD_FIXUP_CHAINS=1 runs the suite with chained fixups wherever an image can have them.
+  if (process.env.TSLD_FIXUP_CHAINS === "1" && !args.some((a) => a === "-no_pie" || a.includes("external")))
+    extra.push("-fixup_chains");
   const status = await main([...extra, ...args], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
   const oi = args.indexOf("-o");
   return { status, stdout, stderr, output: oi >= 0 ? args[oi + 1]! : "a.out" };

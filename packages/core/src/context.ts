@@ -9,52 +9,17 @@
  * dwarf (debug sections), macho (the image). No stage reaches into a later
  * one; a later stage only reads what earlier ones established.
  */
-import type { Arch } from "./arch.js";
 import { dynlinking } from "./buildmode.js";
 import { Diagnostics } from "./diag.js";
 import type { InputFile } from "./files.js";
-import { growTo, type AtomId, type FileId, type OutSectionId, type SymbolId } from "./ids.js";
+import { Fixups } from "./fixups.js";
+import type { AtomId, FileId, OutSectionId, SymbolId } from "./ids.js";
 import type { LinkOptions } from "./options.js";
 import { Atoms, InputSections, type OutputSection, type OutputSegment } from "./sections.js";
+import { Relocs } from "./relocs.js";
 import { SymbolTable } from "./symbols.js";
+import type { TargetInfo } from "./target.js";
 import { Timers } from "./timer.js";
-
-/** A pointer-sized dynamic fixup site inside an atom. */
-export interface BindSite {
-  atom: AtomId;
-  offset: number;
-  sym: SymbolId;
-  addend: number;
-}
-
-/**
- * Dynamic fixups found in atoms while scanning relocations: sites dyld must
- * slide (rebase) or fill with an imported address (bind). Synthetic sections
- * (GOT, lazy pointers, TLV pointers) are not listed; their fixups follow from
- * `got`, `stubs` and `tlvPtrs`.
- */
-export class FixupSites {
-  rebaseCount = 0;
-  rebaseAtom = new Int32Array(1024);
-  rebaseOffset = new Float64Array(1024);
-  readonly binds: BindSite[] = [];
-  /**
-   * Pointer sites holding the address of an exported weak definition of this
-   * image: dyld may coalesce them onto another image's definition, so each
-   * also gets a weak-bind entry (as ld64 and lld emit; MH_BINDS_TO_WEAK).
-   */
-  readonly weakBinds: BindSite[] = [];
-
-  addRebase(atom: AtomId, offset: number): void {
-    const i = this.rebaseCount++;
-    if (i >= this.rebaseAtom.length) {
-      this.rebaseAtom = growTo(this.rebaseAtom, i + 1);
-      this.rebaseOffset = growTo(this.rebaseOffset, i + 1);
-    }
-    this.rebaseAtom[i] = atom;
-    this.rebaseOffset[i] = offset;
-  }
-}
 
 /** One planned load command: its kind, size, and the string it carries (dylib, rpath). */
 export interface LoadCommandPlan {
@@ -73,10 +38,12 @@ export class LinkContext {
   readonly files: InputFile[] = [];
   readonly sections = new InputSections();
   readonly atoms = new Atoms();
+  /** Every input relocation, decoded once by objfile. */
+  readonly relocs = new Relocs();
   readonly outSections: OutputSection[] = [];
   readonly segments: OutputSegment[] = [];
-  /** Set by objfile from `options.arch`. */
-  arch!: Arch;
+  /** The target, set by objfile from the inputs' CPU type (layout falls back to `-arch`). */
+  target!: TargetInfo;
 
   /** Dylibs in LC_LOAD_DYLIB order (ordinal = index + 1), set by layout. */
   readonly dylibs: FileId[] = [];
@@ -84,7 +51,13 @@ export class LinkContext {
   readonly got: SymbolId[] = [];
   readonly stubs: SymbolId[] = [];
   readonly tlvPtrs: SymbolId[] = [];
-  readonly fixups = new FixupSites();
+  /** Rebases and binds: sites found by the scan, completed after addresses (fixups.ts). */
+  readonly fixups = new Fixups();
+  /**
+   * With chained fixups, the `__mod_init_func` atoms whose pointers become
+   * `__TEXT,__init_offsets` entries (as lld's -init_offsets), in order.
+   */
+  readonly initFuncAtoms: AtomId[] = [];
   /** Symbols in the export trie, sorted by name (set by layout). */
   readonly exports: SymbolId[] = [];
   /** Addresses of the synthetic sections and symbols layout creates (0 when absent). */

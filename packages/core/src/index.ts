@@ -1,4 +1,7 @@
-export type { Arch } from "./arch.js";
+export { RelocAttr, RelocResult } from "./target.js";
+export type { TargetInfo } from "./target.js";
+export { targetForCpu, targetForName } from "./targets.js";
+export { RelocFlag, Relocs } from "./relocs.js";
 export {
   BuildModeError,
   buildModeSupported,
@@ -12,8 +15,9 @@ export {
   usesRelro,
 } from "./buildmode.js";
 export type { BuildMode, DynlinkingExtra, LinkMode, LinkModeFlag } from "./buildmode.js";
-export { FixupSites, LinkContext } from "./context.js";
-export type { BindSite, LoadCommandPlan } from "./context.js";
+export { LinkContext } from "./context.js";
+export type { LoadCommandPlan } from "./context.js";
+export { FixupKind, Fixups } from "./fixups.js";
 export { Diagnostics, LinkError, where } from "./diag.js";
 export type { Location } from "./diag.js";
 export { fileName } from "./files.js";

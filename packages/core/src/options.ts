@@ -29,8 +29,6 @@ export interface LinkOptions {
   /** Go's `-linkmode`: internal (tsld writes the image) or external (host linker). */
   linkmode: LinkMode;
   arch: ArchName;
-  /** Target OS; only darwin is supported for now. */
-  goos: "darwin";
   /** Input files (objects, archives, TBDs, dylibs) in command-line order. */
   inputs: string[];
   /** `-L` directories, in order. */
@@ -62,6 +60,12 @@ export interface LinkOptions {
   /** `-no_pie` (x86_64 exe only). */
   noPie: boolean;
   /** `-bind_at_load`; implied for plugins (Go issue 38824). */
+  /**
+   * LC_DYLD_CHAINED_FIXUPS instead of dyld opcodes (`-fixup_chains` /
+   * `-no_fixup_chains`); undefined: as ld64.lld-19 chooses (on for PIE images
+   * whose macOS deployment target is 13.0 or later).
+   */
+  fixupChains?: boolean;
   bindAtLoad: boolean;
   /** `-flat_namespace`; implied for plugins. */
   flatNamespace: boolean;
@@ -178,7 +182,6 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     buildmode: "exe",
     linkmode: "internal",
     arch: "x86_64",
-    goos: "darwin",
     inputs: [],
     libPaths: [],
     libs: [],

@@ -9,10 +9,8 @@
  * Atoms of a section are contiguous ids in address order, so the atom that
  * holds an input address is found by binary search.
  *
- * Relocations are never turned into objects: `relocOffsets` lists, per atom
- * range, the byte offset of each `relocation_info` in its file, sorted by
- * address (a SUBTRACTOR before its UNSIGNED partner). Passes read the 8 bytes
- * straight from the input.
+ * Relocations are decoded once into `LinkContext.relocs` (see relocs.ts);
+ * each section and each atom owns a contiguous range of its rows.
  */
 import { growTo, type AtomId, type FileId, type OutSectionId, type SectionId } from "./ids.js";
 
@@ -29,12 +27,11 @@ export class InputSections {
   size = new Float64Array(256);
   /** Offset of the section's bytes in its file's data (0 for zerofill). */
   dataOff = new Float64Array(256);
-  reloff = new Uint32Array(256);
-  nreloc = new Uint32Array(256);
+  /** [relocStart, relocEnd) into `LinkContext.relocs`. */
+  relocStart = new Uint32Array(256);
+  relocEnd = new Uint32Array(256);
   firstAtom = new Int32Array(256);
   atomCount = new Int32Array(256);
-  /** Output section, -1 when not emitted (debug sections, discarded). */
-  out = new Int32Array(256);
 
   add(file: FileId, segname: string, sectname: string): SectionId {
     const id = this.count++;
@@ -43,7 +40,6 @@ export class InputSections {
     this.sectnames.push(sectname);
     this.file[id] = file;
     this.firstAtom[id] = -1;
-    this.out[id] = -1;
     return id;
   }
 
@@ -58,11 +54,10 @@ export class InputSections {
     this.addr = growTo(this.addr, n);
     this.size = growTo(this.size, n);
     this.dataOff = growTo(this.dataOff, n);
-    this.reloff = growTo(this.reloff, n);
-    this.nreloc = growTo(this.nreloc, n);
+    this.relocStart = growTo(this.relocStart, n);
+    this.relocEnd = growTo(this.relocEnd, n);
     this.firstAtom = growTo(this.firstAtom, n);
     this.atomCount = growTo(this.atomCount, n);
-    this.out = growTo(this.out, n);
   }
 }
 
@@ -91,17 +86,13 @@ export class Atoms {
   out = new Int32Array(1024);
   /** Final virtual address. */
   address = new Float64Array(1024);
-  /** [relocStart, relocEnd) into `relocOffsets`. */
+  /** [relocStart, relocEnd) into `LinkContext.relocs`. */
   relocStart = new Uint32Array(1024);
   relocEnd = new Uint32Array(1024);
   /** The atom this one was folded into (Folded), else its own id. */
   foldedInto = new Int32Array(1024);
   /** The symbol that starts this atom (0 if none). */
   symbol = new Int32Array(1024);
-
-  /** Byte offsets of relocation entries within their files, per atom range. */
-  relocOffsets = new Uint32Array(4096);
-  relocCount = 0;
 
   add(section: SectionId, file: FileId, offset: number, size: number, align: number, flags: number): AtomId {
     const id = this.count++;
@@ -116,15 +107,6 @@ export class Atoms {
     this.foldedInto[id] = id;
     this.symbol[id] = 0;
     return id;
-  }
-
-  /** Appends relocation offsets; returns the start index. */
-  pushRelocs(offsets: ArrayLike<number>, n: number): number {
-    const start = this.relocCount;
-    if (start + n > this.relocOffsets.length) this.relocOffsets = growTo(this.relocOffsets, start + n);
-    for (let i = 0; i < n; i++) this.relocOffsets[start + i] = offsets[i]!;
-    this.relocCount += n;
-    return start;
   }
 
   isLive(id: AtomId): boolean {
@@ -159,6 +141,8 @@ export type SyntheticKind =
   | "header"
   /** A `__DWARF` debug section: planned by layout, bytes built by the dwarf stage (`ctx.debugData`). */
   | "dwarf"
+  /** `__TEXT,__init_offsets`: 32-bit initializer offsets written from `LinkContext.initFuncAtoms` (chained fixups). */
+  | "init_offsets"
   /** `__TEXT,__unwind_info`: sized by layout from the live functions, filled by `writeSections`. */
   | "unwind_info";
 

@@ -134,8 +134,6 @@ export class SymbolTable {
   gotIndex = new Int32Array(1024);
   stubIndex = new Int32Array(1024);
   tlvPtrIndex = new Int32Array(1024);
-  /** Dylib ordinal for imports (1-based), set when dylibs are numbered. */
-  ordinal = new Int32Array(1024);
 
   /** Returns the id for global `name`, creating an Undefined one if new. */
   intern(name: string): SymbolId {
@@ -255,7 +253,6 @@ export class SymbolTable {
     this.gotIndex = growTo(this.gotIndex, n);
     this.stubIndex = growTo(this.stubIndex, n);
     this.tlvPtrIndex = growTo(this.tlvPtrIndex, n);
-    this.ordinal = growTo(this.ordinal, n);
   }
 
   name(id: SymbolId): string {

@@ -87,7 +87,7 @@ describe.skipIf(!hasClang)("emitDwarf", () => {
     expect(dw.fileoff).toBeGreaterThanOrEqual(data.fileoff + data.filesize);
     expect(dw.vmsize).toBe(0); // not mapped: read from the file by debuggers
     expect(le.fileoff).toBeGreaterThanOrEqual(dw.fileoff + dw.filesize);
-    expect(le.fileoff % ctx.arch.pageSize).toBe(0);
+    expect(le.fileoff % ctx.target.pageSize).toBe(0);
     let off = dw.fileoff;
     for (const id of dw.sections) {
       const s = ctx.outSections[id]!;

@@ -41,22 +41,7 @@
  * segment whose filesize exceeds its vmsize only then, and skips it. It sits
  * in the file after `__DATA`; `__LINKEDIT` moves to the next page after it.
  */
-import { AtomFlag, type InputFile, type LinkContext, type OutputSection } from "@tsld/core";
-import {
-  N_SECT,
-  N_TYPE,
-  X86_64_RELOC_SUBTRACTOR,
-  X86_64_RELOC_UNSIGNED,
-  nlistSect,
-  nlistType,
-  nlistValue,
-  rExtern,
-  rLength,
-  rSymbolnum,
-  rType,
-  relocAddress,
-  relocInfoWord,
-} from "@tsld/macho-format";
+import { AtomFlag, type InputFile, type LinkContext, type OutputSection, RelocAttr, RelocFlag } from "@tsld/core";
 import { Reader, Writer } from "./bytes.js";
 import { DW_AT, DW_FORM, type Abbrev, fixedFormSize, offsetClass, parseAbbrevs, skipForm } from "./forms.js";
 import { LineRows, ROW_END_SEQUENCE, decodeLineRows, encodeLineRows, readLineHeader } from "./line.js";
@@ -67,7 +52,6 @@ const TOMBSTONE = 0;
 export function emitDwarf(ctx: LinkContext): void {
   const seg = ctx.segments.find((s) => s.name === "__DWARF");
   if (!seg) return;
-  using _t = ctx.timer.start("emitDwarf");
   const outs = new Map<string, OutputSection>();
   for (const id of seg.sections) outs.set(ctx.outSections[id]!.sectname, ctx.outSections[id]!);
   const w = {
@@ -101,7 +85,7 @@ export function emitDwarf(ctx: LinkContext): void {
   seg.filesize = off - seg.fileoff;
   seg.vmsize = 0;
   const le = ctx.segments[ctx.segments.length - 1]!;
-  const page = ctx.arch.pageSize;
+  const page = ctx.target.pageSize;
   le.fileoff = Math.ceil(off / page) * page;
 }
 
@@ -452,61 +436,53 @@ class DebugRelocs {
 
 const NO_RELOCS = new DebugRelocs(0);
 
-/** Decodes the relocations of debug section `sid` of `f`. */
+/** The relocations of debug section `sid` of `f`, from the decoded rows, as input addresses. */
 function debugRelocs(f: InputFile, sid: number | undefined, ctx: LinkContext): DebugRelocs {
   if (sid === undefined) return NO_RELOCS;
   const S = ctx.sections;
-  const v = f.view;
+  const A = ctx.atoms;
+  const R = ctx.relocs;
   const ob = f.object!;
-  const n = S.nreloc[sid]!;
+  const r0 = S.relocStart[sid]!;
+  const n = S.relocEnd[sid]! - r0;
   if (n === 0) return NO_RELOCS;
+  const attrs = ctx.target.relocAttrs;
   // In the object's order first; sorted below.
   const raw = new DebugRelocs(n);
   let m = 0;
+  // A place in this object as (section ordinal, input address); (0, 0) when it has none.
   let tSect = 0;
   let tAddr = 0;
-  const target = (word: number): void => {
-    if (!rExtern(word)) {
-      tSect = rSymbolnum(word);
+  const place = (atom: number, delta: number): void => {
+    if (atom < 0) {
+      tSect = 0;
       tAddr = 0;
       return;
     }
-    const i = rSymbolnum(word);
-    if ((nlistType(v, ob.symoff, i) & N_TYPE) !== N_SECT) {
-      tSect = 0;
-      tAddr = 0;
-    } else {
-      tSect = nlistSect(v, ob.symoff, i);
-      tAddr = nlistValue(v, ob.symoff, i);
-    }
+    const tsid = A.section[atom]!;
+    tSect = tsid - ob.firstSection + 1;
+    tAddr = S.addr[tsid]! + A.offset[atom]! + delta;
   };
-  for (let i = 0; i < n; i++) {
-    const off = S.reloff[sid]! + i * 8;
-    const word = relocInfoWord(v, off);
-    const type = rType(word);
-    const size = 1 << rLength(word);
-    if (type === X86_64_RELOC_SUBTRACTOR && i + 1 < n) {
-      target(word);
+  for (let r = r0; r < r0 + n; r++) {
+    const fl = R.flags[r]!;
+    if (fl & RelocFlag.Bad) continue;
+    if (fl & RelocFlag.Pair) {
+      place(R.subAtom[r]!, R.subDelta[r]!);
       raw.minusSect[m] = tSect;
       raw.minusAddr[m] = tAddr;
-      const off2 = off + 8;
-      target(relocInfoWord(v, off2));
-      raw.off[m] = relocAddress(v, off2);
-      raw.sect[m] = tSect;
-      raw.symAddr[m] = tAddr;
-      raw.size[m] = size;
-      m++;
-      i++;
-      continue;
+      place(R.atom[r]!, R.delta[r]!);
+    } else {
+      if (!((attrs[R.type[r]!] ?? 0) & RelocAttr.Pointer)) continue;
+      place(R.atom[r]!, R.delta[r]!);
+      raw.minusSect[m] = -1;
+      raw.minusAddr[m] = 0;
+      // Section-relative: the bytes hold the input address itself.
+      if (!(fl & RelocFlag.Extern)) tAddr = 0;
     }
-    if (type !== X86_64_RELOC_UNSIGNED) continue;
-    target(word);
-    raw.off[m] = relocAddress(v, off);
+    raw.off[m] = R.offset[r]!;
     raw.sect[m] = tSect;
     raw.symAddr[m] = tAddr;
-    raw.size[m] = size;
-    raw.minusSect[m] = -1;
-    raw.minusAddr[m] = 0;
+    raw.size[m] = 1 << R.length[r]!;
     m++;
   }
   // Sort by (offset, position); of equal offsets keep the last's value and the first's position.

@@ -5,19 +5,8 @@
  * follow every relocation of every live atom to the atom it targets. What is
  * never reached is dropped. Without `-dead_strip` every atom stays live.
  */
-import { AtomFlag, type AtomId, type LinkContext, SymFlag, SymKind } from "@tsld/core";
-import {
-  REFERENCED_DYNAMICALLY,
-  X86_64_RELOC_SUBTRACTOR,
-  rExtern,
-  rLength,
-  rPcrel,
-  rSymbolnum,
-  rType,
-  relocAddress,
-  relocInfoWord,
-} from "@tsld/macho-format";
-import { sectionTarget } from "./target.js";
+import { AtomFlag, type AtomId, type LinkContext, RelocFlag, SymFlag, SymKind } from "@tsld/core";
+import { REFERENCED_DYNAMICALLY } from "@tsld/macho-format";
 import { isDylibLike } from "./dyn.js";
 
 /**
@@ -25,7 +14,6 @@ import { isDylibLike } from "./dyn.js";
  * it (its LSDA, personality, FDE and CIE; see unwind.ts).
  */
 export function deadStrip(ctx: LinkContext, associated?: (a: AtomId) => readonly AtomId[] | undefined): void {
-  using _t = ctx.timer.start("deadStrip");
   const A = ctx.atoms;
   const T = ctx.syms;
   const work: AtomId[] = [];
@@ -63,30 +51,13 @@ export function deadStrip(ctx: LinkContext, associated?: (a: AtomId) => readonly
     from = a;
     for (const b of associated?.(a) ?? []) mark(b);
     if (A.flags[a]! & AtomFlag.Synthetic) continue;
-    const f = ctx.files[A.file[a]!]!;
-    const v = f.view;
-    const syms = f.object!.syms;
-    const secIn = ctx.sections.addr[A.section[a]!]!;
-    const dataOff = ctx.sections.dataOff[A.section[a]!]!;
+    // Every relocation's target: a symbol, or a place in an atom (and a pair's subtrahend symbol).
+    const R = ctx.relocs;
     for (let r = A.relocStart[a]!; r < A.relocEnd[a]!; r++) {
-      const off = A.relocOffsets[r]!;
-      const w = relocInfoWord(v, off);
-      if (rExtern(w)) {
-        markSym(syms[rSymbolnum(w)]!);
-        continue;
-      }
-      if (rType(w) === X86_64_RELOC_SUBTRACTOR) continue;
-      // Section-relative: the target's input address is in the bytes (UNSIGNED) or implied (pc-relative).
-      const at = relocAddress(v, off);
-      const len = rLength(w);
-      const pcrel = rPcrel(w);
-      let tIn: number;
-      if (pcrel) {
-        const t = rType(w);
-        const k = t === 6 ? 1 : t === 7 ? 2 : t === 8 ? 4 : 0;
-        tIn = secIn + at + 4 + k + v.getInt32(dataOff + at, true);
-      } else tIn = len === 3 ? Number(v.getBigInt64(dataOff + at, true)) : v.getInt32(dataOff + at, true);
-      mark(sectionTarget(ctx, f, rSymbolnum(w), tIn).atom);
+      const fl = R.flags[r]!;
+      if (fl & RelocFlag.SubExtern) markSym(R.subSym[r]!);
+      if (fl & RelocFlag.Extern) markSym(R.sym[r]!);
+      else mark(R.atom[r]!);
     }
   }
   if (why) reportWhyLive(ctx, why);

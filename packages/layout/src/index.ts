@@ -1,7 +1,31 @@
-export { x86_64 } from "./arch/x86_64.js";
-export { bindAtLoad, flatNamespace, isDylibLike, isLazyStub, isWeakBound, needsRebase } from "./dyn.js";
-export { DWARF_SECTIONS, layoutData } from "./layout.js";
+export {
+  bindAtLoad,
+  chainedFixups,
+  flatNamespace,
+  isDylibLike,
+  isLazyStub,
+  isWeakBound,
+  lazyBinding,
+  needsRebase,
+  platformVersion,
+} from "./dyn.js";
+export {
+  DWARF_SECTIONS,
+  alignTlvTemplate,
+  assignAddresses,
+  buildSegments,
+  chooseTarget,
+  collectExports,
+  createSynthetic,
+  numberDylibs,
+  planLoadCommands,
+} from "./layout.js";
+export { deadStrip } from "./deadstrip.js";
+export { scanRelocations } from "./scan.js";
+export { layoutData } from "./stage.js";
+export { SectionMap, allocateCommons, assignSections } from "./sections.js";
+export { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
 export { atomAtAddress } from "./target.js";
 export { atomAddress, isImport, symbolAddress } from "./target.js";
-export { bindOrdinal, dynamicFixups, writeSections } from "./write.js";
-export type { Bind, DynamicFixups } from "./write.js";
+export { bindOrdinal, finalizeFixups, nonWeakDefinitions } from "./fixups.js";
+export { writeSections } from "./write.js";

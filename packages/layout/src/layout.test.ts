@@ -6,7 +6,7 @@ import { LinkContext, type OutputSection, defaultOptions } from "@tsld/core";
 import { assemble } from "@tsld/fixtures";
 import { loadObjects } from "@tsld/objfile";
 import { describe, expect, it } from "vitest";
-import { layoutData } from "./layout.js";
+import { layoutData } from "./stage.js";
 import { symbolAddress } from "./target.js";
 
 const hasMc = spawnSync("llvm-mc-19", ["--version"]).status === 0;

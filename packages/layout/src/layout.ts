@@ -4,7 +4,7 @@
  * `__text` starts), segment and section addresses, and the export list.
  * After it, every atom and symbol has its final address; nothing is written.
  */
-import { AtomFlag, type LinkContext, type OutputSection, SymFlag, SymKind } from "@tsld/core";
+import { AtomFlag, type LinkContext, type OutputSection, SymFlag, SymKind, targetForName } from "@tsld/core";
 import {
   buildVersionCommandSize,
   dylibCommandSize,
@@ -14,6 +14,8 @@ import {
   LC_BUILD_VERSION,
   LC_CODE_SIGNATURE,
   LC_DATA_IN_CODE,
+  LC_DYLD_CHAINED_FIXUPS,
+  LC_DYLD_EXPORTS_TRIE,
   LC_DYLD_INFO_ONLY,
   LC_DYSYMTAB,
   LC_FUNCTION_STARTS,
@@ -48,69 +50,23 @@ import {
   sectionType,
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
-import { x86_64 } from "./arch/x86_64.js";
-import { deadStrip } from "./deadstrip.js";
-import { bindAtLoad, isDylibLike, isLazyStub } from "./dyn.js";
-import {
-  SectionMap,
-  allocateCommons,
-  assignSections,
-  boundarySection,
-  boundarySegment,
-  orderedSections,
-} from "./sections.js";
-import { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
+import { chainedFixups, isDylibLike, isLazyStub, lazyBinding, needsRebase } from "./dyn.js";
+import { type SectionMap, boundarySection, boundarySegment, orderedSections } from "./sections.js";
 
-export function layoutData(ctx: LinkContext): void {
-  using _t = ctx.timer.start("layoutData");
-  if (ctx.options.arch !== "x86_64") {
+/** The target: chosen by the inputs' CPU type, else by `-arch`; -fixup_chains needs a slidable image. */
+export function chooseTarget(ctx: LinkContext): void {
+  if (ctx.options.fixupChains && !needsRebase(ctx)) ctx.diag.error("-fixup_chains is incompatible with -no_pie");
+  const byName = targetForName(ctx.options.arch);
+  if (!byName) {
     ctx.diag.error(`-arch ${ctx.options.arch}: only x86_64 is supported for now`);
     ctx.diag.checkpoint();
   }
-  ctx.arch = x86_64;
-  // Commons become zerofill atoms.
-  allocateCommons(ctx);
-  // Compact-unwind entries and __eh_frame records, tied to their functions.
-  const unwindAssoc = collectUnwind(ctx);
-  // Live atoms: all of them, or what the roots reach with -dead_strip.
-  if (ctx.options.deadStrip) deadStrip(ctx, unwindAssoc);
-  // FDEs/CIEs of live functions only; personalities get GOT slots.
-  pruneUnwind(ctx);
-  // Every live atom has an output section; sections are ordered.
-  const map = new SectionMap();
-  assignSections(ctx, map);
-  // GOT, stub and TLV-pointer needs; rebase and bind sites in atoms.
-  scanRelocations(ctx);
-  ctx.diag.checkpoint();
-  // Synthetic sections sized; dylibs numbered.
-  createSynthetic(ctx, map);
-  // __unwind_info: entries and size from the live functions (address independent).
-  planUnwind(ctx, map);
-  numberDylibs(ctx);
-  // Sections into segments.
-  buildSegments(ctx, orderedSections(map));
-  // The TLV template (__thread_data, __thread_bss) aligned as one block.
-  alignTlvTemplate(ctx);
-  // The load commands, whose total size places __text.
-  planLoadCommands(ctx);
-  // Addresses of segments, sections, atoms and symbols.
-  assignAddresses(ctx);
-  // Exported symbols.
-  collectExports(ctx);
+  ctx.target ??= byName!;
 }
 
-function scanRelocations(ctx: LinkContext): void {
-  using _t = ctx.timer.start("scanRelocations");
-  const A = ctx.atoms;
-  for (let a = 0; a < A.count; a++) {
-    if (A.out[a] !== -2) continue;
-    if (A.relocStart[a] !== A.relocEnd[a]) ctx.arch.scanRelocs(ctx, a);
-  }
-}
-
-function createSynthetic(ctx: LinkContext, map: SectionMap): void {
+export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
   const T = ctx.syms;
-  const eager = bindAtLoad(ctx);
+  const eager = !lazyBinding(ctx);
   // dyld_stub_binder: the lazy stubs' helper jumps through its GOT slot.
   let anyLazy = false;
   for (let s = 1; s < T.count; s++) {
@@ -161,9 +117,9 @@ function createSynthetic(ctx: LinkContext, map: SectionMap): void {
       S_SYMBOL_STUBS | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
       1,
       "stubs",
-      ctx.stubs.length * ctx.arch.stubSize,
+      ctx.stubs.length * ctx.target.stubSize,
     );
-    st.reserved2 = ctx.arch.stubSize;
+    st.reserved2 = ctx.target.stubSize;
     if (!eager) synth("__DATA", "__la_symbol_ptr", S_LAZY_SYMBOL_POINTERS, 3, "la_symbol_ptr", ctx.stubs.length * 8);
     if (nlazy > 0) {
       synth(
@@ -172,7 +128,7 @@ function createSynthetic(ctx: LinkContext, map: SectionMap): void {
         S_REGULAR | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
         2,
         "stub_helper",
-        ctx.arch.stubHelperHeaderSize + nlazy * ctx.arch.stubHelperEntrySize,
+        ctx.target.stubHelperHeaderSize + nlazy * ctx.target.stubHelperEntrySize,
       );
       // __dyld_private: the image cache word the stub helper pushes.
       const d = map.get("__DATA", "__data", S_REGULAR, 3);
@@ -188,7 +144,7 @@ function createSynthetic(ctx: LinkContext, map: SectionMap): void {
     synth("__DATA", "__thread_ptrs", S_THREAD_LOCAL_VARIABLE_POINTERS, 3, "thread_ptrs", ctx.tlvPtrs.length * 8);
 }
 
-function numberDylibs(ctx: LinkContext): void {
+export function numberDylibs(ctx: LinkContext): void {
   const T = ctx.syms;
   for (const s of T.globals()) {
     if (T.kind[s] !== SymKind.Dylib) continue;
@@ -208,7 +164,8 @@ function numberDylibs(ctx: LinkContext): void {
   }
 }
 
-function buildSegments(ctx: LinkContext, sections: OutputSection[]): void {
+export function buildSegments(ctx: LinkContext, map: SectionMap): void {
+  const sections = orderedSections(map);
   const exe = !isDylibLike(ctx);
   // -pagezero_size 0: no __PAGEZERO at all (ld64).
   if (exe && ctx.options.pagezeroSize > 0)
@@ -353,7 +310,7 @@ function planDwarfSegment(ctx: LinkContext): void {
  * them (as lld does): the template then starts on that boundary and a
  * variable's offset in it keeps the variable's own alignment.
  */
-function alignTlvTemplate(ctx: LinkContext): void {
+export function alignTlvTemplate(ctx: LinkContext): void {
   const tlv = ctx.outSections.filter((o) => {
     const t = sectionType(o.flags);
     return t === S_THREAD_LOCAL_REGULAR || t === S_THREAD_LOCAL_ZEROFILL;
@@ -362,13 +319,16 @@ function alignTlvTemplate(ctx: LinkContext): void {
   for (const o of tlv) o.align = align;
 }
 
-function planLoadCommands(ctx: LinkContext): void {
+export function planLoadCommands(ctx: LinkContext): void {
   const L = ctx.loadCommands;
   const exe = !isDylibLike(ctx);
   ctx.segments.forEach((seg, i) =>
     L.push({ cmd: LC_SEGMENT_64, size: segmentCommandSize(seg.sections.length), index: i }),
   );
-  L.push({ cmd: LC_DYLD_INFO_ONLY, size: 48 });
+  if (chainedFixups(ctx)) {
+    L.push({ cmd: LC_DYLD_CHAINED_FIXUPS, size: 16 });
+    L.push({ cmd: LC_DYLD_EXPORTS_TRIE, size: 16 });
+  } else L.push({ cmd: LC_DYLD_INFO_ONLY, size: 48 });
   L.push({ cmd: LC_FUNCTION_STARTS, size: 16 });
   L.push({ cmd: LC_DATA_IN_CODE, size: 16 });
   L.push({ cmd: LC_SYMTAB, size: 24 });
@@ -418,9 +378,8 @@ function headerPadding(ctx: LinkContext): number {
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
-function assignAddresses(ctx: LinkContext): void {
-  using _t = ctx.timer.start("assignAddresses");
-  const page = ctx.arch.pageSize;
+export function assignAddresses(ctx: LinkContext): void {
+  const page = ctx.target.pageSize;
   const A = ctx.atoms;
   const exe = !isDylibLike(ctx);
   const base = exe ? ctx.options.pagezeroSize : ctx.options.imageBase;
@@ -527,7 +486,7 @@ function defineSyntheticSymbols(ctx: LinkContext): void {
   }
 }
 
-function collectExports(ctx: LinkContext): void {
+export function collectExports(ctx: LinkContext): void {
   const T = ctx.syms;
   const out: number[] = [];
   for (const s of T.globals()) {

@@ -21,11 +21,21 @@
  * tail, so no marker shares an address with a symbol of another module and
  * dyld cannot confuse them.
  */
-import { AtomFlag, type AtomId, type LinkContext, type OutputSection, SymFlag, SymKind } from "@tsld/core";
+import {
+  AtomFlag,
+  type AtomId,
+  type LinkContext,
+  type OutputSection,
+  RelocAttr,
+  RelocFlag,
+  SymFlag,
+  SymKind,
+} from "@tsld/core";
 import {
   S_ATTR_PURE_INSTRUCTIONS,
   S_ATTR_SOME_INSTRUCTIONS,
   S_LAZY_SYMBOL_POINTERS,
+  S_INIT_FUNC_OFFSETS,
   S_MOD_INIT_FUNC_POINTERS,
   S_MOD_TERM_FUNC_POINTERS,
   S_NON_LAZY_SYMBOL_POINTERS,
@@ -35,15 +45,11 @@ import {
   S_THREAD_LOCAL_VARIABLE_POINTERS,
   S_THREAD_LOCAL_ZEROFILL,
   S_ZEROFILL,
-  X86_64_RELOC_UNSIGNED,
   isZerofill,
-  rLength,
-  rType,
-  relocInfoWord,
   sectionType,
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
-import { needsRebase } from "./dyn.js";
+import { chainedFixups, needsRebase } from "./dyn.js";
 
 const SEGMENT_ORDER = ["__PAGEZERO", "__TEXT", "__DATA_CONST", "__DATA"];
 
@@ -126,18 +132,13 @@ function outputName(ctx: LinkContext, sid: number): [string, string] {
 
 /** Whether a read-only section holds absolute pointers that would need rebasing. */
 function hasPointers(ctx: LinkContext, sid: number): boolean {
-  if (!needsRebase(ctx) || ctx.sections.nreloc[sid] === 0) return false;
-  const f = ctx.files[ctx.sections.file[sid]!]!;
-  const base = ctx.sections.reloff[sid]!;
-  for (let i = 0; i < ctx.sections.nreloc[sid]!; i++) {
-    const w = relocInfoWord(f.view, base + i * 8);
-    if (rType(w) === X86_64_RELOC_UNSIGNED && rLength(w) === 3) {
-      // A SUBTRACTOR partner makes it a difference, not a pointer.
-      const prev = i > 0 ? relocInfoWord(f.view, base + (i - 1) * 8) : -1;
-      const next = i + 1 < ctx.sections.nreloc[sid]! ? relocInfoWord(f.view, base + (i + 1) * 8) : -1;
-      if ((prev === -1 || rType(prev) !== 5) && (next === -1 || rType(next) !== 5)) return true;
-    }
-  }
+  if (!needsRebase(ctx)) return false;
+  const R = ctx.relocs;
+  const attrs = ctx.target.relocAttrs;
+  // A pair (SUBTRACTOR/UNSIGNED) is a difference, not a pointer.
+  for (let r = ctx.sections.relocStart[sid]!; r < ctx.sections.relocEnd[sid]!; r++)
+    if (!(R.flags[r]! & RelocFlag.Pair) && (attrs[R.type[r]!] ?? 0) & RelocAttr.Pointer && R.length[r] === 3)
+      return true;
   return false;
 }
 
@@ -212,15 +213,25 @@ const REAL_MARKERS = new Set([
 
 /** Puts every live atom into its output section and orders sections and atoms. */
 export function assignSections(ctx: LinkContext, map: SectionMap): void {
-  using _t = ctx.timer.start("assignSections");
   const S = ctx.sections;
   const A = ctx.atoms;
   const T = ctx.syms;
+  const initOffsets = chainedFixups(ctx);
+  let initCount = 0;
   for (let sid = 0; sid < S.count; sid++) {
     const first = S.firstAtom[sid]!;
     const n = S.atomCount[sid]!;
     if (first < 0 || n === 0) continue;
     const [seg, sect] = outputName(ctx, sid);
+    if (initOffsets && sectionType(S.flags[sid]!) === S_MOD_INIT_FUNC_POINTERS) {
+      // Initializer pointers become 32-bit offsets in __TEXT (no fixups), as lld does.
+      for (let a = first; a < first + n; a++) {
+        if (!(A.flags[a]! & AtomFlag.Live) || A.flags[a]! & AtomFlag.Folded) continue;
+        ctx.initFuncAtoms.push(a);
+        initCount += Math.floor(A.size[a]! / 8);
+      }
+      continue;
+    }
     let o: OutputSection | undefined;
     for (let a = first; a < first + n; a++) {
       if (!(A.flags[a]! & AtomFlag.Live) || A.flags[a]! & AtomFlag.Folded) continue;
@@ -229,7 +240,12 @@ export function assignSections(ctx: LinkContext, map: SectionMap): void {
       A.out[a] = -2; // assigned below
       o.atoms.push(a);
     }
-    if (o) S.out[sid] = 0;
+  }
+
+  if (initCount > 0) {
+    const o = map.get("__TEXT", "__init_offsets", S_INIT_FUNC_OFFSETS, 2);
+    o.synthetic = "init_offsets";
+    o.size = initCount * 4;
   }
 
   // Go markers: real atoms at head and tail when dynamically linking.

@@ -55,39 +55,3 @@ export function atomAtAddress(
 export function atomAddress(ctx: LinkContext, atom: AtomId, delta: number): number {
   return ctx.atoms.address[ctx.atoms.foldedInto[atom]!]! + delta;
 }
-
-/**
- * The target of a section-relative reference at input address `addr` of
- * section ordinal `n`, where the address may lie outside every atom: a
- * "section + addend" target (`.quad L - _x - 16`, `leaq L+64(%rip)`) whose
- * addend moves it before the section, past its end or into padding. Like
- * ld64 and lld, the value is computed from the section as laid out: the
- * first atom for addresses before the section, otherwise the last atom
- * starting at or before `addr`; `delta` is then negative or past that atom's
- * end. `atom` is -1 only for a bad section ordinal or a section with no atoms.
- */
-export function sectionTarget(
-  ctx: LinkContext,
-  file: InputFile,
-  n: number,
-  addr: number,
-): { atom: AtomId; delta: number } {
-  const t = atomAtAddress(ctx, file, n, addr);
-  const ob = file.object!;
-  if (t.atom >= 0 || n < 1 || n > ob.sectionCount) return t;
-  const sid = ob.firstSection + n - 1;
-  const first = ctx.sections.firstAtom[sid]!;
-  const count = ctx.sections.atomCount[sid]!;
-  if (first < 0 || count === 0) return t;
-  const secOff = addr - ctx.sections.addr[sid]!;
-  const A = ctx.atoms;
-  let lo = 0;
-  let hi = count - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (A.offset[first + mid]! <= secOff) lo = mid;
-    else hi = mid - 1;
-  }
-  const a = first + lo;
-  return { atom: a, delta: secOff - A.offset[a]! };
-}

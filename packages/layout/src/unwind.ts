@@ -4,7 +4,7 @@
  * (behaviour after lld's `UnwindInfoSection.cpp` and `EhFrame.cpp`; format in
  * macho-format's `unwind-info.ts`).
  *
- * Stages (called from `layoutData`):
+ * Stages (passes in apps/tsld/src/link.ts):
  * 1. `collectUnwind` (before dead stripping): reads every compact-unwind entry
  *    (32 bytes: function, length, encoding, personality, LSDA; the pointer
  *    fields carry UNSIGNED relocations) and every `__eh_frame` record (objfile
@@ -35,6 +35,8 @@ import {
   type InputFile,
   type LinkContext,
   type OutputSection,
+  RelocAttr,
+  RelocFlag,
   SymFlag,
   SymKind,
 } from "@tsld/core";
@@ -47,15 +49,8 @@ import {
   UNWIND_X86_64_MODE_DWARF,
   UNWIND_X86_64_MODE_MASK,
   UNWIND_X86_64_MODE_STACK_IND,
-  X86_64_RELOC_SUBTRACTOR,
-  X86_64_RELOC_UNSIGNED,
   encodeUnwindInfo,
   planUnwindInfo,
-  rExtern,
-  rSymbolnum,
-  rType,
-  relocAddress,
-  relocInfoWord,
 } from "@tsld/macho-format";
 import { type SectionMap, orderedSections } from "./sections.js";
 import { atomAddress, atomAtAddress, isImport } from "./target.js";
@@ -122,23 +117,12 @@ const key = (l: Loc): number => l.atom * 0x4000000 + l.delta;
 
 const isDwarfMode = (enc: number): boolean => (enc & UNWIND_X86_64_MODE_MASK) === UNWIND_X86_64_MODE_DWARF;
 
-/** Relocation words of section `sid`, by section offset (SUBTRACTORs separately). */
-function relocsByOffset(
-  ctx: LinkContext,
-  file: InputFile,
-  sid: number,
-): { unsigned: Map<number, number>; sub: Set<number> } {
-  const unsigned = new Map<number, number>();
-  const sub = new Set<number>();
-  const base = ctx.sections.reloff[sid]!;
-  for (let i = 0; i < ctx.sections.nreloc[sid]!; i++) {
-    const off = base + i * 8;
-    const w = relocInfoWord(file.view, off);
-    const at = relocAddress(file.view, off);
-    if (rType(w) === X86_64_RELOC_SUBTRACTOR) sub.add(at);
-    else unsigned.set(at, w);
-  }
-  return { unsigned, sub };
+/** Decoded relocation rows of section `sid`, by section offset. */
+function relocsByOffset(ctx: LinkContext, sid: number): Map<number, number> {
+  const rows = new Map<number, number>();
+  const R = ctx.relocs;
+  for (let r = ctx.sections.relocStart[sid]!; r < ctx.sections.relocEnd[sid]!; r++) rows.set(R.offset[r]!, r);
+  return rows;
 }
 
 /** The section ordinal (1-based) of `file` holding input address `addr`, or 0. */
@@ -153,22 +137,21 @@ function sectionAt(ctx: LinkContext, file: InputFile, addr: number): number {
   return 0;
 }
 
-/** Where a pointer field points: through its relocation word `w` (if any) or its stored input address. */
-function pointerTarget(
-  ctx: LinkContext,
-  file: InputFile,
-  w: number | undefined,
-  stored: number,
-  subtracted: boolean,
-): Loc | undefined {
+/** Where a pointer field points: through its relocation row `r` (if any) or its stored input address. */
+function pointerTarget(ctx: LinkContext, file: InputFile, r: number | undefined, stored: number): Loc | undefined {
   const T = ctx.syms;
-  if (w !== undefined && rExtern(w)) {
-    const s = file.object!.syms[rSymbolnum(w)]!;
-    if (T.kind[s] !== SymKind.Defined) return undefined;
-    return { atom: T.atom[s]!, delta: T.value[s]! + (subtracted ? 0 : stored) };
+  const R = ctx.relocs;
+  if (r !== undefined) {
+    if (R.flags[r]! & RelocFlag.Bad) return undefined;
+    if (R.flags[r]! & RelocFlag.Extern) {
+      const s = R.sym[r]!;
+      if (T.kind[s] !== SymKind.Defined) return undefined;
+      // A pair's addend belongs to the difference, not to the target.
+      return { atom: T.atom[s]!, delta: T.value[s]! + (R.flags[r]! & RelocFlag.Pair ? 0 : R.addend[r]!) };
+    }
+    return R.atom[r]! < 0 ? undefined : { atom: R.atom[r]!, delta: R.delta[r]! };
   }
-  const n = w !== undefined ? rSymbolnum(w) : sectionAt(ctx, file, stored);
-  const t = atomAtAddress(ctx, file, n, stored);
+  const t = atomAtAddress(ctx, file, sectionAt(ctx, file, stored), stored);
   return t.atom < 0 ? undefined : { atom: t.atom, delta: t.delta };
 }
 
@@ -254,19 +237,20 @@ function readCompactUnwind(ctx: LinkContext, st: UnwindState, file: InputFile, s
   const v = file.view;
   const base = S.dataOff[sid]!;
   const size = S.size[sid]!;
-  const { unsigned } = relocsByOffset(ctx, file, sid);
+  const unsigned = relocsByOffset(ctx, sid);
+  const R = ctx.relocs;
   const where = `${file.path}${file.member ? `(${file.member})` : ""}`;
   if (size % COMPACT_UNWIND_ENTRY_SIZE !== 0)
     ctx.diag.warn(`${where}: __LD,__compact_unwind size ${size} is not a multiple of ${COMPACT_UNWIND_ENTRY_SIZE}`);
   for (let o = 0; o + COMPACT_UNWIND_ENTRY_SIZE <= size; o += COMPACT_UNWIND_ENTRY_SIZE) {
     const fw = unsigned.get(o);
     const fnStored = Number(v.getBigUint64(base + o, true));
-    if (fw !== undefined && rExtern(fw)) {
+    if (fw !== undefined && R.flags[fw]! & RelocFlag.Extern) {
       // The entry describes this object's copy; a weak definition that lost to another file's is skipped.
-      const s = file.object!.syms[rSymbolnum(fw)]!;
+      const s = R.sym[fw]!;
       if (T.kind[s] !== SymKind.Defined || T.file[s] !== file.id) continue;
     }
-    const fn = pointerTarget(ctx, file, fw, fnStored, false);
+    const fn = pointerTarget(ctx, file, fw, fnStored);
     if (!fn) {
       ctx.diag.warn(`${where}: compact unwind entry at 0x${o.toString(16)} names no function; ignored`);
       continue;
@@ -276,9 +260,9 @@ function readCompactUnwind(ctx: LinkContext, st: UnwindState, file: InputFile, s
     let personality = 0;
     const pw = unsigned.get(o + 16);
     if (pw !== undefined) {
-      if (rExtern(pw)) personality = file.object!.syms[rSymbolnum(pw)]!;
+      if (R.flags[pw]! & RelocFlag.Extern) personality = R.sym[pw]!;
       else {
-        const t = pointerTarget(ctx, file, pw, Number(v.getBigUint64(base + o + 16, true)), false);
+        const t = pointerTarget(ctx, file, pw, Number(v.getBigUint64(base + o + 16, true)));
         if (t) personality = ctx.atoms.symbol[t.atom]!;
       }
       if (personality === 0)
@@ -286,7 +270,7 @@ function readCompactUnwind(ctx: LinkContext, st: UnwindState, file: InputFile, s
     }
     const lw = unsigned.get(o + 24);
     const lsdaStored = Number(v.getBigUint64(base + o + 24, true));
-    const lsda = lw !== undefined || lsdaStored !== 0 ? pointerTarget(ctx, file, lw, lsdaStored, false) : undefined;
+    const lsda = lw !== undefined || lsdaStored !== 0 ? pointerTarget(ctx, file, lw, lsdaStored) : undefined;
     const k = key(fn);
     if (!st.cu.has(k)) st.cu.set(k, { fn, length, encoding, personality, lsda });
   }
@@ -299,7 +283,7 @@ function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: nu
   const v = file.view;
   const base = S.dataOff[sid]!;
   const secAddr = S.addr[sid]!;
-  const { unsigned, sub } = relocsByOffset(ctx, file, sid);
+  const unsigned = relocsByOffset(ctx, sid);
   const cies = new Map<number, Cie>();
   const where = `${file.path}${file.member ? `(${file.member})` : ""}`;
   const first = S.firstAtom[sid]!;
@@ -343,7 +327,7 @@ function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: nu
     const psize = encSize(cie.fdeEnc);
     if (psize < 0) continue;
     const pcOff = off + 8;
-    const fn = fieldTarget(ctx, file, v, base, secAddr, pcOff, psize, cie.fdeEnc, unsigned, sub);
+    const fn = fieldTarget(ctx, file, v, base, secAddr, pcOff, psize, cie.fdeEnc, unsigned);
     if (!fn) {
       ctx.diag.warn(`${where}: __eh_frame FDE at 0x${off.toString(16)} names no function; dropped`);
       continue;
@@ -358,7 +342,7 @@ function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: nu
         lsdaOff = p.o - base;
         const raw = readPointer(v, p.o, lsize);
         if (raw !== 0 || unsigned.has(lsdaOff))
-          lsda = fieldTarget(ctx, file, v, base, secAddr, lsdaOff, lsize, cie.lsdaEnc, unsigned, sub);
+          lsda = fieldTarget(ctx, file, v, base, secAddr, lsdaOff, lsize, cie.lsdaEnc, unsigned);
         else lsdaOff = -1;
       }
     }
@@ -387,21 +371,18 @@ function fieldTarget(
   fo: number,
   size: number,
   enc: number,
-  unsigned: Map<number, number>,
-  sub: Set<number>,
+  rows: Map<number, number>,
 ): Loc | undefined {
   const stored = readPointer(v, base + fo, size);
-  const w = unsigned.get(fo);
-  if (w !== undefined) {
-    if (rType(w) !== X86_64_RELOC_UNSIGNED) return undefined;
-    // With a SUBTRACTOR of the field itself, a section-relative UNSIGNED stores B - P.
-    if (sub.has(fo) && !rExtern(w)) return pointerTarget(ctx, file, w, secAddr + fo + stored, true);
-    return pointerTarget(ctx, file, w, stored, sub.has(fo));
+  const r = rows.get(fo);
+  if (r !== undefined) {
+    if (!((ctx.target.relocAttrs[ctx.relocs.type[r]!] ?? 0) & RelocAttr.Pointer)) return undefined;
+    return pointerTarget(ctx, file, r, stored);
   }
   const app = enc & 0x70;
   const addr = app === 0x10 ? secAddr + fo + stored : app === 0 ? stored : NaN;
   if (Number.isNaN(addr)) return undefined;
-  return pointerTarget(ctx, file, undefined, addr, false);
+  return pointerTarget(ctx, file, undefined, addr);
 }
 
 const liveAtom = (ctx: LinkContext, a: AtomId): boolean =>

@@ -18,7 +18,7 @@
 import { createHash } from "node:crypto";
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
-import { type LinkContext, SymFlag, SymKind, osErrorText } from "@tsld/core";
+import { FixupKind, type LinkContext, SymFlag, SymKind, osErrorText } from "@tsld/core";
 import {
   EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE,
   EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL,
@@ -26,6 +26,8 @@ import {
   LC_BUILD_VERSION,
   LC_CODE_SIGNATURE,
   LC_DATA_IN_CODE,
+  LC_DYLD_CHAINED_FIXUPS,
+  LC_DYLD_EXPORTS_TRIE,
   LC_DYLD_INFO_ONLY,
   LC_DYSYMTAB,
   LC_FUNCTION_STARTS,
@@ -56,7 +58,12 @@ import {
   MH_BINDS_TO_WEAK,
   S_ATTR_PURE_INSTRUCTIONS,
   S_THREAD_LOCAL_VARIABLES,
+  BIND_SPECIAL_DYLIB_WEAK_LOOKUP,
+  type ChainedFixupsInput,
+  DYLD_CHAINED_PTR_64_OFFSET,
+  applyChainedFixups,
   buildExportTrie,
+  encodeChainedFixups,
   encodeBind,
   encodeLazyBind,
   encodeWeakBind,
@@ -86,12 +93,13 @@ import {
   writeUuidCommand,
 } from "@tsld/macho-format";
 import {
-  type Bind,
   bindAtLoad,
-  dynamicFixups,
+  chainedFixups,
   flatNamespace,
   isDylibLike,
   needsRebase,
+  nonWeakDefinitions,
+  platformVersion,
   writeSections,
 } from "@tsld/layout";
 import { planSignature, sign } from "./signature.js";
@@ -107,44 +115,92 @@ const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 /** The largest image tsld builds in memory (Node's hash and write limits sit near here). */
 const MAX_IMAGE = 0x7fffffff;
 
+/**
+ * The image being written: the encoded `__LINKEDIT` blobs and where each
+ * goes, and the output buffer. `planLinkedit` makes it; the write passes
+ * fill it; `saveImage` writes it out.
+ */
+export type Image = ReturnType<typeof planLinkedit>;
+
+/** Builds the whole output file in memory (every write pass in order). */
+export function buildImage(ctx: LinkContext): Uint8Array {
+  const img = planLinkedit(ctx);
+  if (img.out.length === 0) return img.out;
+  writeContents(ctx, img);
+  writeLinkedit(ctx, img);
+  writeHeader(ctx, img);
+  signImage(ctx, img);
+  return img.out;
+}
+
+/**
+ * The whole Mach-O stage in one call, for those who use `@tsld/macho` on its
+ * own: `buildImage`, then `saveImage` (`apps/tsld/src/link.ts` runs the same
+ * passes one by one under their own timers). Errors go to `ctx.diag`.
+ */
 export function writeMachO(ctx: LinkContext): void {
-  using _t = ctx.timer.start("writeMachO");
-  const image = buildImage(ctx);
+  const img = planLinkedit(ctx);
   ctx.diag.checkpoint();
+  if (img.out.length === 0) return;
+  writeContents(ctx, img);
+  writeLinkedit(ctx, img);
+  writeHeader(ctx, img);
+  signImage(ctx, img);
+  ctx.diag.checkpoint();
+  saveImage(ctx, img);
+  ctx.diag.checkpoint();
+}
+
+/** Writes the finished image through a temporary file renamed into place. */
+export function saveImage(ctx: LinkContext, img: Image): void {
   try {
-    saveAtomically(ctx.options.output, image);
+    saveAtomically(ctx.options.output, img.out);
   } catch (e) {
     ctx.diag.error(`cannot write ${ctx.options.output}: ${osErrorText(e)}`);
-    ctx.diag.checkpoint();
   }
 }
 
-/** Builds the whole output file in memory. */
-export function buildImage(ctx: LinkContext): Uint8Array {
-  const fix = dynamicFixups(ctx);
+/**
+ * Encodes every `__LINKEDIT` blob (fixups, export trie, function starts,
+ * symbol tables), places them, sizes `__LINKEDIT` and allocates the file.
+ */
+export function planLinkedit(ctx: LinkContext) {
   const segIndexOf = segmentLocator(ctx);
   // --- sizes first ---
-  const rebase = encodeRebaseAddresses(fix.rebases, ctx.segments);
-  const toBind = (b: Bind): BindEntry => {
-    const { segIndex, segOffset } = segIndexOf(b.address);
-    return {
+  const F = ctx.fixups;
+  const rebases: number[] = [];
+  const binds: BindEntry[] = [];
+  const lazyBinds: BindEntry[] = [];
+  const weakBinds: BindEntry[] = [];
+  for (let i = 0; i < F.count; i++) {
+    const k = F.kind[i]!;
+    if (k === FixupKind.None) continue;
+    if (k === FixupKind.Rebase) {
+      rebases.push(F.address[i]!);
+      continue;
+    }
+    const { segIndex, segOffset } = segIndexOf(F.address[i]!);
+    const e: BindEntry = {
       segIndex,
       segOffset,
-      ordinal: b.ordinal,
-      symbol: symbolName(ctx, b.sym),
-      flags: b.weakImport ? 1 : 0,
-      addend: b.addend,
+      ordinal: F.ordinal[i]!,
+      symbol: symbolName(ctx, F.sym[i]!),
+      flags: F.weakImport[i]!,
+      addend: F.addend[i]!,
     };
-  };
-  const bind = encodeBind(fix.binds.map(toBind));
-  const lazy = encodeLazyBind(fix.lazyBinds.map(toBind));
-  const weak = encodeWeakBind(
-    fix.weakBinds.map((b) => {
-      const { segIndex, segOffset } = segIndexOf(b.address);
-      return { segIndex, segOffset, symbol: symbolName(ctx, b.sym), flags: 0, addend: b.addend };
-    }),
-    fix.nonWeakDefinitions.map((s) => symbolName(ctx, s)),
-  );
+    if (k === FixupKind.Bind) binds.push(e);
+    else if (k === FixupKind.LazyBind) lazyBinds.push(e);
+    else weakBinds.push({ ...e, flags: 0 });
+  }
+  const chained = chainedFixups(ctx);
+  const chains = chained ? planChains(ctx, rebases, binds) : undefined;
+  const chainBytes = chains ? encodeOrReport(ctx, chains) : new Uint8Array(0);
+  const rebase = chained ? new Uint8Array(0) : encodeRebaseAddresses(Float64Array.from(rebases).sort(), ctx.segments);
+  const bind = chained ? new Uint8Array(0) : encodeBind(binds);
+  const lazy = encodeLazyBind(lazyBinds);
+  // Strong definitions overriding a linked dylib's weak one: weak-bind entries without an address.
+  const overrides = nonWeakDefinitions(ctx);
+  const weak = encodeWeakBind(weakBinds, chained ? [] : overrides.map((s) => symbolName(ctx, s)));
   const trie = buildExportTrie(exportEntries(ctx));
   const starts = functionStarts(ctx);
   const symtab = planSymtab(ctx);
@@ -157,6 +213,7 @@ export function buildImage(ctx: LinkContext): Uint8Array {
     cur += size;
     return b;
   };
+  const bChained = blob(chainBytes.length);
   const bRebase = blob(rebase.length);
   const bBind = blob(bind.length);
   const bWeak = blob(weak.length);
@@ -171,19 +228,59 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   const sig = ctx.options.adhocCodesign ? planSignature(ctx, cur) : undefined;
   if (sig) cur = sig.off + sig.size;
   const fileSize = align(cur, sig ? 16 : 8);
-  if (fileSize > MAX_IMAGE) {
+  const tooBig = fileSize > MAX_IMAGE;
+  if (tooBig)
     ctx.diag.error(`the image would be 0x${fileSize.toString(16)} bytes; tsld writes images of at most 2 GiB`);
-    return new Uint8Array(0);
-  }
   le.filesize = fileSize - le.fileoff;
-  le.vmsize = align(Math.max(le.filesize, 1), ctx.arch.pageSize);
-
-  // --- then bytes ---
-  const out = new Uint8Array(fileSize);
+  le.vmsize = align(Math.max(le.filesize, 1), ctx.target.pageSize);
+  const out = new Uint8Array(tooBig ? 0 : fileSize);
   const dv = new DataView(out.buffer);
+  return {
+    out,
+    dv,
+    chains,
+    chainBytes,
+    rebase,
+    bind,
+    weak,
+    lazy,
+    trie,
+    starts,
+    symtab,
+    binds,
+    weakBinds,
+    bChained,
+    bRebase,
+    bBind,
+    bWeak,
+    bLazy,
+    bExport,
+    bStarts,
+    bDice,
+    bSymtab,
+    bIndirect,
+    bStr,
+    sig,
+    overrides,
+  };
+}
+
+/** Section contents: atoms copied and relocated, synthetic sections, chained slots, `__DWARF`. */
+export function writeContents(ctx: LinkContext, img: Image): void {
+  const { out, chains, chainBytes, lazy, bChained } = img;
   writeSections(ctx, out, lazy.offsets);
+  if (chains) {
+    out.set(chainBytes, bChained.off);
+    applyChains(ctx, out, chains);
+  }
   // __DWARF sections: bytes the dwarf stage built, at the file offsets it set.
   for (const [id, bytes] of ctx.debugData) out.set(bytes, ctx.outSections[id]!.fileOff);
+}
+
+/** The `__LINKEDIT` blobs at their planned offsets. */
+export function writeLinkedit(ctx: LinkContext, img: Image): void {
+  const { out, dv, rebase, bind, weak, lazy, trie, starts, symtab } = img;
+  const { bRebase, bBind, bWeak, bLazy, bExport, bStarts, bSymtab, bIndirect, bStr } = img;
   out.set(rebase, bRebase.off);
   out.set(bind, bBind.off);
   out.set(weak, bWeak.off);
@@ -193,15 +290,24 @@ export function buildImage(ctx: LinkContext): Uint8Array {
   writeSymtab(ctx, symtab, dv, bSymtab.off);
   symtab.indirect.forEach((v, i) => dv.setUint32(bIndirect.off + i * 4, v, true));
   out.set(symtab.strtab, bStr.off);
+}
 
+/** The mach header and the load commands layout planned, then LC_UUID from the finished bytes. */
+export function writeHeader(ctx: LinkContext, img: Image): void {
+  const { out, dv, symtab, binds, weakBinds, sig, overrides } = img;
+  const { bChained, bRebase, bBind, bWeak, bLazy, bExport, bStarts, bDice, bSymtab, bIndirect, bStr } = img;
   // header and load commands, in the order layout planned them
   const cmds = ctx.loadCommands;
   const sizeofcmds = cmds.reduce((n, c) => n + c.size, 0);
-  const flags = headerFlags(ctx, fix.weakBinds.length > 0, fix.nonWeakDefinitions.length > 0);
+  const flags = headerFlags(
+    ctx,
+    weakBinds.length > 0 || binds.some((b) => b.ordinal === BIND_SPECIAL_DYLIB_WEAK_LOOKUP),
+    overrides.length > 0,
+  );
   writeMachHeader(dv, 0, {
     magic: MH_MAGIC_64,
-    cputype: ctx.arch.cputype,
-    cpusubtype: ctx.arch.cpusubtype,
+    cputype: ctx.target.cputype,
+    cpusubtype: ctx.target.cpusubtype,
     filetype: fileType(ctx),
     ncmds: cmds.length,
     sizeofcmds,
@@ -215,6 +321,12 @@ export function buildImage(ctx: LinkContext): Uint8Array {
     switch (c.cmd) {
       case LC_SEGMENT_64:
         end = writeSegment64(dv, off, segmentHeader(ctx, c.index!));
+        break;
+      case LC_DYLD_CHAINED_FIXUPS:
+        end = writeLinkeditDataCommand(dv, off, c.cmd, bChained.off, bChained.size);
+        break;
+      case LC_DYLD_EXPORTS_TRIE:
+        end = writeLinkeditDataCommand(dv, off, c.cmd, bExport.size ? bExport.off : 0, bExport.size);
         break;
       case LC_DYLD_INFO_ONLY: {
         const [r, b, w, l, e] = [bRebase, bBind, bWeak, bLazy, bExport].map(range) as [
@@ -338,9 +450,11 @@ export function buildImage(ctx: LinkContext): Uint8Array {
     u[8] = (u[8]! & 0x3f) | 0x80;
     out.set(u, uuidOff);
   }
-  // The code signature hashes every byte before it, so it is written last.
-  if (sig) sign(out, sig);
-  return out;
+}
+
+/** The code signature (-adhoc_codesign): it hashes every byte before it, so it is written last. */
+export function signImage(_ctx: LinkContext, img: Image): void {
+  if (img.sig) sign(img.out, img.sig);
 }
 
 /** The segment's command record, as macho-format's writer takes it. */
@@ -420,14 +534,64 @@ function headerFlags(ctx: LinkContext, bindsToWeak: boolean, overridesWeak: bool
   return f;
 }
 
-function platformVersion(ctx: LinkContext): { minos: number; sdk: number } {
-  const o = ctx.options;
-  if (o.minOS) return { minos: o.minOS, sdk: o.sdk || o.minOS };
-  for (const f of ctx.files) {
-    const p = f.object?.platform;
-    if (p && p.platform === 1) return { minos: p.minos, sdk: p.sdk || p.minos };
+/**
+ * The chained-fixup plan (Apple `mach-o/fixup-chains.h`,
+ * DYLD_CHAINED_PTR_64_OFFSET): every bind names an import, deduplicated by
+ * (ordinal, name, weak, outline addend); an addend of 0..255 rides inline in
+ * the slot, any other goes into the import (DYLD_CHAINED_IMPORT_ADDEND or
+ * _ADDEND64), as lld does. Rebase targets are read from the written slots.
+ */
+function planChains(ctx: LinkContext, rebases: readonly number[], binds: readonly BindEntry[]): ChainedFixupsInput {
+  const segIndexOf = segmentLocator(ctx);
+  const imports: ChainedFixupsInput["imports"][number][] = [];
+  const importIndex = new Map<string, number>();
+  const chainBinds: { segIndex: number; segOffset: number; importIndex: number; addend: number }[] = [];
+  const sorted = [...binds].sort((a, b) => a.segIndex - b.segIndex || a.segOffset - b.segOffset);
+  for (const b of sorted) {
+    const outline = b.addend < 0 || b.addend > 0xff ? b.addend : 0;
+    const key = `${b.ordinal}\0${b.flags}\0${outline}\0${b.symbol}`;
+    let k = importIndex.get(key);
+    if (k === undefined) {
+      k = imports.push({ libOrdinal: b.ordinal, weakImport: b.flags !== 0, name: b.symbol, addend: outline }) - 1;
+      importIndex.set(key, k);
+    }
+    chainBinds.push({ segIndex: b.segIndex, segOffset: b.segOffset, importIndex: k, addend: b.addend - outline });
   }
-  return { minos: 0x0b0000, sdk: 0x0b0000 };
+  return {
+    pointerFormat: DYLD_CHAINED_PTR_64_OFFSET,
+    pageSize: ctx.target.pageSize,
+    imageBase: ctx.synth.imageBase,
+    segments: ctx.segments,
+    imports,
+    rebases: [...rebases].sort((a, b) => a - b).map((addr) => ({ ...segIndexOf(addr), target: 0 })),
+    binds: chainBinds,
+  };
+}
+
+/** The LC_DYLD_CHAINED_FIXUPS payload; a slot chains cannot hold (misaligned, overlapping) is an error. */
+function encodeOrReport(ctx: LinkContext, input: ChainedFixupsInput): Uint8Array {
+  try {
+    return encodeChainedFixups(input);
+  } catch (e) {
+    ctx.diag.error(`chained fixups: ${(e as Error).message} (link with -no_fixup_chains)`);
+    return new Uint8Array(0);
+  }
+}
+
+/** Rewrites every fixup slot of the written image as a chain entry (rebase targets: the slot's address less the image base). */
+function applyChains(ctx: LinkContext, out: Uint8Array, input: ChainedFixupsInput): void {
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const base = ctx.synth.imageBase;
+  const rebases = input.rebases.map((r) => {
+    const seg = ctx.segments[r.segIndex]!;
+    const target = Number(dv.getBigUint64(seg.fileoff + r.segOffset, true)) - base;
+    return { ...r, target };
+  });
+  try {
+    applyChainedFixups(out, { ...input, rebases });
+  } catch (e) {
+    ctx.diag.error(`chained fixups: ${(e as Error).message} (link with -no_fixup_chains)`);
+  }
 }
 
 /** Maps a VM address to (segment index, offset in segment) for dyld opcodes. */

@@ -1,4 +1,15 @@
-export { buildImage, saveAtomically, writeMachO } from "./emit.js";
+export {
+  buildImage,
+  planLinkedit,
+  saveAtomically,
+  saveImage,
+  signImage,
+  writeContents,
+  writeHeader,
+  writeLinkedit,
+  writeMachO,
+} from "./emit.js";
+export type { Image } from "./emit.js";
 export { writeMap } from "./map.js";
 export { outputName, planSymtab } from "./symtab.js";
 export type { SymtabPlan } from "./symtab.js";

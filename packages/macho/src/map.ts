@@ -9,7 +9,6 @@ import { type LinkContext, SymKind, fileName, osErrorText } from "@tsld/core";
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(8, "0")}`;
 
 export function writeMap(ctx: LinkContext, path: string): void {
-  using _t = ctx.timer.start("writeMap");
   const L: string[] = [];
   L.push(`# Path: ${ctx.options.output}`, `# Arch: ${ctx.options.arch}`, "# Object files:", "[  0] linker synthesized");
   ctx.files.forEach((f, i) => L.push(`[${String(i + 1).padStart(3)}] ${fileName(f)}`));

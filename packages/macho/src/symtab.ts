@@ -13,6 +13,19 @@
  */
 import { AtomFlag, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
 import { bindOrdinal, flatNamespace, isWeakBound } from "@tsld/layout";
+import {
+  INDIRECT_SYMBOL_ABS,
+  INDIRECT_SYMBOL_LOCAL,
+  N_ABS,
+  N_EXT,
+  N_PEXT,
+  N_SECT,
+  N_UNDF,
+  N_WEAK_DEF,
+  N_WEAK_REF,
+  REFERENCED_DYNAMICALLY,
+  writeNlist,
+} from "@tsld/macho-format";
 
 export interface SymtabPlan {
   syms: SymbolId[];
@@ -27,17 +40,6 @@ export interface SymtabPlan {
   strx: Uint32Array;
   indirect: Uint32Array;
 }
-
-const N_UNDF = 0x0;
-const N_EXT = 0x01;
-const N_ABS = 0x2;
-const N_SECT = 0xe;
-const N_PEXT = 0x10;
-const N_WEAK_REF = 0x40;
-const N_WEAK_DEF = 0x80;
-const REFERENCED_DYNAMICALLY = 0x10;
-const INDIRECT_SYMBOL_LOCAL = 0x80000000;
-const INDIRECT_SYMBOL_ABS = 0x40000000;
 
 /** A symbol's name in the output (see the essay above). */
 export function outputName(name: string, dyn: boolean, local: boolean): string {
@@ -211,10 +213,6 @@ export function writeSymtab(ctx: LinkContext, plan: SymtabPlan, dv: DataView, of
       // Only an exported weak definition stays weak (a hidden one is final here, as in lld).
       if (T.has(s, SymFlag.WeakDef) && !isLocal) desc |= N_WEAK_DEF;
     }
-    dv.setUint32(at, plan.strx[i]!, true);
-    dv.setUint8(at + 4, type);
-    dv.setUint8(at + 5, sect);
-    dv.setUint16(at + 6, desc, true);
-    dv.setBigUint64(at + 8, BigInt(value), true);
+    writeNlist(dv, at, plan.strx[i]!, type, sect, desc, value);
   });
 }

@@ -14,6 +14,7 @@ import {
   type InputFile,
   type LinkContext,
   type LinkOptions,
+  RelocFlag,
   SymFlag,
   SymKind,
   fileName,
@@ -31,11 +32,7 @@ import {
   N_UNDF,
   nlistType,
   nlistValue,
-  rExtern,
-  rSymbolnum,
   readFatHeader,
-  relocAddress,
-  relocInfoWord,
 } from "@tsld/macho-format";
 import { isArchive, parseArchive } from "./archive.js";
 import { builtinLibSystemTbd } from "./builtin-libsystem.js";
@@ -68,7 +65,6 @@ export function builtinFrameworkPath(name: string): string {
 }
 
 export function loadObjects(ctx: LinkContext): void {
-  using _t = ctx.timer.start("loadObjects");
   const o = ctx.options;
   const res = new Resolver(ctx);
   const pool = new LiteralPool(ctx);
@@ -616,15 +612,17 @@ function referencingSites(ctx: LinkContext, syms: ReadonlySet<number>): Map<numb
     const f = ctx.files[A.file[a]!]!;
     const ob = f.object;
     if (!ob) continue;
+    const R = ctx.relocs;
     for (let r = A.relocStart[a]!; r < A.relocEnd[a]!; r++) {
-      const w = relocInfoWord(f.view, A.relocOffsets[r]!);
-      if (!rExtern(w)) continue;
-      const s = ob.syms[rSymbolnum(w)]!;
-      if (!syms.has(s)) continue;
-      const at = relocAddress(f.view, A.relocOffsets[r]!) - A.offset[a]!;
-      const sym = A.symbol[a]!;
-      const where = sym > 0 ? `symbol ${T.name(sym)}` : ctx.sections.name(A.section[a]!);
-      add(s, `${fileName(f)}:(${where}+0x${at.toString(16)})`);
+      const fl = R.flags[r]!;
+      // A pair's subtrahend symbol, then its (or any row's) target symbol.
+      for (const s of [fl & RelocFlag.SubExtern ? R.subSym[r]! : 0, fl & RelocFlag.Extern ? R.sym[r]! : 0]) {
+        if (s === 0 || !syms.has(s)) continue;
+        const at = R.offset[r]! - A.offset[a]!;
+        const sym = A.symbol[a]!;
+        const where = sym > 0 ? `symbol ${T.name(sym)}` : ctx.sections.name(A.section[a]!);
+        add(s, `${fileName(f)}:(${where}+0x${at.toString(16)})`);
+      }
     }
   }
   for (const f of ctx.files) {

@@ -20,10 +20,9 @@
  * absolute; N_INDR an alias whose n_value is the string index of the target.
  * N_STAB entries (debug map) are skipped.
  */
-import { AtomFlag, type FileId, type InputFile, type LinkContext, SymFlag, SymKind, fileName } from "@tsld/core";
+import { AtomFlag, type FileId, type InputFile, type LinkContext, SymFlag, SymKind, targetForCpu } from "@tsld/core";
 import {
   CPU_TYPE_ARM64,
-  CPU_TYPE_X86_64,
   LC_BUILD_VERSION,
   LC_LINKER_OPTION,
   LC_SEGMENT_64,
@@ -51,7 +50,6 @@ import {
   S_MOD_INIT_FUNC_POINTERS,
   S_MOD_TERM_FUNC_POINTERS,
   S_INIT_FUNC_OFFSETS,
-  X86_64_RELOC_SUBTRACTOR,
   forEachLoadCommand,
   isZerofill,
   nlistDesc,
@@ -66,15 +64,11 @@ import {
   readSegment64,
   readSymtabCommand,
   readVersionMin,
-  relocAddress,
-  relocInfoWord,
-  relocIsScattered,
-  rLength,
-  rType,
   sectionType,
   type Section64,
 } from "@tsld/macho-format";
 import type { LiteralPool } from "./literals.js";
+import { decodeRelocs, findAtom } from "./relocs.js";
 import type { Resolver } from "./resolve.js";
 
 /**
@@ -97,14 +91,18 @@ export function loadObject(
     ctx.diag.error(`${display}: ${(e as Error).message}`);
     return -1;
   }
-  if (hdr.cputype === CPU_TYPE_ARM64) {
-    ctx.diag.error(`${display}: arm64 is not supported yet (tsld links x86_64 only for now)`);
+  const target = targetForCpu(hdr.cputype);
+  if (!target) {
+    if (hdr.cputype === CPU_TYPE_ARM64)
+      ctx.diag.error(`${display}: arm64 is not supported yet (tsld links x86_64 only for now)`);
+    else ctx.diag.error(`${display}: unsupported CPU type 0x${(hdr.cputype >>> 0).toString(16)} (expected x86_64)`);
     return -1;
   }
-  if (hdr.cputype !== CPU_TYPE_X86_64) {
-    ctx.diag.error(`${display}: unsupported CPU type 0x${(hdr.cputype >>> 0).toString(16)} (expected x86_64)`);
+  if (ctx.target && ctx.target !== target) {
+    ctx.diag.error(`${display}: is ${target.name}, but the link is for ${ctx.target.name}`);
     return -1;
   }
+  ctx.target = target;
   if (hdr.filetype !== MH_OBJECT) {
     ctx.diag.error(`${display}: not a relocatable object (filetype ${hdr.filetype})`);
     return -1;
@@ -185,8 +183,6 @@ export function loadObject(
     S.addr[sid] = s.addr;
     S.size[sid] = s.size;
     S.dataOff[sid] = isZerofill(s.flags) ? 0 : s.offset;
-    S.reloff[sid] = s.reloff;
-    S.nreloc[sid] = s.nreloc;
   }
 
   // Symbol offsets per section: where atoms start.
@@ -233,6 +229,8 @@ export function loadObject(
     return T.internBytes(data, a, nameEnd(a));
   };
   const T = ctx.syms;
+  // Where each N_SECT nlist lies, for the relocation decoder.
+  const places = { atom: new Int32Array(nsyms).fill(-1), delta: new Float64Array(nsyms) };
   for (let i = 0; i < nsyms; i++) {
     const type = nlistType(view, symoff, i);
     if (type & N_STAB) continue;
@@ -250,6 +248,8 @@ export function loadObject(
         continue;
       }
       const atomOff = secOff - ctx.atoms.offset[atom]!;
+      places.atom[i] = atom;
+      places.delta[i] = atomOff;
       if (desc & N_NO_DEAD_STRIP) ctx.atoms.flags[atom]! |= AtomFlag.NoDeadStrip;
       let sym: number;
       if (ext) {
@@ -283,6 +283,9 @@ export function loadObject(
       res.alias(sym, T.intern(target), id);
     }
   }
+  // Relocations, decoded once now that every atom and symbol exists.
+  for (let k = 0; k < sects.length; k++)
+    decodeRelocs(ctx, file, firstSection + k, sects[k]!.reloff, sects[k]!.nreloc, places);
   return id;
 }
 
@@ -371,101 +374,10 @@ function atomize(
     A.add(sid, file.id, 0, size, align, base);
   }
   S.atomCount[sid] = A.count - S.firstAtom[sid]!;
-  assignRelocs(ctx, file, sid);
 }
 
 function ctz(n: number): number {
   let k = 0;
   while (k < 15 && (n & (1 << k)) === 0) k++;
   return k;
-}
-
-/** The atom of section `sid` that holds section offset `off` (binary search), or -1. */
-export function findAtom(ctx: LinkContext, sid: number, off: number): number {
-  const A = ctx.atoms;
-  const first = ctx.sections.firstAtom[sid]!;
-  const n = ctx.sections.atomCount[sid]!;
-  if (first < 0 || n === 0) return -1;
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (A.offset[first + mid]! <= off) lo = mid;
-    else hi = mid - 1;
-  }
-  const a = first + lo;
-  const start = A.offset[a]!;
-  if (off < start || off > start + A.size[a]!) return -1;
-  return a;
-}
-
-/** Sorts a section's relocations by address and gives each atom its range. */
-function assignRelocs(ctx: LinkContext, file: InputFile, sid: number): void {
-  const n = ctx.sections.nreloc[sid]!;
-  const A = ctx.atoms;
-  const first = ctx.sections.firstAtom[sid]!;
-  const count = ctx.sections.atomCount[sid]!;
-  if (n === 0) {
-    for (let a = first; a < first + count; a++) A.relocStart[a] = A.relocEnd[a] = A.relocCount;
-    return;
-  }
-  const reloff = ctx.sections.reloff[sid]!;
-  const v = file.view;
-  // Assemblers write relocations in descending address order, each SUBTRACTOR
-  // just before its UNSIGNED partner. Walking the table backwards by pairs
-  // gives ascending order with each SUBTRACTOR first; anything else is sorted.
-  // Key: address * 2 (+1 unless SUBTRACTOR).
-  const keys = new Float64Array(n);
-  const size = ctx.sections.size[sid]!;
-  const zerofill = isZerofill(ctx.sections.flags[sid]!);
-  for (let i = 0; i < n; i++) {
-    const off = reloff + i * 8;
-    const addr = relocAddress(v, off);
-    const w = relocInfoWord(v, off);
-    // Every fixup must lie wholly inside bytes the section has.
-    if (zerofill || relocIsScattered(v, off) || addr < 0 || addr + (1 << rLength(w)) > size) {
-      const why = zerofill
-        ? "in a zerofill section"
-        : relocIsScattered(v, off)
-          ? "scattered (not used on x86_64)"
-          : "outside the section";
-      ctx.diag.error(
-        `${fileName(file)}: relocation ${i} of ${ctx.sections.name(sid)} at offset 0x${(addr >>> 0).toString(16)} is ${why}`,
-      );
-      for (let a = first; a < first + count; a++) A.relocStart[a] = A.relocEnd[a] = A.relocCount;
-      return;
-    }
-    keys[i] = addr * 2 + (rType(w) === X86_64_RELOC_SUBTRACTOR ? 0 : 1);
-  }
-  const order = new Uint32Array(n);
-  let k = 0;
-  for (let i = n - 1; i >= 0; i--) {
-    if (i > 0 && keys[i - 1]! === keys[i]! - 1) {
-      order[k++] = i - 1;
-      order[k++] = i;
-      i--;
-    } else order[k++] = i;
-  }
-  let sorted = true;
-  for (let i = 1; i < n && sorted; i++) if (keys[order[i]!]! < keys[order[i - 1]!]!) sorted = false;
-  if (!sorted) {
-    for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((x, y) => keys[x]! - keys[y]! || x - y);
-  }
-  const offs = new Uint32Array(n);
-  for (let i = 0; i < n; i++) offs[i] = reloff + order[i]! * 8;
-  const start = A.pushRelocs(offs, n);
-  let r = 0;
-  for (let a = first; a < first + count; a++) {
-    const end = A.offset[a]! + A.size[a]!;
-    A.relocStart[a] = start + r;
-    while (r < n && keys[order[r]!]! / 2 < end) r++;
-    A.relocEnd[a] = start + r;
-  }
-  if (r < n) {
-    const addr = Math.floor(keys[order[r]!]! / 2);
-    ctx.diag.error(
-      `${fileName(file)}: relocation at offset 0x${addr.toString(16)} lies outside section ${ctx.sections.name(sid)}`,
-    );
-  }
 }

@@ -1,0 +1,93 @@
+/**
+ * The target interface: everything that differs between x86_64 and arm64
+ * (lld's `TargetInfo`, Go's `ld.Arch`, mold's `arch-*.cc`). One file per
+ * target under `targets/`, one registry keyed by CPU type (`targets.ts`);
+ * adding an arch adds a file and a registry line.
+ *
+ * Stages never switch on relocation types: they read a type's attributes
+ * (`RelocAttr`) and decide GOT slots, stubs, rebases and binds from them
+ * (layout), and call `relocateOne` to store a computed value.
+ */
+import type { ArchName } from "./options.js";
+
+/** What a relocation type means, as lld's `RelocAttrBits`. */
+export const RelocAttr = {
+  /** The value stored is relative to the fixup's place. */
+  Pcrel: 1 << 0,
+  /** A call or jump: an imported target goes through a stub. */
+  Branch: 1 << 1,
+  /** Through a GOT slot. */
+  Got: 1 << 2,
+  /** A load (`movq x@GOTPCREL`, `x@TLVP`) that may be relaxed to an address computation. */
+  Load: 1 << 3,
+  /** A thread-local variable descriptor reference (imports go through `__thread_ptrs`). */
+  Tlv: 1 << 4,
+  /** An absolute address (pointer-sized: rebased or bound when the image slides). */
+  Pointer: 1 << 5,
+  /** The subtrahend of a difference, paired with the next (Pointer) relocation. */
+  Subtractor: 1 << 6,
+  /** Allowed sizes: 1, 2, 4, 8 bytes (`r_length` 0–3). */
+  Byte1: 1 << 8,
+  Byte2: 1 << 9,
+  Byte4: 1 << 10,
+  Byte8: 1 << 11,
+} as const;
+
+/** What `relocateOne` reports: the value was stored, or why not. */
+export const RelocResult = { Ok: 0, PcrelOverflow: 1, Overflow: 2, BadLength: 3 } as const;
+export type RelocResult = (typeof RelocResult)[keyof typeof RelocResult];
+
+export interface TargetInfo {
+  name: ArchName;
+  cputype: number;
+  cpusubtype: number;
+  /** VM page size: 4 KiB on x86_64, 16 KiB on arm64. */
+  pageSize: number;
+  /** Bytes of one `__stubs` entry, the `__stub_helper` header and one helper entry. */
+  stubSize: number;
+  stubHelperHeaderSize: number;
+  stubHelperEntrySize: number;
+  /** Attributes per `r_type` (0 for types the target does not know). */
+  relocAttrs: readonly number[];
+  /** Names per `r_type`, for diagnostics. */
+  relocNames: readonly string[];
+
+  /**
+   * The embedded addend of a fixup of `type`, 2^`length` bytes at `off` in
+   * `view` (little-endian, sign-extended).
+   */
+  readAddend(view: DataView, off: number, type: number, length: number, pcrel: boolean): number;
+  /**
+   * Where a section-relative pc-relative fixup points, as a bias: the target's
+   * input address is `P + bias(type) + stored` (x86_64: 4, or 4 + k for SIGNED_k).
+   */
+  pcrelBias(type: number): number;
+  /**
+   * Stores `value` in the fixup at `loc` of `out`: for pc-relative types
+   * `value` is the target address plus addend, `pc` the fixup's address; for
+   * others the final value. `signed` range-checks 4-byte values as signed.
+   */
+  relocateOne(
+    view: DataView,
+    loc: number,
+    type: number,
+    length: number,
+    pcrel: boolean,
+    value: number,
+    pc: number,
+    signed: boolean,
+  ): RelocResult;
+  /**
+   * Relaxes a Load relocation's instruction at `loc` (its displacement) so it
+   * computes the address instead of loading through a slot; false when the
+   * instruction is not the expected one.
+   */
+  relaxLoad(out: Uint8Array, loc: number, type: number): boolean;
+
+  /** One stub: jump through the pointer at `ptrAddr`. */
+  writeStub(out: Uint8Array, off: number, stubAddr: number, ptrAddr: number): void;
+  /** The stub helper header: pushes the image cache, jumps to dyld_stub_binder. */
+  writeStubHelperHeader(out: Uint8Array, off: number, addr: number, dyldPrivate: number, binderPtr: number): void;
+  /** One stub helper entry: pushes the lazy-bind offset, jumps to the header. */
+  writeStubHelperEntry(out: Uint8Array, off: number, addr: number, lazyBindOffset: number, header: number): void;
+}
