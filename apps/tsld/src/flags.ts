@@ -91,10 +91,11 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-function suggest(name: string): string {
+/** " (did you mean -X?)" for the known flag closest to `name`, or "" when none is close. */
+export function suggest(name: string, known: readonly string[] = Object.keys(FLAGS)): string {
   let best = "";
   let dist = Infinity;
-  for (const k of Object.keys(FLAGS)) {
+  for (const k of known) {
     const e = editDistance(name, k);
     if (e < dist) [best, dist] = [k, e];
   }

@@ -20,7 +20,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { type DylibLoadKind, type LinkOptions, type UndefinedTreatment, defaultOptions } from "@tsld/core";
-import { UsageError } from "./flags.js";
+import { UsageError, suggest } from "./flags.js";
 
 /** The ld64 release whose command line ld64.tsld follows (Xcode 12.5's, the first with -platform_version for macOS 11 on both archs). */
 export const LD64_VERSION = "609.8";
@@ -163,25 +163,6 @@ const GLUED_LIBS: [prefix: string, kind: DylibLoadKind][] = [
   ["reexport-l", "reexport"],
   ["l", "normal"],
 ];
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length]![b.length]!;
-}
-
-function suggest(name: string): string {
-  let best = "";
-  let dist = Number.POSITIVE_INFINITY;
-  for (const k of Object.keys(LD64_FLAGS)) {
-    const e = editDistance(name, k);
-    if (e < dist) [best, dist] = [k, e];
-  }
-  return dist <= Math.max(2, name.length / 3) ? ` (did you mean -${best}?)` : "";
-}
 
 /**
  * Splits a response file's text into arguments: white space separates,
@@ -359,7 +340,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
       }
     }
     const spec = LD64_FLAGS[body];
-    if (!spec) throw new UsageError(`unknown option: ${a}${suggest(body)}`);
+    if (!spec) throw new UsageError(`unknown option: ${a}${suggest(body, Object.keys(LD64_FLAGS))}`);
     if (i + spec.arity >= argv.length)
       throw new UsageError(`${a} needs ${spec.arity} argument${spec.arity > 1 ? "s" : ""}`);
     const args = argv.slice(i + 1, i + 1 + spec.arity);
