@@ -236,7 +236,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     entry: str("e") ?? "_main",
     deadStrip: bool("dead_strip"),
     stripSymbols: bool("s"),
-    stripDwarf: bool("w") || bool("s"),
+    // Go's linker writes __DWARF into the image; -w (or -s) omits it.
+    debugInfo: bool("w") || bool("s") ? "none" : "dwarf",
     verbose: bool("v"),
     extldflags: (str("extldflags") ?? "").split(/\s+/).filter(Boolean),
     noPie: bool("no_pie"),

@@ -580,7 +580,8 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
         whyLive.push(v);
         break;
       case "S":
-        o.stripDwarf = true;
+        // No debug map (ld64: "do not put debug information (STABS or DWARF) in the output file").
+        o.debugInfo = "none";
         break;
       case "x":
         o.stripSymbols = true;
@@ -633,6 +634,8 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   if (!version && !help && inputs.length === 0 && libs.length === 0) throw new UsageError("no object files specified");
 
   const options = defaultOptions({
+    // ld64 leaves DWARF in the objects and writes a STABS debug map for dsymutil.
+    debugInfo: "stabs",
     ...o,
     buildmode: kind === "execute" ? "exe" : "c-shared",
     linkmode: "internal",

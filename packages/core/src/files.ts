@@ -49,6 +49,8 @@ export interface ArchiveMember {
   /** Offset of the member's bytes in the archive. */
   offset: number;
   size: number;
+  /** The member header's modification time (seconds since 1970; 0 in deterministic archives). */
+  mtime: number;
   /** FileId once pulled into the link, -1 before. */
   loaded: FileId;
 }
@@ -58,6 +60,8 @@ export interface InputFile {
   path: string;
   /** Archive member name when this object came out of an archive. */
   member?: string;
+  /** An archive member's modification time from its header (seconds); what a debug map's N_OSO records. */
+  memberMtime?: number;
   kind: FileKind;
   data: Uint8Array;
   view: DataView;

@@ -26,7 +26,7 @@ export type { ArchiveMember, DylibInfo, FileKind, InputFile, ObjectInfo } from "
 export { growTo } from "./ids.js";
 export type { AtomId, FileId, OutSectionId, SectionId, SymbolId } from "./ids.js";
 export { defaultAdhocCodesign, defaultOptions } from "./options.js";
-export type { ArchName, DylibLoadKind, LinkOptions, UndefinedTreatment } from "./options.js";
+export type { ArchName, DebugInfo, DylibLoadKind, LinkOptions, UndefinedTreatment } from "./options.js";
 export { AtomFlag, Atoms, InputSections } from "./sections.js";
 export type { OutputSection, OutputSegment, SyntheticKind } from "./sections.js";
 export { SymFlag, SymKind, SymbolTable } from "./symbols.js";

@@ -19,6 +19,9 @@ export type ArchName = "x86_64" | "arm64";
 export type DylibLoadKind = "normal" | "weak" | "needed" | "reexport";
 
 /** What to do with symbols nobody defines (ld64's `-undefined`). */
+/** How debug information reaches the output (see `LinkOptions.debugInfo`). */
+export type DebugInfo = "stabs" | "dwarf" | "none";
+
 export type UndefinedTreatment = "error" | "warning" | "suppress" | "dynamic_lookup";
 
 export interface LinkOptions {
@@ -47,8 +50,15 @@ export interface LinkOptions {
   deadStrip: boolean;
   /** `-s`: omit the symbol table's local symbols (and debug info). */
   stripSymbols: boolean;
-  /** `-w`: omit DWARF. */
-  stripDwarf: boolean;
+  /**
+   * What debug information the image carries: `"dwarf"`, the objects'
+   * DWARF merged into a `__DWARF` segment (Go's linker; the `tsld` CLI,
+   * whose `-w` makes it `"none"`); `"stabs"`, a STABS debug map in the
+   * symbol table that points `dsymutil` at the objects, whose DWARF stays
+   * there (ld64 and lld; `ld64.tsld`, whose `-S` makes it `"none"`);
+   * `"none"`, neither.
+   */
+  debugInfo: DebugInfo;
   /** `-v`: print each stage's time. */
   verbose: boolean;
   /** `-map FILE`. */
@@ -191,7 +201,7 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     entry: "_main",
     deadStrip: false,
     stripSymbols: false,
-    stripDwarf: false,
+    debugInfo: "dwarf",
     verbose: false,
     extldflags: [],
     noPie: false,

@@ -98,8 +98,8 @@ describe.skipIf(!hasClang)("emitDwarf", () => {
     expect(off).toBe(dw.fileoff + dw.filesize);
   });
 
-  it("-w (stripDwarf) leaves no __DWARF to fill", () => {
-    const ctx = link({ stripDwarf: true });
+  it("-w (debugInfo none) leaves no __DWARF to fill", () => {
+    const ctx = link({ debugInfo: "none" });
     expect(ctx.segments.some((s) => s.name === "__DWARF")).toBe(false);
     expect(ctx.debugData.size).toBe(0);
   });

@@ -13,3 +13,5 @@ export {
   readLineHeader,
 } from "./line.js";
 export type { LineHeader, LineRow } from "./line.js";
+export { readCompileUnitName } from "./unit.js";
+export type { CompileUnitName, UnitNameSections } from "./unit.js";

@@ -262,7 +262,7 @@ export const DWARF_SECTIONS = [
  * such a segment and then skips it. Omitted by `-w`/`-s`.
  */
 function planDwarfSegment(ctx: LinkContext): void {
-  if (ctx.options.stripDwarf || ctx.options.stripSymbols) return;
+  if (ctx.options.debugInfo !== "dwarf" || ctx.options.stripSymbols) return;
   const S = ctx.sections;
   const have = new Set<string>();
   for (let i = 0; i < S.count; i++) if (S.segnames[i] === "__DWARF" && S.file[i]! >= 0) have.add(S.sectnames[i]!);

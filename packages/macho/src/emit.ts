@@ -221,7 +221,7 @@ export function planLinkedit(ctx: LinkContext) {
   const bExport = blob(trie.length);
   const bStarts = blob(starts.length);
   const bDice = blob(0);
-  const bSymtab = blob(symtab.syms.length * 16);
+  const bSymtab = blob(symtab.nsyms * 16);
   const bIndirect = blob(symtab.indirect.length * 4, 4);
   const bStr = blob(symtab.strtab.length);
   // -adhoc_codesign: the signature is the last blob, 16-aligned, and so is the file's end.
@@ -359,7 +359,7 @@ export function writeHeader(ctx: LinkContext, img: Image): void {
       case LC_SYMTAB:
         end = writeSymtabCommand(dv, off, {
           symoff: bSymtab.off,
-          nsyms: symtab.syms.length,
+          nsyms: symtab.nsyms,
           stroff: bStr.off,
           strsize: symtab.strtab.length,
         });

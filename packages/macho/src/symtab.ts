@@ -5,6 +5,10 @@
  * cctools and dyld expect. The indirect symbol table maps each stub, GOT
  * slot and lazy pointer to its symbol's index (or INDIRECT_SYMBOL_LOCAL).
  *
+ * Under ld64.tsld the local region opens with the debug map (stabs.ts):
+ * STABS entries for `dsymutil`, before the local symbols, as lld and ld64
+ * place them.
+ *
  * Names follow the seed change (Go's `machosymtab`): symbols are stored in
  * Mach-O spelling already (`_main`), so C names keep their `_`; a Go name
  * (one with a dot and no leading `_`) gets none, except when dynamically
@@ -26,13 +30,21 @@ import {
   REFERENCED_DYNAMICALLY,
   writeNlist,
 } from "@tsld/macho-format";
+import { type Stab, buildStabs } from "./stabs.js";
 
 export interface SymtabPlan {
+  /** The debug map: STABS entries at the head of the local region (stabs.ts). */
+  stabs: Stab[];
+  /** String indices of `stabs`' names. */
+  stabStrx: Uint32Array;
   syms: SymbolId[];
+  /** Entries in the table: the stabs, then `syms`. */
+  nsyms: number;
+  /** Local entries, stabs included (LC_DYSYMTAB's nlocalsym). */
   nlocal: number;
   nextdef: number;
   nundef: number;
-  /** Symbol → index in the table (-1 when absent). */
+  /** Symbol → index in the table, after the stabs (-1 when absent). */
   index: Int32Array;
   /** Output names, parallel to `syms`. */
   names: string[];
@@ -112,9 +124,11 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
   const und = sortByName(undefs, undefNames);
   const syms = [...locals, ...ext.ids, ...und.ids];
   const names = [...localNames, ...ext.names, ...und.names];
+  // The hook where the debug map enters: its entries come first among the locals.
+  const stabs = buildStabs(ctx, [...locals, ...ext.ids], [...localNames, ...ext.names]);
   const index = new Int32Array(T.count).fill(-1);
   syms.forEach((s, i) => {
-    index[s] = i;
+    index[s] = stabs.length + i;
   });
 
   // String table: " \0" first (cctools convention), then each name; equal
@@ -122,6 +136,7 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
   const strx = new Uint32Array(syms.length);
   let size = 2;
   for (const n of names) size += Buffer.byteLength(n) + 1;
+  for (const st of stabs) size += Buffer.byteLength(st.name) + 1;
   const buf = Buffer.alloc((size + 7) & ~7);
   buf[0] = 0x20;
   let o = 2;
@@ -137,6 +152,22 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
     }
     strx[i] = o;
     o += buf.write(n, o) + 1;
+  });
+  // Stab names: "" is index 1 (the NUL after the leading space); the others share with equal local names.
+  const stabStrx = new Uint32Array(stabs.length);
+  stabs.forEach((st, i) => {
+    if (st.name === "") {
+      stabStrx[i] = 1;
+      return;
+    }
+    const prev = seen.get(st.name);
+    if (prev !== undefined) {
+      stabStrx[i] = prev;
+      return;
+    }
+    seen.set(st.name, o);
+    stabStrx[i] = o;
+    o += buf.write(st.name, o) + 1;
   });
   const strtab = new Uint8Array(buf.buffer, buf.byteOffset, (o + 7) & ~7);
 
@@ -160,8 +191,11 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
     else if (sec.synthetic === "thread_ptrs") for (const s of ctx.tlvPtrs) ind.push(indexOrLocal(s));
   }
   return {
+    stabs,
+    stabStrx,
     syms,
-    nlocal: locals.length,
+    nsyms: stabs.length + syms.length,
+    nlocal: stabs.length + locals.length,
     nextdef: ext.ids.length,
     nundef: und.ids.length,
     index,
@@ -180,14 +214,18 @@ export function writeSymtab(ctx: LinkContext, plan: SymtabPlan, dv: DataView, of
     const a = ctx.atoms.foldedInto[T.atom[s]!]!;
     return ctx.atoms.out[a]! + 1;
   };
+  plan.stabs.forEach((st, i) => {
+    writeNlist(dv, off + i * 16, plan.stabStrx[i]!, st.type, st.sect, st.desc, st.value);
+  });
+  const first = plan.stabs.length;
   plan.syms.forEach((s, i) => {
-    const at = off + i * 16;
+    const at = off + (first + i) * 16;
     const k = T.kind[s];
     let type: number;
     let sect = 0;
     let desc = 0;
     let value = 0;
-    const isLocal = i < plan.nlocal;
+    const isLocal = first + i < plan.nlocal;
     if (k === SymKind.Dylib || k === SymKind.Undefined) {
       type = N_UNDF | N_EXT;
       if (!flat) {

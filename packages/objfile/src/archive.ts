@@ -71,7 +71,8 @@ export function parseArchive(buf: Uint8Array): ParsedArchive {
     else if (rawName === "/SYM64/") table = { kind: "gnu64", off: dataOff, size: dataSize };
     else if (rawName !== "//") {
       byHeaderOffset.set(off, members.length);
-      members.push({ name, offset: dataOff, size: dataSize, loaded: -1 });
+      const mtime = Number.parseInt(hdr.slice(16, 28).trim(), 10);
+      members.push({ name, offset: dataOff, size: dataSize, mtime: Number.isFinite(mtime) ? mtime : 0, loaded: -1 });
     }
     off += 60 + size;
     if (off & 1) off++;

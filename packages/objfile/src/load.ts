@@ -449,6 +449,7 @@ function drainArchives(ctx: LinkContext, res: Resolver, pool: LiteralPool): void
     const data = a.data.subarray(m.offset, m.offset + m.size);
     if (ctx.options.trace) ctx.info(`${a.path}(${m.name})`);
     m.loaded = loadObject(ctx, res, pool, a.path, m.name, data);
+    if (m.loaded >= 0) ctx.file(m.loaded).memberMtime = m.mtime;
   }
 }
 

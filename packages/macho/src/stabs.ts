@@ -1,0 +1,210 @@
+/**
+ * The debug map: STABS entries that tell `dsymutil` (and lldb) where an
+ * image's code and data came from, so DWARF can stay in the objects.
+ *
+ * ld64 does not copy DWARF into the image. It leaves it in the `.o` files
+ * and writes, among the local symbols, a map from each object to the
+ * addresses its symbols got (Apple `mach-o/stab.h`; ld64's
+ * `OutputFile::synthesizeDebugNotes`; lld's `SymtabSection::emitStabs`).
+ * `dsymutil` follows the map, reads each object's DWARF, relinks it to the
+ * image's addresses and writes a `.dSYM`. For each object with a compile
+ * unit, in input order:
+ *
+ * - `N_SO` naming the source's directory (ending in `/`) and `N_SO` naming
+ *   its file, from the compile unit's `DW_AT_comp_dir` and `DW_AT_name`
+ *   (ld64 splits the path in two; lld writes one `N_SO` with the whole path);
+ * - `N_OSO` naming the object by absolute path, `lib.a(member.o)` for an
+ *   archive member, with its modification time in n_value (0 when the
+ *   environment sets `ZERO_AR_DATE`, as ld64 and lld do), n_sect the
+ *   object's CPU subtype and n_desc 1;
+ * - per function (a symbol in a code section: `S_REGULAR`/`S_COALESCED` with
+ *   only `S_ATTR_PURE_INSTRUCTIONS`, as lld's `isCodeSection`):
+ *   `N_BNSYM` (section, address), `N_FUN` (name, section, address),
+ *   `N_FUN` (no name, n_value the function's size), `N_ENSYM` (section,
+ *   size);
+ * - per data symbol: `N_STSYM` (a file-local static) or `N_GSYM` (a
+ *   global, private externs included), with section and address;
+ * - a closing `N_SO` with no name and n_sect 1.
+ *
+ * Symbols appear in the map exactly when they are in the symbol table (so
+ * `-x` drops the local ones, as lld), except absolute symbols and symbols
+ * whose atom was folded into another's. Within an object they go in address
+ * order. The map is written before the other local symbols (lld's order, and
+ * where ld64 puts it), and counts among `LC_DYSYMTAB`'s locals.
+ *
+ * A function's size is the distance to the next symbol of its input section
+ * (or the section's end), the same size the object's atomization gives it.
+ */
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { AtomFlag, type InputFile, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
+import { type CompileUnitName, readCompileUnitName } from "@tsld/dwarf";
+import {
+  N_BNSYM,
+  N_ENSYM,
+  N_FUN,
+  N_GSYM,
+  N_OSO,
+  N_SO,
+  N_STSYM,
+  S_ATTR_PURE_INSTRUCTIONS,
+  S_COALESCED,
+  S_REGULAR,
+  SECTION_ATTRIBUTES_USR,
+  sectionType,
+} from "@tsld/macho-format";
+
+/** One STABS nlist entry (`name` "" is string index 1, the empty string). */
+export interface Stab {
+  type: number;
+  sect: number;
+  desc: number;
+  value: number;
+  name: string;
+}
+
+/**
+ * The debug map for the symbols `syms` (the table's locals and external
+ * definitions, `names` their output names), or none unless
+ * `options.debugInfo` is `"stabs"`. Addresses must be final.
+ */
+export function buildStabs(ctx: LinkContext, syms: readonly SymbolId[], names: readonly string[]): Stab[] {
+  if (ctx.options.debugInfo !== "stabs") return [];
+  const T = ctx.syms;
+  const A = ctx.atoms;
+  const S = ctx.sections;
+  const units = new Map<number, CompileUnitName | undefined>();
+  const unitOf = (f: InputFile): CompileUnitName | undefined => {
+    if (!units.has(f.id)) units.set(f.id, compileUnit(ctx, f));
+    return units.get(f.id);
+  };
+  type Entry = { s: SymbolId; name: string; file: number; address: number };
+  const entries: Entry[] = [];
+  syms.forEach((s, i) => {
+    if (T.kind[s] !== SymKind.Defined) return;
+    const atom = T.atom[s]!;
+    if (atom < 0 || A.foldedInto[atom] !== atom || (A.flags[atom]! & AtomFlag.Live) === 0) return;
+    const f = ctx.files[A.file[atom]!];
+    if (!f || f.kind !== "object" || !unitOf(f)) return;
+    entries.push({ s, name: names[i]!, file: f.id, address: A.address[atom]! + T.value[s]! });
+  });
+  entries.sort((x, y) => x.file - y.file || x.address - y.address || x.s - y.s);
+
+  const sizes = new Map<number, Map<number, number>>();
+  const out: Stab[] = [];
+  const zero = process.env.ZERO_AR_DATE !== undefined && process.env.ZERO_AR_DATE !== "";
+  let last = -1;
+  for (const e of entries) {
+    const f = ctx.files[e.file]!;
+    if (e.file !== last) {
+      if (last >= 0) out.push({ type: N_SO, sect: 1, desc: 0, value: 0, name: "" });
+      last = e.file;
+      const { dir, file } = sourcePath(unitOf(f)!);
+      out.push({ type: N_SO, sect: 0, desc: 0, value: 0, name: dir });
+      out.push({ type: N_SO, sect: 0, desc: 0, value: 0, name: file });
+      const path = f.member === undefined ? resolve(f.path) : `${resolve(f.path)}(${f.member})`;
+      const cpusubtype = f.data.length >= 12 ? new DataView(f.data.buffer, f.data.byteOffset).getUint32(8, true) : 0;
+      out.push({ type: N_OSO, sect: cpusubtype & 0xff, desc: 1, value: zero ? 0 : mtime(f), name: path });
+    }
+    const atom = T.atom[e.s]!;
+    const sect = A.out[atom]! + 1;
+    const sid = A.section[atom]!;
+    if (isCodeSection(S.flags[sid]!)) {
+      let bySym = sizes.get(sid);
+      if (!bySym) sizes.set(sid, (bySym = symbolSizes(ctx, sid)));
+      const size = bySym.get(e.s) ?? A.size[atom]! - T.value[e.s]!;
+      out.push({ type: N_BNSYM, sect, desc: 0, value: e.address, name: "" });
+      out.push({ type: N_FUN, sect, desc: 0, value: e.address, name: e.name });
+      out.push({ type: N_FUN, sect: 0, desc: 0, value: size, name: "" });
+      out.push({ type: N_ENSYM, sect, desc: 0, value: size, name: "" });
+    } else {
+      const global = T.has(e.s, SymFlag.External);
+      out.push({ type: global ? N_GSYM : N_STSYM, sect, desc: 0, value: e.address, name: e.name });
+    }
+  }
+  if (last >= 0) out.push({ type: N_SO, sect: 1, desc: 0, value: 0, name: "" });
+  return out;
+}
+
+/** lld's `isCodeSection`: regular or coalesced, with S_ATTR_PURE_INSTRUCTIONS as its only user attribute. */
+function isCodeSection(flags: number): boolean {
+  const type = sectionType(flags);
+  if (type !== S_REGULAR && type !== S_COALESCED) return false;
+  return (flags & SECTION_ATTRIBUTES_USR) >>> 0 === S_ATTR_PURE_INSTRUCTIONS;
+}
+
+/** The source's directory (with a trailing `/`) and file name, as ld64's two N_SO entries. */
+function sourcePath(u: CompileUnitName): { dir: string; file: string } {
+  let full = u.name;
+  if (!full.startsWith("/") && u.compDir !== "")
+    full = u.compDir.endsWith("/") ? u.compDir + full : `${u.compDir}/${full}`;
+  const slash = full.lastIndexOf("/");
+  return { dir: full.slice(0, slash + 1), file: full.slice(slash + 1) };
+}
+
+/** Seconds since 1970 the object (or its archive member) was last modified; 0 when it cannot be read. */
+function mtime(f: InputFile): number {
+  if (f.memberMtime !== undefined) return f.memberMtime;
+  try {
+    return Math.floor(statSync(f.path).mtimeMs / 1000);
+  } catch {
+    return 0;
+  }
+}
+
+/** The first compile unit's name and directory of an object, from its `__DWARF` sections. */
+function compileUnit(ctx: LinkContext, f: InputFile): CompileUnitName | undefined {
+  const ob = f.object;
+  if (!ob) return undefined;
+  const S = ctx.sections;
+  const bytes = new Map<string, Uint8Array>();
+  for (let k = 0; k < ob.sectionCount; k++) {
+    const s = ob.firstSection + k;
+    if (S.segnames[s] !== "__DWARF") continue;
+    const o = S.dataOff[s]!;
+    bytes.set(S.sectnames[s]!, f.data.subarray(o, o + S.size[s]!));
+  }
+  const info = bytes.get("__debug_info");
+  const abbrev = bytes.get("__debug_abbrev");
+  if (!info || !abbrev) return undefined;
+  return readCompileUnitName({
+    info,
+    abbrev,
+    str: bytes.get("__debug_str") ?? new Uint8Array(0),
+    lineStr: bytes.get("__debug_line_str"),
+    strOffsets: bytes.get("__debug_str_offs"),
+  });
+}
+
+/**
+ * Sizes of the symbols defined in input section `sid`: each runs to the
+ * next symbol's offset in the section, the last to the section's end.
+ */
+function symbolSizes(ctx: LinkContext, sid: number): Map<number, number> {
+  const T = ctx.syms;
+  const A = ctx.atoms;
+  const S = ctx.sections;
+  const f = ctx.files[S.file[sid]!]!;
+  const ob = f.object!;
+  const at: { s: SymbolId; off: number }[] = [];
+  const seen = new Set<SymbolId>();
+  for (const s of ob.syms) {
+    if (s <= 0 || seen.has(s) || T.kind[s] !== SymKind.Defined) continue;
+    const atom = T.atom[s]!;
+    if (atom < 0 || A.section[atom] !== sid || A.file[atom] !== f.id) continue;
+    seen.add(s);
+    at.push({ s, off: A.offset[atom]! + T.value[s]! });
+  }
+  at.sort((x, y) => x.off - y.off);
+  const out = new Map<number, number>();
+  for (let i = 0; i < at.length; i++) {
+    let end = S.size[sid]!;
+    for (let j = i + 1; j < at.length; j++)
+      if (at[j]!.off > at[i]!.off) {
+        end = at[j]!.off;
+        break;
+      }
+    out.set(at[i]!.s, end - at[i]!.off);
+  }
+  return out;
+}
