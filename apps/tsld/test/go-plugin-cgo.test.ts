@@ -1,0 +1,153 @@
+// Go 1.19 (Debian's golang-go) building a -buildmode=plugin package with cgo
+// for GOOS=darwin GOARCH=amd64: its CC is tools/ld64-clients/darwin-clang
+// (the two-step glibc-header recipe, preambles fed on stdin included), and
+// the external link runs through that CC with --ld-path=ld64.tsld (Go's
+// argv: -dynamiclib, -flat_namespace, -bind_at_load, -headerpad 1144; then
+// Go's own dsymutil/strip/DWARF-combining pass over the image, which follows
+// ld64.tsld's debug map). Darwin Go cannot run here, so the plugin is checked
+// as Go's runtime reads it: its local.moduledata (tools/fixtures
+// go-moduledata.ts). The same objects linked by ld64.lld-19 pass the checker
+// too.
+import { execFile } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkGoImage, libSystemTbdDir, moduledataFieldOffset, repoRoot, requireTool } from "@tsld/fixtures";
+import { beforeAll, describe, expect, it } from "vitest";
+import { tmp } from "./helpers.js";
+import { bundleLd64 } from "./ld64-bin.js";
+
+const PLUGIN_GO = `package main
+
+/*
+#include <stdlib.h>
+#include <string.h>
+
+static int add(int a, int b) { return a + b; }
+static size_t clen(const char *s) { return strlen(s); }
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+var Counter = 7
+
+func Add(a, b int) int { return int(C.add(C.int(a), C.int(b))) }
+
+func Describe(s string) string {
+	cs := C.CString(s)
+	defer C.free(unsafe.Pointer(cs))
+	return fmt.Sprintf("%s has %d bytes", s, int(C.clen(cs)))
+}
+
+func main() {}
+`;
+
+function exec(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { ...opts, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${file} ${args.join(" ")}\n${stdout}\n${stderr}`)) : resolve(`${stdout}${stderr}`),
+    );
+  });
+}
+
+let dir = "";
+let plugin = "";
+let linktmp = "";
+
+beforeAll(async () => {
+  const go = requireTool("go");
+  const ld64 = await bundleLd64(tmp("ld64-bin-"));
+  dir = tmp("go-plugin-cgo-");
+  writeFileSync(join(dir, "plug.go"), PLUGIN_GO);
+  writeFileSync(join(dir, "go.mod"), "module example.com/plug\n\ngo 1.19\n");
+  // Go's darwin hostlink runs dsymutil and strip after the link: the LLVM ones.
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  symlinkSync(requireTool("dsymutil-19"), join(bin, "dsymutil"));
+  symlinkSync(requireTool("llvm-strip-19"), join(bin, "strip"));
+  linktmp = join(dir, "linktmp");
+  mkdirSync(linktmp);
+  plugin = join(dir, "plug.so");
+  // The glibc-header objects name glibc's symbols: link against the host-glibc libSystem.
+  const ldflags = `-L${libSystemTbdDir()} --ld-path=${ld64}`;
+  await exec(
+    go,
+    ["build", "-buildmode=plugin", "-o", plugin, `-ldflags=-tmpdir=${linktmp} "-extldflags=${ldflags}"`, "."],
+    {
+      cwd: dir,
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        GOOS: "darwin",
+        GOARCH: "amd64",
+        CGO_ENABLED: "1",
+        CC: `${join(repoRoot(), "tools", "ld64-clients", "darwin-clang")} -target x86_64-apple-macos11`,
+        CGO_LDFLAGS: ldflags,
+        GOFLAGS: "-mod=mod",
+        GOCACHE: join(repoRoot(), ".cache", "go-build"),
+        GOPATH: join(dir, "gopath"),
+      },
+    },
+  );
+}, 900_000);
+
+describe("Go 1.19 -buildmode=plugin with cgo through ld64.tsld", () => {
+  it("the plugin reads as Go's runtime reads it: local.moduledata matches its markers and functab", () => {
+    const r = checkGoImage(plugin);
+    expect(r.errors).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.moduledata).toBe("local.moduledata");
+    expect(r.functions.matched).toBeGreaterThan(1000);
+  });
+
+  it("the checker fails on the plugin with one local.moduledata field changed", () => {
+    const bad = Buffer.from(readFileSync(plugin));
+    const off = moduledataFieldOffset(bad, "edata");
+    bad.writeBigUInt64LE(bad.readBigUInt64LE(off) + 16n, off);
+    const r = checkGoImage(bad);
+    expect(r.ok).toBe(false);
+    expect(r.errors.join("\n")).toContain("moduledata.edata");
+  });
+
+  it("ld64.lld-19's link of the same objects passes the checker too", async () => {
+    // lld has no built-in SDK: the host-glibc libSystem (the cgo objects'
+    // names) and, as the -lpthread Go's runtime/cgo asks for, tsld's built-in
+    // libSystem (mach_*, kqueue: Go's runtime imports).
+    const sdk = join(dir, "lld-sdk");
+    mkdirSync(sdk);
+    copyFileSync(join(libSystemTbdDir(), "libSystem.tbd"), join(sdk, "libSystem.tbd"));
+    copyFileSync(join(repoRoot(), "packages/objfile/data/libSystem.tbd"), join(sdk, "libpthread.tbd"));
+    // Go's hostlink inputs: go.o, then the cgo objects it wrote as 000000.o, 000001.o, …
+    const cgo = readdirSync(linktmp)
+      .filter((f) => /^\d{6}\.o$/.test(f))
+      .sort();
+    const objects = ["go.o", ...cgo].map((f) => join(linktmp, f));
+    expect(objects.length).toBeGreaterThan(2);
+    const out = join(dir, "plug.lld");
+    await exec(requireTool("ld64.lld-19"), [
+      "-arch",
+      "x86_64",
+      "-platform_version",
+      "macos",
+      "11.0",
+      "11.0",
+      "-headerpad",
+      "1144",
+      "-flat_namespace",
+      "-dylib",
+      "-o",
+      out,
+      ...objects,
+      `-L${sdk}`,
+      "-lpthread",
+      "-lSystem",
+    ]);
+    const r = checkGoImage(out);
+    expect(r.errors).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.moduledata).toBe("local.moduledata");
+  });
+});
