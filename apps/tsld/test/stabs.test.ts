@@ -173,6 +173,25 @@ describe("STABS debug map (ld64.tsld)", () => {
     expect(tool("llvm-objdump-19", ["--macho", "--private-headers", out])).not.toContain("__DWARF");
   });
 
+  it("names the source from DWARF 5 (strx forms) and DWARF 2 compile units too", async () => {
+    const v5 = compileC("int five(void) { return 5; }\n", { name: "stabs_v5", g: true, cflags: ["-gdwarf-5"] });
+    const v2 = compileC("int two(void) { return 2; }\n", { name: "stabs_v2", g: true, cflags: ["-gdwarf-2"] });
+    const o = join(dir, "prog-versions");
+    await ld64(["-dylib", "-o", o, v5, v2]);
+    const so = symtab(o).filter((e) => e.type === "N_SO" && e.name !== "");
+    expect(so.map((e) => e.name)).toEqual([
+      expect.stringMatching(/^\/.*\/$/),
+      expect.stringMatching(/stabs_v5\.c/),
+      expect.stringMatching(/^\/.*\/$/),
+      expect.stringMatching(/stabs_v2\.c/),
+    ]);
+    expect(
+      symtab(o)
+        .filter((e) => e.type === "N_FUN" && e.name !== "")
+        .map((e) => e.name),
+    ).toEqual(["_five", "_two"]);
+  });
+
   it("-S omits the map", async () => {
     const s = join(dir, "prog-S");
     await ld64(["-S", "-o", s, A, LIB, "-u", "_bfun"]);
