@@ -18,8 +18,24 @@ export {
   collectExports,
   createSynthetic,
   numberDylibs,
-  planLoadCommands,
 } from "./layout.js";
+export {
+  BuildVersionCommand,
+  DyldInfoCommand,
+  DylinkerCommand,
+  DysymtabCommand,
+  IdDylibCommand,
+  LinkEditDataCommand,
+  LoadDylibCommand,
+  MainCommand,
+  RoutinesCommand,
+  RpathCommand,
+  SegmentCommand,
+  SourceVersionCommand,
+  SymtabCommand,
+  UuidCommand,
+  planLoadCommands,
+} from "./load-commands.js";
 export { deadStrip } from "./deadstrip.js";
 export { scanRelocations } from "./scan.js";
 export { layoutData } from "./stage.js";

@@ -1,36 +1,14 @@
 /**
  * The data-layout stage: dead stripping, output sections and their order,
- * GOT/stub/TLV-pointer slots, the load-command plan (its size fixes where
- * `__text` starts), segment and section addresses, and the export list.
+ * GOT/stub/TLV-pointer slots, segment and section addresses (after the load
+ * commands of `load-commands.ts`, whose size fixes where `__text` starts),
+ * and the export list.
  * After it, every atom and symbol has its final address; nothing is written.
  */
 import { AtomFlag, type LinkContext, type OutputSection, SymFlag, SymKind, targetForName } from "@tsld/core";
 import {
-  buildVersionCommandSize,
-  dylibCommandSize,
-  dylinkerCommandSize,
-  rpathCommandSize,
-  segmentCommandSize,
-  LC_BUILD_VERSION,
-  LC_CODE_SIGNATURE,
-  LC_DATA_IN_CODE,
-  LC_DYLD_CHAINED_FIXUPS,
-  LC_DYLD_EXPORTS_TRIE,
-  LC_DYLD_INFO_ONLY,
-  LC_DYSYMTAB,
-  LC_FUNCTION_STARTS,
-  LC_ID_DYLIB,
-  LC_LOAD_DYLIB,
-  LC_LOAD_WEAK_DYLIB,
-  LC_ROUTINES_64,
-  LC_REEXPORT_DYLIB,
   LC_LOAD_DYLINKER,
-  LC_MAIN,
   LC_RPATH,
-  LC_SEGMENT_64,
-  LC_SOURCE_VERSION,
-  LC_SYMTAB,
-  LC_UUID,
   S_ATTR_PURE_INSTRUCTIONS,
   S_ATTR_SOME_INSTRUCTIONS,
   S_LAZY_SYMBOL_POINTERS,
@@ -50,7 +28,7 @@ import {
   sectionType,
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
-import { chainedFixups, isDylibLike, isLazyStub, lazyBinding, needsRebase } from "./dyn.js";
+import { isDylibLike, isLazyStub, lazyBinding, needsRebase } from "./dyn.js";
 import { type SectionMap, boundarySection, boundarySegment, orderedSections } from "./sections.js";
 
 /** The target: chosen by the inputs' CPU type, else by `-arch`; -fixup_chains needs a slidable image. */
@@ -319,44 +297,6 @@ export function alignTlvTemplate(ctx: LinkContext): void {
   for (const o of tlv) o.align = align;
 }
 
-export function planLoadCommands(ctx: LinkContext): void {
-  const L = ctx.loadCommands;
-  const exe = !isDylibLike(ctx);
-  ctx.segments.forEach((seg, i) =>
-    L.push({ cmd: LC_SEGMENT_64, size: segmentCommandSize(seg.sections.length), index: i }),
-  );
-  if (chainedFixups(ctx)) {
-    L.push({ cmd: LC_DYLD_CHAINED_FIXUPS, size: 16 });
-    L.push({ cmd: LC_DYLD_EXPORTS_TRIE, size: 16 });
-  } else L.push({ cmd: LC_DYLD_INFO_ONLY, size: 48 });
-  L.push({ cmd: LC_FUNCTION_STARTS, size: 16 });
-  L.push({ cmd: LC_DATA_IN_CODE, size: 16 });
-  L.push({ cmd: LC_SYMTAB, size: 24 });
-  L.push({ cmd: LC_DYSYMTAB, size: 80 });
-  if (exe) {
-    L.push({ cmd: LC_LOAD_DYLINKER, size: dylinkerCommandSize("/usr/lib/dyld"), text: "/usr/lib/dyld" });
-    L.push({ cmd: LC_MAIN, size: 24 });
-  } else if (!ctx.options.bundle) {
-    // MH_BUNDLE has no identity: LC_ID_DYLIB is for MH_DYLIB only.
-    const name = ctx.options.installName ?? ctx.options.output;
-    L.push({ cmd: LC_ID_DYLIB, size: dylibCommandSize(name), text: name });
-  }
-  // -init: the dylib's initializer that dyld runs before the others (ld64 writes LC_ROUTINES_64).
-  if (!exe && ctx.options.initFunction) L.push({ cmd: LC_ROUTINES_64, size: 72 });
-  for (const r of ctx.options.rpaths) L.push({ cmd: LC_RPATH, size: rpathCommandSize(r), text: r });
-  L.push({ cmd: LC_SOURCE_VERSION, size: 16 });
-  L.push({ cmd: LC_BUILD_VERSION, size: buildVersionCommandSize(1) });
-  L.push({ cmd: LC_UUID, size: 24 });
-  for (const id of ctx.dylibs) {
-    const d = ctx.file(id).dylib!;
-    const cmd =
-      d.loadKind === "weak" ? LC_LOAD_WEAK_DYLIB : d.loadKind === "reexport" ? LC_REEXPORT_DYLIB : LC_LOAD_DYLIB;
-    L.push({ cmd, size: dylibCommandSize(d.installName), index: id, text: d.installName });
-  }
-  // The ad-hoc signature's command comes last, as its blob ends __LINKEDIT (macho's emit writes both).
-  if (ctx.options.adhocCodesign) L.push({ cmd: LC_CODE_SIGNATURE, size: 16 });
-}
-
 /** Maximum path length dyld allows (MAXPATHLEN). */
 const MAXPATHLEN = 1024;
 
@@ -370,7 +310,7 @@ function headerPadding(ctx: LinkContext): number {
   if (ctx.options.headerpadMaxInstallNames) {
     let grow = 0;
     for (const l of ctx.loadCommands)
-      if (l.text !== undefined && l.cmd !== LC_LOAD_DYLINKER && l.cmd !== LC_RPATH) grow += MAXPATHLEN - l.text.length;
+      if (l.path !== undefined && l.cmd !== LC_LOAD_DYLINKER && l.cmd !== LC_RPATH) grow += MAXPATHLEN - l.path.length;
     pad = Math.max(pad, grow);
   }
   return pad;
@@ -384,7 +324,7 @@ export function assignAddresses(ctx: LinkContext): void {
   const exe = !isDylibLike(ctx);
   const base = exe ? ctx.options.pagezeroSize : ctx.options.imageBase;
   ctx.synth.imageBase = base;
-  const sizeofcmds = ctx.loadCommands.reduce((n, l) => n + l.size, 0);
+  const sizeofcmds = ctx.loadCommands.reduce((n, l) => n + l.size(), 0);
   let vm = base;
   let file = 0;
   for (const seg of ctx.segments) {
