@@ -15,6 +15,7 @@
  * `__LINKEDIT` blobs they point at, so a load command reads its blob through
  * `LinkContext.linkedit` when it is written, never by importing macho.
  */
+import type { SymbolId } from "./ids.js";
 
 /** A piece of the output that sizes and writes itself. */
 export interface Chunk {
@@ -22,6 +23,16 @@ export interface Chunk {
   size(): number;
   /** Writes its bytes at `buf[off..off+size())`; `buf` is the whole output file. */
   writeTo(buf: Uint8Array, off: number): void;
+}
+
+/**
+ * A synthetic section's contents (lld's `SyntheticSection`): sized when
+ * layout creates it, written at its output section's file offset once
+ * every address is known. Sections with indirect-symbol entries (stubs,
+ * GOT, lazy and TLV pointers) list their symbols, one per slot.
+ */
+export interface SyntheticSection extends Chunk {
+  readonly indirectSymbols?: readonly SymbolId[];
 }
 
 /** A load command (Apple `mach-o/loader.h` `load_command`): its `cmd`, a size fixed when layout creates it. */

@@ -24,6 +24,7 @@ export type {
   LinkEditChunk,
   LoadCommand,
   SymbolTableChunk,
+  SyntheticSection,
 } from "./chunk.js";
 export { FixupKind, Fixups } from "./fixups.js";
 export { Diagnostics, LinkError, where } from "./diag.js";

@@ -5,7 +5,15 @@
  * and the export list.
  * After it, every atom and symbol has its final address; nothing is written.
  */
-import { AtomFlag, type LinkContext, type OutputSection, SymFlag, SymKind, targetForName } from "@tsld/core";
+import {
+  AtomFlag,
+  type LinkContext,
+  type OutputSection,
+  SymFlag,
+  SymKind,
+  type SyntheticSection,
+  targetForName,
+} from "@tsld/core";
 import {
   LC_LOAD_DYLINKER,
   LC_RPATH,
@@ -29,6 +37,7 @@ import {
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
 import { isDylibLike, isLazyStub, lazyBinding, needsRebase } from "./dyn.js";
+import { GotSection, LazyPointerSection, StubHelperSection, StubsSection, TlvPointerSection } from "./synthetic.js";
 import { type SectionMap, boundarySection, boundarySegment, orderedSections } from "./sections.js";
 
 /** The target: chosen by the inputs' CPU type, else by `-arch`; -fixup_chains needs a slidable image. */
@@ -42,6 +51,11 @@ export function chooseTarget(ctx: LinkContext): void {
   ctx.target ??= byName!;
 }
 
+/**
+ * The synthetic sections' slots and chunks (`synthetic.ts`): GOT slots,
+ * stubs (lazily bound ones first), the stub helper and `__dyld_private`,
+ * lazy and TLV pointers, each output section sized by its chunk.
+ */
 export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
   const T = ctx.syms;
   const eager = !lazyBinding(ctx);
@@ -80,14 +94,15 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
     flags: number,
     align: number,
     kind: OutputSection["synthetic"],
-    size: number,
+    chunk: SyntheticSection,
   ): OutputSection => {
     const o = map.get(seg, sect, flags, align);
     o.synthetic = kind;
-    o.size = size;
+    o.chunk = chunk;
+    o.size = chunk.size();
     return o;
   };
-  if (ctx.got.length) synth("__DATA_CONST", "__got", S_NON_LAZY_SYMBOL_POINTERS, 3, "got", ctx.got.length * 8);
+  if (ctx.got.length) synth("__DATA_CONST", "__got", S_NON_LAZY_SYMBOL_POINTERS, 3, "got", new GotSection(ctx));
   if (ctx.stubs.length) {
     const st = synth(
       "__TEXT",
@@ -95,10 +110,11 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
       S_SYMBOL_STUBS | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
       1,
       "stubs",
-      ctx.stubs.length * ctx.target.stubSize,
+      new StubsSection(ctx),
     );
     st.reserved2 = ctx.target.stubSize;
-    if (!eager) synth("__DATA", "__la_symbol_ptr", S_LAZY_SYMBOL_POINTERS, 3, "la_symbol_ptr", ctx.stubs.length * 8);
+    if (!eager)
+      synth("__DATA", "__la_symbol_ptr", S_LAZY_SYMBOL_POINTERS, 3, "la_symbol_ptr", new LazyPointerSection(ctx));
     if (nlazy > 0) {
       synth(
         "__TEXT",
@@ -106,7 +122,7 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
         S_REGULAR | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
         2,
         "stub_helper",
-        ctx.target.stubHelperHeaderSize + nlazy * ctx.target.stubHelperEntrySize,
+        new StubHelperSection(ctx, nlazy),
       );
       // __dyld_private: the image cache word the stub helper pushes.
       const d = map.get("__DATA", "__data", S_REGULAR, 3);
@@ -119,7 +135,7 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
     }
   }
   if (ctx.tlvPtrs.length)
-    synth("__DATA", "__thread_ptrs", S_THREAD_LOCAL_VARIABLE_POINTERS, 3, "thread_ptrs", ctx.tlvPtrs.length * 8);
+    synth("__DATA", "__thread_ptrs", S_THREAD_LOCAL_VARIABLE_POINTERS, 3, "thread_ptrs", new TlvPointerSection(ctx));
 }
 
 export function numberDylibs(ctx: LinkContext): void {
@@ -208,17 +224,10 @@ export function buildSegments(ctx: LinkContext, map: SectionMap): void {
   // Indirect-symbol table starts (reserved1) for stubs, GOT, lazy pointers, TLV pointers.
   let ind = 0;
   for (const o of ctx.outSections) {
-    const n =
-      o.synthetic === "got"
-        ? ctx.got.length
-        : o.synthetic === "stubs" || o.synthetic === "la_symbol_ptr"
-          ? ctx.stubs.length
-          : o.synthetic === "thread_ptrs"
-            ? ctx.tlvPtrs.length
-            : -1;
-    if (n < 0) continue;
+    const syms = o.chunk?.indirectSymbols;
+    if (syms === undefined) continue;
     o.reserved1 = ind;
-    ind += n;
+    ind += syms.length;
   }
 }
 

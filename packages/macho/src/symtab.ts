@@ -166,12 +166,7 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
     if (isWeakBound(ctx, s) && i >= 0) return i;
     return INDIRECT_SYMBOL_LOCAL;
   };
-  for (const sec of ctx.outSections) {
-    if (sec.synthetic === "stubs" || sec.synthetic === "la_symbol_ptr")
-      for (const s of ctx.stubs) ind.push(indexOrLocal(s));
-    else if (sec.synthetic === "got") for (const s of ctx.got) ind.push(indexOrLocal(s));
-    else if (sec.synthetic === "thread_ptrs") for (const s of ctx.tlvPtrs) ind.push(indexOrLocal(s));
-  }
+  for (const sec of ctx.outSections) for (const s of sec.chunk?.indirectSymbols ?? []) ind.push(indexOrLocal(s));
   return {
     syms,
     nlocal: locals.length,
