@@ -53,6 +53,6 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
     if (o.chunk instanceof StubHelperSection) o.chunk.lazyBindOffsets = lazyBindOffsets;
     o.chunk?.writeTo(out, o.fileOff);
   }
-  // __unwind_info contents; CIE pointers and pc_begin of the kept __eh_frame FDEs.
+  // CIE pointers, pc_begin and LSDA pointers of the kept __eh_frame FDEs.
   writeUnwind(ctx, out);
 }
