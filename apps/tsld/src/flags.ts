@@ -18,6 +18,7 @@ interface FlagSpec {
 
 export const FLAGS: Record<string, FlagSpec> = {
   o: { kind: "string", arg: "file", help: "write the output to file (default a.out)" },
+  r: { kind: "bool", help: "relocatable output: merge the inputs into one object (MH_OBJECT)" },
   buildmode: { kind: "string", arg: "mode", help: "exe, pie, c-shared, c-archive or plugin (default exe)" },
   linkmode: { kind: "string", arg: "mode", help: "internal or external (default: internal where tsld can)" },
   arch: { kind: "string", arg: "arch", help: "target architecture: x86_64 (arm64 is not supported yet)" },
@@ -226,6 +227,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     output: str("o") ?? "a.out",
     buildmode,
     linkmode,
+    relocatable: bool("r"),
     arch,
     inputs,
     libPaths: list("L"),

@@ -20,17 +20,35 @@ import {
   createSynthetic,
   deadStrip,
   finalizeFixups,
+  planObjectSections,
   numberDylibs,
   planLoadCommands,
   planUnwind,
   pruneUnwind,
   scanRelocations,
 } from "@tsld/layout";
-import { planLinkedit, saveImage, signImage, writeContents, writeHeader, writeLinkedit, writeMap } from "@tsld/macho";
+import {
+  collectObjectSymbols,
+  planLinkedit,
+  planObjectFile,
+  saveImage,
+  saveObject,
+  signImage,
+  writeContents,
+  writeHeader,
+  writeLinkedit,
+  writeMap,
+  writeObjectContents,
+  writeObjectHeader,
+} from "@tsld/macho";
 import { loadObjects } from "@tsld/objfile";
 
 export async function link(ctx: LinkContext): Promise<void> {
   const pass = <T>(name: string, fn: () => T): T => ctx.timer.time(name, fn);
+  if (ctx.options.relocatable) {
+    linkRelocatable(ctx);
+    return;
+  }
   if (ctx.options.linkmode === "external") {
     // The host linker does the whole link (Go's hostlink); loaded only when used.
     const { hostlink } = await import("@tsld/hostlink");
@@ -105,4 +123,33 @@ export async function link(ctx: LinkContext): Promise<void> {
       }
     });
   }
+}
+
+/**
+ * `-r`: the relocatable pipeline, one MH_OBJECT instead of an image (ld64's
+ * `-r`; the writer hostlink's `go.o` comes from).
+ */
+export function linkRelocatable(ctx: LinkContext): void {
+  const pass = <T>(name: string, fn: () => T): T => ctx.timer.time(name, fn);
+  // Resolution: objects read, archive members pulled on demand; undefined symbols stay undefined.
+  pass("loadObjects", () => loadObjects(ctx));
+  ctx.diag.checkpoint();
+  // The target, from the inputs' CPU type (or -arch).
+  pass("chooseTarget", () => chooseTarget(ctx));
+  // Sections merged by name, atoms in input order at their alignments; every atom's output address.
+  const plan = pass("planObjectSections", () => planObjectSections(ctx));
+  ctx.diag.checkpoint();
+  // The symbol table: locals, external definitions, undefined symbols and commons, each symbol's index.
+  const symtab = pass("collectObjectSymbols", () => collectObjectSymbols(ctx));
+  // Relocations re-emitted against the merged sections and symbols; file offsets; the file allocated.
+  const obj = pass("planObjectFile", () => planObjectFile(ctx, plan, symtab));
+  ctx.diag.checkpoint();
+  // Section bytes: copied, section-relative fixups and __eh_frame pointers moved, DWARF offsets rebased.
+  pass("writeObjectContents", () => writeObjectContents(ctx, obj));
+  ctx.diag.checkpoint();
+  // Header, load commands, relocation entries, symbol and string tables.
+  pass("writeObjectHeader", () => writeObjectHeader(ctx, obj));
+  // Write: a temporary file renamed into place.
+  pass("saveObject", () => saveObject(ctx, obj));
+  ctx.diag.checkpoint();
 }

@@ -28,6 +28,12 @@ export interface LinkOptions {
   buildmode: BuildMode;
   /** Go's `-linkmode`: internal (tsld writes the image) or external (host linker). */
   linkmode: LinkMode;
+  /**
+   * `-r`: relocatable output, one `MH_OBJECT` merging the inputs (sections
+   * by name, symbols kept, relocations re-emitted, undefined symbols left
+   * undefined) instead of an image.
+   */
+  relocatable: boolean;
   arch: ArchName;
   /** Input files (objects, archives, TBDs, dylibs) in command-line order. */
   inputs: string[];
@@ -181,6 +187,7 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     output: "a.out",
     buildmode: "exe",
     linkmode: "internal",
+    relocatable: false,
     arch: "x86_64",
     inputs: [],
     libPaths: [],
