@@ -11,7 +11,8 @@
  * (atoms of one section sit at offsets their alignments already satisfy).
  * Folded literals (equal C strings, 4/8/16-byte literals) are laid out once,
  * at their canonical atom. Sections without atoms (`S_ATTR_DEBUG`,
- * `__LD,__compact_unwind`) are placed whole.
+ * `__LD,__compact_unwind`) are placed whole. Accelerator tables
+ * (`__DWARF,__apple_*`) of more than one object are dropped.
  *
  * The result, an `ObjectPlan`, is what macho's relocatable writer reads; the
  * atoms' `address` and `out` columns hold their output address and section.
@@ -98,11 +99,24 @@ export function planObjectSections(ctx: LinkContext): ObjectPlan {
       inputs.push({ sec, sid });
     }
   }
+  // Apple's accelerator tables (`__apple_names`, …) index one object's
+  // __debug_info and __debug_str; several objects' cannot be concatenated
+  // and are dropped (the image's dwarf stage drops them too).
+  const contributors = new Map<ObjectSection, Set<number>>();
+  for (const { sec, sid } of inputs) {
+    let set = contributors.get(sec);
+    if (!set) contributors.set(sec, (set = new Set()));
+    set.add(S.file[sid]!);
+  }
+  const dropped = (s: ObjectSection): boolean =>
+    s.segname === "__DWARF" && s.sectname.startsWith("__apple_") && contributors.get(s)!.size > 1;
   // Zerofill sections last: their addresses follow every section with bytes.
-  const sections = [...order.filter((s) => !s.zerofill), ...order.filter((s) => s.zerofill)];
+  const kept = order.filter((s) => !dropped(s));
+  const sections = [...kept.filter((s) => !s.zerofill), ...kept.filter((s) => s.zerofill)];
   const index = new Map(sections.map((s, i) => [s, i]));
   for (const { sec, sid } of inputs) {
-    const out = index.get(sec)!;
+    const out = index.get(sec);
+    if (out === undefined) continue;
     outOf[sid] = out;
     const first = S.firstAtom[sid]!;
     const n = first < 0 ? 0 : S.atomCount[sid]!;

@@ -14,9 +14,7 @@
  * - pc-relative `__eh_frame` pointers that carried no relocation (clang
  *   resolves an FDE's pc_begin and LSDA pointer at assembly time) recomputed
  *   for the new layout, and `__DWARF` cross-section offsets rebased per object
- *   (dwarf's `rebaseDebugInfo`); accelerator tables (`__apple_*`) of more than
- *   one object cannot be merged and are dropped, as the image's dwarf stage
- *   drops them;
+ *   (dwarf's `rebaseDebugInfo`);
  * - `LC_BUILD_VERSION` from the first input that has one (else macOS 11.0),
  *   every distinct `LC_LINKER_OPTION` in input order;
  * - `LC_SYMTAB` and `LC_DYSYMTAB`: locals (in input order), then external
@@ -58,6 +56,7 @@ import {
   N_STAB,
   N_TYPE,
   N_UNDF,
+  N_WEAK_DEF,
   N_WEAK_REF,
   buildVersionCommandSize,
   linkerOptionCommandSize,
@@ -98,9 +97,9 @@ export interface ObjectSymtab {
 export interface ObjectFile {
   plan: ObjectPlan;
   symtab: ObjectSymtab;
-  /** Output sections actually written (the dropped `__apple_*` tables are not). */
+  /** Output sections, in ordinal order (the plan's). */
   sections: ObjectSection[];
-  /** Output section ordinal (1-based) per plan section index, 0 when dropped. */
+  /** Output section ordinal (1-based) per plan section index. */
   ordinal: Int32Array;
   sizeofcmds: number;
   dataOff: number;
@@ -173,7 +172,7 @@ export function collectObjectSymbols(ctx: LinkContext): ObjectSymtab {
               name: T.name(s),
               type: N_SECT,
               sect: sectOf(a),
-              desc: desc & ~N_WEAK_REF,
+              desc: desc & ~(N_WEAK_REF | N_WEAK_DEF),
               value: A.address[a]! + off - A.offset[a]!,
             });
         }
@@ -228,15 +227,8 @@ function atomAt(ctx: LinkContext, sid: number, off: number): number {
 
 /** Relocations, sizes and file offsets of the output object; allocates its bytes. */
 export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: ObjectSymtab): ObjectFile {
-  // Accelerator tables of several objects cannot be concatenated; keep them only from one.
-  const contributors = (s: ObjectSection): number => new Set(s.pieces.map((p) => ctx.sections.file[p.sid])).size;
-  const sections: ObjectSection[] = [];
-  const ordinal = new Int32Array(plan.sections.length);
-  plan.sections.forEach((s, i) => {
-    if (s.segname === "__DWARF" && s.sectname.startsWith("__apple_") && contributors(s) > 1) return;
-    sections.push(s);
-    ordinal[i] = sections.length;
-  });
+  const sections = plan.sections;
+  const ordinal = Int32Array.from(sections, (_, i) => i + 1);
   if (sections.length > 255) ctx.diag.error(`relocatable output has ${sections.length} sections (at most 255)`);
   // Platform and linker options from the inputs.
   let platform: ObjectFile["platform"] | undefined;
