@@ -9,16 +9,35 @@
  * place them). Within a section, each input's atoms follow in input order,
  * each at its own alignment, so an input section keeps its internal layout
  * (atoms of one section sit at offsets their alignments already satisfy).
- * Folded literals (equal C strings, 4/8/16-byte literals) are laid out once,
- * at their canonical atom. Sections without atoms (`S_ATTR_DEBUG`,
+ * Literals are not folded: equal C strings of two inputs both stay (the final
+ * link folds them), so an input section keeps its bytes exactly and a second
+ * `-r` of the output writes the same bytes (folding would move strings whose
+ * alignment comes from where an earlier `-r` put them). Sections without atoms (`S_ATTR_DEBUG`,
  * `__LD,__compact_unwind`) are placed whole. Accelerator tables
  * (`__DWARF,__apple_*`) of more than one object are dropped.
+ *
+ * Go's `go.o` (option `goObject`, hostlink's external link): each referenced
+ * section marker pair (`runtime.text`/`runtime.etext`, …) is defined in the
+ * section it bounds, the start marker at its head, the end marker at its
+ * tail, as Go's `dodataSect` and `textaddress` lay them out; when
+ * dynamically linking the seed's markers are real 8-byte symbols (as the
+ * image's layout makes them), so no other symbol shares their address. The object then lacks
+ * MH_SUBSECTIONS_VIA_SYMBOLS, as Go's does: each section stays one piece in
+ * the host link, so the markers keep bounding it.
  *
  * The result, an `ObjectPlan`, is what macho's relocatable writer reads; the
  * atoms' `address` and `out` columns hold their output address and section.
  */
-import { AtomFlag, type AtomId, type LinkContext, type SectionId } from "@tsld/core";
-import { isZerofill } from "@tsld/macho-format";
+import { type AtomId, type LinkContext, type SectionId, SymKind, type SymbolId } from "@tsld/core";
+import {
+  S_ATTR_PURE_INSTRUCTIONS,
+  S_ATTR_SOME_INSTRUCTIONS,
+  S_REGULAR,
+  S_ZEROFILL,
+  isZerofill,
+} from "@tsld/macho-format";
+import { GO_MARKERS } from "@tsld/objfile";
+import { markersAsAtoms } from "./sections.js";
 
 /** One placed piece of an output section: an atom, or a whole input section (`atom` -1). */
 export interface ObjectPiece {
@@ -46,8 +65,17 @@ export interface ObjectSection {
   pieces: ObjectPiece[];
 }
 
+/** A Go section marker the object defines: its section (index) and address. */
+export interface ObjectMarker {
+  sym: SymbolId;
+  section: number;
+  value: number;
+}
+
 export interface ObjectPlan {
   sections: ObjectSection[];
+  /** Go's section markers defined in the object (`goObject`), with their addresses. */
+  markers: ObjectMarker[];
   /** Output section index (0-based; ordinal - 1) per input section id, -1 for none. */
   outOf: Int32Array;
   /** Output offset of input section offset 0, per input section id (whole pieces; NaN otherwise). */
@@ -57,6 +85,16 @@ export interface ObjectPlan {
 }
 
 const SECTION_TYPE = 0xff;
+
+/** The seed's markers that are real 8-byte symbols when dynamically linking (layout's list). */
+const REAL_MARKERS = new Set([
+  "runtime.text",
+  "runtime.data",
+  "runtime.bss",
+  "runtime.noptrdata",
+  "runtime.noptrbss",
+  "runtime.types",
+]);
 
 /** Plans the merged sections of a `-r` link; sets every atom's output address. */
 export function planObjectSections(ctx: LinkContext): ObjectPlan {
@@ -99,6 +137,38 @@ export function planObjectSections(ctx: LinkContext): ObjectPlan {
       inputs.push({ sec, sid });
     }
   }
+  // Go's markers: sections made if absent, room for the 8-byte start markers reserved first.
+  const T = ctx.syms;
+  const pending: { sym: SymbolId; sec: ObjectSection; head: boolean; size: number }[] = [];
+  if (ctx.options.goObject) {
+    const real = markersAsAtoms(ctx);
+    for (const m of GO_MARKERS) {
+      const start = T.lookup(m.start);
+      const end = T.lookup(m.end);
+      const wanted = (x: SymbolId): boolean => x !== 0 && T.kind[x] === SymKind.Undefined;
+      if (!wanted(start) && !wanted(end)) continue;
+      const key = `${m.segment}\0${m.section}`;
+      let sec = byName.get(key);
+      if (!sec) {
+        const zf = m.section === "__bss" || m.section === "__noptrbss";
+        const flags =
+          m.section === "__text"
+            ? S_REGULAR | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS
+            : zf
+              ? S_ZEROFILL
+              : S_REGULAR;
+        sec = { segname: m.segment, sectname: m.section, flags, align: 3, addr: 0, size: 0, zerofill: zf, pieces: [] };
+        byName.set(key, sec);
+        order.push(sec);
+      }
+      sec.align = Math.max(sec.align, 3);
+      const sym = T.intern(m.start);
+      const size = real && REAL_MARKERS.has(m.start) ? 8 : 0;
+      sec.size = size;
+      pending.push({ sym, sec, head: true, size }, { sym: T.intern(m.end), sec, head: false, size });
+    }
+    if (pending.length > 0) subsections = false;
+  }
   // Apple's accelerator tables (`__apple_names`, …) index one object's
   // __debug_info and __debug_str; several objects' cannot be concatenated
   // and are dropped (the image's dwarf stage drops them too).
@@ -131,11 +201,13 @@ export function planObjectSections(ctx: LinkContext): ObjectPlan {
     // The input section's first atom at the section's alignment keeps the
     // others where their input offsets put them (each offset already meets
     // its atom's alignment), so unrelocated references inside one input
-    // section (an FDE's CIE pointer) stay right; folded literals close up.
+    // section (an FDE's CIE pointer) stay right.
     let firstPiece = true;
     for (let a = first; a < first + n; a++) {
-      if (A.flags[a]! & AtomFlag.Folded) continue;
-      const pos = alignTo(sec.size, 2 ** (firstPiece ? Math.max(S.align[sid]!, A.align[a]!) : A.align[a]!));
+      // An atom's own alignment, as objfile cut it (literal folding may have
+      // raised a canonical literal's, which -r does not fold).
+      const own = A.offset[a] === 0 ? S.align[sid]! : Math.min(S.align[sid]!, ctz(A.offset[a]!));
+      const pos = alignTo(sec.size, 2 ** (firstPiece ? S.align[sid]! : own));
       firstPiece = false;
       sec.pieces.push({ sid, atom: a, inOff: A.offset[a]!, outOff: pos, size: A.size[a]! });
       A.out[a] = out;
@@ -144,6 +216,15 @@ export function planObjectSections(ctx: LinkContext): ObjectPlan {
     }
     if (n === 0) sec.size = alignTo(sec.size, 2 ** S.align[sid]!);
   }
+  // End markers at the tail (8 bytes too when real, as the image's layout makes them).
+  const markers = pending.map((p) => {
+    let value = 0;
+    if (!p.head) {
+      value = alignTo(p.sec.size, 8);
+      p.sec.size = value + p.size;
+    }
+    return { sym: p.sym, section: index.get(p.sec)!, value };
+  });
   // Addresses: sections back to back, each at its alignment.
   let addr = 0;
   for (const s of sections) {
@@ -153,16 +234,16 @@ export function planObjectSections(ctx: LinkContext): ObjectPlan {
     for (const p of s.pieces) if (p.atom >= 0) A.address[p.atom] = s.addr + p.outOff;
   }
   for (let sid = 0; sid < S.count; sid++) if (outOf[sid]! >= 0) base[sid] = base[sid]! + sections[outOf[sid]!]!.addr;
-  // Folded literals live at their canonical atom.
-  for (let a = 0; a < A.count; a++) {
-    if (!(A.flags[a]! & AtomFlag.Folded)) continue;
-    const c = A.foldedInto[a]!;
-    A.address[a] = A.address[c]!;
-    A.out[a] = A.out[c]!;
-  }
-  return { sections, outOf, base, subsections };
+  for (const m of markers) m.value += sections[m.section]!.addr;
+  return { sections, markers, outOf, base, subsections };
 }
 
 function alignTo(n: number, a: number): number {
   return Math.ceil(n / a) * a;
+}
+
+function ctz(n: number): number {
+  let k = 0;
+  while (k < 15 && (n & (1 << k)) === 0) k++;
+  return k;
 }
