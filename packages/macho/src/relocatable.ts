@@ -32,7 +32,6 @@
  * table (padded to 8). Every size is known before a byte is written.
  */
 import {
-  AtomFlag,
   type LinkContext,
   osErrorText,
   RelocAttr,
@@ -45,6 +44,7 @@ import {
 import { rebaseDebugInfo } from "@tsld/dwarf";
 import type { ObjectPlan, ObjectSection } from "@tsld/layout";
 import { saveAtomically } from "./emit.js";
+import { outputName } from "./symtab.js";
 import {
   MH_MAGIC_64,
   MH_OBJECT,
@@ -119,7 +119,7 @@ export interface ObjectFile {
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /** The output symbol table: every input symbol, locals first (see the essay). */
-export function collectObjectSymbols(ctx: LinkContext): ObjectSymtab {
+export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): ObjectSymtab {
   const T = ctx.syms;
   const A = ctx.atoms;
   const S = ctx.sections;
@@ -181,10 +181,22 @@ export function collectObjectSymbols(ctx: LinkContext): ObjectSymtab {
   }
   const extdefs: { s: SymbolId; sym: OutSym }[] = [];
   const undefs: { s: SymbolId; sym: OutSym }[] = [];
+  const marker = new Map(plan.markers.map((m) => [m.sym, m] as const));
+  for (const m of plan.markers) {
+    if (!seen[m.sym]) {
+      seen[m.sym] = 1;
+      mentioned.push(m.sym);
+    }
+  }
+  // go.o when dynamically linking: every non-local Go name gets its `_` (Go's machosymtab).
+  const dyn = ctx.options.goObject && ctx.dynlinking;
   for (const s of mentioned) {
-    const name = T.name(s);
+    const name = dyn ? outputName(T.name(s), true, false) : T.name(s);
     const kind = T.kind[s]!;
-    if (kind === SymKind.Defined && T.atom[s]! >= 0) {
+    const m = marker.get(s);
+    if (m) {
+      extdefs.push({ s, sym: { name, type: N_SECT | N_EXT, sect: m.section + 1, desc: 0, value: m.value } });
+    } else if (kind === SymKind.Defined && T.atom[s]! >= 0) {
       const hideable = T.has(s, SymFlag.WeakDefCanBeHidden);
       const pext = T.has(s, SymFlag.PrivateExtern) && !hideable ? N_PEXT : 0;
       const a = T.atom[s]!;
@@ -255,7 +267,7 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
   const dataOff = align8(32 + sizeofcmds);
   let end = dataOff;
   for (const s of sections) if (!s.zerofill) end = Math.max(end, dataOff + s.addr + s.size);
-  const relocs = sections.map((s) => objectRelocs(ctx, s, symtab));
+  const relocs = sections.map((s) => objectRelocs(ctx, plan, s, symtab));
   const reloff: number[] = [];
   let off = align8(end);
   for (const r of relocs) {
@@ -316,7 +328,8 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
  * words: assembler order (descending addresses, each SUBTRACTOR before its
  * UNSIGNED) for sections with atoms, the inputs' order for the others.
  */
-function objectRelocs(ctx: LinkContext, sec: ObjectSection, symtab: ObjectSymtab): Uint32Array {
+function objectRelocs(ctx: LinkContext, plan: ObjectPlan, sec: ObjectSection, symtab: ObjectSymtab): Uint32Array {
+  const direct = directTargets(ctx, plan);
   const R = ctx.relocs;
   const A = ctx.atoms;
   const S = ctx.sections;
@@ -348,7 +361,10 @@ function objectRelocs(ctx: LinkContext, sec: ObjectSection, symtab: ObjectSymtab
         const subType = ctx.target.relocAttrs.findIndex((x) => (x & RelocAttr.Subtractor) !== 0);
         entry.push(at, relocInfoPack(sub, false, len, true, subType));
       }
-      if (R.flags[r]! & RelocFlag.Extern) {
+      const d = R.flags[r]! & RelocFlag.Pair ? undefined : direct?.(r);
+      if (d) {
+        entry.push(at, relocInfoPack(d.section + 1, pcrel, len, false, d.type));
+      } else if (R.flags[r]! & RelocFlag.Extern) {
         const k = symtab.index[R.sym[r]!] ?? -1;
         if (k < 0) {
           ctx.diag.error(`${where()}: names ${T.name(R.sym[r]!)}, which is not in the output`);
@@ -377,6 +393,7 @@ function objectRelocs(ctx: LinkContext, sec: ObjectSection, symtab: ObjectSymtab
 
 /** Section contents: pieces copied, section-relative fixups and unrelocated __eh_frame pointers recomputed, DWARF rebased. */
 export function writeObjectContents(ctx: LinkContext, o: ObjectFile): void {
+  const direct = directTargets(ctx, o.plan);
   const A = ctx.atoms;
   const S = ctx.sections;
   const R = ctx.relocs;
@@ -392,6 +409,27 @@ export function writeObjectContents(ctx: LinkContext, o: ObjectFile): void {
       const start = p.atom >= 0 ? A.relocStart[p.atom]! : S.relocStart[p.sid]!;
       const end = p.atom >= 0 ? A.relocEnd[p.atom]! : S.relocEnd[p.sid]!;
       for (let r = start; r < end; r++) {
+        if (R.flags[r]! & RelocFlag.Bad) continue;
+        if (R.flags[r]! & RelocFlag.Extern && !(R.flags[r]! & RelocFlag.Pair) && direct) {
+          const dt = direct(r);
+          if (dt) {
+            const outOff = p.outOff + R.offset[r]! - p.inOff;
+            const pcrel = (R.flags[r]! & RelocFlag.Pcrel) !== 0;
+            if (dt.relax && !ctx.target.relaxLoad(out, secOff + outOff, R.type[r]!))
+              ctx.diag.error(`${S.name(p.sid)} of ${f.path} at 0x${R.offset[r]!.toString(16)}: not a movq to relax`);
+            ctx.target.relocateOne(
+              view,
+              secOff + outOff,
+              dt.type,
+              R.length[r]!,
+              pcrel,
+              dt.addr + R.addend[r]!,
+              sec.addr + outOff,
+              pcrel,
+            );
+            continue;
+          }
+        }
         if (R.flags[r]! & (RelocFlag.Extern | RelocFlag.Bad)) continue;
         const t = R.atom[r]!;
         if (t < 0 || A.out[t]! < 0) continue;
@@ -554,7 +592,7 @@ function mapInputAddress(ctx: LinkContext, o: ObjectFile, file: number, addr: nu
     const off = addr - S.addr[sid]!;
     if (off < 0 || off >= S.size[sid]!) continue;
     const a = atomAt(ctx, sid, off);
-    if (a >= 0 && !(A.flags[a]! & AtomFlag.Folded)) return A.address[a]! + off - A.offset[a]!;
+    if (a >= 0) return A.address[a]! + off - A.offset[a]!;
     if (a < 0 && !Number.isNaN(o.plan.base[sid]!)) return o.plan.base[sid]! + off;
   }
   return undefined;
@@ -682,4 +720,48 @@ export function saveObject(ctx: LinkContext, o: ObjectFile): void {
   } catch (e) {
     ctx.diag.error(`cannot write ${ctx.options.output}: ${osErrorText(e)}`);
   }
+}
+
+/**
+ * Go's `go.o` when dynamically linking: a reference to a symbol the object
+ * itself defines is written section-relative (Go's `machoreloc1` does the
+ * same), so the host linker resolves it inside the module instead of binding
+ * it by flat lookup, where dyld would hand a plugin the host's copy (the
+ * seed's markers). GOT loads of such symbols become address computations
+ * (movq → leaq, SIGNED); branches become SIGNED (linkers take BRANCH only
+ * extern; the displacement is the same). Other GOT forms, TLV references, weak definitions
+ * and differences stay as they are. Undefined when not writing such a `go.o`.
+ */
+function directTargets(
+  ctx: LinkContext,
+  plan: ObjectPlan,
+): ((row: number) => { section: number; addr: number; type: number; relax: boolean } | undefined) | undefined {
+  if (!ctx.options.goObject || !ctx.dynlinking) return undefined;
+  const R = ctx.relocs;
+  const T = ctx.syms;
+  const A = ctx.atoms;
+  const attrs = ctx.target.relocAttrs;
+  const signed = attrs.findIndex((x) => x === (RelocAttr.Pcrel | RelocAttr.Byte4));
+  const markers = new Map(plan.markers.map((m) => [m.sym, m] as const));
+  return (row) => {
+    if (!(R.flags[row]! & RelocFlag.Extern)) return undefined;
+    const s = R.sym[row]!;
+    const type = R.type[row]!;
+    const a = attrs[type] ?? 0;
+    if (a & RelocAttr.Tlv || (a & RelocAttr.Got && !(a & RelocAttr.Load))) return undefined;
+    let section: number;
+    let addr: number;
+    const m = markers.get(s);
+    if (m) {
+      section = m.section;
+      addr = m.value;
+    } else if (T.kind[s] === SymKind.Defined && T.atom[s]! >= 0 && !T.has(s, SymFlag.WeakDef)) {
+      const at = T.atom[s]!;
+      section = A.out[at]!;
+      addr = A.address[at]! + T.value[s]!;
+    } else return undefined;
+    // ld64 and lld take branches only extern; a call's displacement is a SIGNED one.
+    const relax = (a & RelocAttr.Got) !== 0;
+    return { section, addr, type: relax || a & RelocAttr.Branch ? signed : type, relax };
+  };
 }

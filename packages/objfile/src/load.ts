@@ -105,6 +105,8 @@ export function loadObjects(ctx: LinkContext): void {
   if (o.relocatable) {
     // -r: archive members pulled as in a link; everything else (libraries,
     // linker-defined symbols, scope, the undefined check) is the final link's.
+    const open = ctx.syms.lookup("plugin.Open");
+    ctx.canUsePlugins = o.canUsePlugins || (open !== 0 && ctx.syms.kind[open] === SymKind.Defined);
     ctx.diag.checkpoint();
     return;
   }
