@@ -222,4 +222,42 @@ _other:
     const merged = await relocate(tmp("tsld-r-"), "nosub.o", [a, b]);
     expect(readobj(merged, "--file-headers")).not.toContain("MH_SUBSECTIONS_VIA_SYMBOLS");
   });
+
+  it("-go_markers: Go's section markers defined at the head and tail of their sections", async () => {
+    const src = `extern char t0[] __asm__("runtime.text"), t1[] __asm__("runtime.etext");
+extern char d0[] __asm__("runtime.data"), d1[] __asm__("runtime.edata");
+int v = 1;
+long span(void) { return (t1 - t0) + (d1 - d0) + v; }`;
+    const obj = compileC(src, { name: "markers" });
+    const dir = tmp("tsld-r-");
+    const plain = await relocate(dir, "exe.o", [obj], ["-go_markers"]);
+    const dyn = await relocate(dir, "plugin.o", [obj], ["-go_markers", "-buildmode=plugin"]);
+    const sect = (file: string, name: string): { addr: number; size: number } => {
+      const row = objdump(file, "-h")
+        .split("\n")
+        .find((l) => new RegExp(`\\s${name}\\s`).test(l))!;
+      const c = row.trim().split(/\s+/);
+      return { size: Number.parseInt(c[2]!, 16), addr: Number.parseInt(c[3]!, 16) };
+    };
+    const addr = (file: string, name: string): number => {
+      const row = objdump(file, "-t")
+        .split("\n")
+        .find((l) => l.endsWith(` ${name}`))!;
+      return Number.parseInt(row.split(" ")[0]!, 16);
+    };
+    // Not dynamically linking: zero-sized markers bound the sections, names as they are.
+    for (const [s, start, end] of [
+      ["__text", "runtime.text", "runtime.etext"],
+      ["__data", "runtime.data", "runtime.edata"],
+    ] as const) {
+      const x = sect(plain, s);
+      expect(addr(plain, start)).toBe(x.addr);
+      expect(addr(plain, end)).toBe(x.addr + x.size);
+      // Dynamically linking: 8-byte markers, `_`-prefixed as Go names them.
+      const y = sect(dyn, s);
+      expect(addr(dyn, `_${start}`)).toBe(y.addr);
+      expect(addr(dyn, `_${end}`) + 8).toBe(y.addr + y.size);
+    }
+    expect(readobj(plain, "--file-headers")).not.toContain("MH_SUBSECTIONS_VIA_SYMBOLS");
+  });
 });
