@@ -99,8 +99,6 @@ export interface ObjectFile {
   symtab: ObjectSymtab;
   /** Output sections, in ordinal order (the plan's). */
   sections: ObjectSection[];
-  /** Output section ordinal (1-based) per plan section index. */
-  ordinal: Int32Array;
   sizeofcmds: number;
   dataOff: number;
   /** Relocation entries per written section: [address, info] words. */
@@ -240,7 +238,6 @@ function atomAt(ctx: LinkContext, sid: number, off: number): number {
 /** Relocations, sizes and file offsets of the output object; allocates its bytes. */
 export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: ObjectSymtab): ObjectFile {
   const sections = plan.sections;
-  const ordinal = Int32Array.from(sections, (_, i) => i + 1);
   if (sections.length > 255) ctx.diag.error(`relocatable output has ${sections.length} sections (at most 255)`);
   // Platform and linker options from the inputs.
   let platform: ObjectFile["platform"] | undefined;
@@ -307,7 +304,6 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
     plan,
     symtab,
     sections,
-    ordinal,
     sizeofcmds,
     dataOff,
     relocs,
@@ -334,60 +330,74 @@ function objectRelocs(ctx: LinkContext, plan: ObjectPlan, sec: ObjectSection, sy
   const A = ctx.atoms;
   const S = ctx.sections;
   const T = ctx.syms;
-  const rows: number[][] = [];
+  const subType = ctx.target.relocAttrs.findIndex((x) => (x & RelocAttr.Subtractor) !== 0);
+  // Words of each row (2, or 4 for a pair) in `words`, row starts in `starts`: no object per relocation.
+  let n = 0;
+  for (const p of sec.pieces)
+    n += p.atom >= 0 ? A.relocEnd[p.atom]! - A.relocStart[p.atom]! : S.relocEnd[p.sid]! - S.relocStart[p.sid]!;
+  const words = new Uint32Array(n * 4);
+  const starts = new Uint32Array(n + 1);
+  let rows = 0;
+  let w = 0;
   let atomized = false;
+  const where = (sid: number, r: number): string =>
+    `${S.name(sid)} of ${ctx.files[S.file[sid]!]!.path} at 0x${R.offset[r]!.toString(16)}`;
   for (const p of sec.pieces) {
     const start = p.atom >= 0 ? A.relocStart[p.atom]! : S.relocStart[p.sid]!;
     const end = p.atom >= 0 ? A.relocEnd[p.atom]! : S.relocEnd[p.sid]!;
     if (p.atom >= 0) atomized = true;
     for (let r = start; r < end; r++) {
       const at = p.outOff + R.offset[r]! - p.inOff;
-      const where = (): string =>
-        `${S.name(p.sid)} of ${ctx.files[S.file[p.sid]!]!.path} at 0x${R.offset[r]!.toString(16)}`;
-      if (R.flags[r]! & RelocFlag.Bad) {
-        ctx.diag.error(`${where()}: ${R.bad.get(r) ?? "bad relocation"}`);
+      const flags = R.flags[r]!;
+      if (flags & RelocFlag.Bad) {
+        ctx.diag.error(`${where(p.sid, r)}: ${R.bad.get(r) ?? "bad relocation"}`);
         continue;
       }
-      const pcrel = (R.flags[r]! & RelocFlag.Pcrel) !== 0;
+      const pcrel = (flags & RelocFlag.Pcrel) !== 0;
       const len = R.length[r]!;
       const type = R.type[r]!;
-      const entry: number[] = [];
-      if (R.flags[r]! & RelocFlag.Pair) {
+      const w0 = w;
+      if (flags & RelocFlag.Pair) {
         const sub = symtab.index[R.subSym[r]!] ?? -1;
         if (sub < 0) {
-          ctx.diag.error(`${where()}: SUBTRACTOR names ${T.name(R.subSym[r]!)}, which is not in the output`);
+          ctx.diag.error(`${where(p.sid, r)}: SUBTRACTOR names ${T.name(R.subSym[r]!)}, which is not in the output`);
           continue;
         }
-        const subType = ctx.target.relocAttrs.findIndex((x) => (x & RelocAttr.Subtractor) !== 0);
-        entry.push(at, relocInfoPack(sub, false, len, true, subType));
+        words[w++] = at;
+        words[w++] = relocInfoPack(sub, false, len, true, subType);
       }
-      const d = R.flags[r]! & RelocFlag.Pair ? undefined : direct?.(r);
-      if (d) {
-        entry.push(at, relocInfoPack(d.section + 1, pcrel, len, false, d.type));
-      } else if (R.flags[r]! & RelocFlag.Extern) {
+      if (!(flags & RelocFlag.Pair) && direct?.(r)) {
+        words[w++] = at;
+        words[w++] = relocInfoPack(scratch.section + 1, pcrel, len, false, scratch.type);
+      } else if (flags & RelocFlag.Extern) {
         const k = symtab.index[R.sym[r]!] ?? -1;
         if (k < 0) {
-          ctx.diag.error(`${where()}: names ${T.name(R.sym[r]!)}, which is not in the output`);
+          ctx.diag.error(`${where(p.sid, r)}: names ${T.name(R.sym[r]!)}, which is not in the output`);
+          w = w0;
           continue;
         }
-        entry.push(at, relocInfoPack(k, pcrel, len, true, type));
+        words[w++] = at;
+        words[w++] = relocInfoPack(k, pcrel, len, true, type);
       } else {
         const t = R.atom[r]!;
-        const n = t >= 0 ? A.out[t]! : -1;
-        if (n < 0) {
-          ctx.diag.error(`${where()}: its target was not laid out`);
+        const o = t >= 0 ? A.out[t]! : -1;
+        if (o < 0) {
+          ctx.diag.error(`${where(p.sid, r)}: its target was not laid out`);
+          w = w0;
           continue;
         }
-        entry.push(at, relocInfoPack(n + 1, pcrel, len, false, type));
+        words[w++] = at;
+        words[w++] = relocInfoPack(o + 1, pcrel, len, false, type);
       }
-      rows.push(entry);
+      starts[rows++] = w0;
     }
   }
-  if (atomized) rows.reverse();
-  const out = new Uint32Array(rows.reduce((n, e) => n + e.length, 0));
+  starts[rows] = w;
+  if (!atomized) return words.slice(0, w);
+  // Assembler order: rows backwards, each pair still SUBTRACTOR first.
+  const out = new Uint32Array(w);
   let k = 0;
-  for (const e of rows) for (const w of e) out[k++] = w;
-  // Section-relative entries name plan sections (index + 1) until writeObjectContents renumbers them.
+  for (let i = rows - 1; i >= 0; i--) for (let x = starts[i]!; x < starts[i + 1]!; x++) out[k++] = words[x]!;
   return out;
 }
 
@@ -411,8 +421,8 @@ export function writeObjectContents(ctx: LinkContext, o: ObjectFile): void {
       for (let r = start; r < end; r++) {
         if (R.flags[r]! & RelocFlag.Bad) continue;
         if (R.flags[r]! & RelocFlag.Extern && !(R.flags[r]! & RelocFlag.Pair) && direct) {
-          const dt = direct(r);
-          if (dt) {
+          if (direct(r)) {
+            const dt = scratch;
             const outOff = p.outOff + R.offset[r]! - p.inOff;
             const pcrel = (R.flags[r]! & RelocFlag.Pcrel) !== 0;
             if (dt.relax && !ctx.target.relaxLoad(out, secOff + outOff, R.type[r]!))
@@ -455,16 +465,6 @@ export function writeObjectContents(ctx: LinkContext, o: ObjectFile): void {
     if (sec.segname === "__TEXT" && sec.sectname === "__eh_frame") fixEhFrame(ctx, o, sec, view);
   }
   rebaseDwarf(ctx, o);
-  // Section-relative entries name plan sections; written sections may be fewer (dropped __apple_* tables).
-  o.sections.forEach((_, i) => {
-    const words = o.relocs[i]!;
-    for (let k = 1; k < words.length; k += 2) {
-      const w = words[k]!;
-      if (w & 0x8000000) continue;
-      const n = (w & 0xffffff) - 1;
-      words[k] = ((w & ~0xffffff) | (o.ordinal[n]! & 0xffffff)) >>> 0;
-    }
-  });
 }
 
 /** Per object, the base of its contribution to each debug section; its __debug_info rebased in place. */
@@ -730,12 +730,12 @@ export function saveObject(ctx: LinkContext, o: ObjectFile): void {
  * seed's markers). GOT loads of such symbols become address computations
  * (movq → leaq, SIGNED); branches become SIGNED (linkers take BRANCH only
  * extern; the displacement is the same). Other GOT forms, TLV references, weak definitions
- * and differences stay as they are. Undefined when not writing such a `go.o`.
+ * and differences stay as they are. The test answers true and leaves the
+ * target in `scratch`; it is undefined when not writing such a `go.o`.
  */
-function directTargets(
-  ctx: LinkContext,
-  plan: ObjectPlan,
-): ((row: number) => { section: number; addr: number; type: number; relax: boolean } | undefined) | undefined {
+const scratch = { section: 0, addr: 0, type: 0, relax: false };
+
+function directTargets(ctx: LinkContext, plan: ObjectPlan): ((row: number) => boolean) | undefined {
   if (!ctx.options.goObject || !ctx.dynlinking) return undefined;
   const R = ctx.relocs;
   const T = ctx.syms;
@@ -744,11 +744,11 @@ function directTargets(
   const signed = attrs.findIndex((x) => x === (RelocAttr.Pcrel | RelocAttr.Byte4));
   const markers = new Map(plan.markers.map((m) => [m.sym, m] as const));
   return (row) => {
-    if (!(R.flags[row]! & RelocFlag.Extern)) return undefined;
+    if (!(R.flags[row]! & RelocFlag.Extern)) return false;
     const s = R.sym[row]!;
     const type = R.type[row]!;
     const a = attrs[type] ?? 0;
-    if (a & RelocAttr.Tlv || (a & RelocAttr.Got && !(a & RelocAttr.Load))) return undefined;
+    if (a & RelocAttr.Tlv || (a & RelocAttr.Got && !(a & RelocAttr.Load))) return false;
     let section: number;
     let addr: number;
     const m = markers.get(s);
@@ -759,9 +759,12 @@ function directTargets(
       const at = T.atom[s]!;
       section = A.out[at]!;
       addr = A.address[at]! + T.value[s]!;
-    } else return undefined;
+    } else return false;
     // ld64 and lld take branches only extern; a call's displacement is a SIGNED one.
-    const relax = (a & RelocAttr.Got) !== 0;
-    return { section, addr, type: relax || a & RelocAttr.Branch ? signed : type, relax };
+    scratch.relax = (a & RelocAttr.Got) !== 0;
+    scratch.type = scratch.relax || a & RelocAttr.Branch ? signed : type;
+    scratch.section = section;
+    scratch.addr = addr;
+    return true;
   };
 }
