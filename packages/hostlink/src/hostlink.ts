@@ -252,8 +252,10 @@ export function hostlink(
 
   const r = runHostLinker(argv, env.path !== undefined ? { env: { ...process.env, PATH: env.path } } : {});
   if (!r.ok) {
-    const message = `${r.message ?? `running ${argv[0] ?? "host linker"} failed`}\ncommand: ${r.command}`;
-    ctx.diag.error(/-lSystem\b/.test(message) && !hasSdkRoot(o) ? `${message}\n${NO_SDK_HINT}` : message);
+    const said = r.message ?? `running ${argv[0] ?? "host linker"} failed`;
+    const message = `${said}\ncommand: ${r.command}`;
+    // The linker's words (not the command line) say whether libSystem was missing.
+    ctx.diag.error(/-lSystem\b/.test(said) && !hasSdkRoot(o) ? `${message}\n${NO_SDK_HINT}` : message);
     return;
   }
   const out = (r.stdout + r.stderr).trimEnd();
