@@ -45,3 +45,5 @@ export { atomAtAddress } from "./target.js";
 export { atomAddress, isImport, symbolAddress } from "./target.js";
 export { bindOrdinal, finalizeFixups, nonWeakDefinitions } from "./fixups.js";
 export { writeSections } from "./write.js";
+export { planObjectSections } from "./relocatable.js";
+export type { ObjectPiece, ObjectPlan, ObjectSection } from "./relocatable.js";

@@ -89,7 +89,7 @@ export function loadObjects(ctx: LinkContext): void {
   }
   for (const sc of o.sectCreate) addSectCreate(ctx, sc);
   if (o.bundleLoader) addFile(ctx, res, pool, o.bundleLoader, true);
-  if (o.linkLibSystem && o.buildmode !== "c-archive" && !o.libs.includes("System")) {
+  if (o.linkLibSystem && !o.relocatable && o.buildmode !== "c-archive" && !o.libs.includes("System")) {
     const p = findLibrary("System", o.libPaths, o.syslibroot, o.searchDylibsFirst);
     if (p) {
       if (!loaded(ctx, p)) addFile(ctx, res, pool, p, false);
@@ -102,6 +102,14 @@ export function loadObjects(ctx: LinkContext): void {
   for (const { target } of o.aliases) res.reference(ctx.syms.intern(target), false);
   if (o.initFunction) res.reference(ctx.syms.intern(o.initFunction), false);
   drainArchives(ctx, res, pool);
+  if (o.relocatable) {
+    // -r: archive members pulled as in a link; everything else (libraries,
+    // linker-defined symbols, scope, the undefined check) is the final link's.
+    const open = ctx.syms.lookup("plugin.Open");
+    ctx.canUsePlugins = o.canUsePlugins || (open !== 0 && ctx.syms.kind[open] === SymKind.Defined);
+    ctx.diag.checkpoint();
+    return;
+  }
   autoLink(ctx, res, pool);
   ctx.diag.checkpoint();
 
