@@ -11,7 +11,6 @@
 // interface, so what is linked is what the program imports when built
 // with Apple's SDK; everything else the programs import is left as
 // compiled.
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import {
@@ -20,7 +19,6 @@ import {
   compileCFileAsync,
   repoRoot,
   requireTool,
-  run,
   runAsync,
 } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
@@ -59,24 +57,26 @@ const DARWIN_SPELLING: Record<string, string> = {
   readdir64: "_readdir$INODE64",
 };
 
-function undefinedNames(obj: string): string[] {
-  return run(requireTool("llvm-nm-19"), ["-u", obj])
+async function undefinedNames(obj: string): Promise<string[]> {
+  return (await runAsync(requireTool("llvm-nm-19"), ["-u", obj]))
     .split("\n")
     .map((l) => l.trim())
     .filter(Boolean);
 }
 
-/** Copies of `objects` with glibc's spellings renamed to macOS's. */
-function darwinSpelled(objects: string[], dir: string): string[] {
+/** Copies of `objects` with glibc's spellings renamed to macOS's (child processes run async: the worker stays responsive). */
+async function darwinSpelled(objects: string[], dir: string): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
-  return objects.map((o, i) => {
-    const out = join(dir, `${i}-${basename(o)}`);
-    const renames = undefinedNames(o)
+  const out: string[] = [];
+  for (const [i, o] of objects.entries()) {
+    const copy = join(dir, `${i}-${basename(o)}`);
+    const renames = (await undefinedNames(o))
       .filter((n) => n in DARWIN_SPELLING)
       .flatMap((n) => ["--redefine-sym", `${n}=${DARWIN_SPELLING[n]}`]);
-    execFileSync(requireTool("llvm-objcopy-19"), [...renames, o, out]);
-    return out;
-  });
+    await runAsync(requireTool("llvm-objcopy-19"), [...renames, o, copy]);
+    out.push(copy);
+  }
+  return out;
 }
 
 async function link(flavor: "tsld" | "ld64", objects: string[], out: string): Promise<string> {
@@ -104,11 +104,11 @@ async function link(flavor: "tsld" | "ld64", objects: string[], out: string): Pr
 
 async function linkBothWays(name: string, objects: string[]): Promise<void> {
   const dir = tmp(`builtin-sdk-${name}-`);
-  const objs = darwinSpelled(objects, join(dir, "obj"));
+  const objs = await darwinSpelled(objects, join(dir, "obj"));
   for (const flavor of ["tsld", "ld64"] as const) {
     const out = join(dir, `${name}.${flavor}`);
     expect(await link(flavor, objs, out), `${name} via ${flavor}`).toBe("");
-    const dylibs = run(requireTool("llvm-objdump-19"), ["--macho", "--dylibs-used", out]);
+    const dylibs = await runAsync(requireTool("llvm-objdump-19"), ["--macho", "--dylibs-used", out]);
     expect(dylibs).toContain("/usr/lib/libSystem.B.dylib");
   }
 }
@@ -141,7 +141,7 @@ describe("real programs link against the built-in SDK alone, via tsld and ld64.t
       existsSync(root)
         ? readdirSync(root).find((d) => /^lua5\.4-[\d.]+$/.test(d) && existsSync(join(root, d, ".tsld-complete")))
         : undefined;
-    if (find() === undefined) run("bash", [join(repoRoot(), "tools/fixtures/debian/fetch.sh"), "lua5.4"]);
+    if (find() === undefined) await runAsync("bash", [join(repoRoot(), "tools/fixtures/debian/fetch.sh"), "lua5.4"]);
     const src = join(root, find()!, "src");
     // Debian's luaconf.h includes the multiarch header its build generates.
     const gen = join(repoRoot(), ".cache", "fixtures", "lua5.4-deb-multiarch");
