@@ -56,6 +56,7 @@ function exec(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.P
 let dir = "";
 let plugin = "";
 let linktmp = "";
+let sdk = "";
 
 beforeAll(async () => {
   const go = requireTool("go");
@@ -71,8 +72,15 @@ beforeAll(async () => {
   linktmp = join(dir, "linktmp");
   mkdirSync(linktmp);
   plugin = join(dir, "plug.so");
-  // The glibc-header objects name glibc's symbols: link against the host-glibc libSystem.
-  const ldflags = `-L${libSystemTbdDir()} --ld-path=${ld64}`;
+  // The glibc-header objects name glibc's symbols: the host-glibc libSystem
+  // has them. Go's runtime imports (mach_*, kqueue, …) come with the -lpthread
+  // runtime/cgo asks for: a libpthread.tbd beside it that is tsld's built-in
+  // libSystem. Both linkers get this directory.
+  sdk = join(dir, "sdk");
+  mkdirSync(sdk);
+  copyFileSync(join(libSystemTbdDir(), "libSystem.tbd"), join(sdk, "libSystem.tbd"));
+  copyFileSync(join(repoRoot(), "packages/objfile/data/libSystem.tbd"), join(sdk, "libpthread.tbd"));
+  const ldflags = `-L${sdk} --ld-path=${ld64}`;
   await exec(
     go,
     ["build", "-buildmode=plugin", "-o", plugin, `-ldflags=-tmpdir=${linktmp} "-extldflags=${ldflags}"`, "."],
@@ -113,13 +121,6 @@ describe("Go 1.19 -buildmode=plugin with cgo through ld64.tsld", () => {
   });
 
   it("ld64.lld-19's link of the same objects passes the checker too", async () => {
-    // lld has no built-in SDK: the host-glibc libSystem (the cgo objects'
-    // names) and, as the -lpthread Go's runtime/cgo asks for, tsld's built-in
-    // libSystem (mach_*, kqueue: Go's runtime imports).
-    const sdk = join(dir, "lld-sdk");
-    mkdirSync(sdk);
-    copyFileSync(join(libSystemTbdDir(), "libSystem.tbd"), join(sdk, "libSystem.tbd"));
-    copyFileSync(join(repoRoot(), "packages/objfile/data/libSystem.tbd"), join(sdk, "libpthread.tbd"));
     // Go's hostlink inputs: go.o, then the cgo objects it wrote as 000000.o, 000001.o, …
     const cgo = readdirSync(linktmp)
       .filter((f) => /^\d{6}\.o$/.test(f))

@@ -15,3 +15,5 @@ export {
 export type { LineHeader, LineRow } from "./line.js";
 export { readCompileUnitName } from "./unit.js";
 export type { CompileUnitName, UnitNameSections } from "./unit.js";
+export { rebaseDebugInfo } from "./rebase.js";
+export type { DebugBases } from "./rebase.js";
