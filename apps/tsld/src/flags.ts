@@ -33,6 +33,16 @@ export const FLAGS: Record<string, FlagSpec> = {
   w: { kind: "bool", help: "omit DWARF debug information" },
   v: { kind: "bool", help: "print each stage's time" },
   map: { kind: "string", arg: "file", help: "write a link map to file" },
+  time_trace: {
+    kind: "bool",
+    help: "write a Chrome trace-event JSON of every pass to <output>.time-trace (chrome://tracing, Perfetto)",
+  },
+  time_trace_file: { kind: "string", arg: "file", help: "write the -time_trace JSON to file (implies -time_trace)" },
+  time_trace_granularity: {
+    kind: "string",
+    arg: "µs",
+    help: "leave spans shorter than this out of the time trace (default 500)",
+  },
   extld: { kind: "string", arg: "linker", help: "host linker for -linkmode=external" },
   extldflags: { kind: "string", arg: "flags", help: "space-separated flags for the host linker" },
   hostobj: {
@@ -111,6 +121,12 @@ export function suggest(name: string, known: readonly string[] = Object.keys(FLA
     if (e < dist) [best, dist] = [k, e];
   }
   return dist <= Math.max(2, name.length / 3) ? ` (did you mean -${best}?)` : "";
+}
+
+/** A -time_trace granularity: whole µs, 0 keeps every span. */
+export function parseGranularity(s: string, flag: string): number {
+  if (!/^\d+$/.test(s)) throw new UsageError(`${flag}: bad granularity "${s}" (want whole microseconds)`);
+  return Number(s);
 }
 
 function parseVersion(s: string, flag: string): number {
@@ -283,6 +299,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     opts.headerpad = n;
   }
   if (str("map")) opts.mapFile = str("map")!;
+  if (bool("time_trace") || str("time_trace_file"))
+    opts.timeTrace = str("time_trace_file") ?? `${opts.output}.time-trace`;
+  if (str("time_trace_granularity") !== undefined)
+    opts.timeTraceGranularity = parseGranularity(str("time_trace_granularity")!, "-time_trace_granularity");
   if (str("extld")) opts.extld = str("extld")!;
   if (str("tmpdir")) opts.tmpdir = str("tmpdir")!;
   if (str("install_name")) opts.installName = str("install_name")!;

@@ -4,7 +4,7 @@
  * statuses (`tsld`: 1 link errors, 2 usage, 3 internal; `ld64.tsld`, like
  * ld64: 1 for any error).
  */
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { LinkContext, LinkError, type LinkOptions, osErrorText } from "@tsld/core";
 import { UsageError, parseArgs, usage } from "./flags.js";
 import { ld64Usage, ld64VersionLine, parseLd64Args } from "./ld64-args.js";
@@ -94,7 +94,7 @@ async function mainLd64(argv: readonly string[], io: Io): Promise<number> {
 async function runLink(ctx: LinkContext, name: string, io: Io, internalStatus: number): Promise<number> {
   try {
     await link(ctx);
-    return 0;
+    return writeTimeTrace(ctx, name, io);
   } catch (e) {
     if (e instanceof LinkError) {
       for (const m of e.messages) io.stderr(`${name}: error: ${m}\n`);
@@ -112,6 +112,25 @@ async function runLink(ctx: LinkContext, name: string, io: Io, internalStatus: n
     return internalStatus;
   } finally {
     if (ctx.options.verbose) io.stderr(`${ctx.timer.report()}\n`);
+  }
+}
+
+/**
+ * `-time_trace`: the passes' spans as Chrome trace-event JSON, written after
+ * a successful link (as lld writes its `--time-trace`). A trace that cannot
+ * be written fails the link (exit 1) and removes the output: the user asked
+ * for both.
+ */
+function writeTimeTrace(ctx: LinkContext, name: string, io: Io): number {
+  const file = ctx.options.timeTrace;
+  if (file === undefined) return 0;
+  try {
+    writeFileSync(file, `${JSON.stringify(ctx.timer.chromeTrace(name, ctx.options.timeTraceGranularity))}\n`);
+    return 0;
+  } catch (e) {
+    io.stderr(`${name}: error: cannot write the time trace ${file}: ${osErrorText(e)}\n`);
+    rmSync(ctx.options.output, { force: true });
+    return 1;
   }
 }
 

@@ -20,7 +20,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { type DylibLoadKind, type LinkOptions, type UndefinedTreatment, defaultOptions } from "@tsld/core";
-import { UsageError, suggest } from "./flags.js";
+import { UsageError, parseGranularity, suggest } from "./flags.js";
 
 /** The ld64 release whose command line ld64.tsld follows (Xcode 12.5's, the first with -platform_version for macOS 11 on both archs). */
 export const LD64_VERSION = "609.8";
@@ -133,6 +133,9 @@ export const LD64_FLAGS: Record<string, Ld64Flag> = {
   x: F(0),
   w: F(0),
   fatal_warnings: F(0),
+  time_trace: F(0),
+  time_trace_file: F(1),
+  time_trace_granularity: F(1),
   v: F(0),
   help: F(0),
   // accepted, not implemented: one warning each
@@ -296,6 +299,8 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   let noDefaultPaths = false;
   let undefinedTreatment: UndefinedTreatment = "error";
   let arch = "x86_64";
+  let timeTrace = false;
+  let timeTraceFile: string | undefined;
 
   const addLib = (name: string, k: DylibLoadKind): void => {
     libs.push(name);
@@ -326,6 +331,16 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
     }
     if (a === "--help") {
       help = true;
+      continue;
+    }
+    // lld's spellings: --time-trace, --time-trace-file=FILE, --time-trace-granularity=N.
+    const tt = /^--time-trace(?:-(file|granularity))?(?:=(.*))?$/.exec(a);
+    if (tt) {
+      if (tt[1] === "granularity") o.timeTraceGranularity = parseGranularity(tt[2] ?? "", a);
+      else {
+        timeTrace = true;
+        if (tt[2] !== undefined) timeTraceFile = tt[2];
+      }
       continue;
     }
     const body = a.slice(1);
@@ -597,6 +612,16 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
       case "fatal_warnings":
         o.fatalWarnings = true;
         break;
+      case "time_trace":
+        timeTrace = true;
+        break;
+      case "time_trace_file":
+        timeTrace = true;
+        timeTraceFile = v;
+        break;
+      case "time_trace_granularity":
+        o.timeTraceGranularity = parseGranularity(v, a);
+        break;
       case "v":
         version = true;
         break;
@@ -638,6 +663,8 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   if (kind === "execute" && o.imageBase !== undefined)
     throw new UsageError("-image_base applies only to dylibs and bundles");
   if (!version && !help && inputs.length === 0 && libs.length === 0) throw new UsageError("no object files specified");
+  // As lld: the trace beside the output unless a file is named.
+  if (timeTrace) o.timeTrace = timeTraceFile ?? `${o.output ?? "a.out"}.time-trace`;
 
   const options = defaultOptions({
     // ld64 leaves DWARF in the objects and writes a STABS debug map for dsymutil.

@@ -69,6 +69,14 @@ export interface LinkOptions {
   verbose: boolean;
   /** `-map FILE`. */
   mapFile?: string;
+  /**
+   * `-time_trace` (lld's `--time-trace`): write a Chrome trace-event JSON
+   * of every pass and worker task to this path (the CLIs default it to
+   * `<output>.time-trace`, as lld does).
+   */
+  timeTrace?: string;
+  /** Spans shorter than this many µs are left out of the time trace (lld's default: 500). */
+  timeTraceGranularity: number;
   /** `-extld`: the host linker for `-linkmode=external` (default `clang`). */
   extld?: string;
   /** `-extldflags`, split on spaces. */
@@ -229,6 +237,7 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     stripSymbols: false,
     debugInfo: "dwarf",
     verbose: false,
+    timeTraceGranularity: 500,
     extldflags: [],
     hostObjects: [],
     goObject: false,

@@ -55,6 +55,8 @@ interface WorkloadResult {
   floor?: SideResult;
   ratio?: number;
   rssRatio?: number;
+  /** tsld's `-time_trace` of this workload (one extra, unmeasured run), relative to bench/results. */
+  timeTrace?: string;
 }
 
 interface Options {
@@ -252,6 +254,11 @@ function benchWorkload(
       if (who === "l" && r < runsL) samplesL.push(run(lldCmd, outL, false));
     }
   }
+  // One extra, unmeasured run writes the workload's time trace (chrome://tracing, Perfetto).
+  const traceName = join("traces", `${slug}.time-trace.json`);
+  const traced = warmT.ok
+    ? run([...tsldCmd, "-time_trace_file", join(resultsDir(), traceName), "-time_trace_granularity", "0"], outT, false)
+    : undefined;
   const tsld = summarise(samplesT, warmT, true);
   const lld = summarise(samplesL, warmL, false);
 
@@ -276,6 +283,7 @@ function benchWorkload(
   if (w.note !== undefined) res.note = w.note;
   if (fit < opts.runs) res.note = `${res.note === undefined ? "" : `${res.note}; `}tsld: ${fit} runs (time budget)`;
   if (w.scaling === true) res.scaling = true;
+  if (traced?.ok === true) res.timeTrace = traceName;
   if (floor !== undefined) res.floor = floor;
   if (tsld.ok && lld.ok && tsld.wallMs !== undefined && lld.wallMs !== undefined) res.ratio = tsld.wallMs / lld.wallMs;
   if (tsld.maxRssKb !== undefined && lld.maxRssKb !== undefined) res.rssRatio = tsld.maxRssKb / lld.maxRssKb;
@@ -402,6 +410,7 @@ async function run(argv: string[]): Promise<number> {
     "",
     `Both linkers link the same objects against the same libSystem.tbd (${tbdDir}).`,
     "floor = a fresh Node process that reads every input and writes an output of tsld's size.",
+    "tsld's time trace of each workload (`-time_trace`): bench/results/traces/<workload>.time-trace.json.",
     `Total bench time ${seconds.toFixed(0)}s.`,
   ].join("\n");
   process.stdout.write(`${md}\n`);

@@ -11,9 +11,9 @@ export function benchCacheDir(...sub: string[]): string {
   return dir;
 }
 
-/** `<repo>/bench/results`, created on demand. */
+/** `<repo>/bench/results` (with `traces/` for the workloads' time traces), created on demand. */
 export function resultsDir(): string {
   const dir = resolve(repoRoot(), "bench", "results");
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(resolve(dir, "traces"), { recursive: true });
   return dir;
 }
