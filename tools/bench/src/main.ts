@@ -3,7 +3,7 @@
 // (--tsld benchmarks another build's bin/tsld.cjs, e.g. a copy of main's, instead of this tree's.)
 // Prints markdown tables to stdout and writes JSON to bench/results/.
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   buildDebianProgramAsync,
@@ -16,7 +16,7 @@ import {
   requireTool,
   toolVersion,
 } from "@tsld/fixtures";
-import { haveGnuTime, median, type RunSample, runOnce } from "./measure.js";
+import { countGcs, haveGnuTime, median, type RunSample, runOnce } from "./measure.js";
 import { benchCacheDir, resultsDir } from "./paths.js";
 import { synthWorkload } from "./synth.js";
 
@@ -30,6 +30,8 @@ interface Workload {
   scaling?: boolean;
   /** tsld uses its built-in libSystem TBD (no -L/-lSystem): shows the cost of reading the generated TBD. */
   tsldBuiltinLibSystem?: boolean;
+  /** The objects carry DWARF (-g): the debug-info sides run too (ld64.tsld's STABS map, lld + dsymutil). */
+  debug?: boolean;
 }
 
 interface SideResult {
@@ -57,6 +59,12 @@ interface WorkloadResult {
   rssRatio?: number;
   /** tsld's `-time_trace` of this workload (one extra, unmeasured run), relative to bench/results. */
   timeTrace?: string;
+  /** Garbage collections in that run (`node --trace-gc`). */
+  gc?: { scavenges: number; markCompacts: number };
+  /** -g inputs: `ld64.tsld` (STABS debug map, DWARF left in the objects, as ld64 and lld). */
+  stabs?: SideResult;
+  /** -g inputs: `ld64.lld-19` then `dsymutil-19` (what gets a user the debuggable result tsld's __DWARF gives). */
+  lldDsymutil?: SideResult;
 }
 
 interface Options {
@@ -105,10 +113,15 @@ const SYNTH_G = [
   { name: "synth-medium-g 200x500", objects: 200, functions: 500, quick: false },
 ] as const;
 
-const DEBIAN: { name: string; pkg: DebianPackage; program: string; quick: boolean }[] = [
+const DEBIAN: { name: string; pkg: DebianPackage; program: string; quick: boolean; g?: boolean }[] = [
   { name: "zlib minigzip", pkg: "zlib", program: "minigzip", quick: true },
   { name: "bzip2", pkg: "bzip2", program: "bzip2", quick: true },
   { name: "sqlite3 shell", pkg: "sqlite3", program: "sqlite3", quick: false },
+  // -O2 -g: the debug-info table (tsld's __DWARF vs ld64.tsld's STABS vs lld + dsymutil).
+  { name: "lua -g", pkg: "lua", program: "lua", quick: true, g: true },
+  { name: "zlib minigzip -g", pkg: "zlib", program: "minigzip", quick: false, g: true },
+  { name: "bzip2 -g", pkg: "bzip2", program: "bzip2", quick: false, g: true },
+  { name: "sqlite3 shell -g", pkg: "sqlite3", program: "sqlite3", quick: false, g: true },
 ];
 
 interface Pending {
@@ -152,9 +165,10 @@ function pendingWorkloads(): Pending[] {
       quick: d.quick,
       load: async () => {
         if (debianSourceDir(d.pkg) === undefined) log(`  ${d.name}: fetching the Debian source (first run only)\n`);
-        const build = await buildDebianProgramAsync(d.pkg);
+        const build = await buildDebianProgramAsync(d.pkg, d.g === true ? { g: true } : {});
         const objects = [...debianProgram(build, d.program).objects, ...build.libObjects];
-        return { name: d.name, kind: "debian", objects, inputBytes: sizeOf(objects), note: "-O2" };
+        const note = d.g === true ? "-O2 -g" : "-O2";
+        return { name: d.name, kind: "debian", objects, inputBytes: sizeOf(objects), note, debug: d.g === true };
       },
     });
   }
@@ -168,7 +182,7 @@ function pendingWorkloads(): Pending[] {
           { onProgress: progress(s.name) },
         );
         if (w.compiled > 0) log(`  ${s.name}: generated ${w.compiled} objects in ${w.generateSeconds.toFixed(1)}s\n`);
-        return { name: s.name, kind: "synthetic -g", objects: w.objects, inputBytes: w.inputBytes };
+        return { name: s.name, kind: "synthetic -g", objects: w.objects, inputBytes: w.inputBytes, debug: true };
       },
     });
   }
@@ -254,11 +268,35 @@ function benchWorkload(
       if (who === "l" && r < runsL) samplesL.push(run(lldCmd, outL, false));
     }
   }
-  // One extra, unmeasured run writes the workload's time trace (chrome://tracing, Perfetto).
+  // One extra, unmeasured run writes the workload's time trace (chrome://tracing, Perfetto) and counts GCs.
   const traceName = join("traces", `${slug}.time-trace.json`);
+  const traceArgs = ["-time_trace_file", join(resultsDir(), traceName), "-time_trace_granularity", "0"];
   const traced = warmT.ok
-    ? run([...tsldCmd, "-time_trace_file", join(resultsDir(), traceName), "-time_trace_granularity", "0"], outT, false)
+    ? runOnce([process.execPath, "--trace-gc", ...tsldCmd.slice(1), ...traceArgs], outT, {
+        timeoutMs: TIMEOUT_MS,
+        captureStdout: true,
+      })
     : undefined;
+  // Debug info at its cost: ld64.tsld's STABS map, and lld + dsymutil against tsld's __DWARF.
+  let stabs: SideResult | undefined;
+  let lldDsymutil: SideResult | undefined;
+  if (w.debug === true) {
+    const side = (cmd: string[], out: string): SideResult => {
+      const warm = run(cmd, out, false);
+      const samples = warm.ok ? Array.from({ length: fit }, () => run(cmd, out, false)) : [];
+      return summarise(samples, warm, false);
+    };
+    const ld64Bin = join(dirname(tsldBin), "ld64.tsld.cjs");
+    if (existsSync(ld64Bin)) {
+      const outS = join(scratch, `${slug}.ld64-tsld`);
+      stabs = side([process.execPath, ld64Bin, ...lldBaseArgs(outS), ...w.objects, ...tsldLib], outS);
+    }
+    const outD = join(scratch, `${slug}.lld-dsym`);
+    const q = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
+    const lldArgs = [requireTool("ld64.lld-19"), ...lldBaseArgs(outD), ...w.objects, ...lib];
+    const dsym = [requireTool("dsymutil-19"), outD, "-o", `${outD}.dSYM`];
+    lldDsymutil = side(["sh", "-c", `${lldArgs.map(q).join(" ")} && ${dsym.map(q).join(" ")}`], outD);
+  }
   const tsld = summarise(samplesT, warmT, true);
   const lld = summarise(samplesL, warmL, false);
 
@@ -283,7 +321,12 @@ function benchWorkload(
   if (w.note !== undefined) res.note = w.note;
   if (fit < opts.runs) res.note = `${res.note === undefined ? "" : `${res.note}; `}tsld: ${fit} runs (time budget)`;
   if (w.scaling === true) res.scaling = true;
-  if (traced?.ok === true) res.timeTrace = traceName;
+  if (traced?.ok === true) {
+    res.timeTrace = traceName;
+    res.gc = countGcs(traced.stdout ?? "");
+  }
+  if (stabs !== undefined) res.stabs = stabs;
+  if (lldDsymutil !== undefined) res.lldDsymutil = lldDsymutil;
   if (floor !== undefined) res.floor = floor;
   if (tsld.ok && lld.ok && tsld.wallMs !== undefined && lld.wallMs !== undefined) res.ratio = tsld.wallMs / lld.wallMs;
   if (tsld.maxRssKb !== undefined && lld.maxRssKb !== undefined) res.rssRatio = tsld.maxRssKb / lld.maxRssKb;
@@ -310,8 +353,8 @@ function topStage(stages: Record<string, number> | undefined): string {
 
 function mainTable(results: WorkloadResult[]): string {
   const rows = [
-    "| workload | objs | input MB | tsld ms | lld ms | tsld/lld | floor ms | tsld RSS MB | lld RSS MB | RSS ratio | out tsld / lld MB | top tsld stage |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| workload | objs | input MB | tsld ms | lld ms | tsld/lld | floor ms | tsld RSS MB | lld RSS MB | RSS ratio | out tsld / lld MB | tsld GCs (scav./full) | top tsld stage |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const r of results) {
     const t = r.tsld.ok
@@ -322,10 +365,29 @@ function mainTable(results: WorkloadResult[]): string {
     const out = `${r.tsld.outBytes === undefined ? "–" : mb(r.tsld.outBytes)} / ${r.lld.outBytes === undefined ? "–" : mb(r.lld.outBytes)}`;
     const rr = r.rssRatio === undefined ? "–" : `${r.rssRatio.toFixed(2)}x`;
     rows.push(
-      `| ${r.name} | ${r.objects} | ${mb(r.inputBytes)} | ${t} | ${l} | ${ratio} | ${ms(r.floor?.wallMs)} | ${rssMb(r.tsld.maxRssKb)} | ${rssMb(r.lld.maxRssKb)} | ${rr} | ${out} | ${topStage(r.tsld.stages)} |`,
+      `| ${r.name} | ${r.objects} | ${mb(r.inputBytes)} | ${t} | ${l} | ${ratio} | ${ms(r.floor?.wallMs)} | ${rssMb(r.tsld.maxRssKb)} | ${rssMb(r.lld.maxRssKb)} | ${rr} | ${out} | ${r.gc === undefined ? "–" : `${r.gc.scavenges}/${r.gc.markCompacts}`} | ${topStage(r.tsld.stages)} |`,
     );
   }
   return rows.join("\n");
+}
+
+/** -g workloads: tsld's __DWARF image against ld64.tsld's STABS map, lld, and lld + dsymutil. */
+function debugTable(results: WorkloadResult[]): string {
+  const rows = [
+    "| workload | tsld (__DWARF) ms | ld64.tsld (STABS) ms | lld ms | lld + dsymutil ms | tsld / (lld + dsymutil) | STABS / lld |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  ];
+  const wall = (s: SideResult | undefined): string =>
+    s === undefined ? "–" : s.ok ? ms(s.wallMs) : `FAILED: ${cell((s.error ?? "").slice(0, 120))}`;
+  const ratio = (a: SideResult | undefined, b: SideResult | undefined): string =>
+    a?.ok === true && b?.ok === true && a.wallMs !== undefined && b.wallMs !== undefined
+      ? `${(a.wallMs / b.wallMs).toFixed(2)}x`
+      : "–";
+  for (const r of results.filter((x) => x.lldDsymutil !== undefined))
+    rows.push(
+      `| ${r.name} | ${wall(r.tsld)} | ${wall(r.stabs)} | ${wall(r.lld)} | ${wall(r.lldDsymutil)} | ${ratio(r.tsld, r.lldDsymutil)} | ${ratio(r.stabs, r.lld)} |`,
+    );
+  return rows.length > 2 ? rows.join("\n") : "(no -g workload ran)";
 }
 
 function stageTable(results: WorkloadResult[]): string {
@@ -399,6 +461,10 @@ async function run(argv: string[]): Promise<number> {
     mainTable(results),
     "",
     ...results.filter((r) => r.note !== undefined).map((r) => `- ${r.name}: ${r.note}`),
+    "",
+    "### Debug info (-g inputs)",
+    "",
+    debugTable(results),
     "",
     "### tsld stages (`-v`, median ms)",
     "",

@@ -16,6 +16,8 @@ export interface RunSample {
   /** tsld's `-v` stage times, name -> ms (nested stages as "parent/child"). */
   stages?: Record<string, number>;
   stderr: string;
+  /** stdout, when the caller asked for it (`captureStdout`). */
+  stdout?: string;
 }
 
 const GNU_TIME = "/usr/bin/time";
@@ -70,7 +72,11 @@ function firstLines(s: string, n: number): string {
  * Runs `cmd` (argv) once, removing `out` first; measures wall time, peak RSS
  * and the output's size. Never throws: failures come back with ok=false.
  */
-export function runOnce(cmd: string[], out: string, opts: { timeoutMs: number; verboseStages?: boolean }): RunSample {
+export function runOnce(
+  cmd: string[],
+  out: string,
+  opts: { timeoutMs: number; verboseStages?: boolean; captureStdout?: boolean },
+): RunSample {
   rmSync(out, { force: true });
   const timed = haveGnuTime() ? [GNU_TIME, "-f", `${RSS_MARK}%M`, ...cmd] : cmd;
   const t0 = process.hrtime.bigint();
@@ -78,7 +84,7 @@ export function runOnce(cmd: string[], out: string, opts: { timeoutMs: number; v
     encoding: "utf8",
     maxBuffer: 64 << 20,
     timeout: opts.timeoutMs,
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", opts.captureStdout === true ? "pipe" : "ignore", "pipe"],
   });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const stderr = r.stderr ?? "";
@@ -86,6 +92,7 @@ export function runOnce(cmd: string[], out: string, opts: { timeoutMs: number; v
   const maxRssKb = rssLine === undefined ? undefined : Number(rssLine.slice(RSS_MARK.length));
   const ok = r.status === 0 && r.error === undefined && existsSync(out);
   const sample: RunSample = { ok, wallMs, status: r.status, stderr };
+  if (opts.captureStdout === true) sample.stdout = r.stdout ?? "";
   if (maxRssKb !== undefined && Number.isFinite(maxRssKb)) sample.maxRssKb = maxRssKb;
   if (ok) sample.outBytes = statSync(out).size;
   else {
@@ -94,6 +101,17 @@ export function runOnce(cmd: string[], out: string, opts: { timeoutMs: number; v
   }
   if (opts.verboseStages === true) sample.stages = parseStages(stderr);
   return sample;
+}
+
+/** Garbage collections in Node's `--trace-gc` output: young-generation scavenges and full mark-compacts. */
+export function countGcs(traceGc: string): { scavenges: number; markCompacts: number } {
+  let scavenges = 0;
+  let markCompacts = 0;
+  for (const line of traceGc.split("\n")) {
+    if (/\bScavenge\b/.test(line)) scavenges++;
+    else if (/\bMark-Compact\b|\bMark-sweep\b/.test(line)) markCompacts++;
+  }
+  return { scavenges, markCompacts };
 }
 
 export function median(xs: readonly number[]): number {
