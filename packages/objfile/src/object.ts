@@ -283,9 +283,16 @@ export function loadObject(
       res.alias(sym, T.intern(target), id);
     }
   }
-  // Relocations, decoded once now that every atom and symbol exists.
-  for (let k = 0; k < sects.length; k++)
-    decodeRelocs(ctx, file, firstSection + k, sects[k]!.reloff, sects[k]!.nreloc, places);
+  // Relocations, decoded once now that every atom and symbol exists. A debug
+  // section's are read only by what copies DWARF out (Go-style __DWARF, -r):
+  // with a STABS debug map or none, the DWARF stays in the objects unread.
+  const o = ctx.options;
+  const debugRelocs = o.relocatable || o.debugInfo === "dwarf";
+  for (let k = 0; k < sects.length; k++) {
+    const debug = (sects[k]!.flags & S_ATTR_DEBUG) !== 0 || sects[k]!.segname === "__DWARF";
+    const n = debug && !debugRelocs ? 0 : sects[k]!.nreloc;
+    decodeRelocs(ctx, file, firstSection + k, sects[k]!.reloff, n, places);
+  }
   return id;
 }
 
