@@ -1,7 +1,8 @@
 export { ArchiveError, isArchive, parseArchive } from "./archive.js";
 export type { ParsedArchive } from "./archive.js";
 export { builtinFrameworkPath, builtinLibSystemPath, loadObjects } from "./load.js";
-export { builtinLibSystemTbd } from "./builtin-libsystem.js";
+export { builtinLibSystemTbd, builtinStubTbds } from "./builtin-libsystem.js";
+export { builtinFrameworkStubPath, builtinLibraryPath, readBuiltinStub } from "./builtin-sdk.js";
 export { findAtom } from "./relocs.js";
 export { findFramework, findLibrary } from "./search.js";
 export { GO_MARKERS, isGoMarker, isLinkerDefined } from "./synthetic.js";
