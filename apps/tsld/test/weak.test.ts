@@ -182,6 +182,72 @@ exports:
     expect(headerFlags(theirs).flags).toContain("WEAK_DEFINES");
   });
 
+  it("an executable's call, GOT load, data pointer and weak import of a dylib's weak definitions are bound for coalescing, as lld binds them", async () => {
+    // lld: `needsWeakBind` for a DylibSymbol that is a weak definition. Opcodes: a bind from
+    // the dylib and a weak bind at the same slot. Chained fixups: one bind whose ordinal is
+    // BIND_SPECIAL_DYLIB_WEAK_LOOKUP (`ordinalForSymbol`), keeping the weak-import flag.
+    const dir = tmp("tsld-weak-import-");
+    const lib = join(dir, "libwi.dylib");
+    const libSrc = `__attribute__((weak)) int wi_state = 4;
+__attribute__((weak)) int wi_fn(void) { return 50; }
+__attribute__((weak)) int wi_opt = 600;
+int wi_strong(void) { return 7000; }`;
+    await ok([
+      "-buildmode=c-shared",
+      enc,
+      "-install_name",
+      lib,
+      "-o",
+      lib,
+      compileC(libSrc, { name: "weak_import_lib", O: "1" }),
+    ]);
+    const main = compileC(
+      `#include <stdio.h>
+extern int wi_state;
+extern int wi_fn(void);
+extern int wi_strong(void);
+extern int wi_opt __attribute__((weak_import));
+int *wi_ptr = &wi_state;
+int main(void) {
+  printf("%d\\n", wi_state + *wi_ptr + wi_fn() + (&wi_opt ? wi_opt : 0) + wi_strong());
+  return 0;
+}`,
+      { name: "weak_import_main", O: "1" },
+    );
+    const ours = join(dir, "main.tsld");
+    const theirs = join(dir, "main.lld");
+    await ok(["-o", ours, enc, main, lib]);
+    linkWithLld([main, lib], theirs, [enc]);
+    const binds = (image: string) =>
+      fixupRows(image)
+        .filter((r) => r.kind !== "rebase")
+        .map((r) => `${r.kind} ${r.dylib} ${r.symbol}${r.weakImport ? " (weak import)" : ""}`)
+        .sort();
+    const fromLib = ["_wi_fn", "_wi_opt (weak import)", "_wi_state", "_wi_state"];
+    expect(binds(ours)).toEqual(
+      chained
+        ? ["bind libSystem _printf", "bind libwi _wi_strong", ...fromLib.map((n) => `bind weak ${n}`)]
+        : [
+            "bind libwi _wi_fn",
+            "bind libwi _wi_opt (weak import)",
+            "bind libwi _wi_state",
+            "bind libwi _wi_state",
+            "bind libSystem dyld_stub_binder",
+            "lazy-bind libSystem _printf",
+            "lazy-bind libwi _wi_strong",
+            "weak-bind  _wi_fn",
+            "weak-bind  _wi_opt",
+            "weak-bind  _wi_state",
+            "weak-bind  _wi_state",
+          ].sort(),
+    );
+    expect(binds(ours)).toEqual(binds(theirs));
+    expect(headerFlags(ours).flags).toContain("BINDS_TO_WEAK");
+    const r = runMachO(ours);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("7658\n");
+  });
+
   it.each([
     [
       "weak",
