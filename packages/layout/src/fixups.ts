@@ -6,7 +6,8 @@
  * import or rebases its local target (and is weak-bound for an exported
  * or imported weak definition), each TLV pointer likewise, each lazy pointer
  * of a lazy stub rebases and lazy-binds (other stubs' pointers are bound or
- * rebased at load). Binds get their dylib ordinal and weak-import flag here.
+ * rebased at load). Binds get their dylib ordinal (with chained fixups,
+ * BIND_SPECIAL_DYLIB_WEAK_LOOKUP for a weak definition) and weak-import flag here.
  */
 import { BIND_SPECIAL_DYLIB_WEAK_LOOKUP } from "@tsld/macho-format";
 import { AtomFlag, FixupKind, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
