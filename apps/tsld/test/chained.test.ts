@@ -88,7 +88,7 @@ describe("chained fixups", () => {
     const dir = tmp();
     const link = async (name: string, flags: string[]): Promise<string[]> => {
       const out = join(dir, name);
-      const r = await tsld(["-o", out, ...flags, obj()]);
+      const r = await tsld(["-o", out, ...flags, obj()], { suiteFlags: false });
       expect(r.status, r.stderr).toBe(0);
       expect(runMachO(out).status).toBe(0);
       return loadCommands(out);

@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { verifyCodeSignature } from "@tsld/codesign-verify";
 import { linkWithLld } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, bytes, compileC, runMachO, tmp, tsld } from "./helpers.js";
+import { assemble, bytes, compileC, runMachO, suiteLldFlags, tmp, tsld } from "./helpers.js";
 import { HOST_C, PLUGIN_C, objdump, objdumpWithStderr } from "./plugin-helpers.js";
 
-async function ok(args: string[]): Promise<string> {
-  const r = await tsld(args);
+async function ok(args: string[], suiteFlags = true): Promise<string> {
+  const r = await tsld(args, { suiteFlags });
   if (r.status !== 0) throw new Error(`tsld ${args.join(" ")} failed (${r.status}):\n${r.stderr}`);
   expect(r.stderr).toBe("");
   return args[args.indexOf("-o") + 1]!;
@@ -44,9 +44,12 @@ function hasSignature(path: string): boolean {
 describe("-adhoc_codesign", () => {
   it("is off by default on x86_64; the last of -adhoc_codesign / -no_adhoc_codesign wins", async () => {
     const dir = tmp("tsld-cs-flags-");
-    const plain = await ok(["-o", join(dir, "plain"), hello()]);
+    // Both links pin the suite's fixup encoding and nothing else, so the bytes differ only if
+    // -no_adhoc_codesign changes the default.
+    const enc = suiteLldFlags();
+    const plain = await ok(["-o", join(dir, "plain"), ...enc, hello()], false);
     expect(hasSignature(plain)).toBe(false);
-    const off = await ok(["-o", join(dir, "plain2"), "-no_adhoc_codesign", hello()]);
+    const off = await ok(["-o", join(dir, "plain2"), ...enc, "-no_adhoc_codesign", hello()], false);
     expect(bytes(off).equals(bytes(plain))).toBe(true);
     expect(hasSignature(await ok(["-o", join(dir, "a"), "-adhoc_codesign", hello()]))).toBe(true);
     expect(hasSignature(await ok(["-o", join(dir, "b"), "-adhoc_codesign", "-no_adhoc_codesign", hello()]))).toBe(

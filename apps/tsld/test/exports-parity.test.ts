@@ -22,7 +22,8 @@ import {
   makeArchive,
 } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, compileC, tmp, tsld } from "./helpers.js";
+import { weakBindRows } from "./fixup-rows.js";
+import { assemble, compileC, suiteLldFlags, tmp, tsld } from "./helpers.js";
 import { HOST_C, PLUGIN_C, objdump } from "./plugin-helpers.js";
 
 /** Export-trie names (with `[weak_def]`/`[per-thread]` flags), sorted. */
@@ -32,18 +33,6 @@ function exportsOf(path: string): string[] {
     .filter((l) => /^0x/.test(l))
     .map((l) => l.replace(/^0x[0-9A-F]+\s+/i, "").trim())
     .filter((n) => n !== "__mh_execute_header")
-    .sort();
-}
-
-/** Weak-bind rows as `segment section symbol` or `strong symbol`, sorted (addresses differ between linkers). */
-function weakBindsOf(path: string): string[] {
-  return objdump(["--macho", "--weak-bind", path])
-    .split("\n")
-    .filter((l) => /\s0x[0-9A-F]+\s/i.test(l) || /^\s+strong\s/.test(l))
-    .map((l) => {
-      const c = l.trim().split(/\s+/);
-      return c[0] === "strong" ? `strong ${c[1]}` : `${c[0]} ${c[1]} ${c[c.length - 1]}`;
-    })
     .sort();
 }
 
@@ -63,9 +52,9 @@ async function expectSame(
   const o = join(dir, `${name}.tsld`);
   const t = join(dir, `${name}.lld`);
   await link([...ours, "-o", o, ...objects]);
-  linkWithLld(objects, t, theirs);
+  linkWithLld(objects, t, [...theirs, ...suiteLldFlags()]);
   expect(exportsOf(o), `${name}: exports`).toEqual(exportsOf(t));
-  expect(weakBindsOf(o), `${name}: weak binds`).toEqual(weakBindsOf(t));
+  expect(weakBindRows(o), `${name}: weak binds`).toEqual(weakBindRows(t));
   return { ours: o, theirs: t };
 }
 
@@ -120,7 +109,7 @@ int main(void) { printf("%s %d\\n", greeting, twice(counter)); return 0; }`,
     );
     await expectSame("tlv", [t]);
     const { ours } = await expectSame("tlv-dylib", [t], ["-buildmode=c-shared"], ["-dylib"]);
-    expect(weakBindsOf(ours)).toEqual(["__DATA __thread_ptrs _tl_weak"]);
+    expect(weakBindRows(ours)).toEqual(["__DATA __thread_ptrs _tl_weak"]);
   });
 
   it("dylibs: a library with weak and hidden definitions, and an executable linked against it", async () => {
@@ -140,7 +129,7 @@ int dl_add(int a) { return a + dl_counter + dl_weak + dl_weak_fn() + dl_hidden()
       ["-dylib", "-install_name", "@rpath/libdl.dylib"],
     );
     expect(exportsOf(ours)).toContain("_dl_weak [weak_def]");
-    expect(weakBindsOf(ours).length).toBeGreaterThanOrEqual(3);
+    expect(weakBindRows(ours).length).toBeGreaterThanOrEqual(3);
     const main = compileC(
       `extern int dl_add(int);\nextern int dl_weak;\nint main(void) { return dl_add(1) + dl_weak; }`,
       { name: "parity_dylib_main" },
@@ -160,15 +149,21 @@ int dl_add(int a) { return a + dl_counter + dl_weak + dl_weak_fn() + dl_hidden()
     const host = join(dir, "host");
     const hostLld = join(dir, "host.lld");
     await link(["-o", host, hostObj]);
-    linkWithLld([hostObj], hostLld, ["-flat_namespace", "-undefined", "dynamic_lookup"]);
+    linkWithLld([hostObj], hostLld, ["-flat_namespace", "-undefined", "dynamic_lookup", ...suiteLldFlags()]);
     expect(exportsOf(host)).toEqual(SEED_PLUGIN_RULES(exportsOf(hostLld)));
-    expect(weakBindsOf(host)).toEqual(weakBindsOf(hostLld));
+    expect(weakBindRows(host)).toEqual(weakBindRows(hostLld));
     const plugin = join(dir, "plugin.dylib");
     const pluginLld = join(dir, "plugin.lld.dylib");
     await link(["-buildmode=plugin", "-undefined", "dynamic_lookup", "-o", plugin, pluginObj]);
-    linkWithLld([pluginObj], pluginLld, ["-dylib", "-flat_namespace", "-undefined", "dynamic_lookup"]);
+    linkWithLld([pluginObj], pluginLld, [
+      "-dylib",
+      "-flat_namespace",
+      "-undefined",
+      "dynamic_lookup",
+      ...suiteLldFlags(),
+    ]);
     expect(exportsOf(plugin)).toEqual(SEED_PLUGIN_RULES(exportsOf(pluginLld)));
-    expect(weakBindsOf(plugin)).toEqual(weakBindsOf(pluginLld));
+    expect(weakBindRows(plugin)).toEqual(weakBindRows(pluginLld));
   });
 
   it("C++-style weak definitions: can-be-hidden ones local, visible ones weak-bound", async () => {
@@ -211,7 +206,7 @@ _vt:    .quad _inl
       await link(["-o", ours, ...p.objects, ...b.libObjects]);
       const theirs = linkDebianProgram(b, prog.name);
       expect(exportsOf(ours), `${pkg} ${prog.name}: exports`).toEqual(exportsOf(theirs));
-      expect(weakBindsOf(ours), `${pkg} ${prog.name}: weak binds`).toEqual(weakBindsOf(theirs));
+      expect(weakBindRows(ours), `${pkg} ${prog.name}: weak binds`).toEqual(weakBindRows(theirs));
     }
     if (b.libObjects.length > 0) await expectSame(`lib${pkg}.dylib`, b.libObjects, ["-buildmode=c-shared"], ["-dylib"]);
   }, 900_000);

@@ -6,7 +6,9 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { verifyCodeSignature } from "@tsld/codesign-verify";
 import { assemble, compileC, libSystemTbdDir, linkWithLld } from "@tsld/fixtures";
+import { LC_CODE_SIGNATURE, MH_MAGIC_64, forEachLoadCommand, readMachHeader } from "@tsld/macho-format";
 import { runMachO } from "@tsld/macho-exec";
 import { main } from "../src/index.js";
 
@@ -23,17 +25,68 @@ export interface TsldResult {
   output: string;
 }
 
-/** Runs the tsld CLI in process with `args` (libSystem from the host-generated TBD unless told otherwise). */
-export async function tsld(args: string[], opts: { hostLibSystem?: boolean } = {}): Promise<TsldResult> {
+/**
+ * Runs the tsld CLI in process with `args` (libSystem from the host-generated TBD unless told otherwise).
+ * `suiteFlags: false` links exactly as asked, ignoring TSLD_FIXUP_CHAINS / TSLD_ADHOC_CODESIGN (tests of defaults).
+ */
+export async function tsld(
+  args: string[],
+  opts: { hostLibSystem?: boolean; suiteFlags?: boolean } = {},
+): Promise<TsldResult> {
   let stdout = "";
   let stderr = "";
   const extra = opts.hostLibSystem === false ? [] : ["-L", libSystemTbdDir()];
-  // TSLD_FIXUP_CHAINS=1 runs the suite with chained fixups wherever an image can have them.
-  if (process.env.TSLD_FIXUP_CHAINS === "1" && !args.some((a) => a === "-no_pie" || a.includes("external")))
+  // TSLD_FIXUP_CHAINS=1 runs the suite with chained fixups wherever an image can have them
+  // (a test that pins an encoding with -no_fixup_chains or -fixup_chains keeps it).
+  const suite = opts.suiteFlags !== false;
+  const pinned = (re: RegExp) => args.some((a) => re.test(a) || a === "-r");
+  if (
+    suite &&
+    process.env.TSLD_FIXUP_CHAINS === "1" &&
+    !pinned(/^--?(no_)?fixup_chains|^-no_pie$/) &&
+    !args.some((a) => a.includes("external"))
+  )
     extra.push("-fixup_chains");
+  // TSLD_ADHOC_CODESIGN=1 signs every image (a test that pins -no_adhoc_codesign keeps it unsigned).
+  if (suite && process.env.TSLD_ADHOC_CODESIGN === "1" && !pinned(/^--?(no_)?adhoc_codesign/))
+    extra.push("-adhoc_codesign");
   const status = await main([...extra, ...args], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
   const oi = args.indexOf("-o");
-  return { status, stdout, stderr, output: oi >= 0 ? args[oi + 1]! : "a.out" };
+  const output = oi >= 0 ? args[oi + 1]! : "a.out";
+  if (status === 0) checkSignature(output);
+  return { status, stdout, stderr, output };
+}
+
+/**
+ * ld64.lld-19 flags that match the encoding the suite runs tsld with
+ * (`TSLD_FIXUP_CHAINS=1`), for tests that compare fixups with lld's link.
+ */
+export function suiteLldFlags(): string[] {
+  return process.env.TSLD_FIXUP_CHAINS === "1" ? ["-fixup_chains"] : [];
+}
+
+/**
+ * Every signed image a test links is held to the independent verifier
+ * (`tools/codesign-verify`), as a macOS kernel holds it: a bad signature
+ * fails the link's test, whatever the test asserts next.
+ */
+export function checkSignature(image: string): void {
+  if (!existsSync(image)) return;
+  const file = readFileSync(image);
+  if (!hasCodeSignature(file)) return;
+  const report = verifyCodeSignature(file);
+  if (report.errors.length > 0)
+    throw new Error(`${image}: code signature does not verify:\n${report.errors.join("\n")}`);
+}
+
+/** Whether a thin 64-bit Mach-O image carries LC_CODE_SIGNATURE. */
+function hasCodeSignature(file: Buffer): boolean {
+  if (file.length < 32 || file.readUInt32LE(0) !== MH_MAGIC_64) return false;
+  let found = false;
+  forEachLoadCommand(file, readMachHeader(file), (cmd) => {
+    if (cmd === LC_CODE_SIGNATURE) found = true;
+  });
+  return found;
 }
 
 /** Links `objects` with tsld and with ld64.lld-19 into `dir`; returns both output paths. */

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
+import { isChained } from "./fixup-rows.js";
 import { assemble, compileC, runMachO, tmp, tsld } from "./helpers.js";
 
 function clean(tool: string, args: string[]): string {
@@ -57,6 +58,9 @@ _p: .quad _main
 };
 
 const DUMP = ["--macho", "--all-headers", "--bind", "--lazy-bind", "--rebase", "--weak-bind", "--exports-trie"];
+/** The dyld-info load commands of each fixup encoding. */
+const DYLD_INFO_CMDS = (chained: boolean) =>
+  chained ? ["LC_DYLD_CHAINED_FIXUPS", "LC_DYLD_EXPORTS_TRIE"] : ["LC_DYLD_INFO_ONLY"];
 
 describe("llvm-objdump and llvm-readobj read tsld's images cleanly", () => {
   it.each(Object.keys(SOURCES))("%s", async (name) => {
@@ -66,7 +70,8 @@ describe("llvm-objdump and llvm-readobj read tsld's images cleanly", () => {
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       expect(runMachO(out).status).toBe(0);
-      const d = clean("llvm-objdump-19", [...DUMP, out]);
+      const chained = isChained(out);
+      const d = clean("llvm-objdump-19", [...DUMP, ...(chained ? ["--dyld-info"] : []), out]);
       const flags = /MH_MAGIC_64\s+X86_64\s+ALL\s+\S+\s+EXECUTE\s+\d+\s+\d+\s+(.*)/.exec(d)?.[1] ?? "";
       for (const f of ["NOUNDEFS", "DYLDLINK", "TWOLEVEL"]) expect(flags).toContain(f);
       if (extra[0] === "-no_pie") expect(flags).not.toMatch(/\bPIE\b/);
@@ -80,7 +85,7 @@ describe("llvm-objdump and llvm-readobj read tsld's images cleanly", () => {
         "LC_UUID",
         "LC_BUILD_VERSION",
         "LC_LOAD_DYLIB",
-        "LC_DYLD_INFO_ONLY",
+        ...DYLD_INFO_CMDS(chained),
         "LC_SYMTAB",
         "LC_DYSYMTAB",
       ])

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, compileC, linkBoth, runMachO, tmp } from "./helpers.js";
+import { assemble, compileC, linkBoth, runMachO, tmp, tsld } from "./helpers.js";
 
 const A = `
 int printf(const char *, ...);
@@ -218,6 +218,32 @@ describe("unwind info", () => {
     const r = runMachO(ours);
     expect(r.stdout).toBe(w.stdout);
     expect(r.status).toBe(0);
+  });
+
+  it("drops a CIE whose LEB128 field runs past its record, with a warning naming the file and record", async () => {
+    // The code alignment factor's last byte (0x81) says "more follows", but the record ends there.
+    const obj = assemble(
+      `        .section __TEXT,__text,regular,pure_instructions
+        .globl _main
+_main:
+        xorl %eax, %eax
+        retq
+        .section __TEXT,__eh_frame,coalesced,no_toc+strip_static_syms+live_support
+        .long 9
+        .long 0
+        .byte 1
+        .asciz "zR"
+        .byte 0x81
+        .long 0
+        .subsections_via_symbols
+`,
+      { name: "unwind_bad_cie" },
+    );
+    const out = `${tmp()}/bad_cie`;
+    const r = await tsld(["-o", out, obj]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(`tsld: warning: ${obj}: __eh_frame CIE at 0x0: truncated ULEB128; dropped\n`);
+    expect(runMachO(out).status).toBe(0);
   });
 
   it("keeps a personality (GOT slot) and the LSDA of a live function", async () => {

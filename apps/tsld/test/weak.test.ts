@@ -16,26 +16,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { linkWithLld, makeArchive } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, compileC, runMachO, tmp, tsld } from "./helpers.js";
+import { assemble, compileC, runMachO, suiteLldFlags, tmp, tsld } from "./helpers.js";
+import { ENCODINGS, fixupRows, importRows, isChained, weakBindRows as weakBinds } from "./fixup-rows.js";
 import { headerFlags, nm, objdump } from "./plugin-helpers.js";
 
 async function ok(args: string[]): Promise<string> {
   const r = await tsld(args);
   if (r.status !== 0) throw new Error(`tsld ${args.join(" ")} failed (${r.status}):\n${r.stderr}`);
   return r.stderr;
-}
-
-/** Weak-bind rows as `segment section symbol` (or `strong symbol` for a non-weak definition), sorted. */
-function weakBinds(path: string): string[] {
-  const out = objdump(["--macho", "--weak-bind", path]);
-  return out
-    .split("\n")
-    .filter((l) => /\s0x[0-9A-F]+\s/i.test(l) || /^\s+strong\s/.test(l))
-    .map((l) => {
-      const c = l.trim().split(/\s+/);
-      return c[0] === "strong" ? `strong ${c[1]}` : `${c[0]} ${c[1]} ${c[c.length - 1]}`;
-    })
-    .sort();
 }
 
 /**
@@ -79,19 +67,21 @@ int main(int argc, char **argv) {
 }
 `;
 
-describe("exported weak definitions stay coalescable", () => {
+describe.each(ENCODINGS)("exported weak definitions stay coalescable (%s)", (_encoding, enc) => {
   const libObj = () => compileC(LIB_C, { name: "weaklib", O: "1" });
+  const chained = enc === "-fixup_chains";
 
   it("a dylib's own call, GOT load and data pointer are weak-bound, as lld binds them", async () => {
     const dir = tmp("tsld-weak-dylib-");
     const ours = join(dir, "libw.tsld.dylib");
     const theirs = join(dir, "libw.lld.dylib");
-    await ok(["-buildmode=c-shared", "-install_name", "@rpath/libw.dylib", "-o", ours, libObj()]);
-    linkWithLld([libObj()], theirs, ["-dylib", "-install_name", "@rpath/libw.dylib"]);
+    await ok(["-buildmode=c-shared", enc, "-install_name", "@rpath/libw.dylib", "-o", ours, libObj()]);
+    linkWithLld([libObj()], theirs, ["-dylib", enc, "-install_name", "@rpath/libw.dylib"]);
     const wb = weakBinds(ours);
+    // With opcodes the stub's lazy pointer is weak-bound; chained fixups have no lazy pointers, stubs load __got.
     expect(wb).toEqual([
       "__DATA __data _shared_state",
-      "__DATA __la_symbol_ptr _shared_fn",
+      chained ? "__DATA_CONST __got _shared_fn" : "__DATA __la_symbol_ptr _shared_fn",
       "__DATA_CONST __got _shared_state",
     ]);
     expect(wb).toEqual(weakBinds(theirs));
@@ -102,13 +92,14 @@ describe("exported weak definitions stay coalescable", () => {
     const dis = objdump(["--macho", "-d", "--no-show-raw-insn", ours]);
     expect(dis).toMatch(/callq\s+0x[0-9a-f]+\s+## symbol stub for: _shared_fn/);
     expect(objdump(["--macho", "--lazy-bind", ours])).not.toContain("_shared_fn");
+    expect(isChained(ours)).toBe(chained);
     expect(objdump(["--macho", "--section-headers", ours])).not.toContain("__stub_helper");
   });
 
   it("a bundle and an executable weak-bind their exported weak definitions too", async () => {
     const dir = tmp("tsld-weak-bundle-");
     const bundle = join(dir, "w.bundle");
-    await ok(["-buildmode=c-shared", "-bundle", "-o", bundle, libObj()]);
+    await ok(["-buildmode=c-shared", enc, "-bundle", "-o", bundle, libObj()]);
     expect(weakBinds(bundle)).toHaveLength(3);
     expect(headerFlags(bundle).filetype).toBe("BUNDLE");
     const host = compileC(
@@ -120,8 +111,8 @@ describe("exported weak definitions stay coalescable", () => {
     );
     const ours = join(dir, "host.tsld");
     const theirs = join(dir, "host.lld");
-    await ok(["-o", ours, host]);
-    linkWithLld([host], theirs);
+    await ok(["-o", ours, enc, host]);
+    linkWithLld([host], theirs, [enc]);
     expect(weakBinds(ours)).toEqual(["__DATA_CONST __got _shared_state"]);
     expect(weakBinds(ours)).toEqual(weakBinds(theirs));
     expect(exportsOf(ours)).toEqual(exportsOf(theirs));
@@ -134,6 +125,7 @@ describe("exported weak definitions stay coalescable", () => {
     const libSrc = "__attribute__((weak)) _Thread_local int wtl = 5;\nint get(void) { return wtl; }";
     await ok([
       "-buildmode=c-shared",
+      enc,
       "-install_name",
       lib,
       "-o",
@@ -152,11 +144,11 @@ int main(int argc, char **argv) {
   return 0;
 }`;
     const exe = join(dir, "host");
-    await ok(["-o", exe, compileC(host, { name: "weak_tlv_host", O: "1" })]);
+    await ok(["-o", exe, enc, compileC(host, { name: "weak_tlv_host", O: "1" })]);
     expect(runMachO(exe, [lib]).stdout).toBe("10\n");
   });
 
-  it("a strong definition overriding a linked dylib's weak one is announced in the weak-bind stream (as lld)", async () => {
+  it("a strong definition overriding a linked dylib's weak one is announced to dyld as lld announces it", async () => {
     const dir = tmp("tsld-weak-override-");
     const tbd = join(dir, "libcxxish.tbd");
     writeFileSync(
@@ -178,13 +170,82 @@ exports:
     );
     const ours = join(dir, "prog.tsld");
     const theirs = join(dir, "prog.lld");
-    await ok(["-o", ours, main, tbd]);
-    linkWithLld([main, tbd], theirs);
-    expect(weakBinds(ours)).toEqual(["strong _operator_new_like"]);
+    await ok(["-o", ours, enc, main, tbd]);
+    linkWithLld([main, tbd], theirs, [enc]);
+    // Opcodes: a "strong" row in the weak-bind stream. Chains have no such stream:
+    // MH_WEAK_DEFINES and the export trie's definition are what dyld reads.
+    expect(weakBinds(ours)).toEqual(chained ? [] : ["strong _operator_new_like"]);
+    expect(exportsOf(ours)).toContain("_operator_new_like");
     expect(weakBinds(ours)).toEqual(weakBinds(theirs));
     expect(headerFlags(ours).flags).toContain("WEAK_DEFINES");
     expect(headerFlags(ours).flags).not.toContain("BINDS_TO_WEAK");
     expect(headerFlags(theirs).flags).toContain("WEAK_DEFINES");
+  });
+
+  it("an executable's call, GOT load, data pointer and weak import of a dylib's weak definitions are bound for coalescing, as lld binds them", async () => {
+    // lld: `needsWeakBind` for a DylibSymbol that is a weak definition. Opcodes: a bind from
+    // the dylib and a weak bind at the same slot. Chained fixups: one bind whose ordinal is
+    // BIND_SPECIAL_DYLIB_WEAK_LOOKUP (`ordinalForSymbol`), keeping the weak-import flag.
+    const dir = tmp("tsld-weak-import-");
+    const lib = join(dir, "libwi.dylib");
+    const libSrc = `__attribute__((weak)) int wi_state = 4;
+__attribute__((weak)) int wi_fn(void) { return 50; }
+__attribute__((weak)) int wi_opt = 600;
+int wi_strong(void) { return 7000; }`;
+    await ok([
+      "-buildmode=c-shared",
+      enc,
+      "-install_name",
+      lib,
+      "-o",
+      lib,
+      compileC(libSrc, { name: "weak_import_lib", O: "1" }),
+    ]);
+    const main = compileC(
+      `#include <stdio.h>
+extern int wi_state;
+extern int wi_fn(void);
+extern int wi_strong(void);
+extern int wi_opt __attribute__((weak_import));
+int *wi_ptr = &wi_state;
+int main(void) {
+  printf("%d\\n", wi_state + *wi_ptr + wi_fn() + (&wi_opt ? wi_opt : 0) + wi_strong());
+  return 0;
+}`,
+      { name: "weak_import_main", O: "1" },
+    );
+    const ours = join(dir, "main.tsld");
+    const theirs = join(dir, "main.lld");
+    await ok(["-o", ours, enc, main, lib]);
+    linkWithLld([main, lib], theirs, [enc]);
+    const binds = (image: string) =>
+      fixupRows(image)
+        .filter((r) => r.kind !== "rebase")
+        .map((r) => `${r.kind} ${r.dylib} ${r.symbol}${r.weakImport ? " (weak import)" : ""}`)
+        .sort();
+    const fromLib = ["_wi_fn", "_wi_opt (weak import)", "_wi_state", "_wi_state"];
+    expect(binds(ours)).toEqual(
+      chained
+        ? ["bind libSystem _printf", "bind libwi _wi_strong", ...fromLib.map((n) => `bind weak ${n}`)]
+        : [
+            "bind libwi _wi_fn",
+            "bind libwi _wi_opt (weak import)",
+            "bind libwi _wi_state",
+            "bind libwi _wi_state",
+            "bind libSystem dyld_stub_binder",
+            "lazy-bind libSystem _printf",
+            "lazy-bind libwi _wi_strong",
+            "weak-bind  _wi_fn",
+            "weak-bind  _wi_opt",
+            "weak-bind  _wi_state",
+            "weak-bind  _wi_state",
+          ].sort(),
+    );
+    expect(binds(ours)).toEqual(binds(theirs));
+    expect(headerFlags(ours).flags).toContain("BINDS_TO_WEAK");
+    const r = runMachO(ours);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("7658\n");
   });
 
   it.each([
@@ -198,9 +259,9 @@ exports:
   ])("at run time the dylib sees the host's definitions when the host has %s ones (dyld's coalescing)", async (_k, defs, want) => {
     const dir = tmp("tsld-weak-run-");
     const lib = join(dir, "libw.dylib");
-    await ok(["-buildmode=c-shared", "-install_name", lib, "-o", lib, libObj()]);
+    await ok(["-buildmode=c-shared", enc, "-install_name", lib, "-o", lib, libObj()]);
     const exe = join(dir, "host");
-    await ok(["-o", exe, compileC(hostC(defs), { name: `weakhost-${_k}`, O: "1" })]);
+    await ok(["-o", exe, enc, compileC(hostC(defs), { name: `weakhost-${_k}`, O: "1" })]);
     const r = runMachO(exe, [lib]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe(`probe=${want}\n`);
@@ -275,7 +336,7 @@ describe(".weak_def_can_be_hidden definitions become local", () => {
     const b = join(dir, "b.tsld.dylib");
     const lb = join(dir, "b.lld.dylib");
     await ok(["-buildmode=c-shared", "-o", b, hidden(), vis]);
-    linkWithLld([hidden(), vis], lb, ["-dylib"]);
+    linkWithLld([hidden(), vis], lb, ["-dylib", ...suiteLldFlags()]);
     expect(exportsOf(b)).toEqual(["_inline_helper [weak_def]", "_main"]);
     expect(exportsOf(b)).toEqual(exportsOf(lb));
     expect(weakBinds(b)).toEqual(weakBinds(lb));
@@ -429,22 +490,13 @@ describe("weak references to symbols nothing defines", () => {
     const ours = join(dir, "prog");
     expect(await ok([...flags, "-o", ours, hook()])).toBe("");
     const theirs = join(dir, "prog.lld");
-    linkWithLld([hook()], theirs, flags);
-    // Bind and lazy-bind rows of the hook, addresses left out.
-    const rows = (p: string) =>
-      objdump(["--macho", "--bind", "--lazy-bind", p])
-        .split("\n")
-        .filter((l) => l.includes("_optional_hook"))
-        .map((l) =>
-          l
-            .replace(/0x[0-9A-F]+/i, "")
-            .trim()
-            .split(/\s+/)
-            .join(" "),
-        )
-        .sort();
-    const b = objdump(["--macho", "--bind", ours]);
-    expect(b).toMatch(/__got\s+0x[0-9A-F]+ pointer\s+0 flat-namespace\s+_optional_hook \(weak_import\)/);
+    linkWithLld([hook()], theirs, [...flags, ...suiteLldFlags()]);
+    // The hook's imports (bind and lazy-bind, or chained binds), addresses left out.
+    const rows = (p: string) => importRows(p).filter((r) => r.includes("_optional_hook"));
+    expect(rows(ours)).toContain("flat-namespace _optional_hook (weak import)");
+    expect(fixupRows(ours).some((r) => r.section === "__got" && r.symbol === "_optional_hook" && r.weakImport)).toBe(
+      true,
+    );
     expect(rows(ours)).toEqual(rows(theirs));
     const r = runMachO(ours);
     expect(r.stdout).toBe("hook absent\n");

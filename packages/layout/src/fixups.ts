@@ -6,7 +6,8 @@
  * import or rebases its local target (and is weak-bound for an exported
  * or imported weak definition), each TLV pointer likewise, each lazy pointer
  * of a lazy stub rebases and lazy-binds (other stubs' pointers are bound or
- * rebased at load). Binds get their dylib ordinal and weak-import flag here.
+ * rebased at load). Binds get their dylib ordinal (with chained fixups,
+ * BIND_SPECIAL_DYLIB_WEAK_LOOKUP for a weak definition) and weak-import flag here.
  */
 import { BIND_SPECIAL_DYLIB_WEAK_LOOKUP } from "@tsld/macho-format";
 import { AtomFlag, FixupKind, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
@@ -64,18 +65,22 @@ export function finalizeFixups(ctx: LinkContext): void {
       F.add(FixupKind.LazyBind, -1, addr, s, 0);
     });
   }
+  // Chained fixups have no weak-bind stream: every bind to a symbol that may
+  // be coalesced (an imported or exported weak definition) is a bind by weak
+  // lookup, BIND_SPECIAL_DYLIB_WEAK_LOOKUP, whatever dylib it came from (lld's
+  // `ordinalForSymbol`/`needsWeakBind`); a slot that would be rebased and
+  // weak-bound is only that bind (lld's `needsBinding` for a weak definition).
+  const chained = chainedFixups(ctx);
   for (let i = 0; i < F.count; i++) {
     const k = F.kind[i]!;
     if (k !== FixupKind.Bind && k !== FixupKind.LazyBind && k !== FixupKind.WeakBind) continue;
     const s = F.sym[i]!;
-    F.ordinal[i] = bindOrdinal(ctx, s);
+    F.ordinal[i] = chained && weakBound(s) ? BIND_SPECIAL_DYLIB_WEAK_LOOKUP : bindOrdinal(ctx, s);
     F.weakImport[i] = k !== FixupKind.WeakBind && T.has(s, SymFlag.WeakRef) && !T.has(s, SymFlag.StrongRef) ? 1 : 0;
   }
-  // Chained fixups have no weak-bind stream: a slot that may be coalesced is
-  // bound by weak lookup instead of rebased (as lld does).
-  if (chainedFixups(ctx)) {
+  if (chained) {
     const weak = new Set<number>();
-    // A slot already bound to an imported weak definition keeps that bind.
+    // A slot already bound (an imported weak definition) keeps that bind, now by weak lookup.
     const bound = new Set<number>();
     for (let i = 0; i < F.count; i++) if (F.kind[i] === FixupKind.Bind) bound.add(F.address[i]!);
     for (let i = 0; i < F.count; i++) {
@@ -86,7 +91,6 @@ export function finalizeFixups(ctx: LinkContext): void {
       }
       weak.add(F.address[i]!);
       F.kind[i] = FixupKind.Bind;
-      F.ordinal[i] = BIND_SPECIAL_DYLIB_WEAK_LOOKUP;
     }
     for (let i = 0; i < F.count; i++)
       if (F.kind[i] === FixupKind.Rebase && weak.has(F.address[i]!)) F.kind[i] = FixupKind.None;

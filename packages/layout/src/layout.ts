@@ -37,7 +37,7 @@ import {
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
 import { isDylibLike, isLazyStub, lazyBinding, needsRebase } from "./dyn.js";
-import { GotSection, LazyPointerSection, StubHelperSection, StubsSection, TlvPointerSection } from "./synthetic.js";
+import { LazyPointerSection, PointerSlotsSection, StubHelperSection, StubsSection } from "./synthetic.js";
 import { type SectionMap, boundarySection, boundarySegment, orderedSections } from "./sections.js";
 
 /** The target: chosen by the inputs' CPU type, else by `-arch`; -fixup_chains needs a slidable image. */
@@ -102,7 +102,8 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
     o.size = chunk.size();
     return o;
   };
-  if (ctx.got.length) synth("__DATA_CONST", "__got", S_NON_LAZY_SYMBOL_POINTERS, 3, "got", new GotSection(ctx));
+  if (ctx.got.length)
+    synth("__DATA_CONST", "__got", S_NON_LAZY_SYMBOL_POINTERS, 3, "got", new PointerSlotsSection(ctx, ctx.got));
   if (ctx.stubs.length) {
     const st = synth(
       "__TEXT",
@@ -135,7 +136,14 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
     }
   }
   if (ctx.tlvPtrs.length)
-    synth("__DATA", "__thread_ptrs", S_THREAD_LOCAL_VARIABLE_POINTERS, 3, "thread_ptrs", new TlvPointerSection(ctx));
+    synth(
+      "__DATA",
+      "__thread_ptrs",
+      S_THREAD_LOCAL_VARIABLE_POINTERS,
+      3,
+      "thread_ptrs",
+      new PointerSlotsSection(ctx, ctx.tlvPtrs),
+    );
 }
 
 export function numberDylibs(ctx: LinkContext): void {

@@ -76,23 +76,47 @@ import { chainedFixups, isDylibLike, platformVersion } from "./dyn.js";
 
 const view = (buf: Uint8Array): DataView => new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 
+/** struct routines_command_64: cmd, cmdsize, init_address, init_module, reserved1..6. */
+const ROUTINES_COMMAND_64_SIZE = 72;
+
 /** A `__LINKEDIT` blob's (offset, size), (0, 0) when the image has none or it is empty. */
 function range(b: LinkEditChunk | undefined): { off: number; size: number } {
   const size = b?.size() ?? 0;
   return { off: size > 0 ? b!.off : 0, size };
 }
 
-/** LC_SEGMENT_64 and its section_64 headers. */
-export class SegmentCommand implements LoadCommand {
-  readonly cmd = LC_SEGMENT_64;
-  private readonly ctx: LinkContext;
-  private readonly index: number;
-  constructor(ctx: LinkContext, index: number) {
-    this.ctx = ctx;
-    this.index = index;
+/**
+ * What every load command here shares (lld's `LoadCommand`): its `cmd` and
+ * its size, fixed when it is created; a subclass writes the bytes.
+ */
+abstract class FixedSizeCommand implements LoadCommand {
+  readonly cmd: number;
+  private readonly cmdsize: number;
+  constructor(cmd: number, cmdsize: number) {
+    this.cmd = cmd;
+    this.cmdsize = cmdsize;
   }
   size(): number {
-    return segmentCommandSize(this.ctx.segments[this.index]!.sections.length);
+    return this.cmdsize;
+  }
+  abstract writeTo(buf: Uint8Array, off: number): void;
+}
+
+/** A load command that reads the link (addresses, options, `__LINKEDIT` blobs) when it is written. */
+abstract class LinkCommand extends FixedSizeCommand {
+  protected readonly ctx: LinkContext;
+  constructor(ctx: LinkContext, cmd: number, cmdsize: number) {
+    super(cmd, cmdsize);
+    this.ctx = ctx;
+  }
+}
+
+/** LC_SEGMENT_64 and its section_64 headers. */
+export class SegmentCommand extends LinkCommand {
+  private readonly index: number;
+  constructor(ctx: LinkContext, index: number) {
+    super(ctx, LC_SEGMENT_64, segmentCommandSize(ctx.segments[index]!.sections.length));
+    this.index = index;
   }
   writeTo(buf: Uint8Array, off: number): void {
     writeSegment64(view(buf), off, segmentHeader(this.ctx, this.index));
@@ -134,14 +158,9 @@ function segmentHeader(ctx: LinkContext, index: number): Segment64 {
 }
 
 /** LC_DYLD_INFO_ONLY: the rebase, bind, weak-bind, lazy-bind and export blobs (an empty one is (0, 0)). */
-export class DyldInfoCommand implements LoadCommand {
-  readonly cmd = LC_DYLD_INFO_ONLY;
-  private readonly ctx: LinkContext;
+export class DyldInfoCommand extends LinkCommand {
   constructor(ctx: LinkContext) {
-    this.ctx = ctx;
-  }
-  size(): number {
-    return DYLD_INFO_COMMAND_SIZE;
+    super(ctx, LC_DYLD_INFO_ONLY, DYLD_INFO_COMMAND_SIZE);
   }
   writeTo(buf: Uint8Array, off: number): void {
     const L = this.ctx.linkedit;
@@ -173,19 +192,13 @@ export class DyldInfoCommand implements LoadCommand {
  * `zeroWhenEmpty`: an empty blob is written as offset 0 (the export trie,
  * as lld); the others keep their offset.
  */
-export class LinkEditDataCommand implements LoadCommand {
-  private readonly ctx: LinkContext;
-  readonly cmd: number;
+export class LinkEditDataCommand extends LinkCommand {
   private readonly blob: keyof LinkEdit;
   private readonly zeroWhenEmpty: boolean;
   constructor(ctx: LinkContext, cmd: number, blob: keyof LinkEdit, zeroWhenEmpty = false) {
-    this.ctx = ctx;
-    this.cmd = cmd;
+    super(ctx, cmd, LINKEDIT_DATA_COMMAND_SIZE);
     this.blob = blob;
     this.zeroWhenEmpty = zeroWhenEmpty;
-  }
-  size(): number {
-    return LINKEDIT_DATA_COMMAND_SIZE;
   }
   writeTo(buf: Uint8Array, off: number): void {
     const b = this.ctx.linkedit[this.blob];
@@ -196,14 +209,9 @@ export class LinkEditDataCommand implements LoadCommand {
 }
 
 /** LC_SYMTAB: the nlist_64 table and the string table. */
-export class SymtabCommand implements LoadCommand {
-  readonly cmd = LC_SYMTAB;
-  private readonly ctx: LinkContext;
+export class SymtabCommand extends LinkCommand {
   constructor(ctx: LinkContext) {
-    this.ctx = ctx;
-  }
-  size(): number {
-    return SYMTAB_COMMAND_SIZE;
+    super(ctx, LC_SYMTAB, SYMTAB_COMMAND_SIZE);
   }
   writeTo(buf: Uint8Array, off: number): void {
     const { symtab, strtab } = this.ctx.linkedit;
@@ -217,14 +225,9 @@ export class SymtabCommand implements LoadCommand {
 }
 
 /** LC_DYSYMTAB: the symbol table's partition (locals, external definitions, undefined) and the indirect table. */
-export class DysymtabCommand implements LoadCommand {
-  readonly cmd = LC_DYSYMTAB;
-  private readonly ctx: LinkContext;
+export class DysymtabCommand extends LinkCommand {
   constructor(ctx: LinkContext) {
-    this.ctx = ctx;
-  }
-  size(): number {
-    return DYSYMTAB_COMMAND_SIZE;
+    super(ctx, LC_DYSYMTAB, DYSYMTAB_COMMAND_SIZE);
   }
   writeTo(buf: Uint8Array, off: number): void {
     const { symtab, indirectSymtab } = this.ctx.linkedit;
@@ -254,14 +257,11 @@ export class DysymtabCommand implements LoadCommand {
 }
 
 /** LC_LOAD_DYLINKER: the dynamic linker's path. */
-export class DylinkerCommand implements LoadCommand {
-  readonly cmd = LC_LOAD_DYLINKER;
+export class DylinkerCommand extends FixedSizeCommand {
   readonly path: string;
   constructor(path: string) {
+    super(LC_LOAD_DYLINKER, dylinkerCommandSize(path));
     this.path = path;
-  }
-  size(): number {
-    return dylinkerCommandSize(this.path);
   }
   writeTo(buf: Uint8Array, off: number): void {
     writeDylinkerCommand(view(buf), off, this.cmd, this.path);
@@ -269,14 +269,9 @@ export class DylinkerCommand implements LoadCommand {
 }
 
 /** LC_MAIN: the entry point's offset from the mach header, and `-stack_size`. */
-export class MainCommand implements LoadCommand {
-  readonly cmd = LC_MAIN;
-  private readonly ctx: LinkContext;
+export class MainCommand extends LinkCommand {
   constructor(ctx: LinkContext) {
-    this.ctx = ctx;
-  }
-  size(): number {
-    return ENTRY_POINT_COMMAND_SIZE;
+    super(ctx, LC_MAIN, ENTRY_POINT_COMMAND_SIZE);
   }
   writeTo(buf: Uint8Array, off: number): void {
     const ctx = this.ctx;
@@ -292,16 +287,11 @@ function entryAddress(ctx: LinkContext): number {
 }
 
 /** LC_ID_DYLIB: a dylib's install name and versions. */
-export class IdDylibCommand implements LoadCommand {
-  readonly cmd = LC_ID_DYLIB;
-  private readonly ctx: LinkContext;
+export class IdDylibCommand extends LinkCommand {
   readonly path: string;
   constructor(ctx: LinkContext, path: string) {
-    this.ctx = ctx;
+    super(ctx, LC_ID_DYLIB, dylibCommandSize(path));
     this.path = path;
-  }
-  size(): number {
-    return dylibCommandSize(this.path);
   }
   writeTo(buf: Uint8Array, off: number): void {
     const o = this.ctx.options;
@@ -310,21 +300,16 @@ export class IdDylibCommand implements LoadCommand {
 }
 
 /** LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB or LC_REEXPORT_DYLIB: a linked dylib (its ordinal is its place among these). */
-export class LoadDylibCommand implements LoadCommand {
-  readonly cmd: number;
+export class LoadDylibCommand extends LinkCommand {
   readonly path: string;
-  private readonly ctx: LinkContext;
   private readonly file: FileId;
   constructor(ctx: LinkContext, file: FileId) {
-    this.ctx = ctx;
-    this.file = file;
     const d = ctx.file(file).dylib!;
-    this.cmd =
+    const cmd =
       d.loadKind === "weak" ? LC_LOAD_WEAK_DYLIB : d.loadKind === "reexport" ? LC_REEXPORT_DYLIB : LC_LOAD_DYLIB;
+    super(ctx, cmd, dylibCommandSize(d.installName));
+    this.file = file;
     this.path = d.installName;
-  }
-  size(): number {
-    return dylibCommandSize(this.path);
   }
   writeTo(buf: Uint8Array, off: number): void {
     const d = this.ctx.file(this.file).dylib!;
@@ -333,22 +318,16 @@ export class LoadDylibCommand implements LoadCommand {
 }
 
 /** LC_ROUTINES_64 (`-init`): the dylib initializer dyld runs before the others, as ld64 writes it. */
-export class RoutinesCommand implements LoadCommand {
-  readonly cmd = LC_ROUTINES_64;
-  private readonly ctx: LinkContext;
+export class RoutinesCommand extends LinkCommand {
   constructor(ctx: LinkContext) {
-    this.ctx = ctx;
-  }
-  size(): number {
-    // struct routines_command_64: cmd, cmdsize, init_address, init_module, reserved1..6.
-    return 72;
+    super(ctx, LC_ROUTINES_64, ROUTINES_COMMAND_64_SIZE);
   }
   writeTo(buf: Uint8Array, off: number): void {
     const dv = view(buf);
     dv.setUint32(off, LC_ROUTINES_64, true);
-    dv.setUint32(off + 4, 72, true);
+    dv.setUint32(off + 4, ROUTINES_COMMAND_64_SIZE, true);
     dv.setBigUint64(off + 8, BigInt(initAddress(this.ctx)), true);
-    for (let q = off + 16; q < off + 72; q += 8) dv.setBigUint64(q, 0n, true);
+    for (let q = off + 16; q < off + ROUTINES_COMMAND_64_SIZE; q += 8) dv.setBigUint64(q, 0n, true);
   }
 }
 
@@ -365,14 +344,11 @@ function initAddress(ctx: LinkContext): number {
 }
 
 /** LC_RPATH: one `-rpath` entry. */
-export class RpathCommand implements LoadCommand {
-  readonly cmd = LC_RPATH;
+export class RpathCommand extends FixedSizeCommand {
   readonly path: string;
   constructor(path: string) {
+    super(LC_RPATH, rpathCommandSize(path));
     this.path = path;
-  }
-  size(): number {
-    return rpathCommandSize(this.path);
   }
   writeTo(buf: Uint8Array, off: number): void {
     writeRpathCommand(view(buf), off, this.path);
@@ -380,10 +356,9 @@ export class RpathCommand implements LoadCommand {
 }
 
 /** LC_SOURCE_VERSION: 0, as ld64 writes it without `-current_version` of sources. */
-export class SourceVersionCommand implements LoadCommand {
-  readonly cmd = LC_SOURCE_VERSION;
-  size(): number {
-    return SOURCE_VERSION_COMMAND_SIZE;
+export class SourceVersionCommand extends FixedSizeCommand {
+  constructor() {
+    super(LC_SOURCE_VERSION, SOURCE_VERSION_COMMAND_SIZE);
   }
   writeTo(buf: Uint8Array, off: number): void {
     writeSourceVersion(view(buf), off, 0);
@@ -391,14 +366,9 @@ export class SourceVersionCommand implements LoadCommand {
 }
 
 /** LC_BUILD_VERSION: macOS, the deployment target and SDK, one tool (ld). */
-export class BuildVersionCommand implements LoadCommand {
-  readonly cmd = LC_BUILD_VERSION;
-  private readonly ctx: LinkContext;
+export class BuildVersionCommand extends LinkCommand {
   constructor(ctx: LinkContext) {
-    this.ctx = ctx;
-  }
-  size(): number {
-    return buildVersionCommandSize(1);
+    super(ctx, LC_BUILD_VERSION, buildVersionCommandSize(1));
   }
   writeTo(buf: Uint8Array, off: number): void {
     const pv = platformVersion(this.ctx);
@@ -412,10 +382,9 @@ export class BuildVersionCommand implements LoadCommand {
 }
 
 /** LC_UUID: written zero here; macho's `writeHeader` then fills it with a hash of the finished image. */
-export class UuidCommand implements LoadCommand {
-  readonly cmd = LC_UUID;
-  size(): number {
-    return UUID_COMMAND_SIZE;
+export class UuidCommand extends FixedSizeCommand {
+  constructor() {
+    super(LC_UUID, UUID_COMMAND_SIZE);
   }
   writeTo(buf: Uint8Array, off: number): void {
     writeUuidCommand(view(buf), off, new Uint8Array(16));

@@ -4,9 +4,9 @@
  * `createSynthetic` (or, for `__init_offsets`, `assignSections`) creates
  * them and written by `writeSections` at their output section's offset.
  *
- * - `__DATA_CONST,__got` (`GotSection`): one 8-byte slot per symbol reached
- *   through the GOT; an import's slot is bound by dyld (zero here), a
- *   local target's holds its address (and is rebased).
+ * - `__DATA_CONST,__got` (`PointerSlotsSection` over `ctx.got`): one 8-byte
+ *   slot per symbol reached through the GOT; an import's slot is bound by
+ *   dyld (zero here), a local target's holds its address (and is rebased).
  * - `__TEXT,__stubs` (`StubsSection`): one `jmp *ptr` per called import
  *   (or exported weak definition); the pointer is the stub's lazy pointer
  *   when binding lazily, else its GOT slot.
@@ -15,8 +15,9 @@
  *   lazily bound stub pushing its offset in the lazy-bind stream.
  * - `__DATA,__la_symbol_ptr` (`LazyPointerSection`): each stub's pointer,
  *   first aimed at its stub-helper entry (lazy), or at the definition.
- * - `__DATA,__thread_ptrs` (`TlvPointerSection`): pointers to thread-local
- *   descriptors reached through the GOT-like TLV relocation.
+ * - `__DATA,__thread_ptrs` (`PointerSlotsSection` over `ctx.tlvPtrs`):
+ *   pointers to thread-local descriptors reached through the GOT-like TLV
+ *   relocation, slots like the GOT's.
  * - `__TEXT,__init_offsets` (`InitOffsetsSection`, chained fixups): each
  *   initializer as a 32-bit offset from the image base (lld's -init_offsets).
  *
@@ -30,44 +31,32 @@ import { atomAddress, isImport, symbolAddress } from "./target.js";
 
 const view = (buf: Uint8Array): DataView => new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 
-/** 8-byte pointers to `syms`: an import's is left for dyld, any other holds its target's address. */
-function writePointers(ctx: LinkContext, syms: readonly SymbolId[], buf: Uint8Array, off: number): void {
-  const dv = view(buf);
-  syms.forEach((s, i) => {
-    if (!isImport(ctx, s)) dv.setBigUint64(off + i * 8, BigInt(symbolAddress(ctx, s)), true);
-  });
-}
-
-export class GotSection implements SyntheticSection {
+/**
+ * A section of 8-byte pointer slots, one per symbol of `slots` in order
+ * (lld's `NonLazyPointerSectionBase`): `__DATA_CONST,__got` over `ctx.got`
+ * and `__DATA,__thread_ptrs` over `ctx.tlvPtrs`. An import's slot is left
+ * zero for dyld to bind; any other holds its target's address (an exported
+ * weak definition's, or weak thread-local's descriptor, until dyld coalesces
+ * it). The fixups pass adds each slot's rebase or bind.
+ */
+export class PointerSlotsSection implements SyntheticSection {
   private readonly ctx: LinkContext;
-  constructor(ctx: LinkContext) {
+  private readonly slots: readonly SymbolId[];
+  constructor(ctx: LinkContext, slots: readonly SymbolId[]) {
     this.ctx = ctx;
+    this.slots = slots;
   }
   get indirectSymbols(): readonly SymbolId[] {
-    return this.ctx.got;
+    return this.slots;
   }
   size(): number {
-    return this.ctx.got.length * 8;
+    return this.slots.length * 8;
   }
   writeTo(buf: Uint8Array, off: number): void {
-    writePointers(this.ctx, this.ctx.got, buf, off);
-  }
-}
-
-export class TlvPointerSection implements SyntheticSection {
-  private readonly ctx: LinkContext;
-  constructor(ctx: LinkContext) {
-    this.ctx = ctx;
-  }
-  get indirectSymbols(): readonly SymbolId[] {
-    return this.ctx.tlvPtrs;
-  }
-  size(): number {
-    return this.ctx.tlvPtrs.length * 8;
-  }
-  /** An exported weak thread-local's pointer holds its own descriptor until dyld coalesces it. */
-  writeTo(buf: Uint8Array, off: number): void {
-    writePointers(this.ctx, this.ctx.tlvPtrs, buf, off);
+    const dv = view(buf);
+    this.slots.forEach((s, i) => {
+      if (!isImport(this.ctx, s)) dv.setBigUint64(off + i * 8, BigInt(symbolAddress(this.ctx, s)), true);
+    });
   }
 }
 

@@ -45,6 +45,7 @@ import {
 } from "@tsld/core";
 import {
   COMPACT_UNWIND_ENTRY_SIZE,
+  MachOFormatError,
   S_ATTR_PURE_INSTRUCTIONS,
   S_REGULAR,
   UNWIND_HAS_LSDA,
@@ -54,6 +55,8 @@ import {
   UNWIND_X86_64_MODE_STACK_IND,
   encodeUnwindInfo,
   planUnwindInfo,
+  readSLEB,
+  readULEB,
 } from "@tsld/macho-format";
 import { type SectionMap, orderedSections } from "./sections.js";
 import { atomAddress, atomAtAddress, isImport } from "./target.js";
@@ -179,17 +182,6 @@ function encSize(enc: number): number {
   }
 }
 
-function uleb(d: Uint8Array, p: { o: number }): number {
-  let r = 0;
-  let shift = 0;
-  for (;;) {
-    const b = d[p.o++]!;
-    r += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (!(b & 0x80)) return r;
-  }
-}
-
 /** Parses compact-unwind entries and `__eh_frame` records; returns dead stripping's associations. */
 export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[] | undefined {
   const st = new UnwindState();
@@ -297,25 +289,34 @@ function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: nu
     const len32 = v.getUint32(base + off, true);
     if (len32 === 0 || len32 === 0xffffffff) continue; // terminator / 64-bit records: left alone
     const id = v.getUint32(base + off + 4, true);
+    // The record's bytes: a LEB128 field that runs past them is malformed (MachOFormatError).
+    const rec = d.subarray(0, base + off + size);
     if (id === 0) {
-      const p = { o: base + off + 8 };
-      const version = d[p.o++]!;
+      let o = base + off + 8;
+      const version = rec[o++]!;
       let aug = "";
-      while (d[p.o] !== 0) aug += String.fromCharCode(d[p.o++]!);
-      p.o++;
-      uleb(d, p); // code alignment
-      uleb(d, p); // data alignment (sleb; only skipped)
-      if (version === 1) p.o++;
-      else uleb(d, p);
+      while (o < rec.length && rec[o] !== 0) aug += String.fromCharCode(rec[o++]!);
+      o++;
       const cie: Cie = { atom: a, fdeEnc: 0, lsdaEnc: -1, augZ: aug.startsWith("z") };
+      try {
+        o = readULEB(rec, o).next; // code alignment factor
+        o = readSLEB(rec, o).next; // data alignment factor
+        if (version === 1)
+          o++; // return address register: a byte in version 1, else ULEB128
+        else o = readULEB(rec, o).next;
+        if (cie.augZ) o = readULEB(rec, o).next; // augmentation data length
+      } catch (e) {
+        if (!(e instanceof MachOFormatError)) throw e;
+        ctx.diag.warn(`${where}: __eh_frame CIE at 0x${off.toString(16)}: ${e.message}; dropped`);
+        continue;
+      }
       if (cie.augZ) {
-        uleb(d, p);
         for (const c of aug.slice(1)) {
           if (c === "P") {
-            const enc = d[p.o++]!;
-            p.o += Math.max(encSize(enc), 0);
-          } else if (c === "L") cie.lsdaEnc = d[p.o++]!;
-          else if (c === "R") cie.fdeEnc = d[p.o++]!;
+            const enc = d[o++]!;
+            o += Math.max(encSize(enc), 0);
+          } else if (c === "L") cie.lsdaEnc = d[o++]!;
+          else if (c === "R") cie.fdeEnc = d[o++]!;
         }
       }
       cies.set(off, cie);
@@ -337,12 +338,18 @@ function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: nu
     let lsdaOff = -1;
     let lsda: Loc | undefined;
     if (cie.augZ && cie.lsdaEnc >= 0 && cie.lsdaEnc !== 0xff) {
-      const p = { o: base + pcOff + 2 * psize };
-      const augLen = uleb(d, p);
+      let aug: { value: number; next: number };
+      try {
+        aug = readULEB(rec, base + pcOff + 2 * psize); // augmentation data length
+      } catch (e) {
+        if (!(e instanceof MachOFormatError)) throw e;
+        ctx.diag.warn(`${where}: __eh_frame FDE at 0x${off.toString(16)}: ${e.message}; dropped`);
+        continue;
+      }
       const lsize = encSize(cie.lsdaEnc);
-      if (augLen >= lsize && lsize > 0) {
-        lsdaOff = p.o - base;
-        const raw = readPointer(v, p.o, lsize);
+      if (aug.value >= lsize && lsize > 0) {
+        lsdaOff = aug.next - base;
+        const raw = readPointer(v, aug.next, lsize);
         if (raw !== 0 || unsigned.has(lsdaOff))
           lsda = fieldTarget(ctx, file, v, base, secAddr, lsdaOff, lsize, cie.lsdaEnc, unsigned);
         else lsdaOff = -1;
