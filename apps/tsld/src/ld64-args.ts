@@ -294,6 +294,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   let noDefaultPaths = false;
   let undefinedTreatment: UndefinedTreatment = "error";
   let arch = "x86_64";
+  let archGiven = false;
 
   const addLib = (name: string, k: DylibLoadKind): void => {
     libs.push(name);
@@ -398,6 +399,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
         break;
       case "arch":
         arch = v;
+        archGiven = true;
         break;
       case "o":
         o.output = v;
@@ -603,7 +605,6 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   }
 
   if (arch !== "x86_64" && arch !== "arm64") throw new UsageError(`-arch ${arch}: unknown architecture`);
-  if (arch === "arm64") throw new UsageError("-arch arm64: arm64 is not supported yet (tsld links x86_64 for now)");
 
   // -syslibroot, as ld64: a root of "/" means none; an absolute -L/-F
   // directory is looked for under each root, and used as given only if no
@@ -638,6 +639,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
     linkmode: "internal",
     bundle: kind === "bundle",
     arch,
+    archExplicit: archGiven,
     inputs,
     libPaths: underRoots(rawLibPaths),
     libs,
@@ -664,7 +666,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
 
 /** The `-v` line: tsld's name and version, and the ld64 it follows (build tools look for "PROJECT:ld64"). */
 export function ld64VersionLine(tsldVersion: string): string {
-  return `@(#)PROGRAM:ld  PROJECT:ld64-${LD64_VERSION} (tsld ${tsldVersion}, a Mach-O linker in TypeScript, following ld64-${LD64_VERSION})\nconfigured to support archs: x86_64\n`;
+  return `@(#)PROGRAM:ld  PROJECT:ld64-${LD64_VERSION} (tsld ${tsldVersion}, a Mach-O linker in TypeScript, following ld64-${LD64_VERSION})\nconfigured to support archs: x86_64 arm64\n`;
 }
 
 /** `ld64.tsld --help`: the flags, one line each. */

@@ -4,7 +4,15 @@
  * `__text` starts), segment and section addresses, and the export list.
  * After it, every atom and symbol has its final address; nothing is written.
  */
-import { AtomFlag, type LinkContext, type OutputSection, SymFlag, SymKind, targetForName } from "@tsld/core";
+import {
+  AtomFlag,
+  type LinkContext,
+  type OutputSection,
+  SymFlag,
+  SymKind,
+  defaultAdhocCodesign,
+  targetForName,
+} from "@tsld/core";
 import {
   buildVersionCommandSize,
   dylibCommandSize,
@@ -58,10 +66,11 @@ export function chooseTarget(ctx: LinkContext): void {
   if (ctx.options.fixupChains && !needsRebase(ctx)) ctx.diag.error("-fixup_chains is incompatible with -no_pie");
   const byName = targetForName(ctx.options.arch);
   if (!byName) {
-    ctx.diag.error(`-arch ${ctx.options.arch}: only x86_64 is supported for now`);
+    ctx.diag.error(`-arch ${ctx.options.arch}: tsld links x86_64 and arm64`);
     ctx.diag.checkpoint();
   }
   ctx.target ??= byName!;
+  ctx.options.adhocCodesign ??= defaultAdhocCodesign(ctx.options.arch);
 }
 
 export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
