@@ -44,13 +44,15 @@ export function assembleArm64(sources: Record<string, string>): string[] {
 /**
  * Links `objects` with tsld and ld64.lld-19 (`-arch arm64`, macOS 11 unless
  * `flags` say otherwise, LOH ignored so lld keeps each instruction) into a
- * fresh directory; returns both outputs.
+ * fresh directory; `lldFlags` replace `flags` for lld where the spellings
+ * differ (`-buildmode=c-shared` is lld's `-dylib`). Returns both outputs.
  */
 export async function linkArm64Both(
   name: string,
   objects: string[],
   flags: string[] = [],
   lib = arm64LibDir(),
+  lldFlags: string[] = flags,
 ): Promise<{ ours: string; theirs: string }> {
   const dir = tmp("tsld-a64-");
   mkdirSync(dir, { recursive: true });
@@ -64,7 +66,19 @@ export async function linkArm64Both(
   expect(r.stderr).toBe("");
   const lld = spawnSync(
     requireTool("ld64.lld-19"),
-    ["-arch", "arm64", ...pv, "-o", theirs, ...objects, ...flags, "-L", lib, "-lSystem", "-ignore_optimization_hints"],
+    [
+      "-arch",
+      "arm64",
+      ...pv,
+      "-o",
+      theirs,
+      ...objects,
+      ...lldFlags,
+      "-L",
+      lib,
+      "-lSystem",
+      "-ignore_optimization_hints",
+    ],
     { encoding: "utf8" },
   );
   if (lld.status !== 0) throw new Error(`ld64.lld-19 failed:\n${lld.stderr}`);
@@ -116,24 +130,37 @@ export function reaches(path: string, fn: string): string[] {
       pages.set(adrp[1]!, Number.parseInt(adrp[2]!, 16));
       continue;
     }
+    // The register an instruction writes (loads and arithmetic), which no longer holds a page.
+    const dest = /^[xw](\d+),/.exec(rest);
+    const kill = (): void => {
+      if (dest && !op.startsWith("st")) pages.delete(`x${dest[1]}`);
+    };
     const got = /literal pool symbol address: (\S+)/.exec(rest);
     if (got) {
       out.push(`${op} got ${got[1]}`);
+      kill();
       continue;
     }
     const add = /^\w+, (x\d+), #0x([0-9a-f]+)/.exec(rest);
     const mem = /\[(x\d+)(?:, #0x([0-9a-f]+))?\]/.exec(rest);
     const base = op === "add" ? add : mem;
     if (base && pages.has(base[1]!)) {
-      out.push(`${op} ${symbolize(syms, pages.get(base[1]!)! + Number.parseInt(base[2] ?? "0", 16))}`);
+      const addr = pages.get(base[1]!)! + Number.parseInt(base[2] ?? "0", 16);
+      out.push(`${op} ${symbolize(syms, addr)}`);
+      kill();
+      // add xD, xN, #off leaves an address in xD, which later loads use
+      if (op === "add" && dest) pages.set(`x${dest[1]}`, addr);
       continue;
     }
+    kill();
     const stub = /symbol stub for: (\S+)/.exec(rest);
     if ((op === "bl" || op === "b") && stub) out.push(`${op} stub ${stub[1]}`);
     else if (op === "bl" || op === "b") {
       const t = /^(?:0x([0-9a-f]+)|(\S+))/.exec(rest)!;
       out.push(`${op} ${t[1] ? symbolize(syms, Number.parseInt(t[1], 16)) : t[2]}`);
     }
+    // calls clobber the argument and temporary registers
+    if (op === "bl" || op === "blr") pages.clear();
   }
   return out;
 }
