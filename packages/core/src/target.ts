@@ -123,6 +123,19 @@ export interface TargetInfo {
    */
   overflowText(res: RelocResult, type: number, length: number, value: number, pc: number, target: string): string;
 
+  /**
+   * Range-extension thunks (lld's `thunkSize`, `forwardBranchRange`,
+   * `backwardBranchRange`): a Branch whose target lies farther than these
+   * many bytes from the call goes through a thunk placed within reach
+   * (layout's thunks.ts). `thunkSize` 0: the target needs none (x86_64's
+   * 32-bit calls reach every address of an image).
+   */
+  thunkSize: number;
+  forwardBranchRange: number;
+  backwardBranchRange: number;
+  /** One thunk at `addr`: jump to `target`, clobbering only what calls may (arm64: x16). */
+  writeThunk(out: Uint8Array, off: number, addr: number, target: number): void;
+
   /** One stub: jump through the pointer at `ptrAddr`. */
   writeStub(out: Uint8Array, off: number, stubAddr: number, ptrAddr: number): void;
   /** The stub helper header: pushes the image cache, jumps to dyld_stub_binder. */

@@ -60,6 +60,7 @@ import {
 import { GO_MARKERS } from "@tsld/objfile";
 import { chainedFixups, isDylibLike, isLazyStub, lazyBinding, needsRebase } from "./dyn.js";
 import { type SectionMap, boundarySection, boundarySegment, orderedSections } from "./sections.js";
+import { layoutWithThunks } from "./thunks.js";
 
 /** The target: chosen by the inputs' CPU type, else by `-arch`; -fixup_chains needs a slidable image. */
 export function chooseTarget(ctx: LinkContext): void {
@@ -407,7 +408,10 @@ export function assignAddresses(ctx: LinkContext): void {
       const o = ctx.outSections[id]!;
       addr = alignUp(addr, 2 ** o.align);
       o.addr = addr;
-      if (o.synthetic === "none" || o.atoms.length > 0) {
+      // Code too large for one branch's reach: laid out with range-extension thunks.
+      const withThunks = layoutWithThunks(ctx, o, addr);
+      if (withThunks >= 0) o.size = withThunks;
+      else if (o.synthetic === "none" || o.atoms.length > 0) {
         let off = 0;
         for (const a of o.atoms) {
           off = alignUp(off, 2 ** A.align[a]!);

@@ -2,7 +2,8 @@
  * Applying relocations (lld's `relocateAll`): each decoded row of an atom
  * already copied to the output gets its value, computed here from the row's
  * target and the target's attributes, and stored by the target's
- * `relocateOne`. Branches to imports go to their stub; GOT and TLV loads go
+ * `relocateOne`. Branches to imports go to their stub (or a range-extension
+ * thunk, when layout made one for the call); GOT and TLV loads go
  * through their slot, or are relaxed (`relaxLoad`) when the symbol has none;
  * pointers to imports keep only their addend (dyld adds the address);
  * thread-local descriptors' offsets are relative to the TLV template.
@@ -12,6 +13,7 @@ import { S_THREAD_LOCAL_VARIABLES, sectionType } from "@tsld/macho-format";
 import { relocError } from "./diag.js";
 import { isTlvTemplate } from "./scan.js";
 import { atomAddress, isImport, symbolAddress } from "./target.js";
+import { thunkFor } from "./thunks.js";
 
 /** One DataView per output buffer, not one per atom. */
 let lastOut: Uint8Array | undefined;
@@ -64,7 +66,9 @@ export function relocateAtom(ctx: LinkContext, atom: AtomId, out: Uint8Array, ou
       let target: number;
       if (!ext) target = atomAddress(ctx, R.atom[r]!, R.delta[r]!);
       else if (attr & RelocAttr.Branch) {
-        if (T.stubIndex[s]! >= 0) target = stubAddress(ctx, s);
+        const thunk = thunkFor(ctx, r);
+        if (thunk >= 0) target = ctx.atoms.address[thunk]! - R.addend[r]!;
+        else if (T.stubIndex[s]! >= 0) target = stubAddress(ctx, s);
         else if (isImport(ctx, s)) {
           relocError(ctx, atom, at, `call to undefined weak symbol ${T.name(s)}`);
           continue;

@@ -8,6 +8,7 @@ import { AtomFlag, type LinkContext, RelocFlag } from "@tsld/core";
 import { isZerofill } from "@tsld/macho-format";
 import { isLazyStub, lazyBinding } from "./dyn.js";
 import { relocateAtom } from "./relocate.js";
+import { writeThunks } from "./thunks.js";
 import { atomAddress, isImport, symbolAddress } from "./target.js";
 import { writeUnwind } from "./unwind.js";
 
@@ -113,6 +114,8 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
         break;
     }
   }
+  // Range-extension thunks, jumping to their targets' final addresses.
+  writeThunks(ctx, out, (s) => symbolAddress(ctx, s));
   // __unwind_info contents; CIE pointers and pc_begin of the kept __eh_frame FDEs.
   writeUnwind(ctx, out);
 }

@@ -30,6 +30,10 @@
  * add x17, x17, __dyld_private@PAGEOFF; stp x16, x17, [sp, #-16]!; adrp x16,
  * binder@PAGE; ldr x16, [x16, binder@PAGEOFF]; br x16`. Each helper entry
  * (12 bytes): `ldr w16, 8; b header; .long lazy_bind_offset`.
+ *
+ * Range-extension thunks (12 bytes), for branches beyond BRANCH26's ±128
+ * MiB: `adrp x16, target@PAGE; add x16, x16, target@PAGEOFF; br x16` (x16 is
+ * the intra-procedure-call scratch register AAPCS64 lets veneers clobber).
  */
 import {
   ARM64_RELOC_BRANCH26,
@@ -210,6 +214,18 @@ export const arm64: TargetInfo = {
       default:
         return `unsupported ${name} relocation length ${1 << length} bytes`;
     }
+  },
+  // BRANCH26: ±128 MiB from the instruction (the forward limit is the last word before +128 MiB).
+  thunkSize: 12,
+  forwardBranchRange: 0x8000000 - 4,
+  backwardBranchRange: 0x8000000,
+  writeThunk(out, off, addr, target) {
+    const dv = new DataView(out.buffer, out.byteOffset);
+    dv.setUint32(off, 0x90000010, true); // adrp x16, target@PAGE
+    dv.setUint32(off + 4, 0x91000210, true); // add x16, x16, target@PAGEOFF
+    dv.setUint32(off + 8, 0xd61f0200, true); // br x16
+    arm64.relocateOne(dv, off, ARM64_RELOC_PAGE21, 2, true, target, addr, true);
+    arm64.relocateOne(dv, off + 4, ARM64_RELOC_PAGEOFF12, 2, false, target, addr + 4, true);
   },
   writeStub(out, off, stubAddr, ptrAddr) {
     const dv = new DataView(out.buffer, out.byteOffset);

@@ -131,6 +131,11 @@ export const x86_64: TargetInfo = {
     if (res === RelocResult.Overflow) return `value 0x${value.toString(16)} does not fit in 32 bits`;
     return `unsupported relocation length ${1 << length} bytes`;
   },
+  // rel32 calls reach all of an image (segments stay under 4 GiB): no thunks.
+  thunkSize: 0,
+  forwardBranchRange: 0,
+  backwardBranchRange: 0,
+  writeThunk() {},
   writeStub(out, off, stubAddr, ptrAddr) {
     out[off] = 0xff;
     out[off + 1] = 0x25;

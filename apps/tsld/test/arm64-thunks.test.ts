@@ -1,0 +1,100 @@
+// Range-extension thunks for BRANCH26 (lld's test/MachO/arm64-thunks.s, in
+// spirit): more than 128 MiB of generated text, calls across the gap in both
+// directions and to a dylib's stub. Every call that cannot reach its target
+// goes through a thunk (adrp x16; add x16; br x16) placed where ld64.lld-19
+// places it: after the last code laid out within reach of the call; calls in
+// reach, and late calls that reach the stubs, stay direct. Both links are
+// decoded from their bytes (llvm-objdump would disassemble all 144 MiB).
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { assembleArm64, linkArm64Both, symbols } from "./arm64-lit.js";
+
+const BIG = `
+.text
+.globl _main
+.p2align 2
+_main:
+  bl _far_fn
+  bl _puts
+  bl _mid
+  ret
+.globl _pad1
+.p2align 2
+_pad1: .space 0x4000000
+.globl _mid
+.p2align 2
+_mid:
+  bl _main
+  bl _far_fn
+  bl _puts
+  ret
+.globl _pad2
+.p2align 2
+_pad2: .space 0x4000000
+.globl _pad3
+.p2align 2
+_pad3: .space 0x1000000
+.globl _far_fn
+.p2align 2
+_far_fn:
+  bl _main
+  bl _mid
+  bl _puts
+  ret
+.subsections_via_symbols
+`;
+
+const sext = (v: number, bits: number): number => (v << (32 - bits)) >> (32 - bits);
+
+/**
+ * Each call of `fn` as `target` (a function), `thunk after F+0xN -> T` (a
+ * thunk at that place, jumping to T), or `stub after F+0xN`; thunk symbols
+ * lld names are ignored, so both links read alike.
+ */
+function calls(path: string, fn: string): string[] {
+  const file = readFileSync(path);
+  const syms = symbols(path).filter((s) => !s.name.includes(".thunk.") && s.name !== "__mh_execute_header");
+  const word = (addr: number): number => file.readUInt32LE(addr - 0x100000000);
+  const at = (addr: number): string => {
+    const exact = syms.find((s) => s.addr === addr);
+    if (exact) return exact.name;
+    const before = syms.filter((s) => s.addr <= addr).pop()!;
+    return `${before.name}+0x${(addr - before.addr).toString(16)}`;
+  };
+  const out: string[] = [];
+  for (let a = syms.find((s) => s.name === fn)!.addr; word(a) !== 0xd65f03c0; a += 4) {
+    const w = word(a);
+    if (w >>> 26 !== 0x25) continue; // bl
+    const t = a + sext(w & 0x3ffffff, 26) * 4;
+    if (syms.some((s) => s.addr === t)) {
+      out.push(at(t));
+      continue;
+    }
+    const w0 = word(t);
+    const w1 = word(t + 4);
+    const pages = sext((((w0 >>> 5) & 0x7ffff) << 2) | ((w0 >>> 29) & 3), 21);
+    const dest = Math.floor(t / 4096) * 4096 + pages * 4096 + ((w1 >>> 10) & 0xfff);
+    // add x16, x16, #off: a thunk; ldr x16, [x16, #off]: a stub
+    if ((w1 & 0xffc003ff) >>> 0 === 0x91000210) out.push(`thunk after ${at(t)} -> ${at(dest)}`);
+    else out.push(`stub after ${at(t)}`);
+  }
+  return out;
+}
+
+describe("arm64 range-extension thunks", () => {
+  it("calls beyond ±128 MiB go through thunks placed as ld64.lld-19 places them", async () => {
+    const { ours, theirs } = await linkArm64Both("thunks", assembleArm64({ thunks: BIG }));
+    const want: Record<string, string[]> = {
+      // _far_fn and the stubs are out of reach from _main: thunks after _mid, the last code within reach
+      _main: ["thunk after _mid+0x10 -> _far_fn", "thunk after _mid+0x1c -> _far_fn+0x1c", "_mid"],
+      // within reach both ways; the stubs (after _far_fn and its thunk) too
+      _mid: ["_main", "_far_fn", "stub after _far_fn+0x1c"],
+      // _main is 144 MiB back: a thunk after _far_fn, before the stubs
+      _far_fn: ["thunk after _far_fn+0x10 -> _main", "_mid", "stub after _far_fn+0x1c"],
+    };
+    for (const [fn, expected] of Object.entries(want)) {
+      expect(calls(theirs, fn), `lld ${fn}`).toEqual(expected);
+      expect(calls(ours, fn), `tsld ${fn}`).toEqual(expected);
+    }
+  }, 120_000);
+});
