@@ -181,3 +181,24 @@ export function sectionBytes(path: string, seg: string, sect: string): { addr: n
   }
   return { addr, bytes: Buffer.from(parts) };
 }
+
+/**
+ * C for arm64 Mach-O in two steps (no macOS SDK): preprocess with glibc's
+ * aarch64 headers, then compile the .i for arm64-apple-macos11 (`-O1`
+ * unless `flags` say otherwise). Returns the object's path.
+ */
+export function compileArm64C(source: string, name: string, flags: string[] = ["-O1"]): string {
+  const dir = tmp("tsld-a64cc-");
+  const c = join(dir, `${name}.c`);
+  const i = join(dir, `${name}.i`);
+  const o = join(dir, `${name}.o`);
+  writeFileSync(c, source);
+  for (const args of [
+    ["-E", "-target", "aarch64-linux-gnu", "--sysroot=/usr/aarch64-linux-gnu", c, "-o", i],
+    ["-target", "arm64-apple-macos11", ...flags, "-c", i, "-o", o],
+  ]) {
+    const r = spawnSync(requireTool("clang-19"), args, { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`clang-19 ${args.join(" ")} failed:\n${r.stderr}`);
+  }
+  return o;
+}
