@@ -363,6 +363,38 @@ function describeLdOutput(arch: MachOArch): void {
 
 for (const arch of MACHO_ARCHES) describeLdOutput(arch);
 
+describe("universal (fat) images", () => {
+  it("runs a universal file's slice for each loader; runMachO picks x86_64", () => {
+    requireToolchain("arm64");
+    const dir = join(work, "fat");
+    const slices = MACHO_ARCHES.map((arch) => {
+      const sdk = join(dir, arch, "sdk");
+      mkdirSync(sdk, { recursive: true });
+      genLibSystemTbd(sdk, arch);
+      const src = join(dir, arch, "which.c");
+      writeFileSync(src, `#include <stdio.h>\nint main(void) { printf("slice: %s\\n", SLICE); return 0; }\n`);
+      const o = compileC(src, join(dir, arch), { arch, cppFlags: [`-DSLICE="${arch}"`] });
+      return link(join(dir, arch, "which"), [o], sdk, [], arch);
+    });
+    const fat = join(dir, "which-fat");
+    const lipo = spawnSync("llvm-lipo-19", ["-create", ...slices, "-output", fat], { encoding: "utf8" });
+    expect(lipo.status, lipo.stderr).toBe(0);
+    for (const arch of MACHO_ARCHES) {
+      const r = spawnSync(buildLoader(arch), [fat], { encoding: "utf8" });
+      expect(r.stdout, r.stderr).toBe(`slice: ${arch}\n`);
+      expect(r.status).toBe(0);
+    }
+    expect(runMachO(fat).stdout).toBe("slice: x86_64\n");
+    // a universal file holding only the arm64 slice goes to the arm64 loader
+    const arm64Only = spawnSync("llvm-lipo-19", ["-create", slices[1] ?? "", "-output", join(dir, "arm64-only")]);
+    expect(arm64Only.status).toBe(0);
+    expect(runMachO(join(dir, "arm64-only")).stdout).toBe("slice: arm64\n");
+    expect(spawnSync(buildLoader("any"), [join(dir, "arm64-only")], { encoding: "utf8" }).stdout).toBe(
+      "slice: arm64\n",
+    );
+  });
+});
+
 describe("macho-exec error handling", () => {
   let good: Buffer;
   let dir: string;
