@@ -4,6 +4,7 @@
  *
  *   mx_tlv_get_addr      the thunk stored in every Mach-O TLV descriptor
  *                        (dyld's tlv_get_addr from threadLocalHelpers.s).
+ *   mx_stub_binder       dyld_stub_binder for MACHO_EXEC_LAZY=1 (lazy binding on first call).
  *   mx_chkstk_darwin     ___chkstk_darwin: stack probe for big frames.
  *   mx_start_unixthread  jump to an LC_UNIXTHREAD entry with a prepared stack.
  *   mx_va_*              Apple-to-AAPCS64 shims for variadic and va_list
@@ -81,6 +82,49 @@ mx_tlv_get_addr:
 	ldp	x29, x30, [sp], #16
 	ret
 	.size	mx_tlv_get_addr, .-mx_tlv_get_addr
+
+/*
+ * dyld_stub_binder (MACHO_EXEC_LAZY=1).  The stub helper entry loaded its
+ * lazy-bind offset into w16, its header the address of __dyld_private into
+ * x17 and did `stp x16, x17, [sp, #-16]!`: [sp] = offset, [sp+8] =
+ * __dyld_private; lr still returns into the stub's caller.  Keep the argument
+ * registers (x0-x8, q0-q7), bind, pop the pair and jump to the target as if
+ * the stub had.
+ */
+	.globl	mx_stub_binder
+	.type	mx_stub_binder, %function
+	.p2align 2
+mx_stub_binder:
+	stp	x29, x30, [sp, #-16]!
+	mov	x29, sp
+	sub	sp, sp, #208
+	stp	x0, x1, [sp, #0]
+	stp	x2, x3, [sp, #16]
+	stp	x4, x5, [sp, #32]
+	stp	x6, x7, [sp, #48]
+	str	x8, [sp, #64]
+	stp	q0, q1, [sp, #80]
+	stp	q2, q3, [sp, #112]
+	stp	q4, q5, [sp, #144]
+	stp	q6, q7, [sp, #176]
+	ldr	x0, [x29, #24]
+	ldr	w1, [x29, #16]
+	bl	mx_lazy_bind
+	mov	x16, x0
+	ldp	x0, x1, [sp, #0]
+	ldp	x2, x3, [sp, #16]
+	ldp	x4, x5, [sp, #32]
+	ldp	x6, x7, [sp, #48]
+	ldr	x8, [sp, #64]
+	ldp	q0, q1, [sp, #80]
+	ldp	q2, q3, [sp, #112]
+	ldp	q4, q5, [sp, #144]
+	ldp	q6, q7, [sp, #176]
+	mov	sp, x29
+	ldp	x29, x30, [sp], #16
+	add	sp, sp, #16
+	br	x16
+	.size	mx_stub_binder, .-mx_stub_binder
 
 /*
  * ___chkstk_darwin: x15 holds the frame size in 16-byte units (the caller

@@ -107,6 +107,7 @@
 #define MH_DYLIB 0x6
 #define MH_BUNDLE 0x8
 
+#define MH_BIND_AT_LOAD 0x8
 #define MH_TWOLEVEL 0x80
 #define MH_PIE 0x200000
 
@@ -279,6 +280,7 @@ typedef struct Image {
 /* ---- globals ------------------------------------------------------------ */
 
 static bool g_trace;
+static bool g_lazy; /* MACHO_EXEC_LAZY=1: bind lazy pointers on first call, through dyld_stub_binder */
 static int g_argc;
 static char **g_argv;
 static char **g_envp;
@@ -296,6 +298,7 @@ static __thread jmp_buf *t_catch; /* set while dlopen() runs: errors longjmp */
 static __thread char t_errmsg[2048];
 static __thread char t_dlerror[2048];
 static __thread bool t_dlerror_set;
+static __thread uint64_t t_last_bind; /* value of the last write_bind, for mx_lazy_bind */
 
 extern void mx_tlv_get_addr(void);
 extern void mx_chkstk_darwin(void);
@@ -860,10 +863,8 @@ static int seg_of_vm(const Image *img, uint64_t vmaddr, uint64_t size) {
 
 /* ---- host symbols and loader-provided functions ----------------------------- */
 
-static void mx_stub_binder(void) {
-  fprintf(stderr, "macho-exec: dyld_stub_binder called (lazy pointers are bound eagerly; this is a loader bug)\n");
-  abort();
-}
+/* dyld_stub_binder: assembly (macho-exec-asm.S / -arm64.S) around mx_lazy_bind below. */
+extern void mx_stub_binder(void);
 static void mx_tlv_bootstrap(void) {
   fprintf(stderr, "macho-exec: __tlv_bootstrap called: thread-local descriptor was not set up\n");
   abort();
@@ -964,6 +965,17 @@ void mx_verror(int status, int errnum, const char *fmt, va_list ap) {
   extern char *program_invocation_name;
   fflush(stdout);
   fprintf(stderr, "%s: ", program_invocation_name);
+  vfprintf(stderr, fmt, ap);
+  if (errnum) fprintf(stderr, ": %s", strerror(errnum));
+  fputc('\n', stderr);
+  fflush(stderr);
+  if (status) exit(status);
+}
+
+void mx_verror_at_line(int status, int errnum, const char *file, unsigned line, const char *fmt, va_list ap) {
+  extern char *program_invocation_name;
+  fflush(stdout);
+  fprintf(stderr, "%s:%s:%u: ", program_invocation_name, file, line);
   vfprintf(stderr, fmt, ap);
   if (errnum) fprintf(stderr, ": %s", strerror(errnum));
   fputc('\n', stderr);
@@ -1501,6 +1513,7 @@ static void run_rebase_opcodes(Image *img) {
 static void write_bind(Image *img, uint64_t segidx, uint64_t segoff, int type, uint64_t target, int64_t addend,
                        const char *name, const char *kind, const char *lib) {
   uint64_t v = target ? target + (uint64_t)addend : 0;
+  t_last_bind = v;
   if (type == BIND_TYPE_POINTER) {
     uint8_t *p = seg_ptr(img, segidx, segoff, 8, kind);
     memcpy(p, &v, 8);
@@ -1520,13 +1533,18 @@ static void write_bind(Image *img, uint64_t segidx, uint64_t segoff, int type, u
         (unsigned long long)v);
 }
 
-enum { BIND_REGULAR, BIND_LAZY, BIND_WEAK };
+enum { BIND_REGULAR, BIND_LAZY, BIND_WEAK, BIND_LAZY_ONE };
 
 static void run_bind_opcodes(Image *img, uint32_t boff, uint32_t bsize, int mode) {
   if (!bsize) return;
-  const char *kind = mode == BIND_LAZY ? "lazy-bind" : mode == BIND_WEAK ? "weak-bind" : "bind";
+  const char *kind = mode == BIND_LAZY        ? "lazy-bind"
+                     : mode == BIND_LAZY_ONE ? "lazy-bind (first call)"
+                     : mode == BIND_WEAK     ? "weak-bind"
+                                             : "bind";
   Cursor c = {img, img->file + boff, img->file + boff, img->file + boff + bsize,
-              mode == BIND_LAZY ? "lazy bind opcode stream" : mode == BIND_WEAK ? "weak bind opcode stream" : "bind opcode stream"};
+              mode == BIND_LAZY || mode == BIND_LAZY_ONE ? "lazy bind opcode stream"
+              : mode == BIND_WEAK                        ? "weak bind opcode stream"
+                                                         : "bind opcode stream"};
   int64_t ord = 0;
   const char *name = NULL;
   uint8_t symflags = 0;
@@ -1567,7 +1585,7 @@ static void run_bind_opcodes(Image *img, uint32_t boff, uint32_t bsize, int mode
     uint8_t imm = b & BIND_IMMEDIATE_MASK;
     switch (b & BIND_OPCODE_MASK) {
     case BIND_OPCODE_DONE:
-      if (mode != BIND_LAZY) return;
+      if (mode != BIND_LAZY) return; /* BIND_LAZY_ONE: one entry, ended by DONE */
       break; /* lazy bind info: DONE separates entries */
     case BIND_OPCODE_SET_DYLIB_ORDINAL_IMM: ord = imm; break;
     case BIND_OPCODE_SET_DYLIB_ORDINAL_ULEB: {
@@ -1849,10 +1867,39 @@ static void fixup_image(Image *img) {
   } else if (img->has_dyld_info) {
     run_rebase_opcodes(img);
     run_bind_opcodes(img, img->bind_off, img->bind_size, BIND_REGULAR);
-    run_bind_opcodes(img, img->lazy_bind_off, img->lazy_bind_size, BIND_LAZY);
+    /* dyld4 binds lazy pointers at launch; MACHO_EXEC_LAZY=1 leaves them to dyld_stub_binder
+     (through the image's __stub_helper), as dyld2 did, unless the image is MH_BIND_AT_LOAD */
+    if (!g_lazy || (img->flags & MH_BIND_AT_LOAD))
+      run_bind_opcodes(img, img->lazy_bind_off, img->lazy_bind_size, BIND_LAZY);
   } else if (img->slide && img->filetype != MH_EXECUTE) {
     malformed(img, "image has neither LC_DYLD_INFO nor LC_DYLD_CHAINED_FIXUPS (classic relocations are not supported)");
   }
+}
+
+/*
+ * The C half of dyld_stub_binder.  A stub's first call goes through its
+ * __stub_helper entry, which pushes the offset of its lazy-bind entry in the
+ * image's lazy bind info and the address of the image's __dyld_private; the
+ * assembly binder passes both here.  Runs that one entry (binding the lazy
+ * pointer) and returns the target the binder then jumps to.
+ */
+uint64_t mx_lazy_bind(const uint8_t *dyld_private, uint64_t offset) {
+  pthread_mutex_lock(&g_lock);
+  Image *img = NULL;
+  for (int i = 0; i < g_nimages && !img; i++) {
+    Image *m = g_images[i];
+    if (m->map && dyld_private >= m->map && dyld_private < m->map + m->maplen) img = m;
+  }
+  if (!img) fail(EXIT_MALFORMED, "dyld_stub_binder: %p (the stub helper's __dyld_private) is in no loaded image", (void *)dyld_private);
+  if (!img->has_dyld_info || offset >= img->lazy_bind_size)
+    malformed(img, "dyld_stub_binder: lazy bind offset 0x%llx outside the lazy bind info (0x%x bytes)",
+              (unsigned long long)offset, img->lazy_bind_size);
+  t_last_bind = 0;
+  run_bind_opcodes(img, img->lazy_bind_off + (uint32_t)offset, img->lazy_bind_size - (uint32_t)offset, BIND_LAZY_ONE);
+  uint64_t target = t_last_bind;
+  pthread_mutex_unlock(&g_lock);
+  if (!target) fail(EXIT_NOTFOUND, "%s: dyld_stub_binder: lazy bind at offset 0x%llx bound nothing", img->path, (unsigned long long)offset);
+  return target;
 }
 
 /* Link all images registered from index `first` on. */
@@ -2035,7 +2082,8 @@ static void usage(void) {
                   "Runs an " MX_CPU_NAME " Mach-O executable (or an image exporting _main) on Linux.\n"
                   "Exit status: the program's, 126 for a malformed image, 127 for a missing symbol/dependency.\n"
                   "MACHO_EXEC_TRACE=1 logs every rebase and bind to stderr.\n"
-                  "MACHO_EXEC_LOAD_ONLY=1 loads and links the image (and its dependencies) but runs no code.\n");
+                  "MACHO_EXEC_LOAD_ONLY=1 loads and links the image (and its dependencies) but runs no code.\n"
+                  "MACHO_EXEC_LAZY=1 binds lazy pointers on first call through dyld_stub_binder (default: at load).\n");
   exit(2);
 }
 
@@ -2043,6 +2091,8 @@ int main(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) usage();
   const char *tr = getenv("MACHO_EXEC_TRACE");
   g_trace = tr && *tr && strcmp(tr, "0") != 0;
+  const char *lz = getenv("MACHO_EXEC_LAZY");
+  g_lazy = lz && *lz && strcmp(lz, "0") != 0;
   pthread_mutexattr_t ma;
   pthread_mutexattr_init(&ma);
   pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
