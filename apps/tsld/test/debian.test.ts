@@ -15,7 +15,7 @@ import {
   type RunResult,
   type Runner,
 } from "@tsld/fixtures";
-import { buildLoader } from "@tsld/macho-exec";
+import { loaderFor } from "@tsld/macho-exec";
 import { describe, expect, it } from "vitest";
 import { tmp, tsld } from "./helpers.js";
 
@@ -23,7 +23,7 @@ const SLOW = 900_000;
 
 function loaderRunner(image: string): Runner {
   return (args, stdin, cwd): RunResult => {
-    const r = spawnSync(buildLoader(), [image, ...args], {
+    const r = spawnSync(loaderFor(image), [image, ...args], {
       cwd,
       input: stdin,
       timeout: 120_000,
