@@ -42,7 +42,11 @@ describe("fat inputs for arm64", () => {
     const dir = tmp();
     const fat = join(dir, "which-fat.o");
     lipo(fat, [x86(), arm()]);
-    for (const args of [[main(), fat], [fat, main()], ["-arch", "arm64", fat, main()]]) {
+    for (const args of [
+      [main(), fat],
+      [fat, main()],
+      ["-arch", "arm64", fat, main()],
+    ]) {
       const out = join(dir, "which");
       const r = await tsld(["-o", out, "-L", arm64LibDir(), ...args], { hostLibSystem: false });
       expect(r.stderr).toBe("");
