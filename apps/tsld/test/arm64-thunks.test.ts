@@ -4,10 +4,13 @@
 // goes through a thunk (adrp x16; add x16; br x16) placed where ld64.lld-19
 // places it: after the last code laid out within reach of the call; calls in
 // reach, and late calls that reach the stubs, stay direct. Both links are
-// decoded from their bytes (llvm-objdump would disassemble all 144 MiB).
+// decoded from their bytes (llvm-objdump would disassemble all 144 MiB);
+// a program calling across the gap both ways runs under the arm64 loader.
 import { readFileSync } from "node:fs";
+import { libSystemTbdDir } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
 import { assembleArm64, linkArm64Both, symbols } from "./arm64-lit.js";
+import { runMachO } from "./helpers.js";
 
 const BIG = `
 .text
@@ -41,6 +44,48 @@ _far_fn:
   bl _mid
   bl _puts
   ret
+.subsections_via_symbols
+`;
+
+const RUN = `
+.text
+.globl _main
+.p2align 2
+_main:
+  stp x29, x30, [sp, #-16]!
+  mov x29, sp
+  adrp x0, _near_msg@PAGE
+  add x0, x0, _near_msg@PAGEOFF
+  bl _puts
+  bl _far_fn
+  ldp x29, x30, [sp], #16
+  ret
+.globl _back
+.p2align 2
+_back:
+  mov w0, #40
+  ret
+.globl _pad1
+.p2align 2
+_pad1: .space 0x8000000
+.globl _pad2
+.p2align 2
+_pad2: .space 0x1000000
+.globl _far_fn
+.p2align 2
+_far_fn:
+  stp x29, x30, [sp, #-16]!
+  mov x29, sp
+  adrp x0, _far_msg@PAGE
+  add x0, x0, _far_msg@PAGEOFF
+  bl _puts
+  bl _back
+  add w0, w0, #2
+  ldp x29, x30, [sp], #16
+  ret
+.section __TEXT,__cstring,cstring_literals
+_near_msg: .asciz "called from 0 MiB"
+_far_msg: .asciz "called from 144 MiB"
 .subsections_via_symbols
 `;
 
@@ -97,4 +142,30 @@ describe("arm64 range-extension thunks", () => {
       expect(calls(ours, fn), `tsld ${fn}`).toEqual(expected);
     }
   }, 120_000);
+
+  it("a program calling across 144 MiB both ways, and a stub from each end, runs under the loader", async () => {
+    const { ours, theirs } = await linkArm64Both(
+      "thunks-run",
+      assembleArm64({ thunks_run: RUN }),
+      [],
+      libSystemTbdDir("arm64"),
+    );
+    // _main: both calls through thunks after _back (to the stub for _puts, past _far_fn, and to _far_fn);
+    // _far_fn: its stub directly, _back through a thunk after it; all as lld
+    for (const fn of ["_main", "_far_fn"]) expect(calls(ours, fn), fn).toEqual(calls(theirs, fn));
+    expect(calls(ours, "_main")).toEqual([
+      expect.stringMatching(/^thunk after _back\+0x8 -> _far_fn\+0x[0-9a-f]+$/),
+      "thunk after _back+0x14 -> _far_fn",
+    ]);
+    expect(calls(ours, "_far_fn")).toEqual([
+      expect.stringMatching(/^stub after _far_fn\+0x[0-9a-f]+$/),
+      "thunk after _far_fn+0x24 -> _back",
+    ]);
+    for (const out of [theirs, ours]) {
+      const r = runMachO(out);
+      expect(r.stderr, out).toBe("");
+      expect(r.stdout).toBe("called from 0 MiB\ncalled from 144 MiB\n");
+      expect(r.status).toBe(42);
+    }
+  }, 180_000);
 });
