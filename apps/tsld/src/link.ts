@@ -27,11 +27,13 @@ import {
   scanRelocations,
 } from "@tsld/layout";
 import { planLinkedit, saveImage, signImage, writeContents, writeHeader, writeLinkedit, writeMap } from "@tsld/macho";
-import { loadObjects } from "@tsld/objfile";
+import { chooseArch, loadObjects } from "@tsld/objfile";
 
 export async function link(ctx: LinkContext): Promise<void> {
   const pass = <T>(name: string, fn: () => T): T => ctx.timer.time(name, fn);
   if (ctx.options.linkmode === "external") {
+    // The arch (-arch, else the first input object's CPU type) for the host linker's -target.
+    pass("chooseArch", () => chooseArch(ctx));
     // The host linker does the whole link (Go's hostlink); loaded only when used.
     const { hostlink } = await import("@tsld/hostlink");
     hostlink(ctx); // timed by the stage itself ("hostlink")

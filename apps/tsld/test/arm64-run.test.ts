@@ -53,6 +53,19 @@ describe("arm64 programs under the loader", () => {
     },
     180_000,
   );
+
+  it("-linkmode=external without -arch hands the host linker the objects' arch (arm64)", async () => {
+    const out = join(tmp("tsld-a64ext-"), "ext");
+    const o = compileArm64C(PROG_C, "a64prog");
+    const r = await tsld(["-linkmode=external", "-o", out, "-L", libSystemTbdDir("arm64"), o], {
+      hostLibSystem: false,
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const run = runMachO(out);
+    expect(run.stdout).toBe("ctor=41 tv=3 tz=0 thread=18 weak=7 hello-1\n");
+    expect(run.status).toBe(3);
+  }, 180_000);
 });
 
 describe("arm64 plugins under the loader (the seed's scenario)", () => {
