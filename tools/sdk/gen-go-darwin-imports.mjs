@@ -1,123 +1,78 @@
 #!/usr/bin/env node
-// Generates the part of tsld's built-in SDK that Go's darwin programs need:
-// every name Go's standard library imports from libSystem, CoreFoundation
-// and Security, so that Go's external link (`-linkmode=external` through
-// ld64.tsld) resolves against the built-in SDK with no `-undefined` escape.
-//
-// Source (public, recorded): Go's own `//go:cgo_import_dynamic LOCAL REMOTE
-// "LIBRARY"` directives in GOROOT/src (runtime, syscall, os, internal/…,
+// The names Go's darwin programs import from libSystem, CoreFoundation and
+// Security: every `//go:cgo_import_dynamic LOCAL REMOTE "LIBRARY"` directive
+// in GOROOT/src's darwin files (runtime, syscall, os, internal/…,
 // crypto/x509/internal/macos, net, …) of the Go toolchain given (`go env
 // GOROOT`; the project uses Debian's golang-go 1.19). Only the darwin files
-// are read (file names with `darwin`, or a `//go:build darwin` line); what is
-// stored is the list of exported names, which are facts about macOS's
-// libraries, not code.
+// are read (file names with `darwin`, or a `//go:build darwin` line).
 //
-// Output, in packages/objfile/data/:
-//   libSystem.tbd       the block between "# BEGIN go-darwin-imports" and
-//                       "# END go-darwin-imports" (an exports group for both
-//                       archs), rewritten; the rest of the file is untouched
-//   CoreFoundation.tbd, Security.tbd   framework stubs (whole files)
+// tools/sdk/gen-sdk.mjs imports goDarwinImports() so the built-in SDK has
+// every one of these names (Go's external link through ld64.tsld needs no
+// `-undefined` escape). Run as a script, it checks the built-in TBDs in
+// packages/objfile/data against the imports and lists any that are missing
+// (exit 1 if one is).
 // Usage: node tools/sdk/gen-go-darwin-imports.mjs [GOROOT]
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const data = join(here, "../../packages/objfile/data");
-const goroot = process.argv[2] ?? execFileSync("go", ["env", "GOROOT"], { encoding: "utf8" }).trim();
-const goVersion = readFileSync(join(goroot, "VERSION"), "utf8").split("\n")[0];
 
 const LIBS = {
   "/usr/lib/libSystem.B.dylib": "libSystem",
   "/System/Library/Frameworks/CoreFoundation.framework/Versions/A/CoreFoundation": "CoreFoundation",
   "/System/Library/Frameworks/Security.framework/Versions/A/Security": "Security",
 };
-const names = { libSystem: new Set(), CoreFoundation: new Set(), Security: new Set() };
 
-function walk(dir) {
-  for (const e of readdirSync(dir)) {
-    const p = join(dir, e);
-    if (e === "testdata" || e === "vendor") continue;
-    const st = statSync(p);
-    if (st.isDirectory()) walk(p);
-    else if (e.endsWith(".go") || e.endsWith(".s")) scan(p, e);
-  }
-}
-
-function scan(path, base) {
-  const text = readFileSync(path, "utf8");
-  if (!text.includes("cgo_import_dynamic")) return;
-  const darwin = /darwin/.test(base) || /^\/\/go:build .*\bdarwin\b/m.test(text) || /macos/.test(path);
-  if (!darwin) return;
-  for (const m of text.matchAll(/^\/\/go:cgo_import_dynamic\s+\S+\s+(\S+)\s+"([^"]+)"/gm)) {
-    const lib = LIBS[m[2]];
-    if (lib) names[lib].add(`_${m[1]}`);
-  }
-}
-
-walk(join(goroot, "src"));
-
-const wrap = (list) => {
-  const lines = [];
-  let cur = "";
-  for (const n of list) {
-    const item = `${n}, `;
-    if (cur.length + item.length > 92) {
-      lines.push(cur.trimEnd());
-      cur = "";
+/**
+ * Go's darwin imports: `{ version, names: { libSystem, CoreFoundation,
+ * Security } (Sets of Mach-O names), paths (GOROOT-relative, sorted) }`.
+ */
+export function goDarwinImports(goroot) {
+  const version = readFileSync(join(goroot, "VERSION"), "utf8").split("\n")[0];
+  const names = { libSystem: new Set(), CoreFoundation: new Set(), Security: new Set() };
+  const paths = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir).sort()) {
+      const p = join(dir, e);
+      if (e === "testdata" || e === "vendor") continue;
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (e.endsWith(".go") || e.endsWith(".s")) scan(p, e);
     }
-    cur += item;
+  };
+  const scan = (path, base) => {
+    const text = readFileSync(path, "utf8");
+    if (!text.includes("cgo_import_dynamic")) return;
+    const darwin = /darwin/.test(base) || /^\/\/go:build .*\bdarwin\b/m.test(text) || /macos/.test(path);
+    if (!darwin) return;
+    let used = false;
+    for (const m of text.matchAll(/^\/\/go:cgo_import_dynamic\s+\S+\s+(\S+)\s+"([^"]+)"/gm)) {
+      const lib = LIBS[m[2]];
+      if (lib) {
+        names[lib].add(`_${m[1]}`);
+        used = true;
+      }
+    }
+    if (used) paths.push(relative(goroot, path).split(sep).join("/"));
+  };
+  walk(join(goroot, "src"));
+  return { version, names, paths: paths.sort() };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const data = join(here, "../../packages/objfile/data");
+  const goroot = process.argv[2] ?? execFileSync("go", ["env", "GOROOT"], { encoding: "utf8" }).trim();
+  const { version, names } = goDarwinImports(goroot);
+  let missing = 0;
+  for (const [lib, set] of Object.entries(names)) {
+    const tbd = readFileSync(join(data, `${lib}.tbd`), "utf8");
+    const have = new Set([...tbd.matchAll(/'?([_A-Za-z][\w$.]*)'?/g)].map((m) => m[1]));
+    const gone = [...set].filter((n) => !have.has(n)).sort();
+    missing += gone.length;
+    console.log(
+      `${lib}: ${set.size} names imported by ${version}; ${gone.length} missing${gone.length ? `: ${gone.join(" ")}` : ""}`,
+    );
   }
-  if (cur) lines.push(cur.replace(/, $/, ""));
-  return lines.map((l) => `                       ${l}`).join("\n");
-};
-const sorted = (s) => [...s].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-
-// libSystem: the generated group, between the markers.
-const tbdPath = join(data, "libSystem.tbd");
-const tbd = readFileSync(tbdPath, "utf8");
-const begin = "# BEGIN go-darwin-imports";
-const end = "# END go-darwin-imports";
-// Only names the curated lists do not already have (each name is listed once).
-const curated = tbd.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), "");
-const have = new Set([...curated.matchAll(/'?([_A-Za-z][\w$.]*)'?/g)].map((m) => m[1]));
-for (const n of [...names.libSystem]) if (have.has(n)) names.libSystem.delete(n);
-const block = `${begin} (tools/sdk/gen-go-darwin-imports.mjs from ${goVersion}'s cgo_import_dynamic lines; do not edit)
-  - targets:         [ x86_64-macos, arm64-macos ]
-    symbols:         [
-${wrap(sorted(names.libSystem))} ]
-${end}`;
-let out;
-if (tbd.includes(begin)) out = tbd.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), block);
-else {
-  const at = tbd.lastIndexOf("\n...");
-  if (at < 0) throw new Error("libSystem.tbd: no document end (...)");
-  out = `${tbd.slice(0, at)}\n${block}${tbd.slice(at)}`;
+  process.exit(missing ? 1 : 0);
 }
-writeFileSync(tbdPath, out);
-
-for (const fw of ["CoreFoundation", "Security"]) {
-  const list = sorted(names[fw]);
-  writeFileSync(
-    join(data, `${fw}.tbd`),
-    `--- !tapi-tbd
-# ${fw}.tbd: tsld's built-in stub for macOS's ${fw} framework, used when no
-# SDK provides one (-framework ${fw}). Generated by
-# tools/sdk/gen-go-darwin-imports.mjs from the names Go's standard library
-# (${goVersion}) imports from it; regenerate, do not edit.
-tbd-version:     4
-targets:         [ x86_64-macos, arm64-macos ]
-install-name:    '/System/Library/Frameworks/${fw}.framework/Versions/A/${fw}'
-current-version: ${fw === "CoreFoundation" ? "1775.118.101" : "59754.100.106"}
-exports:
-  - targets:         [ x86_64-macos, arm64-macos ]
-    symbols:         [
-${wrap(list)} ]
-...
-`,
-  );
-}
-console.log(
-  `libSystem: ${names.libSystem.size} Go imports not in the curated lists; CoreFoundation: ${names.CoreFoundation.size}; Security: ${names.Security.size}`,
-);

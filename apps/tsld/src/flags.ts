@@ -18,6 +18,7 @@ interface FlagSpec {
 
 export const FLAGS: Record<string, FlagSpec> = {
   o: { kind: "string", arg: "file", help: "write the output to file (default a.out)" },
+  r: { kind: "bool", help: "relocatable output: merge the inputs into one object (MH_OBJECT)" },
   buildmode: { kind: "string", arg: "mode", help: "exe, pie, c-shared, c-archive or plugin (default exe)" },
   linkmode: { kind: "string", arg: "mode", help: "internal or external (default: internal where tsld can)" },
   arch: {
@@ -38,6 +39,16 @@ export const FLAGS: Record<string, FlagSpec> = {
   map: { kind: "string", arg: "file", help: "write a link map to file" },
   extld: { kind: "string", arg: "linker", help: "host linker for -linkmode=external" },
   extldflags: { kind: "string", arg: "flags", help: "space-separated flags for the host linker" },
+  hostobj: {
+    kind: "multi",
+    arg: "file",
+    help: "external linking: pass file to the host linker as is (default: every input goes into go.o)",
+  },
+  tmpdir: { kind: "string", arg: "dir", help: "external linking: write go.o and the host linker's argv in dir, kept" },
+  go_markers: {
+    kind: "bool",
+    help: "with -r: define Go's section markers in the object, as hostlink's go.o (implied by external linking)",
+  },
   install_name: { kind: "string", arg: "path", help: "install name of a dylib (c-shared, plugin)" },
   current_version: { kind: "string", arg: "x.y.z", help: "current version of a dylib" },
   compatibility_version: { kind: "string", arg: "x.y.z", help: "compatibility version of a dylib" },
@@ -230,6 +241,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     output: str("o") ?? "a.out",
     buildmode,
     linkmode,
+    relocatable: bool("r"),
+    goObject: bool("go_markers"),
+    hostObjects: list("hostobj"),
     arch,
     archExplicit: str("arch") !== undefined,
     inputs,
@@ -274,6 +288,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   if (str("map")) opts.mapFile = str("map")!;
   if (str("extld")) opts.extld = str("extld")!;
+  if (str("tmpdir")) opts.tmpdir = str("tmpdir")!;
   if (str("install_name")) opts.installName = str("install_name")!;
   if (str("bundle_loader")) opts.bundleLoader = str("bundle_loader")!;
   if (str("current_version")) opts.currentVersion = parseVersion(str("current_version")!, "current_version");
@@ -284,6 +299,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     throw new UsageError("-bundle needs -buildmode=c-shared or plugin");
   const help = bool("help") || bool("h");
   const version = bool("version") || (bool("v") && inputs.length === 0);
+  // -hostobj files are inputs too (handed to the host linker as they are).
+  for (const h of list("hostobj")) if (!inputs.includes(h)) inputs.push(h);
+  if (opts.relocatable && linkmode === "external" && str("linkmode") === "external")
+    throw new UsageError("-r writes an object itself; it cannot be combined with -linkmode=external");
   if (!help && !version && inputs.length === 0) throw new UsageError("no input files");
   return { options: defaultOptions(opts), help, version };
 }

@@ -46,6 +46,7 @@ export const LD64_FLAGS: Record<string, Ld64Flag> = {
   dylib: F(0),
   bundle: F(0),
   r: F(0),
+  keep_private_externs: F(0),
   arch: F(1),
   o: F(1),
   // platform
@@ -289,6 +290,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   const aliases: LinkOptions["aliases"] = [];
   const whyLive: string[] = [];
   let kind: "execute" | "dylib" | "bundle" = "execute";
+  let relocatable = false;
   let version = false;
   let help = false;
   let noDefaultPaths = false;
@@ -375,7 +377,10 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
       case "static":
         throw new UsageError("-static: static executables (no dyld) are not supported; link a dynamic executable");
       case "r":
-        throw new UsageError("-r: relocatable (object-file) output is not supported yet");
+        relocatable = true;
+        break;
+      case "keep_private_externs": // -r keeps private externs as they are
+        break;
       case "fixup_chains":
         o.fixupChains = true;
         break;
@@ -617,6 +622,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
       return found.length ? found : [d];
     });
 
+  if (relocatable && kind !== "execute") throw new UsageError(`-r and -${kind} cannot be used together`);
   if (kind !== "execute" && o.noPie) throw new UsageError("-no_pie applies only to executables");
   if (kind === "execute" && (o.installName !== undefined || o.currentVersion || o.compatibilityVersion)) {
     const f =
@@ -637,6 +643,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
     ...o,
     buildmode: kind === "execute" ? "exe" : "c-shared",
     linkmode: "internal",
+    relocatable,
     bundle: kind === "bundle",
     arch,
     archExplicit: archGiven,

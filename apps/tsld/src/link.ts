@@ -4,8 +4,10 @@
  * `main.cc`), each under its own timer (`-v` prints them all). Errors
  * accumulate within a pass and stop the link at the next checkpoint.
  */
-import { rmSync } from "node:fs";
-import type { LinkContext } from "@tsld/core";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LinkContext, osErrorText } from "@tsld/core";
 import { emitDwarf } from "@tsld/dwarf";
 import {
   SectionMap,
@@ -20,24 +22,39 @@ import {
   createSynthetic,
   deadStrip,
   finalizeFixups,
+  planObjectSections,
   numberDylibs,
   planLoadCommands,
   planUnwind,
   pruneUnwind,
   scanRelocations,
 } from "@tsld/layout";
-import { planLinkedit, saveImage, signImage, writeContents, writeHeader, writeLinkedit, writeMap } from "@tsld/macho";
+import {
+  collectObjectSymbols,
+  planLinkedit,
+  planObjectFile,
+  saveImage,
+  saveObject,
+  signImage,
+  writeContents,
+  writeHeader,
+  writeLinkedit,
+  writeMap,
+  writeObjectContents,
+  writeObjectHeader,
+} from "@tsld/macho";
 import { chooseArch, loadObjects } from "@tsld/objfile";
 
 export async function link(ctx: LinkContext): Promise<void> {
   const pass = <T>(name: string, fn: () => T): T => ctx.timer.time(name, fn);
+  if (ctx.options.relocatable) {
+    linkRelocatable(ctx);
+    return;
+  }
   if (ctx.options.linkmode === "external") {
-    // The arch (-arch, else the first input object's CPU type) for the host linker's -target.
+    // The arch (-arch, else the first input object's CPU type) for go.o and the host linker's -target.
     pass("chooseArch", () => chooseArch(ctx));
-    // The host linker does the whole link (Go's hostlink); loaded only when used.
-    const { hostlink } = await import("@tsld/hostlink");
-    hostlink(ctx); // timed by the stage itself ("hostlink")
-    ctx.diag.checkpoint();
+    await linkExternal(ctx);
     return;
   }
   // Resolution: every input read into one symbol table (relocations decoded once); archive members pulled.
@@ -106,5 +123,77 @@ export async function link(ctx: LinkContext): Promise<void> {
         throw e;
       }
     });
+  }
+}
+
+/**
+ * `-r`: the relocatable pipeline, one MH_OBJECT instead of an image (ld64's
+ * `-r`; the writer hostlink's `go.o` comes from).
+ */
+export function linkRelocatable(ctx: LinkContext): void {
+  const pass = <T>(name: string, fn: () => T): T => ctx.timer.time(name, fn);
+  // Resolution: objects read, archive members pulled on demand; undefined symbols stay undefined.
+  pass("loadObjects", () => loadObjects(ctx));
+  ctx.diag.checkpoint();
+  // The target, from the inputs' CPU type (or -arch).
+  pass("chooseTarget", () => chooseTarget(ctx));
+  // Sections merged by name, atoms in input order at their alignments; every atom's output address.
+  const plan = pass("planObjectSections", () => planObjectSections(ctx));
+  ctx.diag.checkpoint();
+  // The symbol table: locals, external definitions, undefined symbols and commons, each symbol's index.
+  const symtab = pass("collectObjectSymbols", () => collectObjectSymbols(ctx, plan));
+  // Relocations re-emitted against the merged sections and symbols; file offsets; the file allocated.
+  const obj = pass("planObjectFile", () => planObjectFile(ctx, plan, symtab));
+  ctx.diag.checkpoint();
+  // Section bytes: copied, section-relative fixups and __eh_frame pointers moved, DWARF offsets rebased.
+  pass("writeObjectContents", () => writeObjectContents(ctx, obj));
+  ctx.diag.checkpoint();
+  // Header, load commands, relocation entries, symbol and string tables.
+  pass("writeObjectHeader", () => writeObjectHeader(ctx, obj));
+  // Write: a temporary file renamed into place.
+  pass("saveObject", () => saveObject(ctx, obj));
+  ctx.diag.checkpoint();
+}
+
+/**
+ * External linking, as Go's `hostlink`: tsld's own stages write the Go side
+ * as one relocatable `go.o` (the `-r` pipeline, Go's markers defined and laid
+ * out), then the host linker links it with the `-hostobj` objects and the
+ * libraries (a c-archive is written instead). `-tmpdir` keeps `go.o` and the
+ * host linker's command line (`hostlink.argv`).
+ */
+async function linkExternal(ctx: LinkContext): Promise<void> {
+  const o = ctx.options;
+  // Loaded only when used.
+  const { hostlink } = await import("@tsld/hostlink");
+  let dir: string;
+  try {
+    if (o.tmpdir) mkdirSync(o.tmpdir, { recursive: true });
+    dir = o.tmpdir ?? mkdtempSync(join(tmpdir(), "tsld-hostlink-"));
+  } catch (e) {
+    ctx.diag.error(`-tmpdir ${o.tmpdir}: ${osErrorText(e)}`);
+    ctx.diag.checkpoint();
+    return;
+  }
+  try {
+    // The Go side: every input but the host objects and the libraries (TBDs, dylibs), which the host linker reads.
+    const host = new Set(o.hostObjects);
+    const isLibrary = (p: string): boolean => /\.(tbd|dylib)$/.test(p);
+    const goInputs = o.inputs.filter((p) => !host.has(p) && !isLibrary(p));
+    const hostInputs = o.inputs.filter((p) => host.has(p) || isLibrary(p));
+    const goObject = join(dir, "go.o");
+    const goCtx = new LinkContext(
+      { ...o, relocatable: true, goObject: true, inputs: goInputs, output: goObject, libs: [], frameworks: [] },
+      (w) => ctx.diag.warn(w),
+      ctx.info,
+    );
+    // go.o: the relocatable pipeline over the Go side, markers at the head and tail of their sections.
+    ctx.timer.time("goObject", () => (goInputs.length > 0 ? linkRelocatable(goCtx) : undefined));
+    const objects = goInputs.length > 0 ? [goObject, ...hostInputs] : hostInputs;
+    // The host linker (or, for c-archive, the archive); timed by the stage itself ("hostlink").
+    hostlink(ctx, objects, {}, { dynlinking: goCtx.dynlinking, argvFile: join(dir, "hostlink.argv") });
+    ctx.diag.checkpoint();
+  } finally {
+    if (!o.tmpdir) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -5,12 +5,15 @@
  * definition; with lazy binding (macOS 11) and with chained fixups (macOS
  * 13). The seed's plugin scenario on arm64: host and plugin each see their
  * own markers, the plugin calls back into the host; without the seed's
- * rules the plugin sees the host's markers and the check fails.
+ * rules the plugin sees the host's markers and the check fails. `tsld -r`
+ * of arm64 objects keeps each instruction's ARM64_RELOC_ADDEND, and the
+ * merged object runs as the objects do.
  */
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { libSystemTbdDir } from "@tsld/fixtures";
+import { libSystemTbdDir, requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { compileArm64C, linkArm64Both } from "./arm64-lit.js";
+import { assembleArm64, compileArm64C, linkArm64Both } from "./arm64-lit.js";
 import { runMachO, tmp, tsld } from "./helpers.js";
 import { HOST_C, PLUGIN_C } from "./plugin-helpers.js";
 
@@ -65,6 +68,63 @@ describe("arm64 programs under the loader", () => {
     const run = runMachO(out);
     expect(run.stdout).toBe("ctor=41 tv=3 tz=0 thread=18 weak=7 hello-1\n");
     expect(run.status).toBe(3);
+  }, 180_000);
+});
+
+// Instruction fields with addends (PAGE21/PAGEOFF12 +16: the 20; a branch +4 past the doubling: 21).
+const ADDENDS = `
+.text
+.globl _pick
+.p2align 2
+_pick:
+  adrp x8, _table@PAGE+16
+  add x8, x8, _table@PAGEOFF+16
+  ldr w0, [x8]
+  b _twice+4
+.globl _twice
+.p2align 2
+_twice:
+  add w0, w0, w0
+  add w0, w0, #1
+  ret
+.data
+.globl _table
+.p2align 3
+_table: .long 1, 2, 3, 4, 20, 6
+.subsections_via_symbols
+`;
+
+describe("arm64 tsld -r", () => {
+  it("keeps each ADDEND with its relocation; the merged object links and runs as the objects do", async () => {
+    const main = compileArm64C(
+      '#include <stdio.h>\nint pick(void);\nint main(void) { printf("pick=%d\\n", pick()); return 0; }\n',
+      "a64rmain",
+    );
+    const [asm] = assembleArm64({ addends: ADDENDS });
+    const merged = join(tmp("tsld-a64r-"), "merged.o");
+    const r = await tsld(["-r", "-o", merged, main, asm!], { hostLibSystem: false });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const relocs = (path: string): string[] =>
+      spawnSync(requireTool("llvm-objdump-19"), ["--macho", "-r", path], { encoding: "utf8" })
+        .stdout.split("\n")
+        .filter((l) => / ADDEND | _table$| _twice$/.test(l))
+        .map((l) =>
+          l
+            .replace(/^[0-9a-f]+ /, "")
+            .replace(/\s+/g, " ")
+            .trim(),
+        );
+    // The assembly's relocations, ADDEND entries included, come through (at their merged addresses).
+    expect(relocs(merged)).toEqual(relocs(asm!));
+    expect(relocs(asm!).filter((l) => l.includes("ADDEND"))).toHaveLength(3);
+    const { ours, theirs } = await linkArm64Both("rmerged", [merged], [], libSystemTbdDir("arm64"));
+    const direct = (await linkArm64Both("rdirect", [main, asm!], [], libSystemTbdDir("arm64"))).ours;
+    for (const out of [ours, theirs, direct]) {
+      const run = runMachO(out);
+      expect(run.stderr, out).toBe("");
+      expect(run.stdout, out).toBe("pick=21\n");
+    }
   }, 180_000);
 });
 

@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { join } from "node:path";
 import { checkGoImage, moduledataFieldOffset, repoRoot, requireTool } from "@tsld/fixtures";
 import { beforeAll, describe, expect, it } from "vitest";
-import { tmp } from "./helpers.js";
+import { tmp, tsld } from "./helpers.js";
 import { bundleLd64 } from "./ld64-bin.js";
 
 const MAIN_GO = `package main
@@ -138,5 +138,39 @@ describe.each([
     const r = checkGoImage(out);
     expect(r.errors).toEqual([]);
     expect(r.ok).toBe(true);
+  });
+
+  it("tsld -r of Go's go.o links, by ld64.lld-19 and by tsld, into images the checker passes", async () => {
+    const merged = join(dir, "go-r.o");
+    const r = await tsld(["-r", "-o", merged, goObject], { hostLibSystem: false });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const again = join(dir, "go-r2.o");
+    expect((await tsld(["-r", "-o", again, merged], { hostLibSystem: false })).status).toBe(0);
+    expect(readFileSync(again).equals(readFileSync(merged))).toBe(true);
+    const sdk = join(dir, "sdk-r");
+    const data = join(repoRoot(), "packages/objfile/data");
+    mkdirSync(sdk);
+    copyFileSync(join(data, "libSystem.tbd"), join(sdk, "libSystem.tbd"));
+    for (const fw of ["CoreFoundation", "Security"]) {
+      mkdirSync(join(sdk, `${fw}.framework`));
+      copyFileSync(join(data, `${fw}.tbd`), join(sdk, `${fw}.framework`, `${fw}.tbd`));
+    }
+    const viaLld = join(dir, "hello-r.lld");
+    await exec(requireTool("ld64.lld-19"), [
+      ...["-arch", arch, "-platform_version", "macos", "11.0", "11.0", "-o", viaLld, merged],
+      ...[`-L${sdk}`, "-lSystem", `-F${sdk}`, "-framework", "CoreFoundation", "-framework", "Security"],
+    ]);
+    const viaTsld = join(dir, "hello-r.tsld");
+    const l = await tsld(["-o", viaTsld, merged, "-framework", "CoreFoundation", "-framework", "Security"], {
+      hostLibSystem: false,
+    });
+    expect(l.stderr).toBe("");
+    expect(l.status).toBe(0);
+    for (const image of [viaLld, viaTsld]) {
+      const c = checkGoImage(image);
+      expect(c.errors, image).toEqual([]);
+      expect(c.ok).toBe(true);
+    }
   });
 });

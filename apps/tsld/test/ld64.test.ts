@@ -142,12 +142,18 @@ describe("ld64.tsld: the command line", () => {
     expect(headers(join(dir, "x.dylib"))).toContain("name @rpath/libx.dylib");
   });
 
-  it("-r and -static are refused clearly", async () => {
-    for (const f of ["-r", "-static"]) {
-      const r = await ld64([f, "-o", join(tmp(), "x"), MAIN]);
-      expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`error: ${f}: .* not supported`));
-    }
+  it("-static is refused clearly; -r writes an object (and not with -dylib)", async () => {
+    const s = await ld64(["-static", "-o", join(tmp(), "x"), MAIN]);
+    expect(s.status).toBe(1);
+    expect(s.stderr).toMatch(/error: -static: .* not supported/);
+    const out = join(tmp(), "r.o");
+    const r = await ld64(["-r", "-o", out, MAIN]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(readFileSync(out).readUInt32LE(12)).toBe(1); // MH_OBJECT
+    const d = await ld64(["-r", "-dylib", "-o", join(tmp(), "y"), MAIN]);
+    expect(d.status).toBe(1);
+    expect(d.stderr).toContain("-r and -dylib cannot be used together");
   });
 });
 

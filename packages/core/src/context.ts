@@ -10,6 +10,7 @@
  * one; a later stage only reads what earlier ones established.
  */
 import { dynlinking } from "./buildmode.js";
+import type { LinkEdit, LoadCommand } from "./chunk.js";
 import { Diagnostics } from "./diag.js";
 import type { InputFile } from "./files.js";
 import { Fixups } from "./fixups.js";
@@ -20,15 +21,6 @@ import { Relocs } from "./relocs.js";
 import { SymbolTable } from "./symbols.js";
 import type { TargetInfo } from "./target.js";
 import { Timers } from "./timer.js";
-
-/** One planned load command: its kind, size, and the string it carries (dylib, rpath). */
-export interface LoadCommandPlan {
-  cmd: number;
-  size: number;
-  /** LC_SEGMENT_64: segment index; LC_LOAD_DYLIB: file id. */
-  index?: number;
-  text?: string;
-}
 
 export class LinkContext {
   readonly options: LinkOptions;
@@ -76,11 +68,13 @@ export class LinkContext {
     imageBase: 0,
   };
   /**
-   * The load commands the image will carry, in order, with their sizes:
-   * planned by layout (the header's size decides where __text starts),
-   * written by macho, which checks each size.
+   * The load commands the image will carry, in order (chunks that size and
+   * write themselves): created by layout, whose total size decides where
+   * __text starts, and written by macho.
    */
-  readonly loadCommands: LoadCommandPlan[] = [];
+  readonly loadCommands: LoadCommand[] = [];
+  /** The `__LINKEDIT` blobs by role, created and placed by macho; load commands read them when written. */
+  readonly linkedit: LinkEdit = {};
   /**
    * Bytes of the `__DWARF` output sections (synthetic "dwarf"), built by the
    * dwarf stage after layout; macho writes each at its section's file offset.

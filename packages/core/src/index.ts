@@ -16,7 +16,17 @@ export {
 } from "./buildmode.js";
 export type { BuildMode, DynlinkingExtra, LinkMode, LinkModeFlag } from "./buildmode.js";
 export { LinkContext } from "./context.js";
-export type { LoadCommandPlan } from "./context.js";
+export { LINKEDIT_ORDER } from "./chunk.js";
+export type {
+  AtomChunk,
+  Chunk,
+  IndirectSymbolTableChunk,
+  LinkEdit,
+  LinkEditChunk,
+  LoadCommand,
+  SymbolTableChunk,
+  SyntheticSection,
+} from "./chunk.js";
 export { FixupKind, Fixups } from "./fixups.js";
 export { Diagnostics, LinkError, where } from "./diag.js";
 export type { Location } from "./diag.js";

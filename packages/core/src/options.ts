@@ -28,6 +28,12 @@ export interface LinkOptions {
   buildmode: BuildMode;
   /** Go's `-linkmode`: internal (tsld writes the image) or external (host linker). */
   linkmode: LinkMode;
+  /**
+   * `-r`: relocatable output, one `MH_OBJECT` merging the inputs (sections
+   * by name, symbols kept, relocations re-emitted, undefined symbols left
+   * undefined) instead of an image.
+   */
+  relocatable: boolean;
   arch: ArchName;
   /** `-arch` was given; otherwise the first input object's CPU type decides `arch` (objfile's `chooseArch`). */
   archExplicit?: boolean;
@@ -59,6 +65,25 @@ export interface LinkOptions {
   extld?: string;
   /** `-extldflags`, split on spaces. */
   extldflags: string[];
+  /**
+   * External linking: inputs handed to the host linker as they are (host
+   * objects, as Go's cgo objects), not merged into `go.o`. Default: none,
+   * every input goes into `go.o`.
+   */
+  hostObjects: string[];
+  /**
+   * `-tmpdir`: where external linking writes `go.o` and the host linker's
+   * command line (`hostlink.argv`), kept after the link; default a fresh
+   * temporary directory, removed afterwards.
+   */
+  tmpdir?: string;
+  /**
+   * `-r` with Go's markers (hostlink's `go.o`): define the referenced
+   * section markers in the object, laid out at the head and tail of their
+   * sections (start markers 8 bytes when dynamically linking), and give
+   * non-local Go names a `_` when dynamically linking.
+   */
+  goObject: boolean;
   /** `-no_pie` (x86_64 exe only). */
   noPie: boolean;
   /** `-bind_at_load`; implied for plugins (Go issue 38824). */
@@ -184,6 +209,7 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     output: "a.out",
     buildmode: "exe",
     linkmode: "internal",
+    relocatable: false,
     arch: "x86_64",
     inputs: [],
     libPaths: [],
@@ -197,6 +223,8 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     stripDwarf: false,
     verbose: false,
     extldflags: [],
+    hostObjects: [],
+    goObject: false,
     noPie: false,
     bindAtLoad: false,
     flatNamespace: false,

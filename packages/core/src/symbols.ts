@@ -38,8 +38,6 @@ export const SymFlag = {
   WeakDef: 1 << 2,
   WeakRef: 1 << 3,
   NoDeadStrip: 1 << 4,
-  ReferencedDynamically: 1 << 5,
-  AltEntry: 1 << 6,
   /** Thread-local variable (defined in S_THREAD_LOCAL_VARIABLES, or TLV export). */
   Tlv: 1 << 7,
   /** Referenced by some relocation or as the entry (set during scanning). */
@@ -52,10 +50,6 @@ export const SymFlag = {
   NeedsTlvPtr: 1 << 11,
   /** Goes into the export trie. */
   Exported: 1 << 12,
-  /** Alive after dead stripping (or always, without -dead_strip). */
-  Live: 1 << 13,
-  /** Weak-imported (every reference is weak). */
-  WeakImport: 1 << 14,
   /** The symbol is a Go-style section marker laid out as a real symbol. */
   Marker: 1 << 15,
   /** Referenced strongly somewhere (not only through N_WEAK_REF). */

@@ -6,6 +6,7 @@
  * of each byte set while more follow). Values here stay below 2^53, which
  * covers every offset, length and address tsld produces.
  */
+import { slebSize, ulebSize, writeSLEB128, writeULEB128 } from "@tsld/macho-format";
 
 /** A forward-only cursor over `buf`; reads past `end` throw. */
 export class Reader {
@@ -173,23 +174,16 @@ export class Writer {
     else this.u8(v);
   }
 
+  /** Unsigned LEB128 (macho-format's one writer). */
   uleb(v: number): void {
-    do {
-      let b = v % 128;
-      v = Math.floor(v / 128);
-      if (v !== 0) b |= 0x80;
-      this.u8(b);
-    } while (v !== 0);
+    this.ensure(ulebSize(v));
+    this.length = writeULEB128(this.buf, this.length, v);
   }
 
+  /** Signed LEB128 (macho-format's one writer). */
   sleb(v: number): void {
-    for (;;) {
-      const b = ((v % 128) + 128) % 128;
-      v = Math.floor(v / 128);
-      const done = (v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0);
-      this.u8(done ? b : b | 0x80);
-      if (done) return;
-    }
+    this.ensure(slebSize(v));
+    this.length = writeSLEB128(this.buf, this.length, v);
   }
 
   bytes(b: Uint8Array): void {

@@ -13,3 +13,5 @@ export {
   readLineHeader,
 } from "./line.js";
 export type { LineHeader, LineRow } from "./line.js";
+export { rebaseDebugInfo } from "./rebase.js";
+export type { DebugBases } from "./rebase.js";

@@ -65,11 +65,17 @@ const TABLE: [HostlinkHeadtype, BuildMode, string[], string[]][] = [
   ["windows", "shared", ["-mconsole", "-shared"], []],
 ];
 
-describe("hostlinkArgv: build mode × header type", () => {
+// Every arch Go's darwin ports have: x86_64 asks gcc-style drivers for -m64, arm64 for nothing.
+const ARCHES: ["x86_64" | "arm64", string[]][] = [
+  ["x86_64", ["-m64"]],
+  ["arm64", []],
+];
+
+describe.each(ARCHES)("hostlinkArgv: build mode × header type (%s)", (arch, archFlags) => {
   it.each(TABLE)("%s %s", (headtype, buildmode, flags, afterOutput) => {
-    expect(hostlinkArgv(input({ headtype, buildmode }))).toEqual([
+    expect(hostlinkArgv(input({ headtype, buildmode, arch }))).toEqual([
       "cc",
-      "-m64",
+      ...archFlags,
       ...flags,
       "-o",
       "out",
@@ -80,6 +86,15 @@ describe("hostlinkArgv: build mode × header type", () => {
       "-lSystem",
       "-v",
     ]);
+  });
+});
+
+describe("hostlinkArgv: -no_pie only for a non-PIE exe on darwin/amd64", () => {
+  const modes: BuildMode[] = ["exe", "pie", "c-archive", "c-shared", "plugin"];
+  it.each(modes.flatMap((m) => ARCHES.map(([a]) => [m, a] as const)))("%s %s", (buildmode, arch) => {
+    const argv = hostlinkArgv(input({ buildmode, arch, noPie: true, dynlinking: buildmode === "plugin" }));
+    expect(argv.includes("-Wl,-no_pie")).toBe(buildmode === "exe" && arch === "x86_64");
+    expect(hostlinkArgv(input({ buildmode, arch })).includes("-Wl,-no_pie")).toBe(false);
   });
 });
 

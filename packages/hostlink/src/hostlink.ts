@@ -4,10 +4,13 @@
  *
  * This mirrors `hostlink()` and `archive()` in Go's
  * `cmd/link/internal/ld/lib.go`: build the argv (argv.ts), run it (run.ts),
- * fail with `running X failed: …`, and print any remaining linker output as a
- * warning even on success (Go issue 17935). For `-buildmode=c-archive` Go
- * runs no linker at all but `ar -q -c -s OUT objects` after removing OUT
- * (`-q` appends); tsld does the same with the host archiver.
+ * fail with `running X failed: …` followed by the exact command, and print
+ * any remaining linker output as a warning even on success (Go issue 17935).
+ * The objects are the `go.o` tsld wrote with its own stages (the `-r`
+ * writer, markers laid out) and the `-hostobj` host objects. For
+ * `-buildmode=c-archive` Go runs no linker but `ar -q -c -s OUT objects`;
+ * tsld writes the same archive itself (archive.ts), so it is identical on
+ * every host.
  *
  * Choosing the host linker. `-extld` wins; it is split into words as Go does
  * (quotes group). Without it, on a darwin host the driver is `clang`, as for
@@ -25,13 +28,14 @@
  * found. Options with no host-linker meaning here (entry, dead_strip, map,
  * bundle, …) are the internal writer's; pass them with `-extldflags`.
  */
-import { accessSync, constants, rmSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, delimiter, dirname, join } from "node:path";
 import type { LinkContext, LinkOptions } from "@tsld/core";
-import { dynlinking } from "@tsld/core";
+import { dynlinking, osErrorText } from "@tsld/core";
+import { writeArchive } from "./archive.js";
 import { hostlinkArgv } from "./argv.js";
 import type { HostlinkInput } from "./argv.js";
-import { runHostLinker } from "./run.js";
+import { formatCommand, runHostLinker } from "./run.js";
 
 /** What drives the host link: the driver words plus the cross-link extras. */
 export interface HostDriver {
@@ -140,13 +144,23 @@ export function resolveHostDriver(options: LinkOptions, env: HostEnv = {}): Host
   return driver;
 }
 
-/** The `HostlinkInput` for these options and driver. */
-export function hostlinkInput(options: LinkOptions, driver: HostDriver, objects: readonly string[]): HostlinkInput {
+/**
+ * The `HostlinkInput` for these options and driver; `dyn` is Go's
+ * `DynlinkingGo()` for the link (default: from the buildmode and
+ * `-canUsePlugins`; the `go.o` step knows whether an input defines
+ * `plugin.Open`).
+ */
+export function hostlinkInput(
+  options: LinkOptions,
+  driver: HostDriver,
+  objects: readonly string[],
+  dyn: boolean = dynlinking(options.buildmode, { canUsePlugins: options.canUsePlugins }),
+): HostlinkInput {
   const input: HostlinkInput = {
     extld: driver.extld,
     headtype: "darwin",
     buildmode: options.buildmode,
-    dynlinking: dynlinking(options.buildmode),
+    dynlinking: dyn,
     arch: options.arch,
     output: options.output,
     objects: [...objects],
@@ -169,14 +183,6 @@ export function archiveArgv(extar: string, output: string, objects: readonly str
   return [extar, "-q", "-c", "-s", output, ...objects];
 }
 
-function resolveArchiver(env: HostEnv): string {
-  const platform = env.platform ?? process.platform;
-  if (platform === "darwin") return "ar";
-  const pathDirs = (env.path ?? process.env.PATH ?? "").split(delimiter);
-  // llvm-ar writes the BSD (darwin) format when its members are Mach-O.
-  return findProgram("llvm-ar-19", pathDirs) ?? findProgram("llvm-ar", pathDirs) ?? "ar";
-}
-
 /**
  * Said when the host linker cannot find libSystem and no SDK root was given:
  * tsld's built-in libSystem TBD lives inside tsld, where no host linker looks.
@@ -193,42 +199,94 @@ export function hasSdkRoot(o: LinkOptions): boolean {
   return words.some((w) => /^(-isysroot|--sysroot|-syslibroot|-Wl,-syslibroot)\b/.test(w));
 }
 
+/** What the `go.o` step tells the host link. */
+export interface HostlinkExtra {
+  /** Go's `DynlinkingGo()` for this link (flat namespace, bind at load). */
+  dynlinking?: boolean;
+  /** Where to write the host linker's command line (`-tmpdir`'s `hostlink.argv`). */
+  argvFile?: string;
+}
+
 /**
  * The external-link stage. Does nothing unless `-linkmode=external`. Links
- * `objects` (default: the command-line inputs) into `options.output`;
- * failures go to `ctx.diag.error`, leftover linker output to `ctx.diag.warn`.
+ * `objects` (the `go.o` and the host objects; default: the command-line
+ * inputs) into `options.output` with the host linker; for
+ * `-buildmode=c-archive` writes them into an archive instead (archive.ts).
+ * Failures go to `ctx.diag.error`, leftover linker output to `ctx.diag.warn`.
  */
-export function hostlink(ctx: LinkContext, objects: readonly string[] = ctx.options.inputs, env: HostEnv = {}): void {
+export function hostlink(
+  ctx: LinkContext,
+  objects: readonly string[] = ctx.options.inputs,
+  env: HostEnv = {},
+  extra: HostlinkExtra = {},
+): void {
   using _t = ctx.timer.start("hostlink");
   const o = ctx.options;
   if (o.linkmode !== "external") return;
 
-  let argv: string[];
   if (o.buildmode === "c-archive") {
-    // `-q` appends, so start from nothing, as Go's archive() does.
-    rmSync(o.output, { force: true });
-    argv = archiveArgv(resolveArchiver(env), o.output, objects);
-  } else {
-    let driver: HostDriver | { error: string };
-    try {
-      driver = resolveHostDriver(o, env);
-    } catch (e) {
-      ctx.diag.error(`hostlink: -extld: ${(e as Error).message}`);
-      return;
-    }
-    if ("error" in driver) {
-      ctx.diag.error(driver.error);
-      return;
-    }
-    argv = hostlinkArgv(hostlinkInput(o, driver, objects));
+    writeCArchive(ctx, objects);
+    return;
   }
+  let driver: HostDriver | { error: string };
+  try {
+    driver = resolveHostDriver(o, env);
+  } catch (e) {
+    ctx.diag.error(`hostlink: -extld: ${(e as Error).message}`);
+    return;
+  }
+  if ("error" in driver) {
+    ctx.diag.error(driver.error);
+    return;
+  }
+  const argv = hostlinkArgv(hostlinkInput(o, driver, objects, extra.dynlinking));
+  if (extra.argvFile !== undefined) {
+    try {
+      writeFileSync(extra.argvFile, `${formatCommand(argv)}\n`);
+    } catch (e) {
+      ctx.diag.error(`cannot write ${extra.argvFile}: ${osErrorText(e)}`);
+      return;
+    }
+  }
+  if (o.verbose) ctx.info(`host link: ${formatCommand(argv)}`);
 
   const r = runHostLinker(argv, env.path !== undefined ? { env: { ...process.env, PATH: env.path } } : {});
   if (!r.ok) {
-    const message = r.message ?? `running ${argv[0] ?? "host linker"} failed`;
-    ctx.diag.error(/-lSystem\b/.test(message) && !hasSdkRoot(o) ? `${message}\n${NO_SDK_HINT}` : message);
+    const said = r.message ?? `running ${argv[0] ?? "host linker"} failed`;
+    const message = `${said}\ncommand: ${r.command}`;
+    // The linker's words (not the command line) say whether libSystem was missing.
+    ctx.diag.error(/-lSystem\b/.test(said) && !hasSdkRoot(o) ? `${message}\n${NO_SDK_HINT}` : message);
     return;
   }
   const out = (r.stdout + r.stderr).trimEnd();
   if (out !== "") ctx.diag.warn(`${argv[0] ?? "host linker"}: ${out}`);
+}
+
+/** c-archive: `objects` into `options.output`, with a sorted symbol table, written atomically. */
+function writeCArchive(ctx: LinkContext, objects: readonly string[]): void {
+  const o = ctx.options;
+  const members: { name: string; data: Uint8Array }[] = [];
+  for (const path of objects) {
+    try {
+      members.push({ name: basename(path), data: readFileSync(path) });
+    } catch (e) {
+      ctx.diag.error(`cannot open ${path}: ${osErrorText(e)}`);
+      return;
+    }
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = writeArchive(members);
+  } catch (e) {
+    ctx.diag.error(`c-archive: ${(e as Error).message}`);
+    return;
+  }
+  const tmp = join(dirname(o.output), `.${basename(o.output)}.tsld-${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, o.output);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    ctx.diag.error(`cannot write ${o.output}: ${osErrorText(e)}`);
+  }
 }

@@ -19,4 +19,6 @@ export {
   resolveHostDriver,
   splitQuoted,
 } from "./hostlink.js";
-export type { HostDriver, HostEnv } from "./hostlink.js";
+export type { HostDriver, HostEnv, HostlinkExtra } from "./hostlink.js";
+export { definedSymbols, writeArchive } from "./archive.js";
+export type { ArchiveMemberInput } from "./archive.js";

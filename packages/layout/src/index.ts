@@ -18,8 +18,24 @@ export {
   collectExports,
   createSynthetic,
   numberDylibs,
-  planLoadCommands,
 } from "./layout.js";
+export {
+  BuildVersionCommand,
+  DyldInfoCommand,
+  DylinkerCommand,
+  DysymtabCommand,
+  IdDylibCommand,
+  LinkEditDataCommand,
+  LoadDylibCommand,
+  MainCommand,
+  RoutinesCommand,
+  RpathCommand,
+  SegmentCommand,
+  SourceVersionCommand,
+  SymtabCommand,
+  UuidCommand,
+  planLoadCommands,
+} from "./load-commands.js";
 export { deadStrip } from "./deadstrip.js";
 export { scanRelocations } from "./scan.js";
 export { layoutData } from "./stage.js";
@@ -29,3 +45,5 @@ export { atomAtAddress } from "./target.js";
 export { atomAddress, isImport, symbolAddress } from "./target.js";
 export { bindOrdinal, finalizeFixups, nonWeakDefinitions } from "./fixups.js";
 export { writeSections } from "./write.js";
+export { planObjectSections } from "./relocatable.js";
+export type { ObjectPiece, ObjectPlan, ObjectSection } from "./relocatable.js";

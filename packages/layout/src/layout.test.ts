@@ -83,7 +83,7 @@ describe.skipIf(!hasMc)("layout", () => {
       prev = s.addr + s.size;
     }
     const text = sect(ctx, "__TEXT", "__text");
-    const lcSize = ctx.loadCommands.reduce((n, c) => n + c.size, 0);
+    const lcSize = ctx.loadCommands.reduce((n, c) => n + c.size(), 0);
     expect(text.fileOff).toBeGreaterThanOrEqual(32 + lcSize);
     expect(symbolAddress(ctx, ctx.entry)).toBe(text.addr);
   });

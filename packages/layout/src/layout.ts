@@ -1,7 +1,8 @@
 /**
  * The data-layout stage: dead stripping, output sections and their order,
- * GOT/stub/TLV-pointer slots, the load-command plan (its size fixes where
- * `__text` starts), segment and section addresses, and the export list.
+ * GOT/stub/TLV-pointer slots, segment and section addresses (after the load
+ * commands of `load-commands.ts`, whose size fixes where `__text` starts),
+ * and the export list.
  * After it, every atom and symbol has its final address; nothing is written.
  */
 import {
@@ -10,35 +11,13 @@ import {
   type OutputSection,
   SymFlag,
   SymKind,
+  type SyntheticSection,
   defaultAdhocCodesign,
   targetForName,
 } from "@tsld/core";
 import {
-  buildVersionCommandSize,
-  dylibCommandSize,
-  dylinkerCommandSize,
-  rpathCommandSize,
-  segmentCommandSize,
-  LC_BUILD_VERSION,
-  LC_CODE_SIGNATURE,
-  LC_DATA_IN_CODE,
-  LC_DYLD_CHAINED_FIXUPS,
-  LC_DYLD_EXPORTS_TRIE,
-  LC_DYLD_INFO_ONLY,
-  LC_DYSYMTAB,
-  LC_FUNCTION_STARTS,
-  LC_ID_DYLIB,
-  LC_LOAD_DYLIB,
-  LC_LOAD_WEAK_DYLIB,
-  LC_ROUTINES_64,
-  LC_REEXPORT_DYLIB,
   LC_LOAD_DYLINKER,
-  LC_MAIN,
   LC_RPATH,
-  LC_SEGMENT_64,
-  LC_SOURCE_VERSION,
-  LC_SYMTAB,
-  LC_UUID,
   S_ATTR_PURE_INSTRUCTIONS,
   S_ATTR_SOME_INSTRUCTIONS,
   S_LAZY_SYMBOL_POINTERS,
@@ -58,7 +37,8 @@ import {
   sectionType,
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
-import { chainedFixups, isDylibLike, isLazyStub, lazyBinding, needsRebase } from "./dyn.js";
+import { isDylibLike, isLazyStub, lazyBinding, needsRebase } from "./dyn.js";
+import { GotSection, LazyPointerSection, StubHelperSection, StubsSection, TlvPointerSection } from "./synthetic.js";
 import { type SectionMap, boundarySection, boundarySegment, orderedSections } from "./sections.js";
 import { layoutWithThunks } from "./thunks.js";
 
@@ -74,6 +54,11 @@ export function chooseTarget(ctx: LinkContext): void {
   ctx.options.adhocCodesign ??= defaultAdhocCodesign(ctx.options.arch);
 }
 
+/**
+ * The synthetic sections' slots and chunks (`synthetic.ts`): GOT slots,
+ * stubs (lazily bound ones first), the stub helper and `__dyld_private`,
+ * lazy and TLV pointers, each output section sized by its chunk.
+ */
 export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
   const T = ctx.syms;
   const eager = !lazyBinding(ctx);
@@ -112,14 +97,15 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
     flags: number,
     align: number,
     kind: OutputSection["synthetic"],
-    size: number,
+    chunk: SyntheticSection,
   ): OutputSection => {
     const o = map.get(seg, sect, flags, align);
     o.synthetic = kind;
-    o.size = size;
+    o.chunk = chunk;
+    o.size = chunk.size();
     return o;
   };
-  if (ctx.got.length) synth("__DATA_CONST", "__got", S_NON_LAZY_SYMBOL_POINTERS, 3, "got", ctx.got.length * 8);
+  if (ctx.got.length) synth("__DATA_CONST", "__got", S_NON_LAZY_SYMBOL_POINTERS, 3, "got", new GotSection(ctx));
   if (ctx.stubs.length) {
     const st = synth(
       "__TEXT",
@@ -127,10 +113,11 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
       S_SYMBOL_STUBS | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
       1,
       "stubs",
-      ctx.stubs.length * ctx.target.stubSize,
+      new StubsSection(ctx),
     );
     st.reserved2 = ctx.target.stubSize;
-    if (!eager) synth("__DATA", "__la_symbol_ptr", S_LAZY_SYMBOL_POINTERS, 3, "la_symbol_ptr", ctx.stubs.length * 8);
+    if (!eager)
+      synth("__DATA", "__la_symbol_ptr", S_LAZY_SYMBOL_POINTERS, 3, "la_symbol_ptr", new LazyPointerSection(ctx));
     if (nlazy > 0) {
       synth(
         "__TEXT",
@@ -138,7 +125,7 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
         S_REGULAR | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS,
         2,
         "stub_helper",
-        ctx.target.stubHelperHeaderSize + nlazy * ctx.target.stubHelperEntrySize,
+        new StubHelperSection(ctx, nlazy),
       );
       // __dyld_private: the image cache word the stub helper pushes.
       const d = map.get("__DATA", "__data", S_REGULAR, 3);
@@ -151,7 +138,7 @@ export function createSynthetic(ctx: LinkContext, map: SectionMap): void {
     }
   }
   if (ctx.tlvPtrs.length)
-    synth("__DATA", "__thread_ptrs", S_THREAD_LOCAL_VARIABLE_POINTERS, 3, "thread_ptrs", ctx.tlvPtrs.length * 8);
+    synth("__DATA", "__thread_ptrs", S_THREAD_LOCAL_VARIABLE_POINTERS, 3, "thread_ptrs", new TlvPointerSection(ctx));
 }
 
 export function numberDylibs(ctx: LinkContext): void {
@@ -240,17 +227,10 @@ export function buildSegments(ctx: LinkContext, map: SectionMap): void {
   // Indirect-symbol table starts (reserved1) for stubs, GOT, lazy pointers, TLV pointers.
   let ind = 0;
   for (const o of ctx.outSections) {
-    const n =
-      o.synthetic === "got"
-        ? ctx.got.length
-        : o.synthetic === "stubs" || o.synthetic === "la_symbol_ptr"
-          ? ctx.stubs.length
-          : o.synthetic === "thread_ptrs"
-            ? ctx.tlvPtrs.length
-            : -1;
-    if (n < 0) continue;
+    const syms = o.chunk?.indirectSymbols;
+    if (syms === undefined) continue;
     o.reserved1 = ind;
-    ind += n;
+    ind += syms.length;
   }
 }
 
@@ -329,44 +309,6 @@ export function alignTlvTemplate(ctx: LinkContext): void {
   for (const o of tlv) o.align = align;
 }
 
-export function planLoadCommands(ctx: LinkContext): void {
-  const L = ctx.loadCommands;
-  const exe = !isDylibLike(ctx);
-  ctx.segments.forEach((seg, i) =>
-    L.push({ cmd: LC_SEGMENT_64, size: segmentCommandSize(seg.sections.length), index: i }),
-  );
-  if (chainedFixups(ctx)) {
-    L.push({ cmd: LC_DYLD_CHAINED_FIXUPS, size: 16 });
-    L.push({ cmd: LC_DYLD_EXPORTS_TRIE, size: 16 });
-  } else L.push({ cmd: LC_DYLD_INFO_ONLY, size: 48 });
-  L.push({ cmd: LC_FUNCTION_STARTS, size: 16 });
-  L.push({ cmd: LC_DATA_IN_CODE, size: 16 });
-  L.push({ cmd: LC_SYMTAB, size: 24 });
-  L.push({ cmd: LC_DYSYMTAB, size: 80 });
-  if (exe) {
-    L.push({ cmd: LC_LOAD_DYLINKER, size: dylinkerCommandSize("/usr/lib/dyld"), text: "/usr/lib/dyld" });
-    L.push({ cmd: LC_MAIN, size: 24 });
-  } else if (!ctx.options.bundle) {
-    // MH_BUNDLE has no identity: LC_ID_DYLIB is for MH_DYLIB only.
-    const name = ctx.options.installName ?? ctx.options.output;
-    L.push({ cmd: LC_ID_DYLIB, size: dylibCommandSize(name), text: name });
-  }
-  // -init: the dylib's initializer that dyld runs before the others (ld64 writes LC_ROUTINES_64).
-  if (!exe && ctx.options.initFunction) L.push({ cmd: LC_ROUTINES_64, size: 72 });
-  for (const r of ctx.options.rpaths) L.push({ cmd: LC_RPATH, size: rpathCommandSize(r), text: r });
-  L.push({ cmd: LC_SOURCE_VERSION, size: 16 });
-  L.push({ cmd: LC_BUILD_VERSION, size: buildVersionCommandSize(1) });
-  L.push({ cmd: LC_UUID, size: 24 });
-  for (const id of ctx.dylibs) {
-    const d = ctx.file(id).dylib!;
-    const cmd =
-      d.loadKind === "weak" ? LC_LOAD_WEAK_DYLIB : d.loadKind === "reexport" ? LC_REEXPORT_DYLIB : LC_LOAD_DYLIB;
-    L.push({ cmd, size: dylibCommandSize(d.installName), index: id, text: d.installName });
-  }
-  // The ad-hoc signature's command comes last, as its blob ends __LINKEDIT (macho's emit writes both).
-  if (ctx.options.adhocCodesign) L.push({ cmd: LC_CODE_SIGNATURE, size: 16 });
-}
-
 /** Maximum path length dyld allows (MAXPATHLEN). */
 const MAXPATHLEN = 1024;
 
@@ -380,7 +322,7 @@ function headerPadding(ctx: LinkContext): number {
   if (ctx.options.headerpadMaxInstallNames) {
     let grow = 0;
     for (const l of ctx.loadCommands)
-      if (l.text !== undefined && l.cmd !== LC_LOAD_DYLINKER && l.cmd !== LC_RPATH) grow += MAXPATHLEN - l.text.length;
+      if (l.path !== undefined && l.cmd !== LC_LOAD_DYLINKER && l.cmd !== LC_RPATH) grow += MAXPATHLEN - l.path.length;
     pad = Math.max(pad, grow);
   }
   return pad;
@@ -394,7 +336,7 @@ export function assignAddresses(ctx: LinkContext): void {
   const exe = !isDylibLike(ctx);
   const base = exe ? ctx.options.pagezeroSize : ctx.options.imageBase;
   ctx.synth.imageBase = base;
-  const sizeofcmds = ctx.loadCommands.reduce((n, l) => n + l.size, 0);
+  const sizeofcmds = ctx.loadCommands.reduce((n, l) => n + l.size(), 0);
   let vm = base;
   let file = 0;
   for (const seg of ctx.segments) {

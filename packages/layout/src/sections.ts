@@ -50,6 +50,7 @@ import {
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
 import { chainedFixups, needsRebase } from "./dyn.js";
+import { InitOffsetsSection } from "./synthetic.js";
 
 const SEGMENT_ORDER = ["__PAGEZERO", "__TEXT", "__DATA_CONST", "__DATA"];
 
@@ -245,7 +246,8 @@ export function assignSections(ctx: LinkContext, map: SectionMap): void {
   if (initCount > 0) {
     const o = map.get("__TEXT", "__init_offsets", S_INIT_FUNC_OFFSETS, 2);
     o.synthetic = "init_offsets";
-    o.size = initCount * 4;
+    o.chunk = new InitOffsetsSection(ctx, initCount);
+    o.size = o.chunk.size();
   }
 
   // Go markers: real atoms at head and tail when dynamically linking.

@@ -16,8 +16,8 @@ import {
   collectExports,
   createSynthetic,
   numberDylibs,
-  planLoadCommands,
 } from "./layout.js";
+import { planLoadCommands } from "./load-commands.js";
 import { scanRelocations } from "./scan.js";
 import { SectionMap, allocateCommons, assignSections } from "./sections.js";
 import { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";

@@ -20,11 +20,23 @@
  *
  * A section needs thunks only when it and the stubs together are larger
  * than a branch's range; otherwise atoms are laid out as everywhere else.
- * Each thunk is a synthetic atom of the section, named in no symbol table;
+ * Each thunk is a synthetic atom of the section and a chunk (`Thunk`, in
+ * the section's `atomChunks`) that writes itself once addresses are final;
  * the relocations that use it are recorded here (`thunkFor`) and
  * `relocateAtom` branches to it instead of the target.
  */
-import { AtomFlag, type AtomId, type LinkContext, type OutputSection, RelocAttr, RelocFlag, SymKind } from "@tsld/core";
+import {
+  AtomFlag,
+  type AtomChunk,
+  type AtomId,
+  type LinkContext,
+  type OutputSection,
+  RelocAttr,
+  RelocFlag,
+  SymKind,
+  type SymbolId,
+} from "@tsld/core";
+import { symbolAddress } from "./target.js";
 
 interface ThunkInfo {
   /** The latest thunk made for the target, -1 before the first. */
@@ -37,8 +49,29 @@ interface ThunkInfo {
 interface ThunkState {
   /** Relocation row → thunk atom its branch goes through. */
   byReloc: Map<number, AtomId>;
-  /** Thunk atom → the symbol it jumps to. */
-  target: Map<AtomId, number>;
+}
+
+/** One range-extension thunk: a jump to `target` (its stub, for an import), written by the target. */
+class Thunk implements AtomChunk {
+  private readonly ctx: LinkContext;
+  readonly atom: AtomId;
+  /** The symbol it jumps to. */
+  readonly target: SymbolId;
+  constructor(ctx: LinkContext, atom: AtomId, target: SymbolId) {
+    this.ctx = ctx;
+    this.atom = atom;
+    this.target = target;
+  }
+  size(): number {
+    return this.ctx.target.thunkSize;
+  }
+  writeTo(buf: Uint8Array, off: number): void {
+    const ctx = this.ctx;
+    const s = this.target;
+    const stub = ctx.syms.stubIndex[s]!;
+    const to = stub >= 0 ? ctx.synth.stubs + stub * ctx.target.stubSize : symbolAddress(ctx, s);
+    ctx.target.writeThunk(buf, off, ctx.atoms.address[this.atom]!, to);
+  }
 }
 
 const states = new WeakMap<LinkContext, ThunkState>();
@@ -46,7 +79,7 @@ const states = new WeakMap<LinkContext, ThunkState>();
 function state(ctx: LinkContext): ThunkState {
   let st = states.get(ctx);
   if (!st) {
-    st = { byReloc: new Map(), target: new Map() };
+    st = { byReloc: new Map() };
     states.set(ctx, st);
   }
   return st;
@@ -140,6 +173,7 @@ export function layoutWithThunks(ctx: LinkContext, o: OutputSection, addr: numbe
   const slop = 256 * t.thunkSize;
   let finalIdx = 0;
   const sid = thunkSection(ctx, o);
+  const thunks: Thunk[] = [];
   for (let callIdx = 0; callIdx < n; callIdx++) {
     const isec = inputs[callIdx]!;
     const isecVA = final.has(isec) ? A.address[isec]! : addr + size;
@@ -192,7 +226,7 @@ export function layoutWithThunks(ctx: LinkContext, o: OutputSection, addr: numbe
       }
       const th = A.add(sid, -1, 0, t.thunkSize, 2, AtomFlag.Live | AtomFlag.Synthetic);
       A.out[th] = o.id;
-      st.target.set(th, s);
+      thunks.push(new Thunk(ctx, th, s));
       ti.atom = th;
       finalizeOne(th);
       st.byReloc.set(r, th);
@@ -200,6 +234,7 @@ export function layoutWithThunks(ctx: LinkContext, o: OutputSection, addr: numbe
   }
   while (finalIdx < n) finalizeOne(inputs[finalIdx++]!);
   o.atoms = laidOut;
+  if (thunks.length > 0) o.atomChunks = thunks;
   return size;
 }
 
@@ -209,18 +244,4 @@ function thunkSection(ctx: LinkContext, o: OutputSection): number {
   ctx.sections.firstAtom[sid] = -1;
   ctx.sections.atomCount[sid] = 0;
   return sid;
-}
-
-/** Writes every thunk of the image into `out` (the whole output file), once all addresses are final. */
-export function writeThunks(ctx: LinkContext, out: Uint8Array, symbolAddress: (s: number) => number): void {
-  const st = states.get(ctx);
-  if (!st) return;
-  const A = ctx.atoms;
-  for (const [th, s] of st.target) {
-    const o = ctx.outSections[A.out[th]!]!;
-    const addr = A.address[th]!;
-    const target =
-      ctx.syms.stubIndex[s]! >= 0 ? ctx.synth.stubs + ctx.syms.stubIndex[s]! * ctx.target.stubSize : symbolAddress(s);
-    ctx.target.writeThunk(out, o.fileOff + (addr - o.addr), addr, target);
-  }
 }

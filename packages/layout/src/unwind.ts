@@ -12,7 +12,8 @@
  *    pc_begin is usually pc-relative without a relocation (clang resolves it
  *    at assembly time), so its function is found from the input addresses.
  *    A function "needs DWARF" when it has no compact entry or its encoding is
- *    the target's DWARF mode (`UNWIND_X86_64_MODE_DWARF`, `UNWIND_ARM64_MODE_DWARF`). Returns the association dead stripping uses:
+ *    the target's DWARF mode (`UNWIND_X86_64_MODE_DWARF`,
+ *    `UNWIND_ARM64_MODE_DWARF`). Returns the association dead stripping uses:
  *    a live function keeps its LSDA, its personality and (if it needs DWARF)
  *    its FDE and CIE alive; unwind entries never keep a function alive.
  * 2. `pruneUnwind` (after dead stripping): an FDE stays only if its function
@@ -24,8 +25,10 @@
  *    output order, with encoding 0 where no compact entry exists, adjacent
  *    equal entries folded as lld folds them — and from their encodings alone
  *    the section size (pages depend on encodings, not on addresses).
- * 4. `writeUnwind` (from `writeSections`): the section bytes, with DWARF-mode
- *    encodings pointing at their FDE's offset in the output `__eh_frame`; and
+ * 4. The section's chunk (`UnwindInfoSection`, written by `writeSections`
+ *    like every synthetic section): the bytes, with DWARF-mode encodings
+ *    pointing at their FDE's offset in the output `__eh_frame`.
+ * 5. `writeUnwind` (from `writeSections`, after every section is copied):
  *    each kept FDE's CIE pointer, pc_begin and (pc-relative) LSDA pointer
  *    recomputed for the output layout.
  */
@@ -39,6 +42,7 @@ import {
   RelocFlag,
   SymFlag,
   SymKind,
+  type SyntheticSection,
 } from "@tsld/core";
 import {
   COMPACT_UNWIND_ENTRY_SIZE,
@@ -103,7 +107,6 @@ class UnwindState {
   readonly ehAtoms: AtomId[] = [];
   readonly personalities: number[] = [];
   rows: Row[] = [];
-  section: OutputSection | undefined;
   regularOnly = false;
 }
 
@@ -500,8 +503,8 @@ export function planUnwind(ctx: LinkContext, map: SectionMap): void {
   );
   const o = map.get("__TEXT", "__unwind_info", S_REGULAR, 2);
   o.synthetic = "unwind_info";
-  o.size = plan.size;
-  st.section = o;
+  o.chunk = new UnwindInfoSection(ctx, st, plan.size);
+  o.size = o.chunk.size();
 }
 
 /** Encodings with each DWARF-mode entry made unique (as its FDE offset will make it). */
@@ -510,7 +513,7 @@ function placeholderEncodings(rows: Row[]): number[] {
   return rows.map((r) => (r.fde ? (r.encoding | ++n) >>> 0 : r.encoding));
 }
 
-/** Fills `__unwind_info` and fixes the kept `__eh_frame` records in `out`. */
+/** Fixes the kept `__eh_frame` records in `out` (CIE pointers, pc_begin, LSDA pointers) once every section is copied. */
 export function writeUnwind(ctx: LinkContext, out: Uint8Array): void {
   const st = states.get(ctx);
   if (!st) return;
@@ -545,38 +548,62 @@ export function writeUnwind(ctx: LinkContext, out: Uint8Array): void {
         );
     }
   }
-  const o = st.section;
-  if (!o) return;
-  const base = ctx.synth.imageBase;
-  const T = ctx.syms;
-  const entries = st.rows.map((r) => {
-    let encoding = r.encoding;
-    if (r.fde) {
-      const off = A.address[r.fde.atom]! - eh!.addr;
-      const mask = ctx.target.unwind.dwarfSectionOffset;
-      if (off > mask) {
-        ctx.diag.error(`__eh_frame offset 0x${off.toString(16)} of an FDE does not fit the compact unwind encoding`);
-      }
-      encoding = ((encoding & ~mask) | (off & mask)) >>> 0;
-    }
-    return {
-      functionOffset: atomAddress(ctx, r.fn.atom, r.fn.delta) - base,
-      encoding,
-      lsdaOffset: r.lsda ? atomAddress(ctx, r.lsda.atom, r.lsda.delta) - base : 0,
-    };
-  });
-  const last = st.rows[st.rows.length - 1]!;
-  const bytes = encodeUnwindInfo({
-    entries,
-    personalities: st.personalities.map((s) => ctx.synth.got + T.gotIndex[s]! * 8 - base),
-    end: atomAddress(ctx, last.end.atom, last.end.delta) - base,
-    regularOnly: st.regularOnly,
-  });
-  if (bytes.length !== o.size) {
-    ctx.diag.error(`__unwind_info: planned ${o.size} bytes, encoded ${bytes.length}`);
-    return;
+}
+
+/**
+ * `__TEXT,__unwind_info` (lld's `UnwindInfoSection`): sized by `planUnwind`
+ * from the encodings alone; written from the final addresses, each
+ * DWARF-mode entry pointing at its FDE's offset in the output `__eh_frame`.
+ */
+class UnwindInfoSection implements SyntheticSection {
+  private readonly ctx: LinkContext;
+  private readonly st: UnwindState;
+  private readonly planned: number;
+  constructor(ctx: LinkContext, st: UnwindState, planned: number) {
+    this.ctx = ctx;
+    this.st = st;
+    this.planned = planned;
   }
-  out.set(bytes, o.fileOff);
+  size(): number {
+    return this.planned;
+  }
+  writeTo(out: Uint8Array, at: number): void {
+    const ctx = this.ctx;
+    const st = this.st;
+    const A = ctx.atoms;
+    const eh = ctx.outSections.find((o) => o.segname === "__TEXT" && o.sectname === "__eh_frame");
+    const base = ctx.synth.imageBase;
+    const T = ctx.syms;
+    // The target's UNWIND_*_DWARF_SECTION_OFFSET: where a DWARF-mode entry keeps its FDE's offset.
+    const mask = ctx.target.unwind.dwarfSectionOffset;
+    const entries = st.rows.map((r) => {
+      let encoding = r.encoding;
+      if (r.fde) {
+        const off = A.address[r.fde.atom]! - eh!.addr;
+        if (off > mask) {
+          ctx.diag.error(`__eh_frame offset 0x${off.toString(16)} of an FDE does not fit the compact unwind encoding`);
+        }
+        encoding = ((encoding & ~mask) | (off & mask)) >>> 0;
+      }
+      return {
+        functionOffset: atomAddress(ctx, r.fn.atom, r.fn.delta) - base,
+        encoding,
+        lsdaOffset: r.lsda ? atomAddress(ctx, r.lsda.atom, r.lsda.delta) - base : 0,
+      };
+    });
+    const last = st.rows[st.rows.length - 1]!;
+    const bytes = encodeUnwindInfo({
+      entries,
+      personalities: st.personalities.map((s) => ctx.synth.got + T.gotIndex[s]! * 8 - base),
+      end: atomAddress(ctx, last.end.atom, last.end.delta) - base,
+      regularOnly: st.regularOnly,
+    });
+    if (bytes.length !== this.planned) {
+      ctx.diag.error(`__unwind_info: planned ${this.planned} bytes, encoded ${bytes.length}`);
+      return;
+    }
+    out.set(bytes, at);
+  }
 }
 
 /** Writes `target` into an encoded pointer field at output address `at` (pc-relative or absolute). */

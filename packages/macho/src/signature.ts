@@ -8,49 +8,51 @@
  * 16-aligned past it. The identifier is the leaf of the install name for a
  * dylib, else of the output path (ld64's `installPath()`, which lld-19
  * follows); the exec segment is `__TEXT`'s file range, flagged
- * `CS_EXECSEG_MAIN_BINARY` in an executable. `emit.ts` reserves the bytes
- * with `size`, writes LC_CODE_SIGNATURE from `off`/`size`, and calls
- * `sign` after everything else, the UUID included, is written.
+ * `CS_EXECSEG_MAIN_BINARY` in an executable. Like lld's
+ * `CodeSignatureSection`, its size depends on where it starts (one hash per
+ * 4 KiB page before it), so `size()` is read after `off` is set; `writeTo`
+ * only reserves the bytes, and `sign` hashes and writes it after everything
+ * else, the UUID included, is written.
  */
 import { basename } from "node:path";
-import type { LinkContext } from "@tsld/core";
+import type { LinkContext, LinkEditChunk } from "@tsld/core";
 import {
   CODE_SIGNATURE_ALIGN,
   CS_EXECSEG_MAIN_BINARY,
   CS_PAGE_SIZE,
-  type CodeSignatureInput,
   codeSignatureSize,
   writeCodeSignature,
 } from "@tsld/macho-format";
 import { isDylibLike } from "@tsld/layout";
 
-export interface SignaturePlan {
-  /** File offset of the SuperBlob (16-aligned) = bytes it covers. */
-  off: number;
-  /** SuperBlob bytes (LC_CODE_SIGNATURE's datasize). */
-  size: number;
-  input: CodeSignatureInput;
-}
-
-/** Plans the signature placed at the first 16-aligned offset at or after `end` (the last blob's end). */
-export function planSignature(ctx: LinkContext, end: number): SignaturePlan {
-  const off = Math.ceil(end / CODE_SIGNATURE_ALIGN) * CODE_SIGNATURE_ALIGN;
-  const o = ctx.options;
-  const dylib = isDylibLike(ctx) && !o.bundle;
-  const identifier = basename(dylib && o.installName ? o.installName : o.output);
-  const text = ctx.segments.find((s) => s.name === "__TEXT")!;
-  const input: CodeSignatureInput = {
-    identifier,
-    codeLimit: off,
-    execSegBase: text.fileoff,
-    execSegLimit: text.filesize,
-    execSegFlags: isDylibLike(ctx) ? 0 : CS_EXECSEG_MAIN_BINARY,
-    pageSize: CS_PAGE_SIZE,
-  };
-  return { off, size: codeSignatureSize(identifier, off, CS_PAGE_SIZE), input };
-}
-
-/** Hashes every page before the signature and writes it: the last write to `image`. */
-export function sign(image: Uint8Array, plan: SignaturePlan): void {
-  writeCodeSignature(image, plan.off, plan.input);
+export class CodeSignatureSection implements LinkEditChunk {
+  readonly align = CODE_SIGNATURE_ALIGN;
+  /** File offset of the SuperBlob = the bytes it covers. */
+  off = 0;
+  private readonly identifier: string;
+  private readonly ctx: LinkContext;
+  constructor(ctx: LinkContext) {
+    this.ctx = ctx;
+    const o = ctx.options;
+    const dylib = isDylibLike(ctx) && !o.bundle;
+    this.identifier = basename(dylib && o.installName ? o.installName : o.output);
+  }
+  size(): number {
+    return codeSignatureSize(this.identifier, this.off, CS_PAGE_SIZE);
+  }
+  /** The bytes stay zero until `sign`: the page hashes need every other byte first. */
+  writeTo(): void {}
+  /** Hashes every page before the signature and writes it: the last write to `image`. */
+  sign(image: Uint8Array): void {
+    const ctx = this.ctx;
+    const text = ctx.segments.find((s) => s.name === "__TEXT")!;
+    writeCodeSignature(image, this.off, {
+      identifier: this.identifier,
+      codeLimit: this.off,
+      execSegBase: text.fileoff,
+      execSegLimit: text.filesize,
+      execSegFlags: isDylibLike(ctx) ? 0 : CS_EXECSEG_MAIN_BINARY,
+      pageSize: CS_PAGE_SIZE,
+    });
+  }
 }

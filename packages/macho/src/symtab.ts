@@ -10,12 +10,25 @@
  * (one with a dot and no leading `_`) gets none, except when dynamically
  * linking, where every non-local symbol is `_`-prefixed and N_SECT|N_EXT so
  * that `dlsym` (which prepends `_`) finds Go-named symbols.
+ *
+ * `planSymtab` decides the table once; three `__LINKEDIT` blobs write it
+ * (lld's `SymtabSection`, `IndirectSymtabSection`, `StringTableSection`).
  */
-import { AtomFlag, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
+import {
+  AtomFlag,
+  type IndirectSymbolTableChunk,
+  type LinkContext,
+  type LinkEditChunk,
+  SymFlag,
+  SymKind,
+  type SymbolId,
+  type SymbolTableChunk,
+} from "@tsld/core";
 import { bindOrdinal, flatNamespace, isWeakBound } from "@tsld/layout";
 import {
   INDIRECT_SYMBOL_ABS,
   INDIRECT_SYMBOL_LOCAL,
+  NLIST_64_SIZE,
   N_ABS,
   N_EXT,
   N_PEXT,
@@ -153,12 +166,7 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
     if (isWeakBound(ctx, s) && i >= 0) return i;
     return INDIRECT_SYMBOL_LOCAL;
   };
-  for (const sec of ctx.outSections) {
-    if (sec.synthetic === "stubs" || sec.synthetic === "la_symbol_ptr")
-      for (const s of ctx.stubs) ind.push(indexOrLocal(s));
-    else if (sec.synthetic === "got") for (const s of ctx.got) ind.push(indexOrLocal(s));
-    else if (sec.synthetic === "thread_ptrs") for (const s of ctx.tlvPtrs) ind.push(indexOrLocal(s));
-  }
+  for (const sec of ctx.outSections) for (const s of sec.chunk?.indirectSymbols ?? []) ind.push(indexOrLocal(s));
   return {
     syms,
     nlocal: locals.length,
@@ -172,8 +180,74 @@ export function planSymtab(ctx: LinkContext): SymtabPlan {
   };
 }
 
+/** The nlist_64 entries (`LC_SYMTAB`'s symoff/nsyms, `LC_DYSYMTAB`'s partition). */
+export class SymbolTableSection implements SymbolTableChunk {
+  readonly align = 8;
+  off = 0;
+  private readonly ctx: LinkContext;
+  private readonly plan: SymtabPlan;
+  constructor(ctx: LinkContext, plan: SymtabPlan) {
+    this.ctx = ctx;
+    this.plan = plan;
+  }
+  get nsyms(): number {
+    return this.plan.syms.length;
+  }
+  get nlocal(): number {
+    return this.plan.nlocal;
+  }
+  get nextdef(): number {
+    return this.plan.nextdef;
+  }
+  get nundef(): number {
+    return this.plan.nundef;
+  }
+  size(): number {
+    return this.plan.syms.length * NLIST_64_SIZE;
+  }
+  writeTo(buf: Uint8Array, off: number): void {
+    writeSymtab(this.ctx, this.plan, new DataView(buf.buffer, buf.byteOffset, buf.byteLength), off);
+  }
+}
+
+/** The indirect symbol table (`LC_DYSYMTAB`'s indirectsymoff): 32-bit symbol indices, 4-aligned. */
+export class IndirectSymtabSection implements IndirectSymbolTableChunk {
+  readonly align = 4;
+  off = 0;
+  private readonly plan: SymtabPlan;
+  constructor(plan: SymtabPlan) {
+    this.plan = plan;
+  }
+  get count(): number {
+    return this.plan.indirect.length;
+  }
+  size(): number {
+    return this.plan.indirect.length * 4;
+  }
+  writeTo(buf: Uint8Array, off: number): void {
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.plan.indirect.forEach((v, i) => dv.setUint32(off + i * 4, v, true));
+  }
+}
+
+/** The string table (`LC_SYMTAB`'s stroff/strsize), padded to 8 bytes. */
+export class StringTableSection implements LinkEditChunk {
+  readonly align = 8;
+  off = 0;
+  private readonly plan: SymtabPlan;
+  constructor(plan: SymtabPlan) {
+    this.plan = plan;
+  }
+  size(): number {
+    return this.plan.strtab.length;
+  }
+  writeTo(buf: Uint8Array, off: number): void {
+    buf.set(this.plan.strtab, off);
+  }
+}
+
 /** Writes the nlist_64 entries of `plan` at `off`. */
-export function writeSymtab(ctx: LinkContext, plan: SymtabPlan, dv: DataView, off: number): void {
+function writeSymtab(ctx: LinkContext, plan: SymtabPlan, dv: DataView, off: number): void {
   const T = ctx.syms;
   const flat = flatNamespace(ctx);
   const sectIndex = (s: SymbolId): number => {

@@ -6,7 +6,6 @@
  * (every one, with every file that references it) and the entry point.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import {
   AtomFlag,
   type DylibLoadKind,
@@ -35,7 +34,13 @@ import {
 } from "@tsld/macho-format";
 import { chooseArch, cpuArchName } from "./arch.js";
 import { isArchive, parseArchive } from "./archive.js";
-import { builtinLibSystemTbd } from "./builtin-libsystem.js";
+import {
+  builtinFrameworkStubPath,
+  builtinLibraryPath,
+  builtinStubText,
+  isLibSystemName,
+  readBuiltinStub,
+} from "./builtin-sdk.js";
 import { dylibInfo, readDylib } from "./dylib.js";
 import { LiteralPool } from "./literals.js";
 import { loadObject } from "./object.js";
@@ -46,22 +51,20 @@ import { decideScope, hasWildcard } from "./scope.js";
 import { isGoMarker, isLinkerDefined } from "./synthetic.js";
 
 /**
- * The name diagnostics give tsld's curated libSystem TBD. Its text is
+ * The name diagnostics give tsld's built-in libSystem stub. Its text is
  * embedded in the module (`builtinLibSystemTbd`), so it survives bundling;
  * nothing is read from disk under this name.
  */
-export const builtinLibSystemPath = "<tsld built-in>/usr/lib/libSystem.tbd";
+export const builtinLibSystemPath = builtinLibraryPath("System")!;
 
 /**
- * Frameworks with a built-in stub (data/NAME.tbd, made by
- * tools/sdk/gen-go-darwin-imports.mjs): `-framework NAME` falls back to it
- * when no -F directory or SDK has the framework, as -lSystem falls back to
- * the built-in libSystem.
+ * The path diagnostics give the built-in stub for `-framework NAME`
+ * (CoreFoundation, Security, IOKit: see builtin-sdk.ts), or undefined when
+ * there is none. `-framework NAME` falls back to it when no -F directory or
+ * SDK has the framework, as -lSystem falls back to the built-in libSystem.
  */
-const BUILTIN_FRAMEWORKS = new Set(["CoreFoundation", "Security"]);
-
-export function builtinFrameworkPath(name: string): string {
-  return fileURLToPath(new URL(`../data/${name}.tbd`, import.meta.url));
+export function builtinFrameworkPath(name: string): string | undefined {
+  return builtinFrameworkStubPath(name);
 }
 
 export function loadObjects(ctx: LinkContext): void {
@@ -78,20 +81,23 @@ export function loadObjects(ctx: LinkContext): void {
   for (const lib of o.libs) {
     const p =
       findLibrary(lib, o.libPaths, o.syslibroot, o.searchDylibsFirst) ??
-      (o.builtinLibSystem && LIBSYSTEM_PARTS.has(lib) ? builtinLibSystemPath : undefined);
+      // On macOS libc, libm, libpthread, libdl, … are symlinks to libSystem beside it.
+      (isLibSystemName(lib) ? findLibrary("System", o.libPaths, o.syslibroot, o.searchDylibsFirst) : undefined) ??
+      (o.builtinLibSystem ? builtinLibraryPath(lib) : undefined);
     if (!p) ctx.diag.error(`library not found for -l${lib}`);
     else if (!loaded(ctx, p)) addFile(ctx, res, pool, p, false, kinds[`-l${lib}`]);
   }
   for (const fw of o.frameworks) {
     const p =
       findFramework(fw, o.frameworkPaths, o.syslibroot) ??
-      (o.builtinLibSystem && BUILTIN_FRAMEWORKS.has(fw) ? builtinFrameworkPath(fw) : undefined);
+      (o.builtinLibSystem ? builtinFrameworkStubPath(fw) : undefined);
+    if (p && loaded(ctx, p)) continue;
     if (p) addFile(ctx, res, pool, p, false, kinds[`-framework ${fw}`]);
     else ctx.diag.error(`framework not found for -framework ${fw}`);
   }
   for (const sc of o.sectCreate) addSectCreate(ctx, sc);
   if (o.bundleLoader) addFile(ctx, res, pool, o.bundleLoader, true);
-  if (o.linkLibSystem && o.buildmode !== "c-archive" && !o.libs.includes("System")) {
+  if (o.linkLibSystem && !o.relocatable && o.buildmode !== "c-archive" && !o.libs.includes("System")) {
     const p = findLibrary("System", o.libPaths, o.syslibroot, o.searchDylibsFirst);
     if (p) {
       if (!loaded(ctx, p)) addFile(ctx, res, pool, p, false);
@@ -104,6 +110,14 @@ export function loadObjects(ctx: LinkContext): void {
   for (const { target } of o.aliases) res.reference(ctx.syms.intern(target), false);
   if (o.initFunction) res.reference(ctx.syms.intern(o.initFunction), false);
   drainArchives(ctx, res, pool);
+  if (o.relocatable) {
+    // -r: archive members pulled as in a link; everything else (libraries,
+    // linker-defined symbols, scope, the undefined check) is the final link's.
+    const open = ctx.syms.lookup("plugin.Open");
+    ctx.canUsePlugins = o.canUsePlugins || (open !== 0 && ctx.syms.kind[open] === SymKind.Defined);
+    ctx.diag.checkpoint();
+    return;
+  }
   autoLink(ctx, res, pool);
   ctx.diag.checkpoint();
 
@@ -132,25 +146,6 @@ export function loadObjects(ctx: LinkContext): void {
   reportUndefined(ctx);
 }
 
-/**
- * Libraries that are libSystem on macOS (each a symlink to it or one of its
- * re-exported parts in the SDK): without an SDK providing them, `-lNAME`
- * for any of these resolves to the built-in libSystem, as it would on a Mac.
- */
-const LIBSYSTEM_PARTS = new Set([
-  "System",
-  "c",
-  "m",
-  "pthread",
-  "dl",
-  "resolv",
-  "dbm",
-  "info",
-  "poll",
-  "proc",
-  "rpcsvc",
-]);
-
 /** Whether `path` is already an input (a library named twice is loaded once). */
 function loaded(ctx: LinkContext, path: string): boolean {
   return ctx.files.some((f) => f.path === path && f.member === undefined);
@@ -165,10 +160,20 @@ function addFile(
   loadKind?: DylibLoadKind,
 ): void {
   if (ctx.options.trace) ctx.info(path);
+  // The built-in SDK's stubs are embedded in the module (they survive bundling).
+  const builtin = builtinStubText(path);
+  if (builtin !== undefined) {
+    try {
+      const id = addDylib(ctx, path, readBuiltinStub(builtin, ctx.options.arch), new TextEncoder().encode(builtin));
+      if (loadKind && loadKind !== "normal") ctx.file(id).dylib!.loadKind = loadKind;
+    } catch (e) {
+      ctx.diag.error(`${path}: ${(e as Error).message}`);
+    }
+    return;
+  }
   let data: Uint8Array;
   try {
-    // The built-in libSystem's text is embedded in the module (it survives bundling).
-    data = path === builtinLibSystemPath ? new TextEncoder().encode(builtinLibSystemTbd) : readFileSync(path);
+    data = readFileSync(path);
   } catch (e) {
     ctx.diag.error(`cannot open ${path}: ${osErrorText(e)}`);
     return;
@@ -434,10 +439,15 @@ function autoLink(ctx: LinkContext, res: Resolver, pool: LiteralPool): void {
         if (done.has(key)) continue;
         done.add(key);
         let path: string | undefined;
+        // As on the command line, the built-in SDK stands in for a missing SDK.
         if (opt.length === 1 && opt[0]!.startsWith("-l"))
-          path = findLibrary(opt[0]!.slice(2), o.libPaths, o.syslibroot);
+          path =
+            findLibrary(opt[0]!.slice(2), o.libPaths, o.syslibroot) ??
+            (o.builtinLibSystem ? builtinLibraryPath(opt[0]!.slice(2)) : undefined);
         else if (opt.length === 2 && opt[0] === "-framework")
-          path = findFramework(opt[1]!, o.frameworkPaths, o.syslibroot);
+          path =
+            findFramework(opt[1]!, o.frameworkPaths, o.syslibroot) ??
+            (o.builtinLibSystem ? builtinFrameworkStubPath(opt[1]!) : undefined);
         if (path && !ctx.files.some((f) => f.path === path)) addFile(ctx, res, pool, path, false);
       }
     }

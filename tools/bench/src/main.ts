@@ -1,8 +1,9 @@
 // `pnpm bench`: tsld against ld64.lld-19 on the same inputs, in the same run.
-// Usage: main.ts [--quick] [--runs N] [--only NAME[,NAME...]]
+// Usage: main.ts [--quick] [--runs N] [--only NAME[,NAME...]] [--tsld PATH]
+// (--tsld benchmarks another build's bin/tsld.cjs, e.g. a copy of main's, instead of this tree's.)
 // Prints markdown tables to stdout and writes JSON to bench/results/.
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   buildDebianProgramAsync,
@@ -62,6 +63,8 @@ interface Options {
   /** Wall-clock budget for the measuring phase; runs per workload shrink to fit. */
   budgetMs: number;
   only?: Set<string>;
+  /** The tsld launcher to benchmark (default: this tree's apps/tsld/bin/tsld.cjs). */
+  tsld?: string;
 }
 
 const log = (s: string): void => {
@@ -77,7 +80,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--runs") opts.runs = Math.max(1, Number(argv[++i]));
     else if (a === "--budget") opts.budgetMs = Number(argv[++i]) * 1000;
     else if (a === "--only") opts.only = new Set((argv[++i] ?? "").split(","));
-    else throw new Error(`bench: unknown argument ${a} (use --quick, --runs N, --only a,b)`);
+    else if (a === "--tsld") opts.tsld = resolve(argv[++i] ?? "");
+    else throw new Error(`bench: unknown argument ${a} (use --quick, --runs N, --only a,b, --tsld PATH)`);
   }
   if (opts.quick && !argv.includes("--runs")) opts.runs = 3;
   if (opts.quick && !argv.includes("--budget")) opts.budgetMs = 180_000;
@@ -349,9 +353,9 @@ async function run(argv: string[]): Promise<number> {
   const opts = parseArgs(argv);
   const t0 = performance.now();
   const root = repoRoot();
-  const tsldBin = join(root, "apps", "tsld", "bin", "tsld.cjs");
-  if (!existsSync(join(root, "apps", "tsld", "dist", "index.js")))
-    log("bench: apps/tsld/dist/index.js is missing (did `pnpm build` fail?); every tsld run will fail\n");
+  const tsldBin = opts.tsld ?? join(root, "apps", "tsld", "bin", "tsld.cjs");
+  if (!existsSync(join(tsldBin, "..", "..", "dist", "lib", "index.cjs")))
+    log(`bench: ${tsldBin}'s dist/lib/index.cjs is missing (did the build fail?); every tsld run will fail\n`);
   haveGnuTime(log);
   const tbdDir = libSystemTbdDir();
   const scratch = benchCacheDir("out");
