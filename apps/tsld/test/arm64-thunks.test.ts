@@ -6,10 +6,11 @@
 // reach, and late calls that reach the stubs, stay direct. Both links are
 // decoded from their bytes (llvm-objdump would disassemble all 144 MiB);
 // a program calling across the gap both ways runs under the arm64 loader.
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { libSystemTbdDir } from "@tsld/fixtures";
+import { libSystemTbdDir, requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assembleArm64, linkArm64Both, symbols } from "./arm64-lit.js";
+import { assembleArm64, linkArm64Both, symbolize, symbols } from "./arm64-lit.js";
 import { runMachO } from "./helpers.js";
 
 const BIG = `
@@ -20,6 +21,7 @@ _main:
   bl _far_fn
   bl _puts
   bl _mid
+  bl _sfar
   ret
 .globl _pad1
 .p2align 2
@@ -43,6 +45,10 @@ _far_fn:
   bl _main
   bl _mid
   bl _puts
+  ret
+.p2align 2
+_sfar:
+  bl _main
   ret
 .subsections_via_symbols
 `;
@@ -89,6 +95,23 @@ _far_msg: .asciz "called from 144 MiB"
 .subsections_via_symbols
 `;
 
+/**
+ * The thunk symbols of an image, as llvm-nm -m prints them (scope, name),
+ * each placed after the code symbol before it (`after _sfar+0x8`).
+ */
+function thunkSymbols(path: string): string[] {
+  const r = spawnSync(requireTool("llvm-nm-19"), ["-n", "-m", path], { encoding: "utf8" });
+  const code = symbols(path).filter((s) => !s.name.includes(".thunk."));
+  return r.stdout
+    .split("\n")
+    .filter((l) => l.includes(".thunk."))
+    .map((l) => {
+      const addr = Number.parseInt(l.slice(0, 16), 16);
+      const before = code.filter((s) => s.addr <= addr).pop()!;
+      return `${l.slice(17)} after ${before.name}+0x${(addr - before.addr).toString(16)}`;
+    });
+}
+
 const sext = (v: number, bits: number): number => (v << (32 - bits)) >> (32 - bits);
 
 /**
@@ -130,17 +153,40 @@ describe("arm64 range-extension thunks", () => {
   it("calls beyond ±128 MiB go through thunks placed as ld64.lld-19 places them", async () => {
     const { ours, theirs } = await linkArm64Both("thunks", assembleArm64({ thunks: BIG }));
     const want: Record<string, string[]> = {
-      // _far_fn and the stubs are out of reach from _main: thunks after _mid, the last code within reach
-      _main: ["thunk after _mid+0x10 -> _far_fn", "thunk after _mid+0x1c -> _far_fn+0x1c", "_mid"],
-      // within reach both ways; the stubs (after _far_fn and its thunk) too
-      _mid: ["_main", "_far_fn", "stub after _far_fn+0x1c"],
-      // _main is 144 MiB back: a thunk after _far_fn, before the stubs
-      _far_fn: ["thunk after _far_fn+0x10 -> _main", "_mid", "stub after _far_fn+0x1c"],
+      // _far_fn, _sfar and the stubs are out of reach from _main: thunks after _mid, the last code within reach
+      _main: [
+        "thunk after _mid+0x10 -> _far_fn",
+        "thunk after _mid+0x1c -> _sfar+0x14",
+        "_mid",
+        "thunk after _mid+0x28 -> _sfar",
+      ],
+      // within reach both ways; the stubs (after _sfar and the thunk to _main) too
+      _mid: ["_main", "_far_fn", "stub after _sfar+0x14"],
+      // _main is 144 MiB back: one thunk after _sfar (the code laid out by then), before the stubs
+      _far_fn: ["thunk after _sfar+0x8 -> _main", "_mid", "stub after _sfar+0x14"],
+      // the same thunk serves the local _sfar
+      _sfar: ["thunk after _sfar+0x8 -> _main"],
     };
     for (const [fn, expected] of Object.entries(want)) {
       expect(calls(theirs, fn), `lld ${fn}`).toEqual(expected);
       expect(calls(ours, fn), `tsld ${fn}`).toEqual(expected);
     }
+    // Thunks of global targets are named <sym>.thunk.<n>, private externs listed as locals; a local
+    // target's thunk (_sfar's) has no symbol, as in lld.
+    expect(thunkSymbols(theirs)).toEqual([
+      "(__TEXT,__text) non-external (was a private external) _far_fn.thunk.0 after _mid+0x10",
+      "(__TEXT,__text) non-external (was a private external) _puts.thunk.0 after _mid+0x1c",
+      "(__TEXT,__text) non-external (was a private external) _main.thunk.0 after _sfar+0x8",
+    ]);
+    expect(thunkSymbols(ours)).toEqual(thunkSymbols(theirs));
+    // Function starts name the functions, not the thunks, in both.
+    const starts = (path: string): string[] =>
+      spawnSync(requireTool("llvm-objdump-19"), ["--macho", "--function-starts", path], { encoding: "utf8" })
+        .stdout.split("\n")
+        .filter((l) => /^[0-9a-f]{16}$/.test(l.trim()))
+        .map((l) => symbolize(symbols(path), Number.parseInt(l, 16)));
+    expect(starts(ours)).toEqual(starts(theirs));
+    expect(starts(ours)).toHaveLength(7);
   }, 120_000);
 
   it("a program calling across 144 MiB both ways, and a stub from each end, runs under the loader", async () => {

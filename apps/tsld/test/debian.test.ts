@@ -1,8 +1,9 @@
-// Real C programs nobody here wrote: zlib's and bzip2's own test programs,
-// compiled by the Debian fixture builders, linked by tsld, run under the
-// loader and checked against the packages' `make test` expectations (and
-// against the same programs linked by ld64.lld), for x86_64 and arm64 (run
-// under qemu-aarch64 by the arm64 loader).
+// Real C programs nobody here wrote: zlib's and bzip2's own test programs
+// (and, on arm64, sqlite3's shell running SQL), compiled by the Debian
+// fixture builders, linked by tsld, run under the loader and checked
+// against the packages' own expectations (and against the same programs
+// linked by ld64.lld), for x86_64 and arm64 (run under qemu-aarch64 by the
+// arm64 loader).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import {
@@ -47,6 +48,7 @@ const CASES: [DebianPackage, "x86_64" | "arm64", string[]][] = [
   ["bzip2", "x86_64", ["bzip2"]],
   ["zlib", "arm64", ["example", "minigzip"]],
   ["bzip2", "arm64", ["bzip2"]],
+  ["sqlite3", "arm64", ["sqlite3"]],
 ];
 
 describe.each(CASES)("Debian %s (%s) linked by tsld", (pkg, arch, programs) => {

@@ -22,6 +22,8 @@
  * than a branch's range; otherwise atoms are laid out as everywhere else.
  * Each thunk is a synthetic atom of the section and a chunk (`Thunk`, in
  * the section's `atomChunks`) that writes itself once addresses are final;
+ * a thunk for a global symbol is named as lld names it (`_f.thunk.0`,
+ * `_f.thunk.1`, …, a private extern);
  * the relocations that use it are recorded here (`thunkFor`) and
  * `relocateAtom` branches to it instead of the target.
  */
@@ -33,6 +35,7 @@ import {
   type OutputSection,
   RelocAttr,
   RelocFlag,
+  SymFlag,
   SymKind,
   type SymbolId,
 } from "@tsld/core";
@@ -44,6 +47,8 @@ interface ThunkInfo {
   /** Calls to the target, and those already looked at (lld's callSiteCount/callSitesUsed). */
   callSiteCount: number;
   callSitesUsed: number;
+  /** Thunks made for the target so far: the next one's `<sym>.thunk.<n>`. */
+  sequence: number;
 }
 
 interface ThunkState {
@@ -137,7 +142,7 @@ export function layoutWithThunks(ctx: LinkContext, o: OutputSection, addr: numbe
       if (!isBranch(r)) continue;
       const s = R.sym[r]!;
       let ti = info.get(s);
-      if (!ti) info.set(s, (ti = { atom: -1, callSiteCount: 0, callSitesUsed: 0 }));
+      if (!ti) info.set(s, (ti = { atom: -1, callSiteCount: 0, callSitesUsed: 0, sequence: 0 }));
       ti.callSiteCount++;
       hasCalls[i] = 1;
     }
@@ -227,6 +232,7 @@ export function layoutWithThunks(ctx: LinkContext, o: OutputSection, addr: numbe
       const th = A.add(sid, -1, 0, t.thunkSize, 2, AtomFlag.Live | AtomFlag.Synthetic);
       A.out[th] = o.id;
       thunks.push(new Thunk(ctx, th, s));
+      nameThunk(ctx, th, s, ti.sequence++);
       ti.atom = th;
       finalizeOne(th);
       st.byReloc.set(r, th);
@@ -236,6 +242,24 @@ export function layoutWithThunks(ctx: LinkContext, o: OutputSection, addr: numbe
   o.atoms = laidOut;
   if (thunks.length > 0) o.atomChunks = thunks;
   return size;
+}
+
+/**
+ * Names thunk `th` (the `n`th for `target`) `<target>.thunk.<n>`, as lld
+ * does: a private extern defined at the thunk, so the symbol table lists it
+ * as a local (N_PEXT) and nothing exports it. A thunk for a local function
+ * gets a name lld keeps out of the symbol table, and so no symbol here; nor
+ * does one whose name an input already uses.
+ */
+function nameThunk(ctx: LinkContext, th: AtomId, target: SymbolId, n: number): void {
+  const T = ctx.syms;
+  if (!T.has(target, SymFlag.External)) return;
+  const name = `${T.name(target)}.thunk.${n}`;
+  if (T.lookup(name) !== 0) return;
+  const s = T.intern(name);
+  T.define(s, -1, th, 0);
+  // Not the atom's `symbol`: function starts leave thunks out, as lld's do.
+  T.set(s, SymFlag.PrivateExtern);
 }
 
 /** The synthetic input section thunk atoms of `o` belong to. */
