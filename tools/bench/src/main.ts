@@ -1,4 +1,5 @@
-// `pnpm bench`: tsld against ld64.lld-19 on the same inputs, in the same run.
+// `pnpm bench`: tsld against ld64.lld-19 on the same inputs, in the same run
+// (x86_64 workloads, and arm64 ones against ld64.lld-19 -arch arm64).
 // Usage: main.ts [--quick] [--runs N] [--only NAME[,NAME...]] [--tsld PATH]
 // (--tsld benchmarks another build's bin/tsld.cjs, e.g. a copy of main's, instead of this tree's.)
 // Prints markdown tables to stdout and writes JSON to bench/results/.
@@ -18,7 +19,7 @@ import {
 } from "@tsld/fixtures";
 import { haveGnuTime, median, type RunSample, runOnce } from "./measure.js";
 import { benchCacheDir, resultsDir } from "./paths.js";
-import { synthWorkload } from "./synth.js";
+import { type SynthArch, synthWorkload } from "./synth.js";
 
 interface Workload {
   name: string;
@@ -30,6 +31,8 @@ interface Workload {
   scaling?: boolean;
   /** tsld uses its built-in libSystem TBD (no -L/-lSystem): shows the cost of reading the generated TBD. */
   tsldBuiltinLibSystem?: boolean;
+  /** The objects' arch (default x86_64): both linkers get `-arch` and that arch's libSystem TBD. */
+  arch?: SynthArch;
 }
 
 interface SideResult {
@@ -98,6 +101,12 @@ const SYNTH = [
   { name: "synth-large 800x500", objects: 800, functions: 500, quick: false, scaling: true },
 ] as const;
 
+// arm64: the same programs as arm64 objects, against ld64.lld-19 -arch arm64 (both sign ad hoc by default).
+const SYNTH_ARM64 = [
+  { name: "synth-small arm64 20x200", objects: 20, functions: 200, quick: true },
+  { name: "synth-medium arm64 200x500", objects: 200, functions: 500, quick: false },
+] as const;
+
 const SYNTH_G = [
   { name: "synth-small-g 20x200", objects: 20, functions: 200, quick: true },
   { name: "synth-medium-g 200x500", objects: 200, functions: 500, quick: false },
@@ -156,6 +165,20 @@ function pendingWorkloads(): Pending[] {
       },
     });
   }
+  for (const s of SYNTH_ARM64) {
+    list.push({
+      name: s.name,
+      quick: s.quick,
+      load: async () => {
+        const w = await synthWorkload(
+          { objects: s.objects, functions: s.functions, arch: "arm64" },
+          { onProgress: progress(s.name) },
+        );
+        if (w.compiled > 0) log(`  ${s.name}: generated ${w.compiled} objects in ${w.generateSeconds.toFixed(1)}s\n`);
+        return { name: s.name, kind: "synthetic", objects: w.objects, inputBytes: w.inputBytes, arch: "arm64" };
+      },
+    });
+  }
   for (const s of SYNTH_G) {
     list.push({
       name: s.name,
@@ -211,22 +234,17 @@ function summarise(samples: RunSample[], warm: RunSample, withStages: boolean): 
   return res;
 }
 
-function benchWorkload(
-  w: Workload,
-  opts: Options,
-  tsldBin: string,
-  tbdDir: string,
-  scratch: string,
-  budgetMs: number,
-): WorkloadResult {
+function benchWorkload(w: Workload, opts: Options, tsldBin: string, scratch: string, budgetMs: number): WorkloadResult {
+  const arch = w.arch ?? "x86_64";
+  const tbdDir = libSystemTbdDir(arch);
   const slug = w.name.replace(/[^A-Za-z0-9]+/g, "-");
   const outT = join(scratch, `${slug}.tsld`);
   const outL = join(scratch, `${slug}.lld`);
   const outF = join(scratch, `${slug}.floor`);
   const lib = ["-L", tbdDir, "-lSystem"];
   const tsldLib = w.tsldBuiltinLibSystem === true ? [] : lib;
-  const tsldCmd = [process.execPath, tsldBin, "-v", ...lldBaseArgs(outT), ...w.objects, ...tsldLib];
-  const lldCmd = [requireTool("ld64.lld-19"), ...lldBaseArgs(outL), ...w.objects, ...lib];
+  const tsldCmd = [process.execPath, tsldBin, "-v", ...lldBaseArgs(outT, arch), ...w.objects, ...tsldLib];
+  const lldCmd = [requireTool("ld64.lld-19"), ...lldBaseArgs(outL, arch), ...w.objects, ...lib];
   const run = (cmd: string[], out: string, stages: boolean) =>
     runOnce(cmd, out, { timeoutMs: TIMEOUT_MS, verboseStages: stages });
 
@@ -381,7 +399,7 @@ async function run(argv: string[]): Promise<number> {
       continue;
     }
     const share = Math.max(0, deadline - performance.now()) / (all.length - idx);
-    results.push(benchWorkload(w, opts, tsldBin, tbdDir, scratch, share));
+    results.push(benchWorkload(w, opts, tsldBin, scratch, share));
   }
   const seconds = (performance.now() - t0) / 1000;
 
@@ -400,7 +418,7 @@ async function run(argv: string[]): Promise<number> {
     "",
     scalingTable(results),
     "",
-    `Both linkers link the same objects against the same libSystem.tbd (${tbdDir}).`,
+    `Both linkers link the same objects against the same libSystem.tbd (${tbdDir}; the arm64 one beside it).`,
     "floor = a fresh Node process that reads every input and writes an output of tsld's size.",
     `Total bench time ${seconds.toFixed(0)}s.`,
   ].join("\n");
