@@ -3,6 +3,7 @@
  *
  *   mx_tlv_get_addr      the thunk stored in every Mach-O TLV descriptor
  *                        (dyld's tlv_get_addr from threadLocalHelpers.s).
+ *   mx_stub_binder       dyld_stub_binder for MACHO_EXEC_LAZY=1 (lazy binding on first call).
  *   mx_chkstk_darwin     ___chkstk_darwin: stack probe for big frames.
  *   mx_start_unixthread  jump to an LC_UNIXTHREAD entry with a prepared stack.
  */
@@ -117,6 +118,63 @@ mx_tlv_get_addr:
 	popq	%rbp
 	ret
 	.size	mx_tlv_get_addr, .-mx_tlv_get_addr
+
+/*
+ * dyld_stub_binder (MACHO_EXEC_LAZY=1).  The stub helper entry pushed the
+ * lazy-bind offset, its header the address of __dyld_private, then jumped
+ * here: [%rsp] = __dyld_private, [%rsp+8] = offset, [%rsp+16] = the return
+ * address into the stub's caller.  Keep the argument registers (and %rax,
+ * the vector count of a variadic call), bind, drop the two words and jump
+ * to the target as if the stub had.
+ */
+	.globl	mx_stub_binder
+	.type	mx_stub_binder, @function
+	.p2align 4
+mx_stub_binder:
+	pushq	%rbp
+	movq	%rsp, %rbp
+	pushq	%rdi
+	pushq	%rsi
+	pushq	%rdx
+	pushq	%rcx
+	pushq	%r8
+	pushq	%r9
+	pushq	%rax
+	subq	$136, %rsp
+	movdqu	%xmm0, 0(%rsp)
+	movdqu	%xmm1, 16(%rsp)
+	movdqu	%xmm2, 32(%rsp)
+	movdqu	%xmm3, 48(%rsp)
+	movdqu	%xmm4, 64(%rsp)
+	movdqu	%xmm5, 80(%rsp)
+	movdqu	%xmm6, 96(%rsp)
+	movdqu	%xmm7, 112(%rsp)
+	movq	8(%rbp), %rdi
+	movq	16(%rbp), %rsi
+	andq	$-16, %rsp
+	call	mx_lazy_bind
+	movq	%rax, %r11
+	leaq	-192(%rbp), %rsp
+	movdqu	0(%rsp), %xmm0
+	movdqu	16(%rsp), %xmm1
+	movdqu	32(%rsp), %xmm2
+	movdqu	48(%rsp), %xmm3
+	movdqu	64(%rsp), %xmm4
+	movdqu	80(%rsp), %xmm5
+	movdqu	96(%rsp), %xmm6
+	movdqu	112(%rsp), %xmm7
+	addq	$136, %rsp
+	popq	%rax
+	popq	%r9
+	popq	%r8
+	popq	%rcx
+	popq	%rdx
+	popq	%rsi
+	popq	%rdi
+	popq	%rbp
+	addq	$16, %rsp
+	jmpq	*%r11
+	.size	mx_stub_binder, .-mx_stub_binder
 
 /*
  * ___chkstk_darwin: size to probe in %rax; touch each page below the

@@ -1,5 +1,7 @@
 /*
- * macho-exec — run x86_64 Mach-O images on x86_64 Linux.
+ * macho-exec — run x86_64 Mach-O images on x86_64 Linux, and arm64 Mach-O
+ * images on aarch64 Linux (in practice: under qemu-aarch64 on an x86_64 host).
+ * The same source builds both loaders; each runs images of its own CPU type.
  *
  * What dyld does, and what this loader imitates
  * ---------------------------------------------
@@ -52,7 +54,9 @@
  * 127.  MACHO_EXEC_TRACE=1 logs every rebase and bind.
  */
 #define _GNU_SOURCE
+#if defined(__x86_64__)
 #include <cpuid.h>
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -86,10 +90,24 @@
 #define CPU_TYPE_X86_64 0x01000007u
 #define CPU_TYPE_ARM64 0x0100000cu
 
+/* The CPU type of the images this build of the loader runs. */
+#if defined(__x86_64__)
+#define MX_CPU_TYPE CPU_TYPE_X86_64
+#define MX_CPU_NAME "x86_64"
+#define MX_CPU_CONST "CPU_TYPE_X86_64"
+#elif defined(__aarch64__)
+#define MX_CPU_TYPE CPU_TYPE_ARM64
+#define MX_CPU_NAME "arm64"
+#define MX_CPU_CONST "CPU_TYPE_ARM64"
+#else
+#error "macho-exec runs x86_64 images on x86_64 hosts and arm64 images on aarch64 hosts"
+#endif
+
 #define MH_EXECUTE 0x2
 #define MH_DYLIB 0x6
 #define MH_BUNDLE 0x8
 
+#define MH_BIND_AT_LOAD 0x8
 #define MH_TWOLEVEL 0x80
 #define MH_PIE 0x200000
 
@@ -262,6 +280,7 @@ typedef struct Image {
 /* ---- globals ------------------------------------------------------------ */
 
 static bool g_trace;
+static bool g_lazy; /* MACHO_EXEC_LAZY=1: bind lazy pointers on first call, through dyld_stub_binder */
 static int g_argc;
 static char **g_argv;
 static char **g_envp;
@@ -279,6 +298,7 @@ static __thread jmp_buf *t_catch; /* set while dlopen() runs: errors longjmp */
 static __thread char t_errmsg[2048];
 static __thread char t_dlerror[2048];
 static __thread bool t_dlerror_set;
+static __thread uint64_t t_last_bind; /* value of the last write_bind, for mx_lazy_bind */
 
 extern void mx_tlv_get_addr(void);
 extern void mx_chkstk_darwin(void);
@@ -468,9 +488,12 @@ static void parse_image(Image *img) {
   }
   if (n < 32) malformed(img, "file too short for a mach_header_64 (%zu bytes; truncated?)", n);
   uint32_t cputype = rd32(img, 4);
-  if (cputype != CPU_TYPE_X86_64)
-    malformed(img, "wrong cputype 0x%x%s (expected CPU_TYPE_X86_64 0x%x)", cputype,
-              cputype == CPU_TYPE_ARM64 ? " (arm64)" : "", CPU_TYPE_X86_64);
+  if (cputype != MX_CPU_TYPE)
+    malformed(img, "wrong cputype 0x%x%s (expected " MX_CPU_CONST " 0x%x; %s)", cputype,
+              cputype == CPU_TYPE_ARM64 ? " (arm64)" : cputype == CPU_TYPE_X86_64 ? " (x86_64)" : "", MX_CPU_TYPE,
+              cputype == CPU_TYPE_ARM64    ? "run arm64 images with the aarch64 loader, `build.sh --arch arm64`"
+              : cputype == CPU_TYPE_X86_64 ? "run x86_64 images with the x86_64 loader, `build.sh`"
+                                           : "unsupported CPU");
   img->filetype = rd32(img, 12);
   img->ncmds = rd32(img, 16);
   img->sizeofcmds = rd32(img, 20);
@@ -639,20 +662,28 @@ static void parse_image(Image *img) {
       img->entryoff = rd64(img, off + 8);
       break;
     case LC_UNIXTHREAD: {
-      /* thread_command: flavor, count, state; x86_THREAD_STATE64 = 4 with 42 words, rip is register #16 */
+      /* thread_command: flavor, count, state.  x86_THREAD_STATE64 = 4 with 42 words, rip is register #16;
+       * ARM_THREAD_STATE64 = 6 with 68 words (x0-x28, fp, lr, sp, pc, cpsr), pc is 64-bit word #32. */
+#if defined(__x86_64__)
+      const uint32_t want_flavor = 4, want_count = 42, pc_word = 16;
+      const char *state_name = "x86_THREAD_STATE64";
+#else
+      const uint32_t want_flavor = 6, want_count = 68, pc_word = 32;
+      const char *state_name = "ARM_THREAD_STATE64";
+#endif
       uint64_t p = off + 8;
       while (p + 8 <= off + cmdsize) {
         uint32_t flavor = rd32(img, p), count = rd32(img, p + 4);
         if ((uint64_t)count * 4 > off + cmdsize - p - 8)
           malformed(img, "LC_UNIXTHREAD thread state overruns its load command");
-        if (flavor == 4 && count >= 42) {
+        if (flavor == want_flavor && count >= want_count) {
           img->has_unixthread = true;
-          img->thread_rip = rd64(img, p + 8 + 16 * 8);
+          img->thread_rip = rd64(img, p + 8 + (uint64_t)pc_word * 8);
         }
         p += 8 + (uint64_t)count * 4;
         if (count == 0) break;
       }
-      if (!img->has_unixthread) malformed(img, "LC_UNIXTHREAD without an x86_THREAD_STATE64");
+      if (!img->has_unixthread) malformed(img, "LC_UNIXTHREAD without an %s", state_name);
       break;
     }
     default:
@@ -728,7 +759,7 @@ static Image *open_image(const char *path, int notfound_code) {
   img->filebuf = buf;
   img->file = buf;
   img->filesize = got;
-  /* universal ("fat") file: pick the x86_64 slice */
+  /* universal ("fat") file: pick the slice of this loader's CPU type */
   if (got >= 8 && (be32(buf) == FAT_MAGIC || be32(buf) == FAT_MAGIC_64)) {
     bool is64 = be32(buf) == FAT_MAGIC_64;
     uint32_t nfat = be32(buf + 4);
@@ -737,7 +768,7 @@ static Image *open_image(const char *path, int notfound_code) {
     for (uint32_t i = 0; i < nfat && i < 64; i++) {
       size_t eo = 8 + i * esz;
       if (eo + esz > got) malformed(img, "fat header truncated");
-      if (be32(buf + eo) != CPU_TYPE_X86_64) continue;
+      if (be32(buf + eo) != MX_CPU_TYPE) continue;
       uint64_t soff, ssize;
       if (is64) {
         soff = ((uint64_t)be32(buf + eo + 8) << 32) | be32(buf + eo + 12);
@@ -746,13 +777,13 @@ static Image *open_image(const char *path, int notfound_code) {
         soff = be32(buf + eo + 8);
         ssize = be32(buf + eo + 12);
       }
-      if (!range_ok(soff, ssize, got)) malformed(img, "fat slice for x86_64 extends beyond end of file");
+      if (!range_ok(soff, ssize, got)) malformed(img, "fat slice for " MX_CPU_NAME " extends beyond end of file");
       img->file = buf + soff;
       img->filesize = ssize;
       found = true;
       break;
     }
-    if (!found) malformed(img, "universal file has no x86_64 slice");
+    if (!found) malformed(img, "universal file has no " MX_CPU_NAME " slice");
   }
   parse_image(img);
   return img;
@@ -832,10 +863,8 @@ static int seg_of_vm(const Image *img, uint64_t vmaddr, uint64_t size) {
 
 /* ---- host symbols and loader-provided functions ----------------------------- */
 
-static void mx_stub_binder(void) {
-  fprintf(stderr, "macho-exec: dyld_stub_binder called (lazy pointers are bound eagerly; this is a loader bug)\n");
-  abort();
-}
+/* dyld_stub_binder: assembly (macho-exec-asm.S / -arm64.S) around mx_lazy_bind below. */
+extern void mx_stub_binder(void);
 static void mx_tlv_bootstrap(void) {
   fprintf(stderr, "macho-exec: __tlv_bootstrap called: thread-local descriptor was not set up\n");
   abort();
@@ -928,6 +957,114 @@ static const struct {
     {"_memset_pattern16", (void *)mx_memset_pattern16},
 };
 
+#if defined(__aarch64__)
+/* ---- Apple arm64 variadic calls (see macho-exec-arm64-shims.h) ---------- */
+
+/* error(3) has no v-variant in glibc: the shim's target. */
+void mx_verror(int status, int errnum, const char *fmt, va_list ap) {
+  extern char *program_invocation_name;
+  fflush(stdout);
+  fprintf(stderr, "%s: ", program_invocation_name);
+  vfprintf(stderr, fmt, ap);
+  if (errnum) fprintf(stderr, ": %s", strerror(errnum));
+  fputc('\n', stderr);
+  fflush(stderr);
+  if (status) exit(status);
+}
+
+void mx_verror_at_line(int status, int errnum, const char *file, unsigned line, const char *fmt, va_list ap) {
+  extern char *program_invocation_name;
+  fflush(stdout);
+  fprintf(stderr, "%s:%s:%u: ", program_invocation_name, file, line);
+  vfprintf(stderr, fmt, ap);
+  if (errnum) fprintf(stderr, ": %s", strerror(errnum));
+  fputc('\n', stderr);
+  fflush(stderr);
+  if (status) exit(status);
+}
+
+/* execl/execlp/execle: gather the NULL-terminated list (and execle's envp). */
+static char **mx_exec_argv(const char *arg0, va_list ap) {
+  size_t n = 1, cap = 16;
+  char **argv = xmalloc(cap * sizeof *argv);
+  argv[0] = (char *)arg0;
+  if (arg0)
+    for (;;) {
+      char *a = va_arg(ap, char *);
+      if (n + 1 >= cap) {
+        cap *= 2;
+        char **b = realloc(argv, cap * sizeof *argv);
+        if (!b) fail(EXIT_MALFORMED, "out of memory");
+        argv = b;
+      }
+      argv[n++] = a;
+      if (!a) break;
+    }
+  else
+    argv[n++] = NULL;
+  return argv;
+}
+int mx_vexecl(const char *path, const char *arg0, va_list ap) {
+  char **argv = mx_exec_argv(arg0, ap);
+  int r = execv(path, argv);
+  free(argv);
+  return r;
+}
+int mx_vexeclp(const char *file, const char *arg0, va_list ap) {
+  char **argv = mx_exec_argv(arg0, ap);
+  int r = execvp(file, argv);
+  free(argv);
+  return r;
+}
+int mx_vexecle(const char *path, const char *arg0, va_list ap) {
+  va_list aq;
+  va_copy(aq, ap);
+  char **argv = mx_exec_argv(arg0, ap);
+  /* envp follows the NULL that ends the list */
+  if (arg0)
+    while (va_arg(aq, char *)) {
+    }
+  char **envp = va_arg(aq, char **);
+  va_end(aq);
+  int r = execve(path, argv, envp);
+  free(argv);
+  return r;
+}
+
+#define MX_VARIADIC(name, n, target) extern void mx_va_##name(void);
+#define MX_VALIST(name, n, target) extern void mx_va_##name(void);
+#define MX_STACKARGS(name, n, target) extern void mx_va_##name(void);
+#include "macho-exec-arm64-shims.h"
+#undef MX_VARIADIC
+#undef MX_VALIST
+#undef MX_STACKARGS
+
+/* glibc name -> shim, consulted before the host C library. */
+static const struct {
+  const char *name;
+  void *addr;
+} g_arm64_shims[] = {
+#define MX_VARIADIC(name, n, target) {#name, (void *)mx_va_##name},
+#define MX_VALIST(name, n, target) {#name, (void *)mx_va_##name},
+#define MX_STACKARGS(name, n, target) {#name, (void *)mx_va_##name},
+#include "macho-exec-arm64-shims.h"
+#undef MX_VARIADIC
+#undef MX_VALIST
+#undef MX_STACKARGS
+};
+
+static void *arm64_shim(const char *host_name) {
+  for (size_t i = 0; i < sizeof g_arm64_shims / sizeof g_arm64_shims[0]; i++)
+    if (strcmp(g_arm64_shims[i].name, host_name) == 0) return g_arm64_shims[i].addr;
+  return NULL;
+}
+#else
+static void *arm64_shim(const char *host_name) {
+  (void)host_name;
+  return NULL;
+}
+#endif
+
 /* Darwin names whose glibc counterpart has a different name. */
 static const struct {
   const char *macho, *host;
@@ -956,7 +1093,13 @@ static bool host_lookup(const char *name, uint64_t *out, const char **hostname) 
       return true;
     }
   if (name[0] == '_' && name[1]) {
-    void *p = dlsym(RTLD_DEFAULT, name + 1);
+    void *p = arm64_shim(name + 1);
+    if (p) {
+      *out = (uint64_t)(uintptr_t)p;
+      if (hostname) *hostname = "<macho-exec arm64 variadic shim>";
+      return true;
+    }
+    p = dlsym(RTLD_DEFAULT, name + 1);
     if (p) {
       *out = (uint64_t)(uintptr_t)p;
       if (hostname) *hostname = name + 1;
@@ -964,7 +1107,13 @@ static bool host_lookup(const char *name, uint64_t *out, const char **hostname) 
     }
   }
   /* glibc asm-redirected names (fopen64, __isoc99_sscanf) are used verbatim */
-  void *p = dlsym(RTLD_DEFAULT, name);
+  void *p = arm64_shim(name);
+  if (p) {
+    *out = (uint64_t)(uintptr_t)p;
+    if (hostname) *hostname = "<macho-exec arm64 variadic shim>";
+    return true;
+  }
+  p = dlsym(RTLD_DEFAULT, name);
   if (p) {
     *out = (uint64_t)(uintptr_t)p;
     if (hostname) *hostname = name;
@@ -1364,6 +1513,7 @@ static void run_rebase_opcodes(Image *img) {
 static void write_bind(Image *img, uint64_t segidx, uint64_t segoff, int type, uint64_t target, int64_t addend,
                        const char *name, const char *kind, const char *lib) {
   uint64_t v = target ? target + (uint64_t)addend : 0;
+  t_last_bind = v;
   if (type == BIND_TYPE_POINTER) {
     uint8_t *p = seg_ptr(img, segidx, segoff, 8, kind);
     memcpy(p, &v, 8);
@@ -1383,13 +1533,18 @@ static void write_bind(Image *img, uint64_t segidx, uint64_t segoff, int type, u
         (unsigned long long)v);
 }
 
-enum { BIND_REGULAR, BIND_LAZY, BIND_WEAK };
+enum { BIND_REGULAR, BIND_LAZY, BIND_WEAK, BIND_LAZY_ONE };
 
 static void run_bind_opcodes(Image *img, uint32_t boff, uint32_t bsize, int mode) {
   if (!bsize) return;
-  const char *kind = mode == BIND_LAZY ? "lazy-bind" : mode == BIND_WEAK ? "weak-bind" : "bind";
+  const char *kind = mode == BIND_LAZY        ? "lazy-bind"
+                     : mode == BIND_LAZY_ONE ? "lazy-bind (first call)"
+                     : mode == BIND_WEAK     ? "weak-bind"
+                                             : "bind";
   Cursor c = {img, img->file + boff, img->file + boff, img->file + boff + bsize,
-              mode == BIND_LAZY ? "lazy bind opcode stream" : mode == BIND_WEAK ? "weak bind opcode stream" : "bind opcode stream"};
+              mode == BIND_LAZY || mode == BIND_LAZY_ONE ? "lazy bind opcode stream"
+              : mode == BIND_WEAK                        ? "weak bind opcode stream"
+                                                         : "bind opcode stream"};
   int64_t ord = 0;
   const char *name = NULL;
   uint8_t symflags = 0;
@@ -1430,7 +1585,7 @@ static void run_bind_opcodes(Image *img, uint32_t boff, uint32_t bsize, int mode
     uint8_t imm = b & BIND_IMMEDIATE_MASK;
     switch (b & BIND_OPCODE_MASK) {
     case BIND_OPCODE_DONE:
-      if (mode != BIND_LAZY) return;
+      if (mode != BIND_LAZY) return; /* BIND_LAZY_ONE: one entry, ended by DONE */
       break; /* lazy bind info: DONE separates entries */
     case BIND_OPCODE_SET_DYLIB_ORDINAL_IMM: ord = imm; break;
     case BIND_OPCODE_SET_DYLIB_ORDINAL_ULEB: {
@@ -1712,10 +1867,39 @@ static void fixup_image(Image *img) {
   } else if (img->has_dyld_info) {
     run_rebase_opcodes(img);
     run_bind_opcodes(img, img->bind_off, img->bind_size, BIND_REGULAR);
-    run_bind_opcodes(img, img->lazy_bind_off, img->lazy_bind_size, BIND_LAZY);
+    /* dyld4 binds lazy pointers at launch; MACHO_EXEC_LAZY=1 leaves them to dyld_stub_binder
+     (through the image's __stub_helper), as dyld2 did, unless the image is MH_BIND_AT_LOAD */
+    if (!g_lazy || (img->flags & MH_BIND_AT_LOAD))
+      run_bind_opcodes(img, img->lazy_bind_off, img->lazy_bind_size, BIND_LAZY);
   } else if (img->slide && img->filetype != MH_EXECUTE) {
     malformed(img, "image has neither LC_DYLD_INFO nor LC_DYLD_CHAINED_FIXUPS (classic relocations are not supported)");
   }
+}
+
+/*
+ * The C half of dyld_stub_binder.  A stub's first call goes through its
+ * __stub_helper entry, which pushes the offset of its lazy-bind entry in the
+ * image's lazy bind info and the address of the image's __dyld_private; the
+ * assembly binder passes both here.  Runs that one entry (binding the lazy
+ * pointer) and returns the target the binder then jumps to.
+ */
+uint64_t mx_lazy_bind(const uint8_t *dyld_private, uint64_t offset) {
+  pthread_mutex_lock(&g_lock);
+  Image *img = NULL;
+  for (int i = 0; i < g_nimages && !img; i++) {
+    Image *m = g_images[i];
+    if (m->map && dyld_private >= m->map && dyld_private < m->map + m->maplen) img = m;
+  }
+  if (!img) fail(EXIT_MALFORMED, "dyld_stub_binder: %p (the stub helper's __dyld_private) is in no loaded image", (void *)dyld_private);
+  if (!img->has_dyld_info || offset >= img->lazy_bind_size)
+    malformed(img, "dyld_stub_binder: lazy bind offset 0x%llx outside the lazy bind info (0x%x bytes)",
+              (unsigned long long)offset, img->lazy_bind_size);
+  t_last_bind = 0;
+  run_bind_opcodes(img, img->lazy_bind_off + (uint32_t)offset, img->lazy_bind_size - (uint32_t)offset, BIND_LAZY_ONE);
+  uint64_t target = t_last_bind;
+  pthread_mutex_unlock(&g_lock);
+  if (!target) fail(EXIT_NOTFOUND, "%s: dyld_stub_binder: lazy bind at offset 0x%llx bound nothing", img->path, (unsigned long long)offset);
+  return target;
 }
 
 /* Link all images registered from index `first` on. */
@@ -1895,10 +2079,11 @@ static int mx_dlclose(void *handle) {
 
 static void usage(void) {
   fprintf(stderr, "usage: macho-exec IMAGE [args...]\n"
-                  "Runs an x86_64 Mach-O executable (or an image exporting _main) on Linux.\n"
+                  "Runs an " MX_CPU_NAME " Mach-O executable (or an image exporting _main) on Linux.\n"
                   "Exit status: the program's, 126 for a malformed image, 127 for a missing symbol/dependency.\n"
                   "MACHO_EXEC_TRACE=1 logs every rebase and bind to stderr.\n"
-                  "MACHO_EXEC_LOAD_ONLY=1 loads and links the image (and its dependencies) but runs no code.\n");
+                  "MACHO_EXEC_LOAD_ONLY=1 loads and links the image (and its dependencies) but runs no code.\n"
+                  "MACHO_EXEC_LAZY=1 binds lazy pointers on first call through dyld_stub_binder (default: at load).\n");
   exit(2);
 }
 
@@ -1906,10 +2091,13 @@ int main(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) usage();
   const char *tr = getenv("MACHO_EXEC_TRACE");
   g_trace = tr && *tr && strcmp(tr, "0") != 0;
+  const char *lz = getenv("MACHO_EXEC_LAZY");
+  g_lazy = lz && *lz && strcmp(lz, "0") != 0;
   pthread_mutexattr_t ma;
   pthread_mutexattr_init(&ma);
   pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
   pthread_mutex_init(&g_lock, &ma);
+#if defined(__x86_64__)
   {
     unsigned a, b, c, d;
     if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (c & (1u << 28))) {
@@ -1918,12 +2106,20 @@ int main(int argc, char **argv) {
       mx_have_avx = (lo & 6) == 6;
     }
   }
+#endif
   /* make every library the TBD lists visible to dlsym(RTLD_DEFAULT, ...) */
   static const char *const host_libs[] = {"libm.so.6", "libpthread.so.0", "libdl.so.2", "libresolv.so.2"};
   for (size_t i = 0; i < sizeof host_libs / sizeof host_libs[0]; i++) (void)dlopen(host_libs[i], RTLD_NOW | RTLD_GLOBAL);
   mx_stack_chk_guard = (uintptr_t)0x2f8a5c3e1d7b9a61ULL ^ (uintptr_t)&argc ^ ((uintptr_t)getpid() << 16);
 
   g_main_path = argv[1];
+  {
+    /* err(3), warn(3), error(3) and getprogname-alikes name the program, not the loader */
+    extern char *program_invocation_name, *program_invocation_short_name;
+    const char *sl = strrchr(argv[1], '/');
+    program_invocation_name = argv[1];
+    program_invocation_short_name = (char *)(sl ? sl + 1 : argv[1]);
+  }
   char *rp = realpath(argv[1], NULL);
   g_main_realpath = rp ? rp : argv[1];
   g_argc = argc - 1;

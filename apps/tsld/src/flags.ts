@@ -21,7 +21,11 @@ export const FLAGS: Record<string, FlagSpec> = {
   r: { kind: "bool", help: "relocatable output: merge the inputs into one object (MH_OBJECT)" },
   buildmode: { kind: "string", arg: "mode", help: "exe, pie, c-shared, c-archive or plugin (default exe)" },
   linkmode: { kind: "string", arg: "mode", help: "internal or external (default: internal where tsld can)" },
-  arch: { kind: "string", arg: "arch", help: "target architecture: x86_64 (arm64 is not supported yet)" },
+  arch: {
+    kind: "string",
+    arg: "arch",
+    help: "target architecture: x86_64 or arm64 (default: that of the first input object)",
+  },
   L: { kind: "multi", arg: "dir", help: "add dir to the library search path (also -Ldir)" },
   l: { kind: "multi", arg: "name", help: "link libname.tbd, libname.dylib or libname.a (also -lname)" },
   F: { kind: "multi", arg: "dir", help: "add dir to the framework search path (also -Fdir)" },
@@ -214,10 +218,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const str = (k: string): string | undefined => v[k] as string | undefined;
   const bool = (k: string): boolean => v[k] === true;
   const list = (k: string): string[] => (v[k] as string[] | undefined) ?? [];
+  // Without -arch, the first input object's CPU type decides (objfile's chooseArch).
   const arch = str("arch") ?? "x86_64";
   if (arch !== "x86_64" && arch !== "arm64") throw new UsageError(`-arch ${arch}: unknown architecture`);
-  if (arch === "arm64") throw new UsageError("-arch arm64: arm64 is not supported yet (tsld links x86_64 for now)");
-  const goarch = "amd64";
+  const goarch = arch === "arm64" ? "arm64" : "amd64";
   let buildmode: LinkOptions["buildmode"];
   try {
     buildmode = parseBuildMode(str("buildmode") ?? "exe", "darwin", goarch);
@@ -257,6 +261,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     goObject: bool("go_markers"),
     hostObjects: list("hostobj"),
     arch,
+    archExplicit: str("arch") !== undefined,
     inputs,
     libPaths: list("L"),
     libs: list("l"),
@@ -327,7 +332,7 @@ export function usage(): string {
   const lines = [
     "usage: tsld [flags] file...",
     "",
-    "Links x86_64 Mach-O objects, archives and TBDs into a macOS image.",
+    "Links x86_64 and arm64 Mach-O objects, archives and TBDs into a macOS image.",
     "",
     "Flags:",
   ];

@@ -301,6 +301,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   let arch = "x86_64";
   let timeTrace = false;
   let timeTraceFile: string | undefined;
+  let archGiven = false;
 
   const addLib = (name: string, k: DylibLoadKind): void => {
     libs.push(name);
@@ -418,6 +419,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
         break;
       case "arch":
         arch = v;
+        archGiven = true;
         break;
       case "o":
         o.output = v;
@@ -634,7 +636,6 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   }
 
   if (arch !== "x86_64" && arch !== "arm64") throw new UsageError(`-arch ${arch}: unknown architecture`);
-  if (arch === "arm64") throw new UsageError("-arch arm64: arm64 is not supported yet (tsld links x86_64 for now)");
 
   // -syslibroot, as ld64: a root of "/" means none; an absolute -L/-F
   // directory is looked for under each root, and used as given only if no
@@ -675,6 +676,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
     relocatable,
     bundle: kind === "bundle",
     arch,
+    archExplicit: archGiven,
     inputs,
     libPaths: underRoots(rawLibPaths),
     libs,
@@ -701,7 +703,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
 
 /** The `-v` line: tsld's name and version, and the ld64 it follows (build tools look for "PROJECT:ld64"). */
 export function ld64VersionLine(tsldVersion: string): string {
-  return `@(#)PROGRAM:ld  PROJECT:ld64-${LD64_VERSION} (tsld ${tsldVersion}, a Mach-O linker in TypeScript, following ld64-${LD64_VERSION})\nconfigured to support archs: x86_64\n`;
+  return `@(#)PROGRAM:ld  PROJECT:ld64-${LD64_VERSION} (tsld ${tsldVersion}, a Mach-O linker in TypeScript, following ld64-${LD64_VERSION})\nconfigured to support archs: x86_64 arm64\n`;
 }
 
 /** `ld64.tsld --help`: the flags, one line each. */

@@ -43,7 +43,7 @@ import {
   writeObjectContents,
   writeObjectHeader,
 } from "@tsld/macho";
-import { loadObjects } from "@tsld/objfile";
+import { chooseArch, loadObjects } from "@tsld/objfile";
 
 export async function link(ctx: LinkContext): Promise<void> {
   const pass = <T>(name: string, fn: () => T): T => ctx.timer.time(name, fn);
@@ -52,6 +52,8 @@ export async function link(ctx: LinkContext): Promise<void> {
     return;
   }
   if (ctx.options.linkmode === "external") {
+    // The arch (-arch, else the first input object's CPU type) for go.o and the host linker's -target.
+    pass("chooseArch", () => chooseArch(ctx));
     await linkExternal(ctx);
     return;
   }

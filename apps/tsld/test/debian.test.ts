@@ -1,13 +1,16 @@
-// Real C programs nobody here wrote: zlib's and bzip2's own test programs,
-// compiled by the Debian fixture builders, linked by tsld, run under the
-// loader and checked against the packages' `make test` expectations (and
-// against the same programs linked by ld64.lld).
+// Real C programs nobody here wrote: zlib's and bzip2's own test programs
+// (and, on arm64, sqlite3's shell running SQL), compiled by the Debian
+// fixture builders, linked by tsld, run under the loader and checked
+// against the packages' own expectations (and against the same programs
+// linked by ld64.lld), for x86_64 and arm64 (run under qemu-aarch64 by the
+// arm64 loader).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import {
   buildDebianProgramAsync,
   debianProgram,
   executeRuns,
+  libSystemTbdDir,
   linkDebianProgram,
   type DebianBuild,
   type DebianPackage,
@@ -15,7 +18,7 @@ import {
   type RunResult,
   type Runner,
 } from "@tsld/fixtures";
-import { buildLoader } from "@tsld/macho-exec";
+import { loaderFor } from "@tsld/macho-exec";
 import { describe, expect, it } from "vitest";
 import { tmp, tsld } from "./helpers.js";
 
@@ -23,7 +26,7 @@ const SLOW = 900_000;
 
 function loaderRunner(image: string): Runner {
   return (args, stdin, cwd): RunResult => {
-    const r = spawnSync(buildLoader(), [image, ...args], {
+    const r = spawnSync(loaderFor(image), [image, ...args], {
       cwd,
       input: stdin,
       timeout: 120_000,
@@ -40,14 +43,20 @@ function report(image: string, runs: DebianRun[]): string[] {
   return outcomes.map((o) => `${o.failures.length === 0 ? "ok" : "FAIL"} ${o.run.label} ${o.failures.join("; ")}`);
 }
 
-const CASES: [DebianPackage, string[]][] = [
-  ["zlib", ["example", "minigzip"]],
-  ["bzip2", ["bzip2"]],
+const CASES: [DebianPackage, "x86_64" | "arm64", string[]][] = [
+  ["zlib", "x86_64", ["example", "minigzip"]],
+  ["bzip2", "x86_64", ["bzip2"]],
+  ["zlib", "arm64", ["example", "minigzip"]],
+  ["bzip2", "arm64", ["bzip2"]],
+  ["sqlite3", "arm64", ["sqlite3"]],
 ];
 
-describe.each(CASES)("Debian %s linked by tsld", (pkg, programs) => {
+describe.each(CASES)("Debian %s (%s) linked by tsld", (pkg, arch, programs) => {
   let build: DebianBuild | undefined;
-  const get = async (): Promise<DebianBuild> => (build ??= await buildDebianProgramAsync(pkg));
+  const get = async (): Promise<DebianBuild> => (build ??= await buildDebianProgramAsync(pkg, { arch }));
+  // The libSystem TBD for the arch (the helper's default is the host's x86_64 one).
+  const link = (args: string[]) =>
+    arch === "x86_64" ? tsld(args) : tsld(["-L", libSystemTbdDir(arch), ...args], { hostLibSystem: false });
 
   it.each(programs)(
     "%s passes its own tests like the lld-linked one",
@@ -55,7 +64,7 @@ describe.each(CASES)("Debian %s linked by tsld", (pkg, programs) => {
       const b = await get();
       const prog = debianProgram(b, name);
       const out = join(tmp(), `${pkg}-${name}`);
-      const r = await tsld(["-o", out, ...prog.objects, ...b.libObjects]);
+      const r = await link(["-o", out, ...prog.objects, ...b.libObjects]);
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       const theirs = report(linkDebianProgram(b, name), prog.runs);
@@ -67,7 +76,7 @@ describe.each(CASES)("Debian %s linked by tsld", (pkg, programs) => {
       ).toEqual([]);
       // With -dead_strip too.
       const ds = `${out}.ds`;
-      const r2 = await tsld(["-dead_strip", "-o", ds, ...prog.objects, ...b.libObjects]);
+      const r2 = await link(["-dead_strip", "-o", ds, ...prog.objects, ...b.libObjects]);
       expect(r2.status, r2.stderr).toBe(0);
       const stripped = report(ds, prog.runs);
       expect(

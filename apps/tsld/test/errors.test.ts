@@ -53,12 +53,19 @@ describe("errors", () => {
     await fails([join(dir, "missing.o")], 1, /missing\.o/);
   });
 
-  it("rejects an arm64 object", async () => {
-    const obj = assemble(".globl _main\n_main:\n  ret\n", { triple: "arm64-apple-macos11", name: "arm" });
+  it("rejects a mix of arches, naming both files, and an object that is not the -arch asked for", async () => {
+    const arm = assemble(".globl _main\n_main:\n  ret\n", { triple: "arm64-apple-macos11", name: "arm" });
+    const x86 = assemble(".globl _f\n_f:\n  retq\n", { name: "x86f" });
     const dir = tmp();
-    copyFileSync(obj, join(dir, "arm.o"));
-    await fails([join(dir, "arm.o")], 1, /arm64 is not supported yet/);
-    await fails(["-arch", "arm64", join(dir, "arm.o")], 2, /arm64 is not supported yet/);
+    copyFileSync(arm, join(dir, "arm.o"));
+    copyFileSync(x86, join(dir, "x86.o"));
+    await fails([join(dir, "arm.o"), join(dir, "x86.o")], 1, /x86\.o: is x86_64, but .*arm\.o is arm64/);
+    await fails([join(dir, "x86.o"), join(dir, "arm.o")], 1, /arm\.o: is arm64, but .*x86\.o is x86_64/);
+    await fails(
+      ["-arch", "x86_64", join(dir, "arm.o")],
+      1,
+      /arm\.o: is arm64, but the link is for x86_64 \(-arch x86_64\)/,
+    );
   });
 
   it("suggests the closest flag for an unknown one", async () => {

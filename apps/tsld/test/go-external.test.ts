@@ -1,5 +1,5 @@
 // Go 1.19 (Debian's golang-go) as ld64.tsld's client: GOOS=darwin
-// GOARCH=amd64, -linkmode=external with clang-19 as -extld and
+// GOARCH=amd64 and arm64, -linkmode=external with clang-19 as -extld and
 // --ld-path=ld64.tsld, against the built-in SDK only (no -L, no -undefined
 // escape). Darwin Go binaries cannot run here, so the image is checked as Go's
 // runtime reads it (tools/fixtures/src/go-moduledata.ts); the checker is
@@ -36,52 +36,55 @@ function exec(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.P
   });
 }
 
-let dir = "";
-let image = "";
-let goObject = "";
+describe.each([
+  ["amd64", "x86_64"],
+  ["arm64", "arm64"],
+] as const)("Go 1.19 GOARCH=%s -linkmode=external through ld64.tsld", (goarch, arch) => {
+  let dir = "";
+  let image = "";
+  let goObject = "";
 
-beforeAll(async () => {
-  const go = requireTool("go");
-  const ld64 = await bundleLd64(tmp("ld64-bin-"));
-  dir = tmp("go-ext-");
-  writeFileSync(join(dir, "main.go"), MAIN_GO);
-  writeFileSync(join(dir, "go.mod"), "module example.com/goext\n\ngo 1.19\n");
-  // Go's darwin hostlink runs dsymutil and strip after the link: the LLVM ones.
-  const bin = join(dir, "bin");
-  mkdirSync(bin);
-  symlinkSync(requireTool("dsymutil-19"), join(bin, "dsymutil"));
-  symlinkSync(requireTool("llvm-strip-19"), join(bin, "strip"));
-  const lt = join(dir, "linktmp");
-  mkdirSync(lt);
-  image = join(dir, "hello");
-  const out = await exec(
-    go,
-    [
-      "build",
-      "-o",
-      image,
-      `-ldflags=-linkmode=external -extld=clang-19 -tmpdir=${lt} "-extldflags=-target x86_64-apple-macos11 --ld-path=${ld64}"`,
-      ".",
-    ],
-    {
-      cwd: dir,
-      env: {
-        ...process.env,
-        PATH: `${bin}:${process.env.PATH}`,
-        GOOS: "darwin",
-        GOARCH: "amd64",
-        CGO_ENABLED: "0",
-        GOFLAGS: "-mod=mod",
-        GOCACHE: join(repoRoot(), ".cache", "go-build"),
-        GOPATH: join(dir, "gopath"),
+  beforeAll(async () => {
+    const go = requireTool("go");
+    const ld64 = await bundleLd64(tmp("ld64-bin-"));
+    dir = tmp("go-ext-");
+    writeFileSync(join(dir, "main.go"), MAIN_GO);
+    writeFileSync(join(dir, "go.mod"), "module example.com/goext\n\ngo 1.19\n");
+    // Go's darwin hostlink runs dsymutil and strip after the link: the LLVM ones.
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    symlinkSync(requireTool("dsymutil-19"), join(bin, "dsymutil"));
+    symlinkSync(requireTool("llvm-strip-19"), join(bin, "strip"));
+    const lt = join(dir, "linktmp");
+    mkdirSync(lt);
+    image = join(dir, "hello");
+    const out = await exec(
+      go,
+      [
+        "build",
+        "-o",
+        image,
+        `-ldflags=-linkmode=external -extld=clang-19 -tmpdir=${lt} "-extldflags=-target ${arch}-apple-macos11 --ld-path=${ld64}"`,
+        ".",
+      ],
+      {
+        cwd: dir,
+        env: {
+          ...process.env,
+          PATH: `${bin}:${process.env.PATH}`,
+          GOOS: "darwin",
+          GOARCH: goarch,
+          CGO_ENABLED: "0",
+          GOFLAGS: "-mod=mod",
+          GOCACHE: join(repoRoot(), ".cache", "go-build"),
+          GOPATH: join(dir, "gopath"),
+        },
       },
-    },
-  );
-  expect(out).not.toContain("warning");
-  goObject = join(lt, "go.o");
-}, 600_000);
+    );
+    expect(out).not.toContain("warning");
+    goObject = join(lt, "go.o");
+  }, 600_000);
 
-describe("Go 1.19 -linkmode=external through ld64.tsld", () => {
   it("links against the built-in SDK, and the image reads as Go's runtime reads it", () => {
     const r = checkGoImage(image);
     expect(r.errors).toEqual([]);
@@ -114,7 +117,7 @@ describe("Go 1.19 -linkmode=external through ld64.tsld", () => {
     const out = join(dir, "hello.lld");
     await exec(requireTool("ld64.lld-19"), [
       "-arch",
-      "x86_64",
+      arch,
       "-platform_version",
       "macos",
       "11.0",
@@ -155,7 +158,7 @@ describe("Go 1.19 -linkmode=external through ld64.tsld", () => {
     }
     const viaLld = join(dir, "hello-r.lld");
     await exec(requireTool("ld64.lld-19"), [
-      ...["-arch", "x86_64", "-platform_version", "macos", "11.0", "11.0", "-o", viaLld, merged],
+      ...["-arch", arch, "-platform_version", "macos", "11.0", "11.0", "-o", viaLld, merged],
       ...[`-L${sdk}`, "-lSystem", `-F${sdk}`, "-framework", "CoreFoundation", "-framework", "Security"],
     ]);
     const viaTsld = join(dir, "hello-r.tsld");

@@ -34,7 +34,7 @@ describe.skipIf(cases.length === 0)("shared cases from public bug reports (../sh
       sdk = tmp("tsld-sdk-");
       mkdirSync(join(sdk, "usr"), { recursive: true });
       symlinkSync(libSystemTbdDir(), join(sdk, "usr", "lib"));
-      machorun = buildLoader();
+      machorun = buildLoader("any"); // runs each image with the loader for its CPU type
     }
     // run.sh writes work/ beside itself; the shared copy is read-only.
     const dir = join(tmp("tsld-case-"), name);

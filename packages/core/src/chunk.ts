@@ -3,7 +3,8 @@
  * object that knows its size and writes its own bytes (lld's `LoadCommand`,
  * `SyntheticSection` and `LinkEditSection`, mold's `Chunk`). The image is a
  * list of them: the mach header, the load commands, the synthetic sections
- * (GOT, stubs, stub helper, lazy and TLV pointers, `__init_offsets`) and the
+ * (GOT, stubs, stub helper, lazy and TLV pointers, `__init_offsets`), the
+ * synthetic atoms among a section's input atoms (range-extension thunks) and the
  * `__LINKEDIT` blobs (dyld opcodes or chained fixups, export trie, function
  * starts, data in code, symbol, indirect symbol and string tables, code
  * signature). Emission asks every chunk its size, places it once, then
@@ -15,7 +16,7 @@
  * `__LINKEDIT` blobs they point at, so a load command reads its blob through
  * `LinkContext.linkedit` when it is written, never by importing macho.
  */
-import type { SymbolId } from "./ids.js";
+import type { AtomId, SymbolId } from "./ids.js";
 
 /** A piece of the output that sizes and writes itself. */
 export interface Chunk {
@@ -33,6 +34,16 @@ export interface Chunk {
  */
 export interface SyntheticSection extends Chunk {
   readonly indirectSymbols?: readonly SymbolId[];
+}
+
+/**
+ * A synthetic atom placed among an output section's input atoms (lld's
+ * thunk `ConcatInputSection`): a range-extension thunk. Layout gives it its
+ * atom (size `size()`) and address; it is written at that address once
+ * every address is known.
+ */
+export interface AtomChunk extends Chunk {
+  readonly atom: AtomId;
 }
 
 /** A load command (Apple `mach-o/loader.h` `load_command`): its `cmd`, a size fixed when layout creates it. */

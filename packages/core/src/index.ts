@@ -18,6 +18,7 @@ export type { BuildMode, DynlinkingExtra, LinkMode, LinkModeFlag } from "./build
 export { LinkContext } from "./context.js";
 export { LINKEDIT_ORDER } from "./chunk.js";
 export type {
+  AtomChunk,
   Chunk,
   IndirectSymbolTableChunk,
   LinkEdit,

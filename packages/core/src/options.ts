@@ -38,6 +38,8 @@ export interface LinkOptions {
    */
   relocatable: boolean;
   arch: ArchName;
+  /** `-arch` was given; otherwise the first input object's CPU type decides `arch` (objfile's `chooseArch`). */
+  archExplicit?: boolean;
   /** Input files (objects, archives, TBDs, dylibs) in command-line order. */
   inputs: string[];
   /** `-L` directories, in order. */
@@ -190,9 +192,10 @@ export interface LinkOptions {
   /**
    * `-adhoc_codesign` / `-no_adhoc_codesign`: end the image with an ad-hoc
    * code signature (LC_CODE_SIGNATURE). Default as ld64.lld: on for arm64
-   * macOS, off for x86_64 (`defaultAdhocCodesign`).
+   * macOS, off for x86_64 (`defaultAdhocCodesign`); undefined until the
+   * arch is known (objfile's `chooseArch` settles it).
    */
-  adhocCodesign: boolean;
+  adhocCodesign?: boolean;
   /** `-headerpad` bytes reserved after the load commands. */
   headerpad: number;
   /** Use the built-in libSystem TBD when no SDK provides one (default true). */
@@ -273,7 +276,12 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     minOS: 0,
     sdk: 0,
     headerpad: 32,
-    adhocCodesign: defaultAdhocCodesign(overrides.arch ?? "x86_64"),
+    archExplicit: overrides.arch !== undefined,
+    // Settled with the arch (defaultAdhocCodesign) unless the caller says.
+    adhocCodesign:
+      (overrides.archExplicit ?? overrides.arch !== undefined)
+        ? defaultAdhocCodesign(overrides.arch ?? "x86_64")
+        : undefined,
     builtinLibSystem: true,
     linkLibSystem: true,
     markersAsSymbols: true,

@@ -12,7 +12,7 @@
  * Relocations are decoded once into `LinkContext.relocs` (see relocs.ts);
  * each section and each atom owns a contiguous range of its rows.
  */
-import type { SyntheticSection } from "./chunk.js";
+import type { AtomChunk, SyntheticSection } from "./chunk.js";
 import { growTo, type AtomId, type FileId, type OutSectionId, type SectionId } from "./ids.js";
 
 export class InputSections {
@@ -165,6 +165,8 @@ export interface OutputSection {
   synthetic: SyntheticKind;
   /** The chunk that writes a synthetic section's bytes (GOT, stubs, stub helper, lazy and TLV pointers, `__init_offsets`). */
   chunk?: SyntheticSection;
+  /** Synthetic atoms among `atoms` that write their own bytes (range-extension thunks), in address order. */
+  atomChunks?: AtomChunk[];
   /** Index of the segment holding it. */
   segment: number;
   /** Indirect symbol table start (stubs, GOT, lazy pointers): reserved1. */

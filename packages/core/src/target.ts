@@ -26,6 +26,12 @@ export const RelocAttr = {
   Pointer: 1 << 5,
   /** The subtrahend of a difference, paired with the next (Pointer) relocation. */
   Subtractor: 1 << 6,
+  /**
+   * Carries the addend of the relocation that follows it at the same
+   * address, in `r_symbolnum` (24 bits, sign-extended): arm64's
+   * `ARM64_RELOC_ADDEND`, whose instruction fields hold no addend.
+   */
+  Addend: 1 << 7,
   /** Allowed sizes: 1, 2, 4, 8 bytes (`r_length` 0–3). */
   Byte1: 1 << 8,
   Byte2: 1 << 9,
@@ -34,7 +40,16 @@ export const RelocAttr = {
 } as const;
 
 /** What `relocateOne` reports: the value was stored, or why not. */
-export const RelocResult = { Ok: 0, PcrelOverflow: 1, Overflow: 2, BadLength: 3 } as const;
+export const RelocResult = {
+  Ok: 0,
+  PcrelOverflow: 1,
+  Overflow: 2,
+  BadLength: 3,
+  /** The value is not a multiple of what the field scales by (a branch, a scaled load/store offset). */
+  Misaligned: 4,
+  /** The instruction at the fixup is not one the relocation type can patch. */
+  BadInstruction: 5,
+} as const;
 export type RelocResult = (typeof RelocResult)[keyof typeof RelocResult];
 
 export interface TargetInfo {
@@ -47,6 +62,23 @@ export interface TargetInfo {
   stubSize: number;
   stubHelperHeaderSize: number;
   stubHelperEntrySize: number;
+  /**
+   * Where pc-relative values are measured from, relative to the fixup:
+   * x86_64 4 (the end of the 32-bit field, the next instruction for most
+   * forms), arm64 0 (the instruction itself).
+   */
+  pcOffset: number;
+  /** Compact-unwind encoding fields that differ by arch (`compact_unwind_encoding.h`). */
+  unwind: {
+    /** `UNWIND_*_MODE_MASK`. */
+    modeMask: number;
+    /** `UNWIND_*_MODE_DWARF`: the function is described by its `__eh_frame` FDE. */
+    modeDwarf: number;
+    /** `UNWIND_*_DWARF_SECTION_OFFSET`: the mask for the FDE's offset in DWARF mode. */
+    dwarfSectionOffset: number;
+    /** A mode whose entries are never folded with their neighbour (x86_64 STACK_IND), or -1. */
+    noFoldMode: number;
+  };
   /** Attributes per `r_type` (0 for types the target does not know). */
   relocAttrs: readonly number[];
   /** Names per `r_type`, for diagnostics. */
@@ -63,9 +95,11 @@ export interface TargetInfo {
    */
   pcrelBias(type: number): number;
   /**
-   * Stores `value` in the fixup at `loc` of `out`: for pc-relative types
-   * `value` is the target address plus addend, `pc` the fixup's address; for
-   * others the final value. `signed` range-checks 4-byte values as signed.
+   * Stores `value` in the fixup at `loc` of `out`: for pc-relative types and
+   * instruction fields (arm64's PAGEOFF12 kinds) `value` is the target
+   * address plus addend and `pc` the fixup's address; for data the final
+   * value. `signed` range-checks 4-byte values as signed. Instruction fields
+   * are scaled and encoded as the instruction at `loc` needs.
    */
   relocateOne(
     view: DataView,
@@ -83,6 +117,24 @@ export interface TargetInfo {
    * instruction is not the expected one.
    */
   relaxLoad(out: Uint8Array, loc: number, type: number): boolean;
+  /**
+   * Why `relocateOne` refused `value` for a fixup of `type` at `pc`, in
+   * words naming the field (`target` names the symbol, or is "").
+   */
+  overflowText(res: RelocResult, type: number, length: number, value: number, pc: number, target: string): string;
+
+  /**
+   * Range-extension thunks (lld's `thunkSize`, `forwardBranchRange`,
+   * `backwardBranchRange`): a Branch whose target lies farther than these
+   * many bytes from the call goes through a thunk placed within reach
+   * (layout's thunks.ts). `thunkSize` 0: the target needs none (x86_64's
+   * 32-bit calls reach every address of an image).
+   */
+  thunkSize: number;
+  forwardBranchRange: number;
+  backwardBranchRange: number;
+  /** One thunk at `addr`: jump to `target`, clobbering only what calls may (arm64: x16). */
+  writeThunk(out: Uint8Array, off: number, addr: number, target: number): void;
 
   /** One stub: jump through the pointer at `ptrAddr`. */
   writeStub(out: Uint8Array, off: number, stubAddr: number, ptrAddr: number): void;

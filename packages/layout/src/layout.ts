@@ -12,6 +12,7 @@ import {
   SymFlag,
   SymKind,
   type SyntheticSection,
+  defaultAdhocCodesign,
   targetForName,
 } from "@tsld/core";
 import {
@@ -39,16 +40,18 @@ import { GO_MARKERS } from "@tsld/objfile";
 import { isDylibLike, isLazyStub, lazyBinding, needsRebase } from "./dyn.js";
 import { LazyPointerSection, PointerSlotsSection, StubHelperSection, StubsSection } from "./synthetic.js";
 import { type SectionMap, boundarySection, boundarySegment, orderedSections } from "./sections.js";
+import { layoutWithThunks } from "./thunks.js";
 
 /** The target: chosen by the inputs' CPU type, else by `-arch`; -fixup_chains needs a slidable image. */
 export function chooseTarget(ctx: LinkContext): void {
   if (ctx.options.fixupChains && !needsRebase(ctx)) ctx.diag.error("-fixup_chains is incompatible with -no_pie");
   const byName = targetForName(ctx.options.arch);
   if (!byName) {
-    ctx.diag.error(`-arch ${ctx.options.arch}: only x86_64 is supported for now`);
+    ctx.diag.error(`-arch ${ctx.options.arch}: tsld links x86_64 and arm64`);
     ctx.diag.checkpoint();
   }
   ctx.target ??= byName!;
+  ctx.options.adhocCodesign ??= defaultAdhocCodesign(ctx.options.arch);
 }
 
 /**
@@ -355,7 +358,10 @@ export function assignAddresses(ctx: LinkContext): void {
       const o = ctx.outSections[id]!;
       addr = alignUp(addr, 2 ** o.align);
       o.addr = addr;
-      if (o.synthetic === "none" || o.atoms.length > 0) {
+      // Code too large for one branch's reach: laid out with range-extension thunks.
+      const withThunks = layoutWithThunks(ctx, o, addr);
+      if (withThunks >= 0) o.size = withThunks;
+      else if (o.synthetic === "none" || o.atoms.length > 0) {
         let off = 0;
         for (const a of o.atoms) {
           off = alignUp(off, 2 ** A.align[a]!);

@@ -2,7 +2,8 @@
  * Applying relocations (lld's `relocateAll`): each decoded row of an atom
  * already copied to the output gets its value, computed here from the row's
  * target and the target's attributes, and stored by the target's
- * `relocateOne`. Branches to imports go to their stub; GOT and TLV loads go
+ * `relocateOne`. Branches to imports go to their stub (or a range-extension
+ * thunk, when layout made one for the call); GOT and TLV loads go
  * through their slot, or are relaxed (`relaxLoad`) when the symbol has none;
  * pointers to imports keep only their addend (dyld adds the address);
  * thread-local descriptors' offsets are relative to the TLV template.
@@ -12,6 +13,7 @@ import { S_THREAD_LOCAL_VARIABLES, sectionType } from "@tsld/macho-format";
 import { relocError } from "./diag.js";
 import { isTlvTemplate } from "./scan.js";
 import { atomAddress, isImport, symbolAddress } from "./target.js";
+import { thunkFor } from "./thunks.js";
 
 /** One DataView per output buffer, not one per atom. */
 let lastOut: Uint8Array | undefined;
@@ -51,15 +53,22 @@ export function relocateAtom(ctx: LinkContext, atom: AtomId, out: Uint8Array, ou
       const subtrahend = symbolAddress(ctx, R.subSym[r]!);
       const b = ext ? symbolAddress(ctx, s) + R.addend[r]! : atomAddress(ctx, R.atom[r]!, R.delta[r]!);
       const value = b - subtrahend;
-      report(ctx, atom, at, len, tgt.relocateOne(ov, loc, type, len, false, value, P, true), value, P);
+      report(ctx, atom, at, type, len, tgt.relocateOne(ov, loc, type, len, false, value, P, true), value, P, "");
       continue;
     }
     const attr = attrs[type] ?? 0;
-    if (flags & RelocFlag.Pcrel) {
+    // Pc-relative fields and instruction fields (arm64's PAGEOFF12 kinds): the target's address.
+    if (flags & RelocFlag.Pcrel || !(attr & RelocAttr.Pointer)) {
+      if (!(flags & RelocFlag.Pcrel) && (attr === 0 || attr & RelocAttr.Pcrel)) {
+        relocError(ctx, atom, at, `unsupported relocation type ${type} (length ${len}, pcrel false)`);
+        continue;
+      }
       let target: number;
       if (!ext) target = atomAddress(ctx, R.atom[r]!, R.delta[r]!);
       else if (attr & RelocAttr.Branch) {
-        if (T.stubIndex[s]! >= 0) target = stubAddress(ctx, s);
+        const thunk = thunkFor(ctx, r);
+        if (thunk >= 0) target = ctx.atoms.address[thunk]! - R.addend[r]!;
+        else if (T.stubIndex[s]! >= 0) target = stubAddress(ctx, s);
         else if (isImport(ctx, s)) {
           relocError(ctx, atom, at, `call to undefined weak symbol ${T.name(s)}`);
           continue;
@@ -69,7 +78,7 @@ export function relocateAtom(ctx: LinkContext, atom: AtomId, out: Uint8Array, ou
         else if (attr & RelocAttr.Got && T.gotIndex[s]! >= 0) target = gotAddress(ctx, s);
         else {
           if (!tgt.relaxLoad(out, loc, type)) {
-            relocError(ctx, atom, at, `cannot relax ${tgt.relocNames[type]} of ${T.name(s)}: not a movq`);
+            relocError(ctx, atom, at, `cannot relax ${tgt.relocNames[type]} of ${T.name(s)}: unexpected instruction`);
             continue;
           }
           target = symbolAddress(ctx, s);
@@ -77,12 +86,9 @@ export function relocateAtom(ctx: LinkContext, atom: AtomId, out: Uint8Array, ou
       } else if (attr & RelocAttr.Got) target = gotAddress(ctx, s);
       else target = symbolAddress(ctx, s);
       const value = target + R.addend[r]!;
-      const res = tgt.relocateOne(ov, loc, type, len, true, value, P, true);
-      report(ctx, atom, at, len, res, value, P, ext ? T.name(s) : undefined);
-      continue;
-    }
-    if (!(attr & RelocAttr.Pointer)) {
-      relocError(ctx, atom, at, `unsupported relocation type ${type} (length ${len}, pcrel false)`);
+      const pcrel = (flags & RelocFlag.Pcrel) !== 0;
+      const res = tgt.relocateOne(ov, loc, type, len, pcrel, value, P, true);
+      report(ctx, atom, at, type, len, res, value, P, ext ? T.name(s) : "");
       continue;
     }
     let value: number;
@@ -91,7 +97,7 @@ export function relocateAtom(ctx: LinkContext, atom: AtomId, out: Uint8Array, ou
       value = R.addend[r]!; // dyld adds the import's address (bind addend)
     else if (inTlv && isTlvTemplate(ctx, s)) value = symbolAddress(ctx, s) - ctx.synth.tlvTemplate + R.addend[r]!;
     else value = symbolAddress(ctx, s) + R.addend[r]!;
-    report(ctx, atom, at, len, tgt.relocateOne(ov, loc, type, len, false, value, P, false), value, P);
+    report(ctx, atom, at, type, len, tgt.relocateOne(ov, loc, type, len, false, value, P, false), value, P, "");
   }
 }
 
@@ -99,20 +105,15 @@ function report(
   ctx: LinkContext,
   atom: AtomId,
   at: number,
+  type: number,
   len: number,
   res: RelocResult,
   value: number,
   P: number,
-  target?: string,
+  target: string,
 ): void {
   if (res === RelocResult.Ok) return;
-  if (res === RelocResult.PcrelOverflow) {
-    const to = target ? ` to ${target}` : "";
-    const disp = value - (P + 4);
-    relocError(ctx, atom, at, `pc-relative displacement${to} 0x${disp.toString(16)} does not fit in 32 bits`);
-  } else if (res === RelocResult.Overflow)
-    relocError(ctx, atom, at, `value 0x${value.toString(16)} does not fit in 32 bits`);
-  else relocError(ctx, atom, at, `unsupported relocation length ${1 << len} bytes`);
+  relocError(ctx, atom, at, ctx.target.overflowText(res, type, len, value, P, target));
 }
 
 export function stubAddress(ctx: LinkContext, s: number): number {

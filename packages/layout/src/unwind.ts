@@ -12,7 +12,8 @@
  *    pc_begin is usually pc-relative without a relocation (clang resolves it
  *    at assembly time), so its function is found from the input addresses.
  *    A function "needs DWARF" when it has no compact entry or its encoding is
- *    UNWIND_X86_64_MODE_DWARF. Returns the association dead stripping uses:
+ *    the target's DWARF mode (`UNWIND_X86_64_MODE_DWARF`,
+ *    `UNWIND_ARM64_MODE_DWARF`). Returns the association dead stripping uses:
  *    a live function keeps its LSDA, its personality and (if it needs DWARF)
  *    its FDE and CIE alive; unwind entries never keep a function alive.
  * 2. `pruneUnwind` (after dead stripping): an FDE stays only if its function
@@ -49,10 +50,6 @@ import {
   S_ATTR_PURE_INSTRUCTIONS,
   S_REGULAR,
   UNWIND_HAS_LSDA,
-  UNWIND_X86_64_DWARF_SECTION_OFFSET,
-  UNWIND_X86_64_MODE_DWARF,
-  UNWIND_X86_64_MODE_MASK,
-  UNWIND_X86_64_MODE_STACK_IND,
   encodeUnwindInfo,
   planUnwindInfo,
   readSLEB,
@@ -120,7 +117,9 @@ const states = new WeakMap<LinkContext, UnwindState>();
 /** A location as one number (exact in a double: atoms < 2^27, deltas < 2^26). */
 const key = (l: Loc): number => l.atom * 0x4000000 + l.delta;
 
-const isDwarfMode = (enc: number): boolean => (enc & UNWIND_X86_64_MODE_MASK) === UNWIND_X86_64_MODE_DWARF;
+/** Whether `enc` is the target's DWARF mode (the function is described by its FDE). */
+const isDwarfMode = (ctx: LinkContext, enc: number): boolean =>
+  (enc & ctx.target.unwind.modeMask) === ctx.target.unwind.modeDwarf;
 
 /** Decoded relocation rows of section `sid`, by section offset. */
 function relocsByOffset(ctx: LinkContext, sid: number): Map<number, number> {
@@ -215,7 +214,7 @@ export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[
     }
     for (const [k, f] of st.fdes) {
       const e = st.cu.get(k);
-      if (e && !isDwarfMode(e.encoding)) continue;
+      if (e && !isDwarfMode(ctx, e.encoding)) continue;
       add(f.fn.atom, f.atom);
       add(f.fn.atom, f.cie.atom);
       add(f.fn.atom, f.lsda?.atom);
@@ -406,7 +405,7 @@ export function pruneUnwind(ctx: LinkContext): void {
   for (const a of st.ehAtoms) A.flags[a]! &= ~AtomFlag.Live;
   for (const [k, f] of st.fdes) {
     const e = st.cu.get(k);
-    if ((e && !isDwarfMode(e.encoding)) || !liveAtom(ctx, f.fn.atom)) continue;
+    if ((e && !isDwarfMode(ctx, e.encoding)) || !liveAtom(ctx, f.fn.atom)) continue;
     A.flags[f.atom]! |= AtomFlag.Live;
     A.flags[f.cie.atom]! |= AtomFlag.Live;
   }
@@ -427,7 +426,7 @@ export function pruneUnwind(ctx: LinkContext): void {
 }
 
 /** Whether two adjacent rows may share one entry (lld's folding rules). */
-function canFold(a: Row, b: Row): boolean {
+function canFold(ctx: LinkContext, a: Row, b: Row): boolean {
   return (
     a.encoding === b.encoding &&
     !a.lsda &&
@@ -435,7 +434,7 @@ function canFold(a: Row, b: Row): boolean {
     a.personality === b.personality &&
     !a.fde &&
     !b.fde &&
-    (b.encoding & UNWIND_X86_64_MODE_MASK) !== UNWIND_X86_64_MODE_STACK_IND
+    (b.encoding & ctx.target.unwind.modeMask) !== ctx.target.unwind.noFoldMode
   );
 }
 
@@ -471,16 +470,16 @@ export function planUnwind(ctx: LinkContext, map: SectionMap): void {
         const fn = { atom: a, delta: 0 };
         const fde = fdeFor(fn);
         const end = { atom: a, delta: es.length ? es[0]!.fn.delta : A.size[a]! };
-        rows.push({ fn, end, encoding: fde ? UNWIND_X86_64_MODE_DWARF : 0, personality: 0, lsda: undefined, fde });
+        rows.push({ fn, end, encoding: fde ? ctx.target.unwind.modeDwarf : 0, personality: 0, lsda: undefined, fde });
         if (fde) any = true;
       }
       for (const e of es) {
         any = true;
-        const fde = isDwarfMode(e.encoding) ? fdeFor(e.fn) : undefined;
+        const fde = isDwarfMode(ctx, e.encoding) ? fdeFor(e.fn) : undefined;
         const pi = e.personality ? st.personalities.indexOf(e.personality) + 1 : 0;
         let encoding = e.encoding | (pi << 28);
         if (e.lsda) encoding |= UNWIND_HAS_LSDA;
-        if (fde) encoding = (encoding & ~UNWIND_X86_64_DWARF_SECTION_OFFSET) | UNWIND_X86_64_MODE_DWARF;
+        if (fde) encoding = (encoding & ~ctx.target.unwind.dwarfSectionOffset) | ctx.target.unwind.modeDwarf;
         rows.push({
           fn: e.fn,
           end: { atom: a, delta: e.fn.delta + e.length },
@@ -496,7 +495,7 @@ export function planUnwind(ctx: LinkContext, map: SectionMap): void {
   const folded: Row[] = [];
   for (const r of rows) {
     const prev = folded[folded.length - 1];
-    if (prev && canFold(prev, r)) prev.end = r.end;
+    if (prev && canFold(ctx, prev, r)) prev.end = r.end;
     else folded.push(r);
   }
   st.rows = folded;
@@ -582,15 +581,16 @@ class UnwindInfoSection implements SyntheticSection {
     const eh = ctx.outSections.find((o) => o.segname === "__TEXT" && o.sectname === "__eh_frame");
     const base = ctx.synth.imageBase;
     const T = ctx.syms;
+    // The target's UNWIND_*_DWARF_SECTION_OFFSET: where a DWARF-mode entry keeps its FDE's offset.
+    const mask = ctx.target.unwind.dwarfSectionOffset;
     const entries = st.rows.map((r) => {
       let encoding = r.encoding;
       if (r.fde) {
         const off = A.address[r.fde.atom]! - eh!.addr;
-        if (off > UNWIND_X86_64_DWARF_SECTION_OFFSET) {
+        if (off > mask) {
           ctx.diag.error(`__eh_frame offset 0x${off.toString(16)} of an FDE does not fit the compact unwind encoding`);
         }
-        encoding =
-          ((encoding & ~UNWIND_X86_64_DWARF_SECTION_OFFSET) | (off & UNWIND_X86_64_DWARF_SECTION_OFFSET)) >>> 0;
+        encoding = ((encoding & ~mask) | (off & mask)) >>> 0;
       }
       return {
         functionOffset: atomAddress(ctx, r.fn.atom, r.fn.delta) - base,

@@ -1,8 +1,10 @@
 /**
  * Writing section contents: every live atom's bytes copied from its input
  * into the output buffer and relocated in place (one pass, mold's "cp-like"
- * design), then each synthetic section's chunk (`synthetic.ts`: GOT, stubs,
- * stub helper, lazy and TLV pointers, `__init_offsets`) and `__unwind_info`.
+ * design), then the synthetic atoms among them (range-extension thunks,
+ * `thunks.ts`) and each synthetic section's chunk (`synthetic.ts`: GOT,
+ * stubs, stub helper, lazy and TLV pointers, `__init_offsets`) and
+ * `__unwind_info`.
  */
 import { AtomFlag, type LinkContext } from "@tsld/core";
 import { isZerofill } from "@tsld/macho-format";
@@ -50,6 +52,8 @@ export function writeSections(ctx: LinkContext, out: Uint8Array, lazyBindOffsets
       if (A.relocStart[a] === A.relocEnd[a] || A.file[a]! < 0 || A.flags[a]! & AtomFlag.Synthetic) continue;
       relocateAtom(ctx, a, out, o.fileOff + (A.address[a]! - o.addr));
     }
+    // Synthetic atoms among the input ones (range-extension thunks), each at its address.
+    for (const c of o.atomChunks ?? []) c.writeTo(out, o.fileOff + (A.address[c.atom]! - o.addr));
     if (o.chunk instanceof StubHelperSection) o.chunk.lazyBindOffsets = lazyBindOffsets;
     o.chunk?.writeTo(out, o.fileOff);
   }

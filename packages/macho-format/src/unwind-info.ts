@@ -34,6 +34,11 @@ export const UNWIND_X86_64_MODE_STACK_IMMD = 0x02000000;
 export const UNWIND_X86_64_MODE_STACK_IND = 0x03000000;
 export const UNWIND_X86_64_MODE_DWARF = 0x04000000;
 export const UNWIND_X86_64_DWARF_SECTION_OFFSET = 0x00ffffff;
+export const UNWIND_ARM64_MODE_MASK = 0x0f000000;
+export const UNWIND_ARM64_MODE_FRAMELESS = 0x02000000;
+export const UNWIND_ARM64_MODE_DWARF = 0x03000000;
+export const UNWIND_ARM64_MODE_FRAME = 0x04000000;
+export const UNWIND_ARM64_DWARF_SECTION_OFFSET = 0x00ffffff;
 
 /** Size of one `__LD,__compact_unwind` entry in a 64-bit object. */
 export const COMPACT_UNWIND_ENTRY_SIZE = 32;

@@ -331,7 +331,9 @@ function objectRelocs(ctx: LinkContext, plan: ObjectPlan, sec: ObjectSection, sy
   const S = ctx.sections;
   const T = ctx.syms;
   const subType = ctx.target.relocAttrs.findIndex((x) => (x & RelocAttr.Subtractor) !== 0);
-  // Words of each row (2, or 4 for a pair) in `words`, row starts in `starts`: no object per relocation.
+  // arm64's ADDEND: an instruction field's addend, in an entry of its own just before its relocation.
+  const addendType = ctx.target.relocAttrs.findIndex((x) => (x & RelocAttr.Addend) !== 0);
+  // Words of each row (2, or 4 for a pair or a relocation with its ADDEND) in `words`, row starts in `starts`: no object per relocation.
   let n = 0;
   for (const p of sec.pieces)
     n += p.atom >= 0 ? A.relocEnd[p.atom]! - A.relocStart[p.atom]! : S.relocEnd[p.sid]! - S.relocStart[p.sid]!;
@@ -375,6 +377,17 @@ function objectRelocs(ctx: LinkContext, plan: ObjectPlan, sec: ObjectSection, sy
           ctx.diag.error(`${where(p.sid, r)}: names ${T.name(R.sym[r]!)}, which is not in the output`);
           w = w0;
           continue;
+        }
+        const addend = R.addend[r]!;
+        if (addendType >= 0 && addend !== 0 && !((ctx.target.relocAttrs[type] ?? 0) & RelocAttr.Pointer)) {
+          // The instruction holds no addend: it travels in r_symbolnum, 24 bits signed.
+          if (addend < -0x800000 || addend > 0x7fffff) {
+            ctx.diag.error(`${where(p.sid, r)}: addend ${addend} of ${T.name(R.sym[r]!)} does not fit in 24 bits`);
+            w = w0;
+            continue;
+          }
+          words[w++] = at;
+          words[w++] = relocInfoPack(addend & 0xffffff, false, 2, false, addendType);
         }
         words[w++] = at;
         words[w++] = relocInfoPack(k, pcrel, len, true, type);
@@ -742,6 +755,10 @@ function directTargets(ctx: LinkContext, plan: ObjectPlan): ((row: number) => bo
   const A = ctx.atoms;
   const attrs = ctx.target.relocAttrs;
   const signed = attrs.findIndex((x) => x === (RelocAttr.Pcrel | RelocAttr.Byte4));
+  // A target without a plain 32-bit pc-relative type (arm64: its instruction
+  // fields take section-relative targets only through ADDEND, which ld64
+  // does not read that way) keeps every reference extern.
+  if (signed < 0) return undefined;
   const markers = new Map(plan.markers.map((m) => [m.sym, m] as const));
   return (row) => {
     if (!(R.flags[row]! & RelocFlag.Extern)) return false;

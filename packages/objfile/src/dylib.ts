@@ -18,15 +18,28 @@ import {
 } from "@tsld/macho-format";
 import type { TbdLibrary } from "./tbd.js";
 
-export function readDylib(data: Uint8Array, display: string, asBundleLoader: boolean): TbdLibrary {
+/**
+ * The exports and identity of a Mach-O dylib (or bundle loader) for a link
+ * whose arch has CPU type `cputype` (x86_64 when not given); throws, naming
+ * `display`, for another arch or a file that is not a dylib.
+ */
+export function readDylib(
+  data: Uint8Array,
+  display: string,
+  asBundleLoader: boolean,
+  cputype: number = CPU_TYPE_X86_64,
+): TbdLibrary {
   let m: ReturnType<typeof parseMachO>;
   try {
     m = parseMachO(data);
   } catch (e) {
     throw new Error(`${display}: ${(e as Error).message}`);
   }
-  if (m.header.cputype === CPU_TYPE_ARM64) throw new Error(`${display}: arm64 is not supported yet`);
-  if (m.header.cputype !== CPU_TYPE_X86_64) throw new Error(`${display}: not an x86_64 dylib`);
+  if (m.header.cputype !== cputype) {
+    const arch = (c: number): string =>
+      c === CPU_TYPE_X86_64 ? "x86_64" : c === CPU_TYPE_ARM64 ? "arm64" : `CPU type 0x${(c >>> 0).toString(16)}`;
+    throw new Error(`${display}: is ${arch(m.header.cputype)}, but the link is for ${arch(cputype)}`);
+  }
   const ok = m.header.filetype === MH_DYLIB || (asBundleLoader && m.header.filetype === MH_EXECUTE);
   if (!ok) throw new Error(`${display}: not a dylib (filetype ${m.header.filetype})`);
   const exports = new Map<string, number>();

@@ -1,3 +1,4 @@
+export { archSource, chooseArch } from "./arch.js";
 export { ArchiveError, isArchive, parseArchive } from "./archive.js";
 export type { ParsedArchive } from "./archive.js";
 export { builtinFrameworkPath, builtinLibSystemPath, loadObjects } from "./load.js";

@@ -20,7 +20,6 @@ import {
   osErrorText,
 } from "@tsld/core";
 import {
-  CPU_TYPE_X86_64,
   FAT_MAGIC,
   FAT_MAGIC_64,
   type FatArch,
@@ -33,6 +32,7 @@ import {
   nlistValue,
   readFatHeader,
 } from "@tsld/macho-format";
+import { chooseArch, cpuArchName } from "./arch.js";
 import { isArchive, parseArchive } from "./archive.js";
 import {
   builtinFrameworkStubPath,
@@ -69,6 +69,8 @@ export function builtinFrameworkPath(name: string): string | undefined {
 
 export function loadObjects(ctx: LinkContext): void {
   const o = ctx.options;
+  // The arch: -arch, else the first input object's (its TBD slices and fat slices follow it).
+  chooseArch(ctx);
   const res = new Resolver(ctx);
   const pool = new LiteralPool(ctx);
 
@@ -186,9 +188,11 @@ function addFile(
       ctx.diag.error(`${path}: ${(e as Error).message}`);
       return;
     }
-    const x = slices.find((a) => a.cputype === CPU_TYPE_X86_64);
+    // The slice for the link's arch.
+    const x = slices.find((a) => a.cputype === ctx.target.cputype);
     if (!x) {
-      ctx.diag.error(`${path}: fat file has no x86_64 slice`);
+      const has = slices.map((a) => cpuArchName(a.cputype)).join(", ");
+      ctx.diag.error(`${path}: fat file has no ${ctx.target.name} slice (it has ${has})`);
       return;
     }
     data = data.subarray(x.offset, x.offset + x.size);
@@ -216,7 +220,7 @@ function addFile(
     return;
   }
   try {
-    const id = addDylib(ctx, path, readDylib(data, path, bundleLoader), data, bundleLoader);
+    const id = addDylib(ctx, path, readDylib(data, path, bundleLoader, ctx.target.cputype), data, bundleLoader);
     if (loadKind && loadKind !== "normal") ctx.file(id).dylib!.loadKind = loadKind;
   } catch (e) {
     ctx.diag.error((e as Error).message);

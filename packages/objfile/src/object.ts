@@ -21,8 +21,8 @@
  * N_STAB entries (debug map) are skipped.
  */
 import { AtomFlag, type FileId, type InputFile, type LinkContext, SymFlag, SymKind, targetForCpu } from "@tsld/core";
+import { archSource } from "./arch.js";
 import {
-  CPU_TYPE_ARM64,
   LC_BUILD_VERSION,
   LC_LINKER_OPTION,
   LC_SEGMENT_64,
@@ -93,13 +93,18 @@ export function loadObject(
   }
   const target = targetForCpu(hdr.cputype);
   if (!target) {
-    if (hdr.cputype === CPU_TYPE_ARM64)
-      ctx.diag.error(`${display}: arm64 is not supported yet (tsld links x86_64 only for now)`);
-    else ctx.diag.error(`${display}: unsupported CPU type 0x${(hdr.cputype >>> 0).toString(16)} (expected x86_64)`);
+    ctx.diag.error(
+      `${display}: unsupported CPU type 0x${(hdr.cputype >>> 0).toString(16)} (tsld links x86_64 and arm64)`,
+    );
     return -1;
   }
   if (ctx.target && ctx.target !== target) {
-    ctx.diag.error(`${display}: is ${target.name}, but the link is for ${ctx.target.name}`);
+    // Mixing arches: name the file that differs and what fixed the link's arch.
+    const src = archSource(ctx);
+    const why = src.startsWith("-arch")
+      ? `the link is for ${ctx.target.name} (${src})`
+      : `${src} is ${ctx.target.name}`;
+    ctx.diag.error(`${display}: is ${target.name}, but ${why}`);
     return -1;
   }
   ctx.target = target;
@@ -244,6 +249,9 @@ export function loadObject(
       const secOff = value - S.addr[sid]!;
       const atom = findAtom(ctx, sid, secOff);
       if (atom < 0) {
+        // A local label in a section that has no atoms (`__LD,__compact_unwind`,
+        // debug sections; llvm-mc's arm64 `ltmpN` section starts) names nothing kept.
+        if (!ext && (S.firstAtom[sid]! < 0 || S.atomCount[sid] === 0)) continue;
         ctx.diag.error(`${display}: symbol ${name(i)} at 0x${value.toString(16)} lies outside ${S.name(sid)}`);
         continue;
       }
@@ -262,7 +270,11 @@ export function loadObject(
         if (desc & N_NO_DEAD_STRIP) T.set(sym, SymFlag.NoDeadStrip);
       }
       syms[i] = sym;
-      if (atomOff === 0 && ctx.atoms.symbol[atom] === 0) ctx.atoms.symbol[atom] = sym;
+      // The atom's name: its first symbol, but not LLVM's section-start label
+      // (`ltmpN`, arm64) when a real symbol starts there too.
+      const cur = ctx.atoms.symbol[atom]!;
+      if (atomOff === 0 && (cur === 0 || (T.name(cur).startsWith("ltmp") && !T.name(sym).startsWith("ltmp"))))
+        ctx.atoms.symbol[atom] = sym;
     } else if (kind === N_UNDF || kind === 0xc /* N_PBUD */) {
       if (!ext) continue;
       const sym = global(i);

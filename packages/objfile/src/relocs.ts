@@ -5,11 +5,14 @@
  * the symbol id, section-relative ones (whose bytes hold the target's input
  * address) to the atom holding that address; embedded addends are read
  * through the target's `readAddend`; each SUBTRACTOR and its UNSIGNED
- * partner become one `Pair` row.
+ * partner become one `Pair` row; an explicit-addend entry (arm64's
+ * `ARM64_RELOC_ADDEND`, attribute `Addend`) becomes no row: its
+ * `r_symbolnum` is the addend of the relocation after it.
  *
  * Rows of a section with atoms are sorted by address (assemblers write them
- * in descending order, a SUBTRACTOR just before its UNSIGNED) and handed out
- * to its atoms as ranges; sections without atoms keep the object's order.
+ * in descending order, a SUBTRACTOR or ADDEND just before its partner) and
+ * handed out to its atoms as ranges; sections without atoms keep the
+ * object's order.
  */
 import { type InputFile, type LinkContext, RelocAttr, RelocFlag, fileName } from "@tsld/core";
 import {
@@ -77,9 +80,10 @@ export function decodeRelocs(
   const v = file.view;
   const target = ctx.target;
   const subtractorType = target.relocAttrs.findIndex((x) => (x & RelocAttr.Subtractor) !== 0);
+  const addendType = target.relocAttrs.findIndex((x) => (x & RelocAttr.Addend) !== 0);
   const size = S.size[sid]!;
   const zerofill = isZerofill(S.flags[sid]!);
-  // Sort key: address * 2 (+1 unless SUBTRACTOR), so a SUBTRACTOR precedes its partner.
+  // Sort key: address * 2 (+1 unless SUBTRACTOR or ADDEND), so either precedes its partner.
   const keys = new Float64Array(nreloc);
   for (let i = 0; i < nreloc; i++) {
     const off = reloff + i * 8;
@@ -98,14 +102,14 @@ export function decodeRelocs(
       emptyRange();
       return;
     }
-    keys[i] = addr * 2 + (rType(w) === subtractorType ? 0 : 1);
+    keys[i] = addr * 2 + (rType(w) === subtractorType || rType(w) === addendType ? 0 : 1);
   }
   const order = new Uint32Array(nreloc);
   if (count === 0) {
     for (let i = 0; i < nreloc; i++) order[i] = i;
   } else {
     // Walking the table backwards by pairs gives ascending order with each
-    // SUBTRACTOR first; anything else is sorted.
+    // SUBTRACTOR or ADDEND first; anything else is sorted.
     let k = 0;
     for (let i = nreloc - 1; i >= 0; i--) {
       if (i > 0 && keys[i - 1]! === keys[i]! - 1) {
@@ -163,6 +167,9 @@ export function decodeRelocs(
     tDelta = secOff - A.offset[a]!;
   };
   const start = R.count;
+  // The addend an ADDEND entry gave the next relocation, and where.
+  let explicitAddend = 0;
+  let explicitAt = -1;
   for (let j = 0; j < nreloc; j++) {
     const i = order[j]!;
     const off = reloff + i * 8;
@@ -172,6 +179,19 @@ export function decodeRelocs(
     const at = relocAddress(v, off);
     const ext = rExtern(w);
     const sn = rSymbolnum(w);
+    if (type === addendType) {
+      if (explicitAt >= 0) addendError(explicitAt, "is not followed by a relocation at its address");
+      explicitAddend = (sn << 8) >> 8; // 24 bits, sign-extended
+      explicitAt = at;
+      continue;
+    }
+    let extra = 0;
+    if (explicitAt >= 0) {
+      if (explicitAt !== at || target.relocAttrs[type]! & RelocAttr.Pointer)
+        addendError(explicitAt, `is followed by ${target.relocNames[type] ?? `type ${type}`} at 0x${at.toString(16)}`);
+      else extra = explicitAddend;
+      explicitAt = -1;
+    }
     if (type === subtractorType) {
       const row = R.add(at, type, len, RelocFlag.Pair);
       const next = j + 1 < nreloc ? order[j + 1]! : -1;
@@ -219,7 +239,7 @@ export function decodeRelocs(
     }
     const pcrel = rPcrel(w);
     const row = R.add(at, type, len, (pcrel ? RelocFlag.Pcrel : 0) | (ext ? RelocFlag.Extern : 0));
-    const stored = target.readAddend(v, dataOff + at, type, len, pcrel);
+    const stored = target.readAddend(v, dataOff + at, type, len, pcrel) + extra;
     if (ext) {
       setExtern(row, sn, stored);
       continue;
@@ -234,8 +254,8 @@ export function decodeRelocs(
       }
       R.atom[row] = tAtom;
       R.delta[row] = tDelta;
-      // Relative to the end of the 4-byte field, as extern displacements are.
-      R.addend[row] = 4 - bias;
+      // Relative to where the target measures pc-relative values from, as extern displacements are.
+      R.addend[row] = target.pcOffset - bias;
     } else {
       place(sn, stored);
       if (tAtom < 0) {
@@ -245,6 +265,14 @@ export function decodeRelocs(
       R.atom[row] = tAtom;
       R.delta[row] = tDelta;
     }
+  }
+
+  if (explicitAt >= 0) addendError(explicitAt, "is not followed by a relocation at its address");
+
+  function addendError(at: number, why: string): void {
+    ctx.diag.error(
+      `${fileName(file)}: ${target.relocNames[addendType]} relocation at offset 0x${at.toString(16)} of ${S.name(sid)} ${why}`,
+    );
   }
 
   function setExtern(row: number, sn: number, stored: number): void {

@@ -1,4 +1,5 @@
-// `pnpm bench`: tsld against ld64.lld-19 on the same inputs, in the same run.
+// `pnpm bench`: tsld against ld64.lld-19 on the same inputs, in the same run
+// (x86_64 workloads, and arm64 ones against ld64.lld-19 -arch arm64).
 // Usage: main.ts [--quick] [--runs N] [--only NAME[,NAME...]] [--tsld PATH]
 // (--tsld benchmarks another build's bin/tsld.cjs, e.g. a copy of main's, instead of this tree's.)
 // Prints markdown tables to stdout and writes JSON to bench/results/.
@@ -18,7 +19,7 @@ import {
 } from "@tsld/fixtures";
 import { countGcs, haveGnuTime, median, type RunSample, runOnce } from "./measure.js";
 import { benchCacheDir, resultsDir } from "./paths.js";
-import { synthWorkload } from "./synth.js";
+import { type SynthArch, synthWorkload } from "./synth.js";
 
 interface Workload {
   name: string;
@@ -32,6 +33,8 @@ interface Workload {
   tsldBuiltinLibSystem?: boolean;
   /** The objects carry DWARF (-g): the debug-info sides run too (ld64.tsld's STABS map, lld + dsymutil). */
   debug?: boolean;
+  /** The objects' arch (default x86_64): both linkers get `-arch` and that arch's libSystem TBD. */
+  arch?: SynthArch;
 }
 
 interface SideResult {
@@ -108,6 +111,12 @@ const SYNTH = [
   { name: "synth-large 800x500", objects: 800, functions: 500, quick: false, scaling: true },
 ] as const;
 
+// arm64: the same programs as arm64 objects, against ld64.lld-19 -arch arm64 (both sign ad hoc by default).
+const SYNTH_ARM64 = [
+  { name: "synth-small arm64 20x200", objects: 20, functions: 200, quick: true },
+  { name: "synth-medium arm64 200x500", objects: 200, functions: 500, quick: false },
+] as const;
+
 const SYNTH_G = [
   { name: "synth-small-g 20x200", objects: 20, functions: 200, quick: true },
   { name: "synth-medium-g 200x500", objects: 200, functions: 500, quick: false },
@@ -172,6 +181,20 @@ function pendingWorkloads(): Pending[] {
       },
     });
   }
+  for (const s of SYNTH_ARM64) {
+    list.push({
+      name: s.name,
+      quick: s.quick,
+      load: async () => {
+        const w = await synthWorkload(
+          { objects: s.objects, functions: s.functions, arch: "arm64" },
+          { onProgress: progress(s.name) },
+        );
+        if (w.compiled > 0) log(`  ${s.name}: generated ${w.compiled} objects in ${w.generateSeconds.toFixed(1)}s\n`);
+        return { name: s.name, kind: "synthetic", objects: w.objects, inputBytes: w.inputBytes, arch: "arm64" };
+      },
+    });
+  }
   for (const s of SYNTH_G) {
     list.push({
       name: s.name,
@@ -227,22 +250,17 @@ function summarise(samples: RunSample[], warm: RunSample, withStages: boolean): 
   return res;
 }
 
-function benchWorkload(
-  w: Workload,
-  opts: Options,
-  tsldBin: string,
-  tbdDir: string,
-  scratch: string,
-  budgetMs: number,
-): WorkloadResult {
+function benchWorkload(w: Workload, opts: Options, tsldBin: string, scratch: string, budgetMs: number): WorkloadResult {
+  const arch = w.arch ?? "x86_64";
+  const tbdDir = libSystemTbdDir(arch);
   const slug = w.name.replace(/[^A-Za-z0-9]+/g, "-");
   const outT = join(scratch, `${slug}.tsld`);
   const outL = join(scratch, `${slug}.lld`);
   const outF = join(scratch, `${slug}.floor`);
   const lib = ["-L", tbdDir, "-lSystem"];
   const tsldLib = w.tsldBuiltinLibSystem === true ? [] : lib;
-  const tsldCmd = [process.execPath, tsldBin, "-v", ...lldBaseArgs(outT), ...w.objects, ...tsldLib];
-  const lldCmd = [requireTool("ld64.lld-19"), ...lldBaseArgs(outL), ...w.objects, ...lib];
+  const tsldCmd = [process.execPath, tsldBin, "-v", ...lldBaseArgs(outT, arch), ...w.objects, ...tsldLib];
+  const lldCmd = [requireTool("ld64.lld-19"), ...lldBaseArgs(outL, arch), ...w.objects, ...lib];
   const run = (cmd: string[], out: string, stages: boolean) =>
     runOnce(cmd, out, { timeoutMs: TIMEOUT_MS, verboseStages: stages });
 
@@ -289,11 +307,11 @@ function benchWorkload(
     const ld64Bin = join(dirname(tsldBin), "ld64.tsld.cjs");
     if (existsSync(ld64Bin)) {
       const outS = join(scratch, `${slug}.ld64-tsld`);
-      stabs = side([process.execPath, ld64Bin, ...lldBaseArgs(outS), ...w.objects, ...tsldLib], outS);
+      stabs = side([process.execPath, ld64Bin, ...lldBaseArgs(outS, arch), ...w.objects, ...tsldLib], outS);
     }
     const outD = join(scratch, `${slug}.lld-dsym`);
     const q = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
-    const lldArgs = [requireTool("ld64.lld-19"), ...lldBaseArgs(outD), ...w.objects, ...lib];
+    const lldArgs = [requireTool("ld64.lld-19"), ...lldBaseArgs(outD, arch), ...w.objects, ...lib];
     const dsym = [requireTool("dsymutil-19"), outD, "-o", `${outD}.dSYM`];
     lldDsymutil = side(["sh", "-c", `${lldArgs.map(q).join(" ")} && ${dsym.map(q).join(" ")}`], outD);
   }
@@ -451,7 +469,7 @@ async function run(argv: string[]): Promise<number> {
       continue;
     }
     const share = Math.max(0, deadline - performance.now()) / (all.length - idx);
-    results.push(benchWorkload(w, opts, tsldBin, tbdDir, scratch, share));
+    results.push(benchWorkload(w, opts, tsldBin, scratch, share));
   }
   const seconds = (performance.now() - t0) / 1000;
 
@@ -474,7 +492,7 @@ async function run(argv: string[]): Promise<number> {
     "",
     scalingTable(results),
     "",
-    `Both linkers link the same objects against the same libSystem.tbd (${tbdDir}).`,
+    `Both linkers link the same objects against the same libSystem.tbd (${tbdDir}; the arm64 one beside it).`,
     "floor = a fresh Node process that reads every input and writes an output of tsld's size.",
     "tsld's time trace of each workload (`-time_trace`): bench/results/traces/<workload>.time-trace.json.",
     `Total bench time ${seconds.toFixed(0)}s.`,

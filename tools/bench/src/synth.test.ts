@@ -1,13 +1,16 @@
 // The synthetic generator's objects link with ld64.lld-19 and with tsld (in
-// process, from source). No timing assertions: this only checks the inputs.
+// process, from source); the arm64 ones also run under the arm64 loader. No
+// timing assertions: this only checks the inputs.
 import { existsSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "@tsld/cli";
-import { libSystemTbdDir, lldBaseArgs, linkWithLld } from "@tsld/fixtures";
+import { spawnSync } from "node:child_process";
+import { libSystemTbdDir, lldBaseArgs, linkWithLld, requireTool } from "@tsld/fixtures";
+import { runMachO } from "@tsld/macho-exec";
 import { describe, expect, it } from "vitest";
 import { parseStages } from "./measure.js";
-import { synthSource, synthWorkload } from "./synth.js";
+import { synthSource, synthSourceArm64, synthWorkload } from "./synth.js";
 
 describe("synthetic workload generator", () => {
   it("references only earlier objects, so prefixes are closed workloads", () => {
@@ -35,4 +38,31 @@ describe("synthetic workload generator", () => {
     expect(existsSync(tsldOut)).toBe(true);
     expect(Object.keys(parseStages(stderr))).toContain("loadObjects");
   });
+
+  it("arm64: the same program, linked by ld64.lld-19 -arch arm64 and by tsld, runs under the arm64 loader", async () => {
+    for (const m of synthSourceArm64(5, 30).matchAll(/_[fg](\d+)_\d+/g)) expect(Number(m[1])).toBeLessThanOrEqual(5);
+    const w = await synthWorkload({ objects: 4, functions: 20, arch: "arm64" });
+    const dir = mkdtempSync(join(tmpdir(), "tsld-bench-a64-"));
+    const lib = ["-L", libSystemTbdDir("arm64"), "-lSystem"];
+    const lldOut = join(dir, "a.lld");
+    const lld = spawnSync(requireTool("ld64.lld-19"), [...lldBaseArgs(lldOut, "arm64"), ...w.objects, ...lib], {
+      encoding: "utf8",
+    });
+    expect(lld.stderr).toBe("");
+    expect(lld.status).toBe(0);
+    const tsldOut = join(dir, "a.tsld");
+    let stderr = "";
+    const status = await main([...lldBaseArgs(tsldOut, "arm64"), ...w.objects, ...lib], {
+      stdout: () => {},
+      stderr: (s) => (stderr += s),
+    });
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+    // main calls f0_0(0) (a GOT load, a store to zero-fill) and strlen through its stub; both exit 0.
+    for (const out of [lldOut, tsldOut]) {
+      const r = runMachO(out);
+      expect(r.stderr, out).toBe("");
+      expect(r.status, out).toBe(0);
+    }
+  }, 120_000);
 });

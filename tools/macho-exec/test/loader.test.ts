@@ -2,7 +2,15 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { buildLoader, EXIT_MALFORMED, EXIT_NOT_FOUND, genLibSystemTbd, runMachO } from "../src/index.js";
+import {
+  buildLoader,
+  EXIT_MALFORMED,
+  EXIT_NOT_FOUND,
+  genLibSystemTbd,
+  MACHO_ARCHES,
+  type MachOArch,
+  runMachO,
+} from "../src/index.js";
 import { assemble, compileC, fixture, link, requireToolchain, tempDir } from "./helpers.js";
 import { TINY_MESSAGE, type TinyOptions, tinyExecutable } from "./tiny-macho.js";
 
@@ -25,8 +33,11 @@ beforeAll(() => {
   genLibSystemTbd(tbdDir);
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   if (toolchainError) throw toolchainError;
+  // Runs under qemu block this worker for seconds each: let vitest's RPC replies in between tests,
+  // or a long run of synchronous tests misses their deadline ("Timeout calling onTaskUpdate").
+  await new Promise((resolve) => setImmediate(resolve));
 });
 
 afterAll(() => {
@@ -64,246 +75,354 @@ const PROG_STDOUT = [
   "",
 ].join("\n");
 
-describe("macho-exec on ld64.lld output", () => {
-  it("runs a multi-file C program with stdio (opcode fixups, -O0 and -O1)", () => {
-    for (const opt of ["-O0", "-O1"]) {
-      const dir = join(work, `prog${opt}`);
-      const prog = link(join(dir, "prog"), objects(dir, PROG_SOURCES, [opt]), tbdDir);
-      expect(loadCommands(prog)).toContain("LC_DYLD_INFO_ONLY");
-      const r = runMachO(prog, ["hello", "two words"]);
-      expect(r.stderr).toBe("to stderr: 7\n");
-      expect(r.stdout).toBe(PROG_STDOUT);
-      expect(r.status).toBe(3);
-    }
-  });
-
-  it("passes argv[0] and traces fixups with MACHO_EXEC_TRACE=1", () => {
-    const dir = join(work, "prog-trace");
-    const prog = link(join(dir, "prog"), objects(dir, PROG_SOURCES), tbdDir);
-    const r = runMachO(prog, ["hello", "two words"], { env: { ...process.env, MACHO_EXEC_TRACE: "1" } });
-    expect(r.status).toBe(3);
-    expect(r.stdout).toBe(PROG_STDOUT);
-    expect(r.stderr).toMatch(/macho-exec: rebase .*__DATA/);
-    expect(r.stderr).toMatch(/macho-exec: (lazy-)?bind .* = _printf \(\/usr\/lib\/libSystem\.B\.dylib\)/);
-    expect(r.stderr).toMatch(/macho-exec: (lazy-)?bind .* = __isoc99_sscanf /);
-  });
-
-  describe("dlopen / dlsym with callbacks into the main executable", () => {
-    let hostExe: string;
-    let dir: string;
+/**
+ * The loader's features on ld64.lld output, for one CPU type: the same C sources (and a per-arch
+ * assembly twin) compiled for x86_64 or arm64, run by the loader for the image's CPU type
+ * (arm64: the aarch64 build under qemu-aarch64).
+ */
+function describeLdOutput(arch: MachOArch): void {
+  // each test compiles, links and runs (arm64: under qemu); the machine may be busy
+  describe(`macho-exec on ld64.lld output (${arch})`, { timeout: 600_000 }, () => {
+    let base: string;
+    let tbd: string;
     beforeAll(() => {
       if (toolchainError) return;
-      dir = join(work, "dl");
-      hostExe = link(join(dir, "host"), objects(dir, ["host.c", "plugin.c"]).slice(0, 1), tbdDir);
+      if (arch !== "x86_64") {
+        requireToolchain(arch);
+        buildLoader(arch);
+      }
+      base = join(work, arch);
+      tbd = join(base, "sdk");
+      mkdirSync(tbd, { recursive: true });
+      genLibSystemTbd(tbd, arch);
     });
-    const expected = () =>
-      [
-        "same handle: 1",
-        "plugin_entry(20), initialized=1",
-        "host_callback(21)",
-        "plugin_entry(20) = 43, host_calls = 1",
-        "plugin_name: the plugin",
-        "missing: NULL, dlerror set: 1, cleared: 1",
-        "dlsym(self, host_callback) matches: 1",
-        "RTLD_DEFAULT finds plugin_entry: 1",
-        "bad dlopen: NULL, has message: 1",
-        "",
-      ].join("\n");
+    const objects = (dir: string, names: string[], cFlags: string[] = [], cppFlags: string[] = []): string[] => {
+      mkdirSync(dir, { recursive: true });
+      return names.map((n) => compileC(fixture(n), dir, { cFlags, cppFlags, arch }));
+    };
+    const ld = (out: string, inputs: string[], extra: string[] = []): string => link(out, inputs, tbd, extra, arch);
 
-    it("loads a -bundle linked with -bundle_loader", () => {
-      const bundle = link(join(dir, "plugin.bundle"), [join(dir, "plugin.o")], tbdDir, [
-        "-bundle",
-        "-bundle_loader",
-        hostExe,
-      ]);
-      expect(loadCommands(bundle)).toMatch(/MH_MAGIC_64\s+X86_64\s+ALL\s+\S+\s+BUNDLE/);
-      const r = runMachO(hostExe, [bundle]);
-      expect(r.stderr).toBe("");
-      expect(r.stdout).toBe(expected());
-      expect(r.status).toBe(0);
-    });
-
-    it("loads a flat-namespace -dylib with -undefined dynamic_lookup (relative path)", () => {
-      link(join(dir, "plugin.dylib"), [join(dir, "plugin.o")], tbdDir, [
-        "-dylib",
-        "-flat_namespace",
-        "-undefined",
-        "dynamic_lookup",
-      ]);
-      const r = runMachO(hostExe, ["./plugin.dylib"], { cwd: dir });
-      expect(r.stderr).toBe("");
-      expect(r.stdout).toBe(expected());
-      expect(r.status).toBe(0);
-    });
-  });
-
-  const CTOR_TLS_STDOUT = [
-    "ctors ran: 1 2",
-    "thread-1: tls_counter=1100 tls_zero=1",
-    "thread-2: tls_counter=2100 tls_zero=2",
-    "thread b returned 2100",
-    "main: tls_counter=100 tls_zero=0 buf=''",
-    "main: after write tls_counter=5",
-    "weak_value=2 weak_only=7 strong_from_other=3",
-    "",
-  ].join("\n");
-
-  it("runs constructors, gives each pthread its own _Thread_local, honours weak definitions", () => {
-    const dir = join(work, "ctor");
-    const prog = link(join(dir, "ctor_tls"), objects(dir, ["ctor_tls.c", "ctor_tls_strong.c"], ["-O1"]), tbdDir);
-    const r = runMachO(prog);
-    expect(r.stderr).toBe("");
-    expect(r.stdout).toBe(CTOR_TLS_STDOUT);
-    expect(r.status).toBe(0);
-  });
-
-  it("runs -init_offsets initializers (S_INIT_FUNC_OFFSETS)", () => {
-    const dir = join(work, "ctor-initoff");
-    const prog = link(join(dir, "ctor_tls"), objects(dir, ["ctor_tls.c", "ctor_tls_strong.c"]), tbdDir, [
-      "-init_offsets",
-    ]);
-    expect(loadCommands(prog)).toContain("__init_offsets");
-    const r = runMachO(prog);
-    expect(r.stdout).toBe(CTOR_TLS_STDOUT);
-    expect(r.status).toBe(0);
-  });
-
-  it("maps Darwin-only names (__stderrp, __error, stack guard, _NSGetExecutablePath, __sincos_stret, atexit)", () => {
-    const dir = join(work, "darwin");
-    const prog = link(
-      join(dir, "darwin_names"),
-      objects(dir, ["darwin_names.c"], ["-O1", "-fstack-protector-all"]),
-      tbdDir,
-    );
-    const r = runMachO(prog, ["arg1"]);
-    expect(r.stderr).toBe("__stderrp works\n");
-    expect(r.stdout).toBe(
-      [
-        "__stdoutp works",
-        "__error() is &errno: 1, ERANGE: 1",
-        "stack guard set: 1",
-        "_NSGetExecutablePath rc=0 absolute=1 name ok=1",
-        "too small: rc=-1, size updated: 1",
-        "_NSGetArgc=2 argc=2 argv[1]=arg1 environ is envp: 1",
-        "apple[0] is executable_path: 1",
-        "images: 1, first is main: 1",
-        "big_frame: -16",
-        "sin*cos: 0.4207",
-        "atexit handler ran",
-        "",
-      ].join("\n"),
-    );
-    expect(r.status).toBe(5);
-  });
-
-  it("TLV thunk preserves registers; ___chkstk_darwin works (assembly)", () => {
-    const dir = join(work, "tlvregs");
-    mkdirSync(dir, { recursive: true });
-    const objs = [compileC(fixture("tlv_regs_main.c"), dir), assemble(fixture("tlv_regs.s"), dir)];
-    for (const flags of [[], ["-fixup_chains"]]) {
-      const prog = link(join(dir, `tlv_regs${flags.length}`), objs, tbdDir, flags);
-      const r = runMachO(prog);
-      expect(r.stderr).toBe("");
-      expect(r.stdout).toBe(
-        [
-          "main: r1=0 seen=42 r2=0 seen=7 tv=8",
-          "thread: r1=0 seen=42 r2=0 seen=7 tv=8",
-          "main tv=8",
-          "check_chkstk: 0",
-          "",
-        ].join("\n"),
-      );
-      expect(r.status).toBe(0);
+    for (const opt of ["-O0", "-O1"]) {
+      it(`runs a multi-file C program with stdio (opcode fixups, ${opt})`, () => {
+        const dir = join(base, `prog${opt}`);
+        const prog = ld(join(dir, "prog"), objects(dir, PROG_SOURCES, [opt]));
+        expect(loadCommands(prog)).toContain("LC_DYLD_INFO_ONLY");
+        const r = runMachO(prog, ["hello", "two words"]);
+        expect(r.stderr).toBe("to stderr: 7\n");
+        expect(r.stdout).toBe(PROG_STDOUT);
+        expect(r.status).toBe(3);
+      });
     }
-  });
 
-  describe("chained fixups (-fixup_chains)", () => {
-    it("runs the multi-file program the same as the opcode build", () => {
-      const dir = join(work, "chained-prog");
-      const prog = link(join(dir, "prog"), objects(dir, PROG_SOURCES, ["-O1"]), tbdDir, ["-fixup_chains"]);
-      const lc = loadCommands(prog);
-      expect(lc).toContain("LC_DYLD_CHAINED_FIXUPS");
-      expect(lc).toContain("LC_DYLD_EXPORTS_TRIE");
-      expect(lc).not.toContain("LC_DYLD_INFO");
-      const r = runMachO(prog, ["hello", "two words"]);
-      expect(r.stderr).toBe("to stderr: 7\n");
-      expect(r.stdout).toBe(PROG_STDOUT);
+    it("passes argv[0] and traces fixups with MACHO_EXEC_TRACE=1", () => {
+      const dir = join(base, "prog-trace");
+      const prog = ld(join(dir, "prog"), objects(dir, PROG_SOURCES));
+      const r = runMachO(prog, ["hello", "two words"], { env: { ...process.env, MACHO_EXEC_TRACE: "1" } });
       expect(r.status).toBe(3);
+      expect(r.stdout).toBe(PROG_STDOUT);
+      expect(r.stderr).toMatch(/macho-exec: rebase .*__DATA/);
+      expect(r.stderr).toMatch(/macho-exec: (lazy-)?bind .* = _printf \(\/usr\/lib\/libSystem\.B\.dylib\)/);
+      expect(r.stderr).toMatch(/macho-exec: (lazy-)?bind .* = __isoc99_sscanf /);
     });
 
-    it("runs constructors, TLV and weak definitions the same as the opcode build", () => {
-      const dir = join(work, "chained-ctor");
-      const prog = link(join(dir, "ctor_tls"), objects(dir, ["ctor_tls.c", "ctor_tls_strong.c"]), tbdDir, [
-        "-fixup_chains",
-      ]);
-      expect(loadCommands(prog)).toContain("LC_DYLD_CHAINED_FIXUPS");
+    describe("dlopen / dlsym with callbacks into the main executable", () => {
+      let hostExe: string;
+      let dir: string;
+      beforeAll(() => {
+        if (toolchainError) return;
+        dir = join(base, "dl");
+        hostExe = ld(join(dir, "host"), objects(dir, ["host.c", "plugin.c"]).slice(0, 1));
+      });
+      const expected = () =>
+        [
+          "same handle: 1",
+          "plugin_entry(20), initialized=1",
+          "host_callback(21)",
+          "plugin_entry(20) = 43, host_calls = 1",
+          "plugin_name: the plugin",
+          "missing: NULL, dlerror set: 1, cleared: 1",
+          "dlsym(self, host_callback) matches: 1",
+          "RTLD_DEFAULT finds plugin_entry: 1",
+          "bad dlopen: NULL, has message: 1",
+          "",
+        ].join("\n");
+
+      it("loads a -bundle linked with -bundle_loader", () => {
+        const bundle = ld(join(dir, "plugin.bundle"), [join(dir, "plugin.o")], ["-bundle", "-bundle_loader", hostExe]);
+        expect(loadCommands(bundle)).toMatch(
+          new RegExp(`MH_MAGIC_64\\s+${arch === "arm64" ? "ARM64" : "X86_64"}\\s+ALL\\s+\\S+\\s+BUNDLE`),
+        );
+        const r = runMachO(hostExe, [bundle]);
+        expect(r.stderr).toBe("");
+        expect(r.stdout).toBe(expected());
+        expect(r.status).toBe(0);
+      });
+
+      it("loads a flat-namespace -dylib with -undefined dynamic_lookup (relative path)", () => {
+        ld(
+          join(dir, "plugin.dylib"),
+          [join(dir, "plugin.o")],
+          ["-dylib", "-flat_namespace", "-undefined", "dynamic_lookup"],
+        );
+        const r = runMachO(hostExe, ["./plugin.dylib"], { cwd: dir });
+        expect(r.stderr).toBe("");
+        expect(r.stdout).toBe(expected());
+        expect(r.status).toBe(0);
+      });
+    });
+
+    const CTOR_TLS_STDOUT = [
+      "ctors ran: 1 2",
+      "thread-1: tls_counter=1100 tls_zero=1",
+      "thread-2: tls_counter=2100 tls_zero=2",
+      "thread b returned 2100",
+      "main: tls_counter=100 tls_zero=0 buf=''",
+      "main: after write tls_counter=5",
+      "weak_value=2 weak_only=7 strong_from_other=3",
+      "",
+    ].join("\n");
+
+    it("runs constructors, gives each pthread its own _Thread_local, honours weak definitions", () => {
+      const dir = join(base, "ctor");
+      const prog = ld(join(dir, "ctor_tls"), objects(dir, ["ctor_tls.c", "ctor_tls_strong.c"], ["-O1"]));
       const r = runMachO(prog);
       expect(r.stderr).toBe("");
       expect(r.stdout).toBe(CTOR_TLS_STDOUT);
       expect(r.status).toBe(0);
     });
 
-    it("dlopens a chained-fixups bundle from a chained-fixups executable", () => {
-      const dir = join(work, "chained-dl");
-      const [hostO, pluginO] = objects(dir, ["host.c", "plugin.c"]);
-      const host = link(join(dir, "host"), [hostO!], tbdDir, ["-fixup_chains"]);
-      const bundle = link(join(dir, "plugin.bundle"), [pluginO!], tbdDir, [
-        "-fixup_chains",
-        "-bundle",
-        "-bundle_loader",
-        host,
-      ]);
-      const r = runMachO(host, [bundle]);
-      expect(r.stderr).toBe("");
-      expect(r.stdout).toContain("plugin_entry(20) = 43, host_calls = 1\n");
+    it("runs -init_offsets initializers (S_INIT_FUNC_OFFSETS)", () => {
+      const dir = join(base, "ctor-initoff");
+      const prog = ld(join(dir, "ctor_tls"), objects(dir, ["ctor_tls.c", "ctor_tls_strong.c"]), ["-init_offsets"]);
+      expect(loadCommands(prog)).toContain("__init_offsets");
+      const r = runMachO(prog);
+      expect(r.stdout).toBe(CTOR_TLS_STDOUT);
       expect(r.status).toBe(0);
     });
-  });
 
-  describe("dylib dependencies", () => {
-    const DEP_STDOUT = (optional: boolean) =>
-      [
-        "lib_add(2, 3) = 10",
-        "lib_counter = 15, lib_add(0, 0) = 15",
-        optional ? "lib_optional: present\nlib_optional() = 1" : "lib_optional: absent",
-        "shared_weak via lib = 100, via main = 100",
-        "lib tls: libdep-tls",
-        "",
-      ].join("\n");
+    it("maps Darwin-only names (__stderrp, __error, stack guard, _NSGetExecutablePath, __sincos_stret, atexit)", () => {
+      const dir = join(base, "darwin");
+      const prog = ld(join(dir, "darwin_names"), objects(dir, ["darwin_names.c"], ["-O1", "-fstack-protector-all"]));
+      const r = runMachO(prog, ["arg1"]);
+      expect(r.stderr).toBe("__stderrp works\n");
+      expect(r.stdout).toBe(
+        [
+          "__stdoutp works",
+          "__error() is &errno: 1, ERANGE: 1",
+          "stack guard set: 1",
+          "_NSGetExecutablePath rc=0 absolute=1 name ok=1",
+          "too small: rc=-1, size updated: 1",
+          "_NSGetArgc=2 argc=2 argv[1]=arg1 environ is envp: 1",
+          "apple[0] is executable_path: 1",
+          "images: 1, first is main: 1",
+          "big_frame: -16",
+          "sin*cos: 0.4207",
+          "atexit handler ran",
+          "",
+        ].join("\n"),
+      );
+      expect(r.status).toBe(5);
+    });
 
-    for (const chained of [false, true]) {
-      const flags = chained ? ["-fixup_chains"] : [];
-      const tag = chained ? "chained" : "opcodes";
-      it(`loads @rpath dylibs, coalesces weak definitions, resolves missing weak imports to NULL (${tag})`, () => {
-        const dir = join(work, `dep-${tag}`);
-        const libDir = join(dir, "lib");
-        mkdirSync(libDir, { recursive: true });
-        const [libO] = objects(dir, ["libdep.c"]);
-        const libNoOpt = compileC(fixture("libdep.c"), dir, { cppFlags: ["-DNO_OPTIONAL"] }, "libdep_noopt");
-        const dylibArgs = ["-dylib", "-install_name", "@rpath/libdep.dylib", ...flags];
-        link(join(libDir, "libdep.dylib"), [libO!], tbdDir, dylibArgs);
-        link(join(dir, "libdep_noopt.dylib"), [libNoOpt], tbdDir, dylibArgs);
-        const [mainO] = objects(dir, ["dep_main.c"]);
-        const prog = link(join(dir, "dep_main"), [mainO!], tbdDir, [
-          "-L",
-          libDir,
-          "-ldep",
-          "-rpath",
-          "@executable_path/lib",
-          ...flags,
-        ]);
-        let r = runMachO(prog);
+    it("bridges variadic and va_list calls into the C library (printf, scanf, open, fcntl, ioctl, execl, err families)", () => {
+      const dir = join(base, "varargs");
+      const out = join(dir, "out");
+      mkdirSync(out, { recursive: true });
+      for (const opt of ["-O0", "-O1"]) {
+        const prog = ld(join(dir, `varargs${opt}`), objects(join(dir, opt), ["varargs.c"], [opt]));
+        const r = runMachO(prog, [out]);
+        expect(r.stdout).toBe(
+          [
+            "printf: -1 1234567890123 str Z 2.500 7 ff -9000000000 0.125 42 1.000000e+10 end|",
+            "fprintf:    ab|12   |003.1",
+            "sprintf: sp-9-1.50 (9)",
+            "snprintf: 1111222 (16)",
+            "vsnprintf: vsn=77,0.5,q (12)",
+            "vfprintf: 3 three 3.00 3",
+            "asprintf:5 (10)",
+            "sscanf: 4 -> 17 -4 2.25 word",
+            "vsscanf: 2 -> 31 99",
+            "open mode: 640",
+            "fscanf: 2 -> 123 dprintf",
+            "openat mode: 604",
+            "fcntl F_DUPFD >= 50: 1",
+            "fcntl F_GETFD: 1",
+            "ioctl FIONREAD: 5",
+            "syscall getpid: 1",
+            "execl: one two",
+            "execle: from-execle",
+            "",
+          ].join("\n"),
+        );
+        expect(r.stderr).toBe(`varargs${opt}: warnx: 5 five\nvarargs${opt}: errx: bye 4\n`);
+        expect(r.status).toBe(4);
+      }
+    });
+
+    it("binds lazy pointers on first call through __stub_helper and dyld_stub_binder (MACHO_EXEC_LAZY=1)", () => {
+      const dir = join(base, "lazy");
+      const env = { ...process.env, MACHO_EXEC_LAZY: "1", MACHO_EXEC_TRACE: "1" };
+      const prog = ld(join(dir, "prog"), objects(dir, PROG_SOURCES, ["-O1"]));
+      const r = runMachO(prog, ["hello", "two words"], { env });
+      expect(r.stdout).toBe(PROG_STDOUT);
+      expect(r.status).toBe(3);
+      const firstCalls = r.stderr.split("\n").filter((l) => l.includes("lazy-bind (first call)"));
+      expect(firstCalls.some((l) => l.includes("= _printf ("))).toBe(true);
+      expect(r.stderr).not.toMatch(/macho-exec: lazy-bind \//); // nothing bound at load
+      // every argument register survives the binder: the variadic program, bound lazily
+      const out = join(dir, "out");
+      mkdirSync(out, { recursive: true });
+      const va = ld(join(dir, "varargs"), objects(join(dir, "va"), ["varargs.c"], ["-O1"]));
+      const eager = runMachO(va, [out]);
+      const lazy = runMachO(va, [out], { env: { ...process.env, MACHO_EXEC_LAZY: "1" } });
+      expect(lazy.stdout).toBe(eager.stdout);
+      expect(lazy.stderr).toBe(eager.stderr);
+      expect(lazy.status).toBe(4);
+      // MH_BIND_AT_LOAD images are bound at load even then (ld64.lld-19 ignores -bind_at_load: set the flag)
+      const bal = join(dir, "prog-bal");
+      const bytes = readFileSync(prog);
+      bytes.writeUInt32LE(bytes.readUInt32LE(24) | 0x8, 24);
+      writeFileSync(bal, bytes);
+      const b = runMachO(bal, ["hello", "two words"], { env });
+      expect(b.stdout).toBe(PROG_STDOUT);
+      expect(b.stderr).not.toContain("first call");
+      expect(b.stderr).toMatch(/macho-exec: lazy-bind \//);
+    });
+
+    it("TLV thunk preserves registers; ___chkstk_darwin works (assembly)", () => {
+      const dir = join(base, "tlvregs");
+      mkdirSync(dir, { recursive: true });
+      const asm = arch === "arm64" ? "tlv_regs_arm64.s" : "tlv_regs.s";
+      const objs = [compileC(fixture("tlv_regs_main.c"), dir, { arch }), assemble(fixture(asm), dir, arch)];
+      for (const flags of [[], ["-fixup_chains"]]) {
+        const prog = ld(join(dir, `tlv_regs${flags.length}`), objs, flags);
+        const r = runMachO(prog);
         expect(r.stderr).toBe("");
-        expect(r.stdout).toBe(DEP_STDOUT(true));
+        expect(r.stdout).toBe(
+          [
+            "main: r1=0 seen=42 r2=0 seen=7 tv=8",
+            "thread: r1=0 seen=42 r2=0 seen=7 tv=8",
+            "main tv=8",
+            "check_chkstk: 0",
+            "",
+          ].join("\n"),
+        );
         expect(r.status).toBe(0);
+      }
+    });
 
-        copyFileSync(join(dir, "libdep_noopt.dylib"), join(libDir, "libdep.dylib"));
-        r = runMachO(prog);
+    describe("chained fixups (-fixup_chains)", () => {
+      it("runs the multi-file program the same as the opcode build", () => {
+        const dir = join(base, "chained-prog");
+        const prog = ld(join(dir, "prog"), objects(dir, PROG_SOURCES, ["-O1"]), ["-fixup_chains"]);
+        const lc = loadCommands(prog);
+        expect(lc).toContain("LC_DYLD_CHAINED_FIXUPS");
+        expect(lc).toContain("LC_DYLD_EXPORTS_TRIE");
+        expect(lc).not.toContain("LC_DYLD_INFO");
+        const r = runMachO(prog, ["hello", "two words"]);
+        expect(r.stderr).toBe("to stderr: 7\n");
+        expect(r.stdout).toBe(PROG_STDOUT);
+        expect(r.status).toBe(3);
+      });
+
+      it("runs constructors, TLV and weak definitions the same as the opcode build", () => {
+        const dir = join(base, "chained-ctor");
+        const prog = ld(join(dir, "ctor_tls"), objects(dir, ["ctor_tls.c", "ctor_tls_strong.c"]), ["-fixup_chains"]);
+        expect(loadCommands(prog)).toContain("LC_DYLD_CHAINED_FIXUPS");
+        const r = runMachO(prog);
         expect(r.stderr).toBe("");
-        expect(r.stdout).toBe(DEP_STDOUT(false));
+        expect(r.stdout).toBe(CTOR_TLS_STDOUT);
         expect(r.status).toBe(0);
       });
+
+      it("dlopens a chained-fixups bundle from a chained-fixups executable", () => {
+        const dir = join(base, "chained-dl");
+        const [hostO, pluginO] = objects(dir, ["host.c", "plugin.c"]);
+        const host = ld(join(dir, "host"), [hostO!], ["-fixup_chains"]);
+        const bundle = ld(join(dir, "plugin.bundle"), [pluginO!], ["-fixup_chains", "-bundle", "-bundle_loader", host]);
+        const r = runMachO(host, [bundle]);
+        expect(r.stderr).toBe("");
+        expect(r.stdout).toContain("plugin_entry(20) = 43, host_calls = 1\n");
+        expect(r.status).toBe(0);
+      });
+    });
+
+    describe("dylib dependencies", () => {
+      const DEP_STDOUT = (optional: boolean) =>
+        [
+          "lib_add(2, 3) = 10",
+          "lib_counter = 15, lib_add(0, 0) = 15",
+          optional ? "lib_optional: present\nlib_optional() = 1" : "lib_optional: absent",
+          "shared_weak via lib = 100, via main = 100",
+          "lib tls: libdep-tls",
+          "",
+        ].join("\n");
+
+      for (const chained of [false, true]) {
+        const flags = chained ? ["-fixup_chains"] : [];
+        const tag = chained ? "chained" : "opcodes";
+        it(`loads @rpath dylibs, coalesces weak definitions, resolves missing weak imports to NULL (${tag})`, () => {
+          const dir = join(base, `dep-${tag}`);
+          const libDir = join(dir, "lib");
+          mkdirSync(libDir, { recursive: true });
+          const [libO] = objects(dir, ["libdep.c"]);
+          const libNoOpt = compileC(fixture("libdep.c"), dir, { cppFlags: ["-DNO_OPTIONAL"], arch }, "libdep_noopt");
+          const dylibArgs = ["-dylib", "-install_name", "@rpath/libdep.dylib", ...flags];
+          ld(join(libDir, "libdep.dylib"), [libO!], dylibArgs);
+          ld(join(dir, "libdep_noopt.dylib"), [libNoOpt], dylibArgs);
+          const [mainO] = objects(dir, ["dep_main.c"]);
+          const prog = ld(
+            join(dir, "dep_main"),
+            [mainO!],
+            ["-L", libDir, "-ldep", "-rpath", "@executable_path/lib", ...flags],
+          );
+          let r = runMachO(prog);
+          expect(r.stderr).toBe("");
+          expect(r.stdout).toBe(DEP_STDOUT(true));
+          expect(r.status).toBe(0);
+
+          copyFileSync(join(dir, "libdep_noopt.dylib"), join(libDir, "libdep.dylib"));
+          r = runMachO(prog);
+          expect(r.stderr).toBe("");
+          expect(r.stdout).toBe(DEP_STDOUT(false));
+          expect(r.status).toBe(0);
+        });
+      }
+    });
+  });
+}
+
+for (const arch of MACHO_ARCHES) describeLdOutput(arch);
+
+describe("universal (fat) images", () => {
+  it("runs a universal file's slice for each loader; runMachO picks x86_64", () => {
+    requireToolchain("arm64");
+    const dir = join(work, "fat");
+    const slices = MACHO_ARCHES.map((arch) => {
+      const sdk = join(dir, arch, "sdk");
+      mkdirSync(sdk, { recursive: true });
+      genLibSystemTbd(sdk, arch);
+      const src = join(dir, arch, "which.c");
+      writeFileSync(src, `#include <stdio.h>\nint main(void) { printf("slice: %s\\n", SLICE); return 0; }\n`);
+      const o = compileC(src, join(dir, arch), { arch, cppFlags: [`-DSLICE="${arch}"`] });
+      return link(join(dir, arch, "which"), [o], sdk, [], arch);
+    });
+    const fat = join(dir, "which-fat");
+    const lipo = spawnSync("llvm-lipo-19", ["-create", ...slices, "-output", fat], { encoding: "utf8" });
+    expect(lipo.status, lipo.stderr).toBe(0);
+    for (const arch of MACHO_ARCHES) {
+      const r = spawnSync(buildLoader(arch), [fat], { encoding: "utf8" });
+      expect(r.stdout, r.stderr).toBe(`slice: ${arch}\n`);
+      expect(r.status).toBe(0);
     }
+    expect(runMachO(fat).stdout).toBe("slice: x86_64\n");
+    // a universal file holding only the arm64 slice goes to the arm64 loader
+    const arm64Only = spawnSync("llvm-lipo-19", ["-create", slices[1] ?? "", "-output", join(dir, "arm64-only")]);
+    expect(arm64Only.status).toBe(0);
+    expect(runMachO(join(dir, "arm64-only")).stdout).toBe("slice: arm64\n");
+    expect(spawnSync(buildLoader("any"), [join(dir, "arm64-only")], { encoding: "utf8" }).stdout).toBe(
+      "slice: arm64\n",
+    );
   });
 });
 
@@ -336,14 +455,20 @@ describe("macho-exec error handling", () => {
   it("rejects bad magic and wrong cputype with exit 126", () => {
     const b = Buffer.from(good);
     b.writeUInt32LE(0xdeadbeef, 0);
-    let r = runBytes("badmagic", b);
+    const r = runBytes("badmagic", b);
     expect(r.status).toBe(EXIT_MALFORMED);
     expect(r.stderr).toContain("bad magic 0xdeadbeef");
+    // each loader refuses the other's CPU type (runMachO would pick the right one: call them directly)
     const c = Buffer.from(good);
     c.writeUInt32LE(0x0100000c, 4);
-    r = runBytes("arm64", c);
-    expect(r.status).toBe(EXIT_MALFORMED);
-    expect(r.stderr).toContain("wrong cputype 0x100000c");
+    writeFileSync(join(dir, "arm64"), c);
+    const x86 = spawnSync(buildLoader("x86_64"), [join(dir, "arm64")], { encoding: "utf8" });
+    expect(x86.status).toBe(EXIT_MALFORMED);
+    expect(x86.stderr).toContain("wrong cputype 0x100000c (arm64) (expected CPU_TYPE_X86_64 0x1000007");
+    expect(x86.stderr).toContain("build.sh --arch arm64");
+    const a64 = spawnSync(buildLoader("arm64"), [join(dir, "good")], { encoding: "utf8" });
+    expect(a64.status).toBe(EXIT_MALFORMED);
+    expect(a64.stderr).toContain("wrong cputype 0x1000007 (x86_64) (expected CPU_TYPE_ARM64 0x100000c");
   });
 
   it("rejects load command overruns and bad cmdsize with exit 126", () => {

@@ -25,6 +25,10 @@
 import {
   CPU_SUBTYPE_X86_64_ALL,
   CPU_TYPE_X86_64,
+  UNWIND_X86_64_MODE_MASK,
+  UNWIND_X86_64_DWARF_SECTION_OFFSET,
+  UNWIND_X86_64_MODE_DWARF,
+  UNWIND_X86_64_MODE_STACK_IND,
   X86_64_RELOC_SIGNED_1,
   X86_64_RELOC_SIGNED_2,
   X86_64_RELOC_SIGNED_4,
@@ -42,6 +46,13 @@ export const x86_64: TargetInfo = {
   stubSize: 6,
   stubHelperHeaderSize: 16,
   stubHelperEntrySize: 10,
+  pcOffset: 4,
+  unwind: {
+    modeMask: UNWIND_X86_64_MODE_MASK,
+    modeDwarf: UNWIND_X86_64_MODE_DWARF,
+    dwarfSectionOffset: UNWIND_X86_64_DWARF_SECTION_OFFSET,
+    noFoldMode: UNWIND_X86_64_MODE_STACK_IND,
+  },
   relocAttrs: [
     /* UNSIGNED   */ R.Pointer | B48,
     /* SIGNED     */ R.Pcrel | B4,
@@ -112,6 +123,19 @@ export const x86_64: TargetInfo = {
     out[loc - 2] = 0x8d;
     return true;
   },
+  overflowText(res, _type, length, value, pc, target) {
+    if (res === RelocResult.PcrelOverflow) {
+      const to = target ? ` to ${target}` : "";
+      return `pc-relative displacement${to} 0x${(value - (pc + 4)).toString(16)} does not fit in 32 bits`;
+    }
+    if (res === RelocResult.Overflow) return `value 0x${value.toString(16)} does not fit in 32 bits`;
+    return `unsupported relocation length ${1 << length} bytes`;
+  },
+  // rel32 calls reach all of an image (segments stay under 4 GiB): no thunks.
+  thunkSize: 0,
+  forwardBranchRange: 0,
+  backwardBranchRange: 0,
+  writeThunk() {},
   writeStub(out, off, stubAddr, ptrAddr) {
     out[off] = 0xff;
     out[off + 1] = 0x25;
