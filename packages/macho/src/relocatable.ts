@@ -58,12 +58,14 @@ import {
   N_UNDF,
   N_WEAK_DEF,
   N_WEAK_REF,
+  type EhCie,
   buildVersionCommandSize,
   linkerOptionCommandSize,
   nlistDesc,
   nlistSect,
   nlistType,
   nlistValue,
+  readEhRecord,
   relocInfoPack,
   segmentCommandSize,
   writeBuildVersion,
@@ -512,55 +514,25 @@ function fixEhFrame(ctx: LinkContext, o: ObjectFile, sec: ObjectSection, view: D
   const S = ctx.sections;
   const R = ctx.relocs;
   const secOff = o.dataOff + sec.addr;
-  let cies = new Map<number, { fdeEnc: number; lsdaEnc: number; z: boolean }>();
+  let cies = new Map<number, EhCie>();
   let lastSid = -1;
   for (const p of sec.pieces) {
-    if (p.atom < 0 || p.size < 8) continue;
+    if (p.atom < 0) continue;
     if (p.sid !== lastSid) {
       cies = new Map();
       lastSid = p.sid;
     }
     const f = ctx.files[S.file[p.sid]!]!;
-    const d = f.data;
-    const base = S.dataOff[p.sid]! + p.inOff;
-    const len32 = f.view.getUint32(base, true);
-    if (len32 === 0 || len32 === 0xffffffff) continue;
-    const id = f.view.getUint32(base + 4, true);
-    const pos = { o: base + 8 };
-    if (id === 0) {
-      const version = d[pos.o++]!;
-      let aug = "";
-      while (d[pos.o] !== 0 && pos.o < base + p.size) aug += String.fromCharCode(d[pos.o++]!);
-      pos.o++;
-      uleb(d, pos);
-      uleb(d, pos);
-      if (version === 1) pos.o++;
-      else uleb(d, pos);
-      const cie = { fdeEnc: 0, lsdaEnc: -1, z: aug.startsWith("z") };
-      if (cie.z) {
-        uleb(d, pos);
-        for (const c of aug.slice(1)) {
-          if (c === "P") {
-            const enc = d[pos.o++]!;
-            pos.o += Math.max(encSize(enc), 0);
-          } else if (c === "L") cie.lsdaEnc = d[pos.o++]!;
-          else if (c === "R") cie.fdeEnc = d[pos.o++]!;
-        }
-      }
-      cies.set(p.inOff, cie);
-      continue;
-    }
-    const cie = cies.get(p.inOff + 4 - id);
-    if (!cie) continue;
+    const rec = readEhRecord(f.data, f.view, S.dataOff[p.sid]!, p.inOff, p.size, cies);
+    if (rec.kind !== "fde") continue;
     const hasReloc = (inOff: number): boolean => {
       for (let r = A.relocStart[p.atom]!; r < A.relocEnd[p.atom]!; r++) if (R.offset[r] === inOff) return true;
       return false;
     };
-    const fix = (fieldIn: number, enc: number): void => {
-      const size = encSize(enc);
+    const fix = (fieldIn: number, size: number, enc: number): void => {
       if (size !== 4 && size !== 8) return;
       if ((enc & 0x70) !== 0x10 || hasReloc(fieldIn)) return;
-      const at = base + (fieldIn - p.inOff);
+      const at = S.dataOff[p.sid]! + fieldIn;
       const stored = size === 8 ? Number(f.view.getBigInt64(at, true)) : f.view.getInt32(at, true);
       const targetIn = S.addr[p.sid]! + fieldIn + stored;
       const newTarget = mapInputAddress(ctx, o, S.file[p.sid]!, targetIn);
@@ -571,15 +543,8 @@ function fixEhFrame(ctx: LinkContext, o: ObjectFile, sec: ObjectSection, view: D
       if (size === 8) view.setBigInt64(w, BigInt(disp), true);
       else view.setInt32(w, disp, true);
     };
-    const pcIn = p.inOff + 8;
-    const psize = encSize(cie.fdeEnc);
-    if (psize <= 0) continue;
-    fix(pcIn, cie.fdeEnc);
-    if (cie.z && cie.lsdaEnc >= 0 && cie.lsdaEnc !== 0xff) {
-      const q = { o: base + 8 + 2 * psize };
-      const augLen = uleb(d, q);
-      if (augLen >= encSize(cie.lsdaEnc)) fix(p.inOff + (q.o - base), cie.lsdaEnc);
-    }
+    fix(rec.pcBeginOff, rec.pcSize, rec.cie.fdeEnc);
+    if (rec.lsdaOff >= 0) fix(rec.lsdaOff, rec.lsdaSize, rec.cie.lsdaEnc);
   }
 }
 
@@ -596,34 +561,6 @@ function mapInputAddress(ctx: LinkContext, o: ObjectFile, file: number, addr: nu
     if (a < 0 && !Number.isNaN(o.plan.base[sid]!)) return o.plan.base[sid]! + off;
   }
   return undefined;
-}
-
-function uleb(d: Uint8Array, p: { o: number }): number {
-  let v = 0;
-  let shift = 0;
-  for (;;) {
-    const b = d[p.o++] ?? 0;
-    v += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (!(b & 0x80)) return v;
-  }
-}
-
-function encSize(enc: number): number {
-  switch (enc & 0x0f) {
-    case 0x00:
-    case 0x04:
-    case 0x0c:
-      return 8;
-    case 0x02:
-    case 0x0a:
-      return 2;
-    case 0x03:
-    case 0x0b:
-      return 4;
-    default:
-      return -1;
-  }
 }
 
 /** Header, load commands, relocations, symbol and string tables. */
