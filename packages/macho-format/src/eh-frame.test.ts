@@ -71,6 +71,8 @@ describe("readEhRecord", () => {
   });
 
   it("pointer sizes follow the encoding's low nibble", () => {
-    expect([0x00, 0x02, 0x03, 0x04, 0x0a, 0x0b, 0x0c, 0x1b, 0x01].map(ehPointerSize)).toEqual([8, 2, 4, 8, 2, 4, 8, 4, -1]);
+    expect([0x00, 0x02, 0x03, 0x04, 0x0a, 0x0b, 0x0c, 0x1b, 0x01].map(ehPointerSize)).toEqual([
+      8, 2, 4, 8, 2, 4, 8, 4, -1,
+    ]);
   });
 });
