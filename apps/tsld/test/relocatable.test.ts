@@ -216,6 +216,38 @@ _other:
     expect(runMachO(viaTsld).status).toBe(want.status);
   });
 
+  it("N_INDR aliases stay aliases; a relocation against one names its target (llvm-mc in)", async () => {
+    const main = assemble("  .globl _main\n_main:\n  pushq %rax\n  callq _alias\n  popq %rcx\n  retq\n", {
+      name: "indr_main",
+    });
+    // `_alias = _target` with _target undefined: llvm-mc writes an N_INDR.
+    const alias = assemble("  .globl _alias\n  _alias = _target\n", { name: "indr_alias" });
+    const target = assemble("  .globl _target\n_target:\n  movl $42, %eax\n  retq\n", { name: "indr_target" });
+    const dir = tmp("tsld-r-");
+    const merged = await relocate(dir, "indr.o", [main, alias]);
+    const nm = spawnSync("llvm-nm-19", ["-m", merged], { encoding: "utf8" }).stdout;
+    expect(nm).toContain("(indirect) external _alias (for _target)");
+    expect(nm).toContain("(undefined) external _target");
+    expect(objdump(merged, "-r")).toMatch(/True\s+long\s+True\s+BRANCH\s+False\s+_target\n/);
+    // Linked with the target, by both linkers: main calls the target through the alias.
+    const exe = join(dir, "indr");
+    linkWithLld([merged, target], exe);
+    expect(runMachO(exe).status).toBe(42);
+    expect((await tsld(["-o", `${exe}.tsld`, merged, target])).status).toBe(0);
+    expect(runMachO(`${exe}.tsld`).status).toBe(42);
+    // The alias also serves references from outside the merged object (by name).
+    const lib = await relocate(dir, "indr-lib.o", [alias, target]);
+    expect(spawnSync("llvm-nm-19", ["-m", lib], { encoding: "utf8" }).stdout).toContain(
+      "(indirect) external _alias (for _target)",
+    );
+    linkWithLld([main, lib], `${exe}.2`);
+    expect(runMachO(`${exe}.2`).status).toBe(42);
+    expect((await tsld(["-o", `${exe}.2.tsld`, main, lib])).status).toBe(0);
+    expect(runMachO(`${exe}.2.tsld`).status).toBe(42);
+    const again = await relocate(dir, "indr.again.o", [merged]);
+    expect(readFileSync(again).equals(readFileSync(merged))).toBe(true);
+  });
+
   it("an object without MH_SUBSECTIONS_VIA_SYMBOLS makes the output lack it", async () => {
     const a = assemble("  .globl _main\n_main:\n  xorl %eax, %eax\n  retq\n");
     const b = assemble("  .globl _f\n_f:\n  retq\n.subsections_via_symbols\n");

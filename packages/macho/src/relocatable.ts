@@ -24,7 +24,10 @@
  *   `-keep_private_externs`), weak definitions (N_WEAK_DEF, and
  *   `.weak_def_can_be_hidden`'s N_WEAK_REF), N_NO_DEAD_STRIP, N_ALT_ENTRY.
  *   A global definition that lost resolution (a second weak copy) stays as
- *   a local at its place, so its atom keeps a symbol to start it.
+ *   a local at its place, so its atom keeps a symbol to start it. An
+ *   `N_INDR` alias stays one (among the undefined symbols, its value the
+ *   string index of its target, as LLVM's object writer places it; the
+ *   final link resolves it), and a relocation against it names the target.
  * - `MH_SUBSECTIONS_VIA_SYMBOLS` when every input object has it.
  *
  * File layout: header, load commands, section contents (each at `base +
@@ -51,6 +54,7 @@ import {
   MH_SUBSECTIONS_VIA_SYMBOLS,
   N_ABS,
   N_EXT,
+  N_INDR,
   N_PEXT,
   N_SECT,
   N_STAB,
@@ -65,6 +69,7 @@ import {
   nlistSect,
   nlistType,
   nlistValue,
+  readCString,
   readEhRecord,
   relocInfoPack,
   segmentCommandSize,
@@ -84,6 +89,8 @@ interface OutSym {
   sect: number;
   desc: number;
   value: number;
+  /** N_INDR: the name this alias stands for (its string index becomes the value). */
+  indirect?: string;
 }
 
 /** The symbol table of the output object, and each symbol id's index in it. */
@@ -127,6 +134,8 @@ export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): Object
   const index = new Int32Array(T.count).fill(-1);
   const mentioned: SymbolId[] = [];
   const seen = new Uint8Array(T.count);
+  /** N_INDR aliases of the inputs: alias → the name it stands for (the final link resolves it). */
+  const aliasOf = new Map<SymbolId, { target: string; pext: number }>();
   const sectOf = (atom: number): number => A.out[atom]! + 1;
   for (const f of ctx.files) {
     const ob = f.object;
@@ -159,6 +168,16 @@ export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): Object
       if (!seen[s]) {
         seen[s] = 1;
         mentioned.push(s);
+      }
+      if (kind === N_INDR && !aliasOf.has(s)) {
+        const strx = nlistValue(v, ob.symoff, i);
+        const target = strx < ob.strsize ? readCString(f.data, ob.stroff + strx, ob.stroff + ob.strsize) : "";
+        aliasOf.set(s, { target, pext: type & N_PEXT });
+        const t = T.intern(target);
+        if (!seen[t]) {
+          seen[t] = 1;
+          mentioned.push(t);
+        }
       }
       // A definition that lost resolution (a second weak copy) stays, as a local at its place.
       if (kind === N_SECT) {
@@ -194,7 +213,13 @@ export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): Object
     const name = dyn ? outputName(T.name(s), true, false) : T.name(s);
     const kind = T.kind[s]!;
     const m = marker.get(s);
-    if (m) {
+    const alias = aliasOf.get(s);
+    if (alias && kind !== SymKind.Defined && kind !== SymKind.Absolute) {
+      // Among the undefined symbols, as LLVM's object writer places an alias of an undefined name.
+      const target = dyn ? outputName(alias.target, true, false) : alias.target;
+      const type = N_INDR | N_EXT | alias.pext;
+      undefs.push({ s, sym: { name, type, sect: 0, desc: 0, value: 0, indirect: target } });
+    } else if (m) {
       extdefs.push({ s, sym: { name, type: N_SECT | N_EXT, sect: m.section + 1, desc: 0, value: m.value } });
     } else if (kind === SymKind.Defined && T.atom[s]! >= 0) {
       const hideable = T.has(s, SymFlag.WeakDefCanBeHidden);
@@ -225,6 +250,9 @@ export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): Object
   let n = locals.length;
   for (const e of extdefs) index[e.s] = n++;
   for (const e of undefs) index[e.s] = n++;
+  // A relocation against an alias names its target, as LLVM's assembler writes it (ld64.lld
+  // resolves an N_INDR only by name, never through a relocation of the same object).
+  for (const e of undefs) if (e.sym.indirect !== undefined) index[e.s] = index[T.lookup(aliasOf.get(e.s)!.target)]!;
   return { locals, extdefs: extdefs.map((e) => e.sym), undefs: undefs.map((e) => e.sym), index };
 }
 
@@ -282,19 +310,20 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
   const parts: Uint8Array[] = [new Uint8Array([0x20, 0])];
   let strsize = 2;
   const seen = new Map<string, number>();
-  all.forEach((s, i) => {
-    if (s.name === "") return;
-    const had = seen.get(s.name);
-    if (had !== undefined) {
-      strx[i] = had;
-      return;
-    }
-    const b = enc.encode(`${s.name}\0`);
-    seen.set(s.name, strsize);
-    strx[i] = strsize;
+  const intern = (name: string): number => {
+    const had = seen.get(name);
+    if (had !== undefined) return had;
+    const b = enc.encode(`${name}\0`);
+    seen.set(name, strsize);
     parts.push(b);
     strsize += b.length;
+    return strsize - b.length;
+  };
+  all.forEach((s, i) => {
+    if (s.name !== "") strx[i] = intern(s.name);
   });
+  // An N_INDR's value is the string index of the name it stands for.
+  for (const s of all) if (s.indirect !== undefined) s.value = intern(s.indirect);
   const padded = align8(strsize);
   const strtab = new Uint8Array(padded);
   let p = 0;
