@@ -13,6 +13,7 @@ import {
   linkDebianProgramAsync,
   linkWithLldAsync,
   requireTool,
+  run,
   runBehaviour,
   runFailures,
   type DebianPackage,
@@ -65,6 +66,10 @@ describe.each(CASES)("Debian %s through tsld -r", (pkg, name) => {
         "-r then tsld": await tsldLink([merged], join(dir, `${name}.r.tsld`)),
       };
       for (const [how, image] of Object.entries(images)) expect(runFailures(image, prog.runs), how).toEqual([]);
+      // The inputs' data-in-code entries (clang's jump tables) reach lld's image as from the objects.
+      const dice = (image: string): string =>
+        run(requireTool("llvm-objdump-19"), ["--macho", "--data-in-code", image]).replace(/^.*\n/, "");
+      expect(dice(viaLld)).toBe(dice(images["direct lld"]));
       const want = runBehaviour(images["direct lld"], prog.runs);
       for (const [how, image] of Object.entries(images)) expect(runBehaviour(image, prog.runs), how).toEqual(want);
       const again = join(dir, `${name}.again.o`);

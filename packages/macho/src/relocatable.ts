@@ -29,10 +29,12 @@
  *   string index of its target, as LLVM's object writer places it; the
  *   final link resolves it), and a relocation against it names the target.
  * - `MH_SUBSECTIONS_VIA_SYMBOLS` when every input object has it.
+ * - `LC_DATA_IN_CODE` when an input has entries: each at the output address
+ *   of the code holding it, sorted (after `LC_DYSYMTAB`, as LLVM writes it).
  *
  * File layout: header, load commands, section contents (each at `base +
- * addr`), relocations (per section, 8-byte entries), symbol table, string
- * table (padded to 8). Every size is known before a byte is written.
+ * addr`), relocations (per section, 8-byte entries), data-in-code entries,
+ * symbol table, string table (padded to 8). Every size is known before a byte is written.
  */
 import {
   type LinkContext,
@@ -49,6 +51,9 @@ import type { ObjectPlan, ObjectSection } from "@tsld/layout";
 import { saveAtomically } from "./emit.js";
 import { outputName } from "./symtab.js";
 import {
+  DATA_IN_CODE_ENTRY_SIZE,
+  LC_DATA_IN_CODE,
+  LINKEDIT_DATA_COMMAND_SIZE,
   MH_MAGIC_64,
   MH_OBJECT,
   MH_SUBSECTIONS_VIA_SYMBOLS,
@@ -75,6 +80,7 @@ import {
   segmentCommandSize,
   writeBuildVersion,
   writeDysymtabCommand,
+  writeLinkeditDataCommand,
   writeLinkerOptionCommand,
   writeMachHeader,
   writeNlist,
@@ -113,6 +119,9 @@ export interface ObjectFile {
   /** Relocation entries per written section: [address, info] words. */
   relocs: Uint32Array[];
   reloff: number[];
+  /** LC_DATA_IN_CODE entries at their output addresses, sorted (empty: no command). */
+  dataInCode: Uint8Array;
+  diceoff: number;
   symoff: number;
   stroff: number;
   strsize: number;
@@ -265,6 +274,34 @@ function atomAt(ctx: LinkContext, sid: number, off: number): number {
   return -1;
 }
 
+/**
+ * The inputs' LC_DATA_IN_CODE entries (data islands in code: jump tables and
+ * the like, which disassemblers must not decode) at the output addresses of
+ * the code holding them, sorted by address; entries of code that is not in
+ * the output are dropped. Bytes in `data_in_code_entry` layout.
+ */
+function objectDataInCode(ctx: LinkContext, plan: ObjectPlan): Uint8Array {
+  const rows: [number, number, number][] = [];
+  for (const f of ctx.files) {
+    const dice = f.kind === "object" ? f.object?.dataInCode : undefined;
+    if (!dice) continue;
+    const v = new DataView(dice.buffer, dice.byteOffset, dice.byteLength);
+    for (let k = 0; k < dice.length; k += DATA_IN_CODE_ENTRY_SIZE) {
+      const at = mapInputAddress(ctx, plan, f.id, v.getUint32(k, true));
+      if (at !== undefined) rows.push([at, v.getUint16(k + 4, true), v.getUint16(k + 6, true)]);
+    }
+  }
+  rows.sort((x, y) => x[0] - y[0]);
+  const out = new Uint8Array(rows.length * DATA_IN_CODE_ENTRY_SIZE);
+  const w = new DataView(out.buffer);
+  rows.forEach(([at, length, kind], i) => {
+    w.setUint32(i * 8, at, true);
+    w.setUint16(i * 8 + 4, length, true);
+    w.setUint16(i * 8 + 6, kind, true);
+  });
+  return out;
+}
+
 /** Relocations, sizes and file offsets of the output object; allocates its bytes. */
 export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: ObjectSymtab): ObjectFile {
   const sections = plan.sections;
@@ -285,12 +322,14 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
     }
   }
   platform ??= { platform: 1, minos: ctx.options.minOS || 0xb0000, sdk: ctx.options.sdk || 0xb0000 };
+  const dataInCode = objectDataInCode(ctx, plan);
   const sizeofcmds =
     segmentCommandSize(sections.length) +
     buildVersionCommandSize(0) +
     linkerOptions.reduce((n, o) => n + linkerOptionCommandSize(o), 0) +
     24 +
-    80;
+    80 +
+    (dataInCode.length > 0 ? LINKEDIT_DATA_COMMAND_SIZE : 0);
   const dataOff = align8(32 + sizeofcmds);
   let end = dataOff;
   for (const s of sections) if (!s.zerofill) end = Math.max(end, dataOff + s.addr + s.size);
@@ -301,6 +340,8 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
     reloff.push(r.length === 0 ? 0 : off);
     off += r.length * 4;
   }
+  const diceoff = dataInCode.length > 0 ? off : 0;
+  off += dataInCode.length;
   const symoff = off;
   const all = [...symtab.locals, ...symtab.extdefs, ...symtab.undefs];
   const stroff = symoff + all.length * 16;
@@ -337,6 +378,8 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
     sections,
     sizeofcmds,
     dataOff,
+    dataInCode,
+    diceoff,
     relocs,
     reloff,
     symoff,
@@ -564,7 +607,7 @@ function fixEhFrame(ctx: LinkContext, o: ObjectFile, sec: ObjectSection, view: D
       const at = S.dataOff[p.sid]! + fieldIn;
       const stored = size === 8 ? Number(f.view.getBigInt64(at, true)) : f.view.getInt32(at, true);
       const targetIn = S.addr[p.sid]! + fieldIn + stored;
-      const newTarget = mapInputAddress(ctx, o, S.file[p.sid]!, targetIn);
+      const newTarget = mapInputAddress(ctx, o.plan, S.file[p.sid]!, targetIn);
       if (newTarget === undefined) return;
       const field = sec.addr + p.outOff + (fieldIn - p.inOff);
       const disp = newTarget - field;
@@ -578,7 +621,7 @@ function fixEhFrame(ctx: LinkContext, o: ObjectFile, sec: ObjectSection, view: D
 }
 
 /** The output address of input address `addr` of object `file` (through the atom holding it), or undefined. */
-function mapInputAddress(ctx: LinkContext, o: ObjectFile, file: number, addr: number): number | undefined {
+function mapInputAddress(ctx: LinkContext, plan: ObjectPlan, file: number, addr: number): number | undefined {
   const S = ctx.sections;
   const A = ctx.atoms;
   const ob = ctx.files[file]!.object!;
@@ -587,7 +630,7 @@ function mapInputAddress(ctx: LinkContext, o: ObjectFile, file: number, addr: nu
     if (off < 0 || off >= S.size[sid]!) continue;
     const a = atomAt(ctx, sid, off);
     if (a >= 0) return A.address[a]! + off - A.offset[a]!;
-    if (a < 0 && !Number.isNaN(o.plan.base[sid]!)) return o.plan.base[sid]! + off;
+    if (a < 0 && !Number.isNaN(plan.base[sid]!)) return plan.base[sid]! + off;
   }
   return undefined;
 }
@@ -604,7 +647,7 @@ export function writeObjectHeader(ctx: LinkContext, o: ObjectFile): void {
     cputype: ctx.target.cputype,
     cpusubtype: ctx.target.cpusubtype,
     filetype: MH_OBJECT,
-    ncmds: 4 + o.linkerOptions.length,
+    ncmds: 4 + o.linkerOptions.length + (o.dataInCode.length > 0 ? 1 : 0),
     sizeofcmds: o.sizeofcmds,
     flags,
   });
@@ -664,6 +707,8 @@ export function writeObjectHeader(ctx: LinkContext, o: ObjectFile): void {
     locreloff: 0,
     nlocrel: 0,
   });
+  if (o.dataInCode.length > 0)
+    off = writeLinkeditDataCommand(view, off, LC_DATA_IN_CODE, o.diceoff, o.dataInCode.length);
   if (off !== 32 + o.sizeofcmds) throw new Error(`load commands are ${off - 32} bytes, planned ${o.sizeofcmds}`);
   o.relocs.forEach((words, i) => {
     let at = o.reloff[i]!;
@@ -676,6 +721,7 @@ export function writeObjectHeader(ctx: LinkContext, o: ObjectFile): void {
   [...locals, ...extdefs, ...undefs].forEach((s, i) => {
     writeNlist(view, o.symoff + i * 16, o.strx[i]!, s.type, s.sect, s.desc, s.value);
   });
+  out.set(o.dataInCode, o.diceoff);
   out.set(o.strtab, o.stroff);
 }
 
