@@ -4,41 +4,24 @@
 // against the packages' own expectations (and against the same programs
 // linked by ld64.lld), for x86_64 and arm64 (run under qemu-aarch64 by the
 // arm64 loader).
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import {
   buildDebianProgramAsync,
   debianProgram,
-  executeRuns,
   libSystemTbdDir,
   linkDebianProgram,
+  runImage,
   type DebianBuild,
   type DebianPackage,
   type DebianRun,
-  type RunResult,
-  type Runner,
 } from "@tsld/fixtures";
-import { loaderFor } from "@tsld/macho-exec";
 import { describe, expect, it } from "vitest";
 import { tmp, tsld } from "./helpers.js";
 
 const SLOW = 900_000;
 
-function loaderRunner(image: string): Runner {
-  return (args, stdin, cwd): RunResult => {
-    const r = spawnSync(loaderFor(image), [image, ...args], {
-      cwd,
-      input: stdin,
-      timeout: 120_000,
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    if (r.error) throw r.error;
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-}
-
 function report(image: string, runs: DebianRun[]): string[] {
-  const outcomes = executeRuns(runs, loaderRunner(image));
+  const outcomes = runImage(image, runs);
   expect(outcomes.length).toBe(runs.length);
   return outcomes.map((o) => `${o.failures.length === 0 ? "ok" : "FAIL"} ${o.run.label} ${o.failures.join("; ")}`);
 }

@@ -216,6 +216,104 @@ _other:
     expect(runMachO(viaTsld).status).toBe(want.status);
   });
 
+  it("N_INDR aliases stay aliases; a relocation against one names its target (llvm-mc in)", async () => {
+    const main = assemble("  .globl _main\n_main:\n  pushq %rax\n  callq _alias\n  popq %rcx\n  retq\n", {
+      name: "indr_main",
+    });
+    // `_alias = _target` with _target undefined: llvm-mc writes an N_INDR.
+    const alias = assemble("  .globl _alias\n  _alias = _target\n", { name: "indr_alias" });
+    const target = assemble("  .globl _target\n_target:\n  movl $42, %eax\n  retq\n", { name: "indr_target" });
+    const dir = tmp("tsld-r-");
+    const merged = await relocate(dir, "indr.o", [main, alias]);
+    const nm = spawnSync("llvm-nm-19", ["-m", merged], { encoding: "utf8" }).stdout;
+    expect(nm).toContain("(indirect) external _alias (for _target)");
+    expect(nm).toContain("(undefined) external _target");
+    expect(objdump(merged, "-r")).toMatch(/True\s+long\s+True\s+BRANCH\s+False\s+_target\n/);
+    // Linked with the target, by both linkers: main calls the target through the alias.
+    const exe = join(dir, "indr");
+    linkWithLld([merged, target], exe);
+    expect(runMachO(exe).status).toBe(42);
+    expect((await tsld(["-o", `${exe}.tsld`, merged, target])).status).toBe(0);
+    expect(runMachO(`${exe}.tsld`).status).toBe(42);
+    // The alias also serves references from outside the merged object (by name).
+    const lib = await relocate(dir, "indr-lib.o", [alias, target]);
+    expect(spawnSync("llvm-nm-19", ["-m", lib], { encoding: "utf8" }).stdout).toContain(
+      "(indirect) external _alias (for _target)",
+    );
+    linkWithLld([main, lib], `${exe}.2`);
+    expect(runMachO(`${exe}.2`).status).toBe(42);
+    expect((await tsld(["-o", `${exe}.2.tsld`, main, lib])).status).toBe(0);
+    expect(runMachO(`${exe}.2.tsld`).status).toBe(42);
+    const again = await relocate(dir, "indr.again.o", [merged]);
+    expect(readFileSync(again).equals(readFileSync(merged))).toBe(true);
+  });
+
+  it("LC_DATA_IN_CODE entries of every input, at their code's new addresses (llvm-mc in)", async () => {
+    // _main jumps through a 32-bit jump table, then calls _f, which reads a byte table.
+    const main = assemble(
+      `  .globl _main
+_main:
+  movl $2, %eax
+  leaq Ltab(%rip), %rcx
+  movslq (%rcx,%rax,4), %rax
+  addq %rcx, %rax
+  jmpq *%rax
+  .p2align 2
+  .data_region jt32
+Ltab:
+  .long Lc0-Ltab
+  .long Lc1-Ltab
+  .long Lc2-Ltab
+  .end_data_region
+Lc0:
+  movl $10, %eax
+  retq
+Lc1:
+  movl $11, %eax
+  retq
+Lc2:
+  callq _f
+  addl $1, %eax
+  retq
+.subsections_via_symbols
+`,
+      { name: "dice_main" },
+    );
+    const f = assemble(
+      `  .globl _f
+_f:
+  nop
+  nop
+  nop
+  leaq Ltab(%rip), %rcx
+  movl $1, %edx
+  movzbl (%rcx,%rdx), %eax
+  retq
+  .data_region jt8
+Ltab:
+  .byte 7, 41, 9, 1
+  .end_data_region
+.subsections_via_symbols
+`,
+      { name: "dice_f" },
+    );
+    const dice = (file: string): string[] =>
+      objdump(file, "--data-in-code")
+        .split("\n")
+        .filter((l) => l.startsWith("0x"))
+        .map((l) => l.trim().split(/\s+/).join(" "));
+    expect(dice(f)).toEqual(["0x00000014 4 JUMP_TABLE8"]);
+    expect(dice(main)).toEqual(["0x00000018 12 JUMP_TABLE32"]);
+    // _f first, then _main at 0x18: _main's table moves from 0x18 to 0x30.
+    const { dir, merged, want } = await roundTrip("dice", [f, main]);
+    expect(want.status).toBe(42);
+    expect(objdump(merged, "-t")).toMatch(/0000000000000018 g +F __TEXT,__text _main/);
+    expect(dice(merged)).toEqual(["0x00000014 4 JUMP_TABLE8", "0x00000030 12 JUMP_TABLE32"]);
+    // ld64.lld carries them into the image as from the objects themselves.
+    const direct = join(dir, "dice.direct");
+    expect(dice(join(dir, "dice.lld"))).toEqual(dice(direct));
+  });
+
   it("an object without MH_SUBSECTIONS_VIA_SYMBOLS makes the output lack it", async () => {
     const a = assemble("  .globl _main\n_main:\n  xorl %eax, %eax\n  retq\n");
     const b = assemble("  .globl _f\n_f:\n  retq\n.subsections_via_symbols\n");

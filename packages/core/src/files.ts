@@ -24,6 +24,8 @@ export interface ObjectInfo {
   /** LC_BUILD_VERSION (or LC_VERSION_MIN_MACOSX) if present. */
   platform?: { platform: number; minos: number; sdk: number };
   linkerOptions: string[][];
+  /** LC_DATA_IN_CODE entries (8 bytes each: u32 input address, u16 length, u16 kind), if any. */
+  dataInCode?: Uint8Array;
 }
 
 export interface DylibInfo {

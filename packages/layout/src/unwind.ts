@@ -46,14 +46,14 @@ import {
 } from "@tsld/core";
 import {
   COMPACT_UNWIND_ENTRY_SIZE,
-  MachOFormatError,
   S_ATTR_PURE_INSTRUCTIONS,
   S_REGULAR,
   UNWIND_HAS_LSDA,
+  type EhCie,
+  ehPointerSize,
   encodeUnwindInfo,
   planUnwindInfo,
-  readSLEB,
-  readULEB,
+  readEhRecord,
 } from "@tsld/macho-format";
 import { type SectionMap, orderedSections } from "./sections.js";
 import { atomAddress, atomAtAddress, isImport } from "./target.js";
@@ -73,12 +73,9 @@ interface CuEntry {
   lsda: Loc | undefined;
 }
 
-interface Cie {
+/** A CIE record's atom and what its FDEs need of it. */
+interface Cie extends EhCie {
   atom: AtomId;
-  /** FDE pointer encoding (DW_EH_PE_*), LSDA encoding or -1. */
-  fdeEnc: number;
-  lsdaEnc: number;
-  augZ: boolean;
 }
 
 interface Fde {
@@ -161,24 +158,6 @@ function pointerTarget(ctx: LinkContext, file: InputFile, r: number | undefined,
 
 function readPointer(v: DataView, off: number, size: number): number {
   return size === 8 ? Number(v.getBigInt64(off, true)) : size === 4 ? v.getInt32(off, true) : v.getInt16(off, true);
-}
-
-/** Size of a DW_EH_PE-encoded pointer. */
-function encSize(enc: number): number {
-  switch (enc & 0x0f) {
-    case 0x00:
-    case 0x04:
-    case 0x0c:
-      return 8;
-    case 0x02:
-    case 0x0a:
-      return 2;
-    case 0x03:
-    case 0x0b:
-      return 4;
-    default:
-      return -1;
-  }
 }
 
 /** Parses compact-unwind entries and `__eh_frame` records; returns dead stripping's associations. */
@@ -272,86 +251,46 @@ function readCompactUnwind(ctx: LinkContext, st: UnwindState, file: InputFile, s
 function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: number): void {
   const S = ctx.sections;
   const A = ctx.atoms;
-  const d = file.data;
   const v = file.view;
   const base = S.dataOff[sid]!;
   const secAddr = S.addr[sid]!;
   const unsigned = relocsByOffset(ctx, sid);
-  const cies = new Map<number, Cie>();
+  const cies = new Map<number, EhCie>();
+  /** This section's CIEs with their atoms, by section offset. */
+  const ours = new Map<number, Cie>();
   const where = `${file.path}${file.member ? `(${file.member})` : ""}`;
   const first = S.firstAtom[sid]!;
   for (let a = first; a < first + S.atomCount[sid]!; a++) {
     st.ehAtoms.push(a);
     const off = A.offset[a]!;
-    const size = A.size[a]!;
-    if (size < 8) continue;
-    const len32 = v.getUint32(base + off, true);
-    if (len32 === 0 || len32 === 0xffffffff) continue; // terminator / 64-bit records: left alone
-    const id = v.getUint32(base + off + 4, true);
-    // The record's bytes: a LEB128 field that runs past them is malformed (MachOFormatError).
-    const rec = d.subarray(0, base + off + size);
-    if (id === 0) {
-      let o = base + off + 8;
-      const version = rec[o++]!;
-      let aug = "";
-      while (o < rec.length && rec[o] !== 0) aug += String.fromCharCode(rec[o++]!);
-      o++;
-      const cie: Cie = { atom: a, fdeEnc: 0, lsdaEnc: -1, augZ: aug.startsWith("z") };
-      try {
-        o = readULEB(rec, o).next; // code alignment factor
-        o = readSLEB(rec, o).next; // data alignment factor
-        if (version === 1)
-          o++; // return address register: a byte in version 1, else ULEB128
-        else o = readULEB(rec, o).next;
-        if (cie.augZ) o = readULEB(rec, o).next; // augmentation data length
-      } catch (e) {
-        if (!(e instanceof MachOFormatError)) throw e;
-        ctx.diag.warn(`${where}: __eh_frame CIE at 0x${off.toString(16)}: ${e.message}; dropped`);
-        continue;
-      }
-      if (cie.augZ) {
-        for (const c of aug.slice(1)) {
-          if (c === "P") {
-            const enc = d[o++]!;
-            o += Math.max(encSize(enc), 0);
-          } else if (c === "L") cie.lsdaEnc = d[o++]!;
-          else if (c === "R") cie.fdeEnc = d[o++]!;
-        }
-      }
-      cies.set(off, cie);
+    const rec = readEhRecord(file.data, v, base, off, A.size[a]!, cies);
+    if (rec.kind === "cie") {
+      ours.set(off, { atom: a, ...rec.cie });
       continue;
     }
-    const cie = cies.get(off + 4 - id);
-    if (!cie) {
+    if (rec.kind === "orphan") {
       ctx.diag.warn(`${where}: __eh_frame FDE at 0x${off.toString(16)} points at no CIE; dropped`);
       continue;
     }
-    const psize = encSize(cie.fdeEnc);
-    if (psize < 0) continue;
-    const pcOff = off + 8;
-    const fn = fieldTarget(ctx, file, v, base, secAddr, pcOff, psize, cie.fdeEnc, unsigned);
+    if (rec.kind === "malformed") {
+      ctx.diag.warn(`${where}: __eh_frame ${rec.record} at 0x${off.toString(16)}: ${rec.message}; dropped`);
+      continue;
+    }
+    if (rec.kind !== "fde" || rec.pcSize < 0) continue;
+    const cie = ours.get(rec.cieOff)!;
+    const pcOff = rec.pcBeginOff;
+    const fn = fieldTarget(ctx, file, v, base, secAddr, pcOff, rec.pcSize, cie.fdeEnc, unsigned);
     if (!fn) {
       ctx.diag.warn(`${where}: __eh_frame FDE at 0x${off.toString(16)} names no function; dropped`);
       continue;
     }
     let lsdaOff = -1;
     let lsda: Loc | undefined;
-    if (cie.augZ && cie.lsdaEnc >= 0 && cie.lsdaEnc !== 0xff) {
-      let aug: { value: number; next: number };
-      try {
-        aug = readULEB(rec, base + pcOff + 2 * psize); // augmentation data length
-      } catch (e) {
-        if (!(e instanceof MachOFormatError)) throw e;
-        ctx.diag.warn(`${where}: __eh_frame FDE at 0x${off.toString(16)}: ${e.message}; dropped`);
-        continue;
-      }
-      const lsize = encSize(cie.lsdaEnc);
-      if (aug.value >= lsize && lsize > 0) {
-        lsdaOff = aug.next - base;
-        const raw = readPointer(v, aug.next, lsize);
-        if (raw !== 0 || unsigned.has(lsdaOff))
-          lsda = fieldTarget(ctx, file, v, base, secAddr, lsdaOff, lsize, cie.lsdaEnc, unsigned);
-        else lsdaOff = -1;
+    if (rec.lsdaOff >= 0) {
+      const raw = readPointer(v, base + rec.lsdaOff, rec.lsdaSize);
+      if (raw !== 0 || unsigned.has(rec.lsdaOff)) {
+        lsdaOff = rec.lsdaOff;
+        lsda = fieldTarget(ctx, file, v, base, secAddr, lsdaOff, rec.lsdaSize, cie.lsdaEnc, unsigned);
       }
     }
     const k = key(fn);
@@ -624,7 +563,7 @@ function writeEncoded(
   relocated: boolean,
 ): void {
   const app = enc & 0x70;
-  const size = encSize(enc);
+  const size = ehPointerSize(enc);
   // Absolute pointers carry relocations (and rebases); relocate() filled them.
   if (app !== 0x10 || (relocated && app !== 0x10)) return;
   const loc = eh.fileOff + (at - eh.addr);

@@ -1,6 +1,7 @@
 /**
  * @tsld/macho-format: the Mach-O file format alone (structures, constants,
- * LEB128, export trie, dyld opcodes, chained fixups, code signatures), read and written over
+ * LEB128, export trie, dyld opcodes, chained fixups, code signatures, `__eh_frame`
+ * records), read and written over
  * caller-provided byte arrays. Every export is listed by name.
  */
 export { MachOFormatError } from "./errors.js";
@@ -578,6 +579,8 @@ export type {
   UnwindInfoPlan,
   DecodedUnwindInfo,
 } from "./unwind-info.js";
+export { ehPointerSize, readEhRecord } from "./eh-frame.js";
+export type { EhCie, EhRecord } from "./eh-frame.js";
 export {
   CSMAGIC_REQUIREMENT,
   CSMAGIC_REQUIREMENTS,

@@ -6,9 +6,10 @@
  *   sections, as ULEB128 deltas from `__TEXT`'s address (the first from the
  *   segment start), ended by a zero and padded to 8 bytes. Synthetic code
  *   (stubs, stub helper) is not listed, as in ld64.
- * - `LC_DATA_IN_CODE`: data islands inside code; tsld's inputs carry none it
- *   keeps, so the table is empty (the command still points at its offset,
- *   as ld64 and lld write it).
+ * - `LC_DATA_IN_CODE`: data islands inside code. objfile reads the inputs'
+ *   entries (`ObjectInfo.dataInCode`) and `-r` keeps them, but an image does
+ *   not carry them yet, so the table is empty (the command still points at
+ *   its offset, as ld64 and lld write it).
  */
 import type { LinkContext, LinkEditChunk } from "@tsld/core";
 import { S_ATTR_PURE_INSTRUCTIONS, ulebSize, writeULEB128 } from "@tsld/macho-format";

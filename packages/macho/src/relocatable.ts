@@ -24,12 +24,17 @@
  *   `-keep_private_externs`), weak definitions (N_WEAK_DEF, and
  *   `.weak_def_can_be_hidden`'s N_WEAK_REF), N_NO_DEAD_STRIP, N_ALT_ENTRY.
  *   A global definition that lost resolution (a second weak copy) stays as
- *   a local at its place, so its atom keeps a symbol to start it.
+ *   a local at its place, so its atom keeps a symbol to start it. An
+ *   `N_INDR` alias stays one (among the undefined symbols, its value the
+ *   string index of its target, as LLVM's object writer places it; the
+ *   final link resolves it), and a relocation against it names the target.
  * - `MH_SUBSECTIONS_VIA_SYMBOLS` when every input object has it.
+ * - `LC_DATA_IN_CODE` when an input has entries: each at the output address
+ *   of the code holding it, sorted (after `LC_DYSYMTAB`, as LLVM writes it).
  *
  * File layout: header, load commands, section contents (each at `base +
- * addr`), relocations (per section, 8-byte entries), symbol table, string
- * table (padded to 8). Every size is known before a byte is written.
+ * addr`), relocations (per section, 8-byte entries), data-in-code entries,
+ * symbol table, string table (padded to 8). Every size is known before a byte is written.
  */
 import {
   type LinkContext,
@@ -46,11 +51,15 @@ import type { ObjectPlan, ObjectSection } from "@tsld/layout";
 import { saveAtomically } from "./emit.js";
 import { outputName } from "./symtab.js";
 import {
+  DATA_IN_CODE_ENTRY_SIZE,
+  LC_DATA_IN_CODE,
+  LINKEDIT_DATA_COMMAND_SIZE,
   MH_MAGIC_64,
   MH_OBJECT,
   MH_SUBSECTIONS_VIA_SYMBOLS,
   N_ABS,
   N_EXT,
+  N_INDR,
   N_PEXT,
   N_SECT,
   N_STAB,
@@ -58,16 +67,20 @@ import {
   N_UNDF,
   N_WEAK_DEF,
   N_WEAK_REF,
+  type EhCie,
   buildVersionCommandSize,
   linkerOptionCommandSize,
   nlistDesc,
   nlistSect,
   nlistType,
   nlistValue,
+  readCString,
+  readEhRecord,
   relocInfoPack,
   segmentCommandSize,
   writeBuildVersion,
   writeDysymtabCommand,
+  writeLinkeditDataCommand,
   writeLinkerOptionCommand,
   writeMachHeader,
   writeNlist,
@@ -82,6 +95,8 @@ interface OutSym {
   sect: number;
   desc: number;
   value: number;
+  /** N_INDR: the name this alias stands for (its string index becomes the value). */
+  indirect?: string;
 }
 
 /** The symbol table of the output object, and each symbol id's index in it. */
@@ -104,6 +119,9 @@ export interface ObjectFile {
   /** Relocation entries per written section: [address, info] words. */
   relocs: Uint32Array[];
   reloff: number[];
+  /** LC_DATA_IN_CODE entries at their output addresses, sorted (empty: no command). */
+  dataInCode: Uint8Array;
+  diceoff: number;
   symoff: number;
   stroff: number;
   strsize: number;
@@ -125,6 +143,8 @@ export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): Object
   const index = new Int32Array(T.count).fill(-1);
   const mentioned: SymbolId[] = [];
   const seen = new Uint8Array(T.count);
+  /** N_INDR aliases of the inputs: alias → the name it stands for (the final link resolves it). */
+  const aliasOf = new Map<SymbolId, { target: string; pext: number }>();
   const sectOf = (atom: number): number => A.out[atom]! + 1;
   for (const f of ctx.files) {
     const ob = f.object;
@@ -157,6 +177,16 @@ export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): Object
       if (!seen[s]) {
         seen[s] = 1;
         mentioned.push(s);
+      }
+      if (kind === N_INDR && !aliasOf.has(s)) {
+        const strx = nlistValue(v, ob.symoff, i);
+        const target = strx < ob.strsize ? readCString(f.data, ob.stroff + strx, ob.stroff + ob.strsize) : "";
+        aliasOf.set(s, { target, pext: type & N_PEXT });
+        const t = T.intern(target);
+        if (!seen[t]) {
+          seen[t] = 1;
+          mentioned.push(t);
+        }
       }
       // A definition that lost resolution (a second weak copy) stays, as a local at its place.
       if (kind === N_SECT) {
@@ -192,7 +222,13 @@ export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): Object
     const name = dyn ? outputName(T.name(s), true, false) : T.name(s);
     const kind = T.kind[s]!;
     const m = marker.get(s);
-    if (m) {
+    const alias = aliasOf.get(s);
+    if (alias && kind !== SymKind.Defined && kind !== SymKind.Absolute) {
+      // Among the undefined symbols, as LLVM's object writer places an alias of an undefined name.
+      const target = dyn ? outputName(alias.target, true, false) : alias.target;
+      const type = N_INDR | N_EXT | alias.pext;
+      undefs.push({ s, sym: { name, type, sect: 0, desc: 0, value: 0, indirect: target } });
+    } else if (m) {
       extdefs.push({ s, sym: { name, type: N_SECT | N_EXT, sect: m.section + 1, desc: 0, value: m.value } });
     } else if (kind === SymKind.Defined && T.atom[s]! >= 0) {
       const hideable = T.has(s, SymFlag.WeakDefCanBeHidden);
@@ -223,6 +259,9 @@ export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): Object
   let n = locals.length;
   for (const e of extdefs) index[e.s] = n++;
   for (const e of undefs) index[e.s] = n++;
+  // A relocation against an alias names its target, as LLVM's assembler writes it (ld64.lld
+  // resolves an N_INDR only by name, never through a relocation of the same object).
+  for (const e of undefs) if (e.sym.indirect !== undefined) index[e.s] = index[T.lookup(aliasOf.get(e.s)!.target)]!;
   return { locals, extdefs: extdefs.map((e) => e.sym), undefs: undefs.map((e) => e.sym), index };
 }
 
@@ -233,6 +272,34 @@ function atomAt(ctx: LinkContext, sid: number, off: number): number {
   const n = first < 0 ? 0 : ctx.sections.atomCount[sid]!;
   for (let a = first + n - 1; a >= first; a--) if (A.offset[a]! <= off) return a;
   return -1;
+}
+
+/**
+ * The inputs' LC_DATA_IN_CODE entries (data islands in code: jump tables and
+ * the like, which disassemblers must not decode) at the output addresses of
+ * the code holding them, sorted by address; entries of code that is not in
+ * the output are dropped. Bytes in `data_in_code_entry` layout.
+ */
+function objectDataInCode(ctx: LinkContext, plan: ObjectPlan): Uint8Array {
+  const rows: [number, number, number][] = [];
+  for (const f of ctx.files) {
+    const dice = f.kind === "object" ? f.object?.dataInCode : undefined;
+    if (!dice) continue;
+    const v = new DataView(dice.buffer, dice.byteOffset, dice.byteLength);
+    for (let k = 0; k < dice.length; k += DATA_IN_CODE_ENTRY_SIZE) {
+      const at = mapInputAddress(ctx, plan, f.id, v.getUint32(k, true));
+      if (at !== undefined) rows.push([at, v.getUint16(k + 4, true), v.getUint16(k + 6, true)]);
+    }
+  }
+  rows.sort((x, y) => x[0] - y[0]);
+  const out = new Uint8Array(rows.length * DATA_IN_CODE_ENTRY_SIZE);
+  const w = new DataView(out.buffer);
+  rows.forEach(([at, length, kind], i) => {
+    w.setUint32(i * 8, at, true);
+    w.setUint16(i * 8 + 4, length, true);
+    w.setUint16(i * 8 + 6, kind, true);
+  });
+  return out;
 }
 
 /** Relocations, sizes and file offsets of the output object; allocates its bytes. */
@@ -255,12 +322,14 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
     }
   }
   platform ??= { platform: 1, minos: ctx.options.minOS || 0xb0000, sdk: ctx.options.sdk || 0xb0000 };
+  const dataInCode = objectDataInCode(ctx, plan);
   const sizeofcmds =
     segmentCommandSize(sections.length) +
     buildVersionCommandSize(0) +
     linkerOptions.reduce((n, o) => n + linkerOptionCommandSize(o), 0) +
     24 +
-    80;
+    80 +
+    (dataInCode.length > 0 ? LINKEDIT_DATA_COMMAND_SIZE : 0);
   const dataOff = align8(32 + sizeofcmds);
   let end = dataOff;
   for (const s of sections) if (!s.zerofill) end = Math.max(end, dataOff + s.addr + s.size);
@@ -271,6 +340,8 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
     reloff.push(r.length === 0 ? 0 : off);
     off += r.length * 4;
   }
+  const diceoff = dataInCode.length > 0 ? off : 0;
+  off += dataInCode.length;
   const symoff = off;
   const all = [...symtab.locals, ...symtab.extdefs, ...symtab.undefs];
   const stroff = symoff + all.length * 16;
@@ -280,19 +351,20 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
   const parts: Uint8Array[] = [new Uint8Array([0x20, 0])];
   let strsize = 2;
   const seen = new Map<string, number>();
-  all.forEach((s, i) => {
-    if (s.name === "") return;
-    const had = seen.get(s.name);
-    if (had !== undefined) {
-      strx[i] = had;
-      return;
-    }
-    const b = enc.encode(`${s.name}\0`);
-    seen.set(s.name, strsize);
-    strx[i] = strsize;
+  const intern = (name: string): number => {
+    const had = seen.get(name);
+    if (had !== undefined) return had;
+    const b = enc.encode(`${name}\0`);
+    seen.set(name, strsize);
     parts.push(b);
     strsize += b.length;
+    return strsize - b.length;
+  };
+  all.forEach((s, i) => {
+    if (s.name !== "") strx[i] = intern(s.name);
   });
+  // An N_INDR's value is the string index of the name it stands for.
+  for (const s of all) if (s.indirect !== undefined) s.value = intern(s.indirect);
   const padded = align8(strsize);
   const strtab = new Uint8Array(padded);
   let p = 0;
@@ -306,6 +378,8 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
     sections,
     sizeofcmds,
     dataOff,
+    dataInCode,
+    diceoff,
     relocs,
     reloff,
     symoff,
@@ -525,58 +599,28 @@ function fixEhFrame(ctx: LinkContext, o: ObjectFile, sec: ObjectSection, view: D
   const S = ctx.sections;
   const R = ctx.relocs;
   const secOff = o.dataOff + sec.addr;
-  let cies = new Map<number, { fdeEnc: number; lsdaEnc: number; z: boolean }>();
+  let cies = new Map<number, EhCie>();
   let lastSid = -1;
   for (const p of sec.pieces) {
-    if (p.atom < 0 || p.size < 8) continue;
+    if (p.atom < 0) continue;
     if (p.sid !== lastSid) {
       cies = new Map();
       lastSid = p.sid;
     }
     const f = ctx.files[S.file[p.sid]!]!;
-    const d = f.data;
-    const base = S.dataOff[p.sid]! + p.inOff;
-    const len32 = f.view.getUint32(base, true);
-    if (len32 === 0 || len32 === 0xffffffff) continue;
-    const id = f.view.getUint32(base + 4, true);
-    const pos = { o: base + 8 };
-    if (id === 0) {
-      const version = d[pos.o++]!;
-      let aug = "";
-      while (d[pos.o] !== 0 && pos.o < base + p.size) aug += String.fromCharCode(d[pos.o++]!);
-      pos.o++;
-      uleb(d, pos);
-      uleb(d, pos);
-      if (version === 1) pos.o++;
-      else uleb(d, pos);
-      const cie = { fdeEnc: 0, lsdaEnc: -1, z: aug.startsWith("z") };
-      if (cie.z) {
-        uleb(d, pos);
-        for (const c of aug.slice(1)) {
-          if (c === "P") {
-            const enc = d[pos.o++]!;
-            pos.o += Math.max(encSize(enc), 0);
-          } else if (c === "L") cie.lsdaEnc = d[pos.o++]!;
-          else if (c === "R") cie.fdeEnc = d[pos.o++]!;
-        }
-      }
-      cies.set(p.inOff, cie);
-      continue;
-    }
-    const cie = cies.get(p.inOff + 4 - id);
-    if (!cie) continue;
+    const rec = readEhRecord(f.data, f.view, S.dataOff[p.sid]!, p.inOff, p.size, cies);
+    if (rec.kind !== "fde") continue;
     const hasReloc = (inOff: number): boolean => {
       for (let r = A.relocStart[p.atom]!; r < A.relocEnd[p.atom]!; r++) if (R.offset[r] === inOff) return true;
       return false;
     };
-    const fix = (fieldIn: number, enc: number): void => {
-      const size = encSize(enc);
+    const fix = (fieldIn: number, size: number, enc: number): void => {
       if (size !== 4 && size !== 8) return;
       if ((enc & 0x70) !== 0x10 || hasReloc(fieldIn)) return;
-      const at = base + (fieldIn - p.inOff);
+      const at = S.dataOff[p.sid]! + fieldIn;
       const stored = size === 8 ? Number(f.view.getBigInt64(at, true)) : f.view.getInt32(at, true);
       const targetIn = S.addr[p.sid]! + fieldIn + stored;
-      const newTarget = mapInputAddress(ctx, o, S.file[p.sid]!, targetIn);
+      const newTarget = mapInputAddress(ctx, o.plan, S.file[p.sid]!, targetIn);
       if (newTarget === undefined) return;
       const field = sec.addr + p.outOff + (fieldIn - p.inOff);
       const disp = newTarget - field;
@@ -584,20 +628,13 @@ function fixEhFrame(ctx: LinkContext, o: ObjectFile, sec: ObjectSection, view: D
       if (size === 8) view.setBigInt64(w, BigInt(disp), true);
       else view.setInt32(w, disp, true);
     };
-    const pcIn = p.inOff + 8;
-    const psize = encSize(cie.fdeEnc);
-    if (psize <= 0) continue;
-    fix(pcIn, cie.fdeEnc);
-    if (cie.z && cie.lsdaEnc >= 0 && cie.lsdaEnc !== 0xff) {
-      const q = { o: base + 8 + 2 * psize };
-      const augLen = uleb(d, q);
-      if (augLen >= encSize(cie.lsdaEnc)) fix(p.inOff + (q.o - base), cie.lsdaEnc);
-    }
+    fix(rec.pcBeginOff, rec.pcSize, rec.cie.fdeEnc);
+    if (rec.lsdaOff >= 0) fix(rec.lsdaOff, rec.lsdaSize, rec.cie.lsdaEnc);
   }
 }
 
 /** The output address of input address `addr` of object `file` (through the atom holding it), or undefined. */
-function mapInputAddress(ctx: LinkContext, o: ObjectFile, file: number, addr: number): number | undefined {
+function mapInputAddress(ctx: LinkContext, plan: ObjectPlan, file: number, addr: number): number | undefined {
   const S = ctx.sections;
   const A = ctx.atoms;
   const ob = ctx.files[file]!.object!;
@@ -606,37 +643,9 @@ function mapInputAddress(ctx: LinkContext, o: ObjectFile, file: number, addr: nu
     if (off < 0 || off >= S.size[sid]!) continue;
     const a = atomAt(ctx, sid, off);
     if (a >= 0) return A.address[a]! + off - A.offset[a]!;
-    if (a < 0 && !Number.isNaN(o.plan.base[sid]!)) return o.plan.base[sid]! + off;
+    if (a < 0 && !Number.isNaN(plan.base[sid]!)) return plan.base[sid]! + off;
   }
   return undefined;
-}
-
-function uleb(d: Uint8Array, p: { o: number }): number {
-  let v = 0;
-  let shift = 0;
-  for (;;) {
-    const b = d[p.o++] ?? 0;
-    v += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (!(b & 0x80)) return v;
-  }
-}
-
-function encSize(enc: number): number {
-  switch (enc & 0x0f) {
-    case 0x00:
-    case 0x04:
-    case 0x0c:
-      return 8;
-    case 0x02:
-    case 0x0a:
-      return 2;
-    case 0x03:
-    case 0x0b:
-      return 4;
-    default:
-      return -1;
-  }
 }
 
 /** Header, load commands, relocations, symbol and string tables. */
@@ -651,7 +660,7 @@ export function writeObjectHeader(ctx: LinkContext, o: ObjectFile): void {
     cputype: ctx.target.cputype,
     cpusubtype: ctx.target.cpusubtype,
     filetype: MH_OBJECT,
-    ncmds: 4 + o.linkerOptions.length,
+    ncmds: 4 + o.linkerOptions.length + (o.dataInCode.length > 0 ? 1 : 0),
     sizeofcmds: o.sizeofcmds,
     flags,
   });
@@ -711,6 +720,8 @@ export function writeObjectHeader(ctx: LinkContext, o: ObjectFile): void {
     locreloff: 0,
     nlocrel: 0,
   });
+  if (o.dataInCode.length > 0)
+    off = writeLinkeditDataCommand(view, off, LC_DATA_IN_CODE, o.diceoff, o.dataInCode.length);
   if (off !== 32 + o.sizeofcmds) throw new Error(`load commands are ${off - 32} bytes, planned ${o.sizeofcmds}`);
   o.relocs.forEach((words, i) => {
     let at = o.reloff[i]!;
@@ -723,6 +734,7 @@ export function writeObjectHeader(ctx: LinkContext, o: ObjectFile): void {
   [...locals, ...extdefs, ...undefs].forEach((s, i) => {
     writeNlist(view, o.symoff + i * 16, o.strx[i]!, s.type, s.sect, s.desc, s.value);
   });
+  out.set(o.dataInCode, o.diceoff);
   out.set(o.strtab, o.stroff);
 }
 

@@ -23,7 +23,9 @@
 import { AtomFlag, type FileId, type InputFile, type LinkContext, SymFlag, SymKind, targetForCpu } from "@tsld/core";
 import { archSource } from "./arch.js";
 import {
+  DATA_IN_CODE_ENTRY_SIZE,
   LC_BUILD_VERSION,
+  LC_DATA_IN_CODE,
   LC_LINKER_OPTION,
   LC_SEGMENT_64,
   LC_SYMTAB,
@@ -52,6 +54,7 @@ import {
   S_INIT_FUNC_OFFSETS,
   forEachLoadCommand,
   isZerofill,
+  readLinkeditData,
   nlistDesc,
   nlistSect,
   nlistStrx,
@@ -120,11 +123,13 @@ export function loadObject(
   let symtab = { symoff: 0, nsyms: 0, stroff: 0, strsize: 0 };
   const linkerOptions: string[][] = [];
   let platform: { platform: number; minos: number; sdk: number } | undefined;
+  let dice: { dataoff: number; datasize: number } | undefined;
   try {
     forEachLoadCommand(data, hdr, (cmd, off) => {
       if (cmd === LC_SEGMENT_64) sects.push(...readSegment64(data, off, sects.length + 1).sections);
       else if (cmd === LC_SYMTAB) symtab = readSymtabCommand(data, off);
       else if (cmd === LC_LINKER_OPTION) linkerOptions.push(readLinkerOption(data, off));
+      else if (cmd === LC_DATA_IN_CODE) dice = readLinkeditData(data, off);
       else if (cmd === LC_BUILD_VERSION) {
         const b = readBuildVersion(data, off);
         platform = { platform: b.platform, minos: b.minos, sdk: b.sdk };
@@ -179,6 +184,11 @@ export function loadObject(
     linkerOptions,
   };
   if (platform) file.object.platform = platform;
+  if (dice && dice.datasize > 0) {
+    if (dice.dataoff + dice.datasize > data.length || dice.datasize % DATA_IN_CODE_ENTRY_SIZE !== 0)
+      ctx.diag.error(`${display}: LC_DATA_IN_CODE (${dice.datasize} bytes at ${dice.dataoff}) is malformed`);
+    else file.object.dataInCode = data.subarray(dice.dataoff, dice.dataoff + dice.datasize);
+  }
 
   const S = ctx.sections;
   for (const s of sects) {
