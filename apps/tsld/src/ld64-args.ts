@@ -622,6 +622,11 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
       return found.length ? found : [d];
     });
 
+  // ld64 (Options::checkIllegalOptionCombinations): leaving names undefined needs a flat namespace.
+  if ((undefinedTreatment === "warning" || undefinedTreatment === "suppress") && !o.flatNamespace)
+    throw new UsageError(
+      `-undefined ${undefinedTreatment}: can't use -undefined warning or suppress with -twolevel_namespace (add -flat_namespace)`,
+    );
   if (relocatable && kind !== "execute") throw new UsageError(`-r and -${kind} cannot be used together`);
   if (kind !== "execute" && o.noPie) throw new UsageError("-no_pie applies only to executables");
   if (kind === "execute" && (o.installName !== undefined || o.currentVersion || o.compatibilityVersion)) {
