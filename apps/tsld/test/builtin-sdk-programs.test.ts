@@ -18,6 +18,7 @@ import {
   buildDebianProgramAsync,
   checkGoImage,
   goExternalHello,
+  lldBaseArgs,
   compileCFileAsync,
   repoRoot,
   requireTool,
@@ -87,19 +88,7 @@ async function link(flavor: "tsld" | "ld64", objects: string[], out: string): Pr
   const args =
     flavor === "tsld"
       ? ["-o", out, ...objects, "-lm"]
-      : [
-          "-arch",
-          "x86_64",
-          "-platform_version",
-          "macos",
-          "11.0",
-          "11.0",
-          "-syslibroot",
-          "/",
-          "-o",
-          out,
-          ...objects,
-        ].concat(["-lSystem", "-lm"]);
+      : [...lldBaseArgs(out), "-syslibroot", "/", ...objects, "-lSystem", "-lm"];
   const status = await main(args, io, flavor);
   return status === 0 ? "" : `exit ${status}: ${stderr}`;
 }

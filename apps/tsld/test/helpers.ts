@@ -36,6 +36,14 @@ export async function tsld(args: string[], opts: { hostLibSystem?: boolean } = {
   return { status, stdout, stderr, output: oi >= 0 ? args[oi + 1]! : "a.out" };
 }
 
+/** Runs `ld64.tsld` (ld64's command line) in process with `args`, exactly as given. */
+export async function ld64(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const status = await main(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) }, "ld64");
+  return { status, stdout, stderr };
+}
+
 /** Links `objects` with tsld and with ld64.lld-19 into `dir`; returns both output paths. */
 export async function linkBoth(
   dir: string,

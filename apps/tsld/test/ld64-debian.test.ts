@@ -19,6 +19,7 @@ import {
   executeRuns,
   libSystemTbdDir,
   linkDebianProgram,
+  lldBaseArgs,
   requireTool,
   run,
 } from "@tsld/fixtures";
@@ -139,14 +140,7 @@ describe("Lua's debug map through dsymutil-19", () => {
       await cc([...prog.objects, ...b.libObjects, "-o", ours], dir);
       const theirs = join(dir, "lua.lld");
       run(requireTool("ld64.lld-19"), [
-        "-arch",
-        "x86_64",
-        "-platform_version",
-        "macos",
-        "11.0",
-        "11.0",
-        "-o",
-        theirs,
+        ...lldBaseArgs(theirs),
         ...prog.objects,
         ...b.libObjects,
         "-L",

@@ -5,24 +5,10 @@
 // the layout flags; this file the rest of the flags issue 11 lists.
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeArchive, writeTbdStub } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { main } from "../src/index.js";
-import { assemble, tmp } from "./helpers.js";
+import { assemble, ld64, tmp } from "./helpers.js";
 import { dump, filecheck } from "./lit.js";
-
-interface Result {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `ld64.tsld` in process. */
-async function ld64(args: string[]): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const status = await main(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) }, "ld64");
-  return { status, stdout, stderr };
-}
 
 /** Links with ld64.tsld; the link must succeed silently. Returns the output path. */
 async function link(out: string, args: string[]): Promise<string> {
@@ -50,23 +36,6 @@ _other:
   movl $7, %eax
   retq`,
 );
-
-/** A TBD stub at PATH for install name NAME exporting SYMS. */
-function stub(path: string, name: string, syms: string[]): string {
-  writeFileSync(
-    path,
-    `--- !tapi-tbd
-tbd-version: 4
-targets: [ x86_64-macos ]
-install-name: '${name}'
-exports:
-  - targets: [ x86_64-macos ]
-    symbols: [ ${syms.join(", ")} ]
-...
-`,
-  );
-  return path;
-}
 
 describe("ld64.tsld: output kind and header flags", () => {
   it("-execute, -dynamic, -pie, -twolevel_namespace, -search_paths_first, -demangle, -no_deduplicate are the defaults: byte-identical output", async () => {
@@ -326,9 +295,11 @@ describe("ld64.tsld: libraries and frameworks", () => {
   function frameworks(dir: string, ...names: string[]): string {
     for (const n of names) {
       mkdirSync(join(dir, `${n}.framework`), { recursive: true });
-      stub(join(dir, `${n}.framework`, `${n}.tbd`), `/System/Library/Frameworks/${n}.framework/Versions/A/${n}`, [
-        `_${n}_fn`,
-      ]);
+      writeTbdStub(
+        join(dir, `${n}.framework`, `${n}.tbd`),
+        `/System/Library/Frameworks/${n}.framework/Versions/A/${n}`,
+        [`_${n}_fn`],
+      );
     }
     return dir;
   }
@@ -370,8 +341,8 @@ CHECK: name /System/Library/Frameworks/Bar.framework/Versions/A/Bar`,
 
   it("-needed_library PATH survives -dead_strip_dylibs; -reexport_library PATH is re-exported", async () => {
     const dir = tmp("ld64-flags-");
-    const bar = stub(join(dir, "libbar.tbd"), "/usr/lib/libbar.dylib", ["_bar_fn"]);
-    const baz = stub(join(dir, "libbaz.tbd"), "/usr/lib/libbaz.dylib", ["_baz_fn"]);
+    const bar = writeTbdStub(join(dir, "libbar.tbd"), "/usr/lib/libbar.dylib", ["_bar_fn"]);
+    const baz = writeTbdStub(join(dir, "libbaz.tbd"), "/usr/lib/libbaz.dylib", ["_baz_fn"]);
     const main = asm("flags-needed", ".globl _main\n_main:\n  xorl %eax, %eax\n  retq");
     const n = await link(join(dir, "n"), ["-dead_strip_dylibs", "-needed_library", bar, baz, main]);
     const used = objdump("--dylibs-used", n);
@@ -421,11 +392,36 @@ CHECK-DAG: libresolv _res_9_init`,
   it("-Z drops the default directories under -syslibroot", async () => {
     const root = tmp("ld64-flags-");
     mkdirSync(join(root, "usr/lib"), { recursive: true });
-    stub(join(root, "usr/lib/libfoo.tbd"), "/usr/lib/libfoo.dylib", ["_Foo_fn"]);
+    writeTbdStub(join(root, "usr/lib/libfoo.tbd"), "/usr/lib/libfoo.dylib", ["_Foo_fn"]);
     await link(join(root, "found"), ["-syslibroot", root, "-lfoo", useFoo]);
     const r = await ld64(["-Z", "-syslibroot", root, "-lfoo", "-o", join(root, "z"), useFoo]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("library not found for -lfoo");
+  });
+});
+
+describe("ld64.tsld: archive members and aliases", () => {
+  it("-ObjC loads a member that defines an Objective-C class symbol, and not its neighbours", async () => {
+    const dir = tmp("ld64-flags-");
+    const cls = asm("flags-objc-class", ".globl _OBJC_CLASS_$_Widget\n.data\n_OBJC_CLASS_$_Widget:\n  .quad 0");
+    const plain = asm("flags-objc-plain", ".globl _plain_fn\n_plain_fn:\n  retq");
+    const lib = makeArchive([cls, plain], { name: "flags-objc" });
+    const without = await link(join(dir, "n"), [...SYSTEM, MAIN, lib]);
+    expect(nm(without)).not.toContain("_OBJC_CLASS_$_Widget");
+    const out = await link(join(dir, "o"), ["-ObjC", ...SYSTEM, MAIN, lib]);
+    filecheck(nm(out), "CHECK: D _OBJC_CLASS_$_Widget\nCHECK-NOT: _plain_fn");
+  });
+
+  it("-alias_list FILE gives each `symbol alias` line a second global name", async () => {
+    const dir = tmp("ld64-flags-");
+    writeFileSync(join(dir, "aliases"), "# target alias\n_other  _other_alias\n_main\t_start_alias\n");
+    const out = await link(join(dir, "a"), ["-alias_list", join(dir, "aliases"), ...SYSTEM, MAIN]);
+    const v = filecheck(nm(out), "CHECK: [[MAIN:[0-9a-f]+]] T _main\nCHECK: [[OTHER:[0-9a-f]+]] T _other");
+    filecheck(nm(out), `CHECK: ${v.OTHER} T _other_alias\nCHECK: ${v.MAIN} T _start_alias`);
+    writeFileSync(join(dir, "bad"), "_main\n");
+    const r = await ld64(["-alias_list", join(dir, "bad"), "-o", join(dir, "b"), ...SYSTEM, MAIN]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('"_main" is not "symbol alias"');
   });
 });
 
