@@ -647,6 +647,8 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   const options = defaultOptions({
     // ld64 leaves DWARF in the objects and writes a STABS debug map for dsymutil.
     debugInfo: "stabs",
+    // ld64 strips dead code before it reports duplicate symbols (lld deliberately does not).
+    deadStripDuplicates: true,
     ...o,
     buildmode: kind === "execute" ? "exe" : "c-shared",
     linkmode: "internal",

@@ -3,11 +3,12 @@
 // checked with filecheck. ld64.test.ts covers the command line itself
 // (response files, unknown flags, warnings), archives, dylib load kinds and
 // the layout flags; this file the rest of the flags issue 11 lists.
-import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeArchive, writeTbdStub } from "@tsld/fixtures";
+import { lldBaseArgs, makeArchive, requireTool, writeTbdStub } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, ld64, tmp } from "./helpers.js";
+import { assemble, ld64, tmp, tsld } from "./helpers.js";
 import { dump, filecheck } from "./lit.js";
 
 /** Links with ld64.tsld; the link must succeed silently. Returns the output path. */
@@ -422,6 +423,50 @@ describe("ld64.tsld: archive members and aliases", () => {
     const r = await ld64(["-alias_list", join(dir, "bad"), "-o", join(dir, "b"), ...SYSTEM, MAIN]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('"_main" is not "symbol alias"');
+  });
+});
+
+describe("ld64.tsld: -dead_strip and duplicate symbols (ld64's order, where lld deliberately differs)", () => {
+  const main = asm("flags-dup-main", ".globl _main, _dup\n_main:\n  xorl %eax, %eax\n  retq\n_dup:\n  retq");
+  const other = asm("flags-dup-other", ".globl _dup\n_dup:\n  retq");
+  const useDup = asm(
+    "flags-dup-use",
+    ".globl _main, _dup\n_main:\n  callq _dup\n  xorl %eax, %eax\n  retq\n_dup:\n  retq",
+  );
+  // No subsections: _keep (no_dead_strip) keeps the whole section, this _dup with it.
+  const pinned = assemble(".globl _dup, _keep\n.no_dead_strip _keep\n_keep:\n  callq _dup\n  retq\n_dup:\n  retq\n", {
+    name: "flags-dup-pinned",
+  });
+
+  it("ld64 strips dead code before it reports duplicates: two dead copies link; lld (and the Go-style tsld) report them", async () => {
+    const dir = tmp("ld64-flags-");
+    const out = await link(join(dir, "ok"), ["-dead_strip", ...SYSTEM, main, other]);
+    expect(nm(out)).not.toContain("_dup");
+    const lld = spawnSync(requireTool("ld64.lld-19"), [...lldBaseArgs(join(dir, "lld")), "-dead_strip", main, other], {
+      encoding: "utf8",
+    });
+    expect(lld.status).toBe(1);
+    expect(lld.stderr).toContain("duplicate symbol: _dup");
+    const r = await tsld(["-dead_strip", "-o", join(dir, "tsld"), main, other]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("duplicate symbol: _dup");
+  });
+
+  it("a live duplicate is still an error naming both files; one live copy links and is the one used", async () => {
+    const dir = tmp("ld64-flags-");
+    const both = await ld64(["-dead_strip", "-o", join(dir, "both"), ...SYSTEM, useDup, pinned]);
+    expect(both.status).toBe(1);
+    expect(both.stderr).toMatch(
+      /^ld64.tsld: error: duplicate symbol: _dup\n>>> defined in .*flags-dup-use.*\n>>> defined in .*flags-dup-pinned.*\n$/,
+    );
+    const one = await link(join(dir, "one"), ["-dead_strip", ...SYSTEM, useDup, other]);
+    const v = filecheck(nm(one), "CHECK: [[DUP:[0-9a-f]+]] T _dup\nCHECK: [[MAIN:[0-9a-f]+]] T _main");
+    // The first definition (flags-dup-use's, right after _main's 8 bytes) is the one kept.
+    expect(Number.parseInt(v.DUP!, 16) - Number.parseInt(v.MAIN!, 16)).toBe(8);
+    // Without -dead_strip every duplicate is reported, as in ld64.
+    const plain = await ld64(["-o", join(dir, "plain"), ...SYSTEM, main, other]);
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toContain("duplicate symbol: _dup");
   });
 });
 

@@ -54,6 +54,13 @@ export interface LinkOptions {
   entry: string;
   /** `-dead_strip`. */
   deadStrip: boolean;
+  /**
+   * With `deadStrip`: two strong definitions of one name are an error only
+   * if both survive dead stripping (ld64's order: strip, then report;
+   * ld64.tsld's default). Off, the duplicate is reported at resolution, as
+   * lld does (lld spells ld64's way `--dead-strip-duplicates`).
+   */
+  deadStripDuplicates: boolean;
   /** `-s`: omit the symbol table's local symbols (and debug info). */
   stripSymbols: boolean;
   /**
@@ -226,6 +233,7 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     syslibroot: [],
     entry: "_main",
     deadStrip: false,
+    deadStripDuplicates: false,
     stripSymbols: false,
     debugInfo: "dwarf",
     verbose: false,
