@@ -3,11 +3,21 @@
  * link them with tsld (in process) and with ld64.lld-19, run both under the
  * macho-exec loader.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assemble, compileC, libSystemTbdDir, linkWithLld } from "@tsld/fixtures";
-import { runMachO } from "@tsld/macho-exec";
+import {
+  type DebianRun,
+  type RunResult,
+  type Runner,
+  assemble,
+  compileC,
+  executeRuns,
+  libSystemTbdDir,
+  linkWithLld,
+} from "@tsld/fixtures";
+import { buildLoader, runMachO } from "@tsld/macho-exec";
 import { main } from "../src/index.js";
 
 export { assemble, compileC, runMachO };
@@ -58,6 +68,18 @@ export async function linkBoth(
   if (r.status !== 0) throw new Error(`tsld failed (${r.status}):\n${r.stderr}`);
   linkWithLld(objects, theirs, lldFlags);
   return { ours, theirs };
+}
+
+/** The failed runs of `image` under the loader against a Debian package's own checks (empty when all pass). */
+export function debianRunFailures(image: string, runs: DebianRun[]): string[] {
+  const runner: Runner = (args, stdin, cwd): RunResult => {
+    const r = spawnSync(buildLoader(), [image, ...args], { cwd, input: stdin, timeout: 120_000, maxBuffer: 256 << 20 });
+    if (r.error) throw r.error;
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  return executeRuns(runs, runner)
+    .filter((o) => o.failures.length > 0)
+    .map((o) => `${o.run.label}: ${o.failures.join("; ")}`);
 }
 
 export function bytes(p: string): Buffer {

@@ -11,21 +11,16 @@ import { join } from "node:path";
 import {
   type DebianBuild,
   type DebianPackage,
-  type DebianRun,
-  type RunResult,
-  type Runner,
   buildDebianProgramAsync,
   debianProgram,
-  executeRuns,
   libSystemTbdDir,
   linkDebianProgram,
   lldBaseArgs,
   requireTool,
   run,
 } from "@tsld/fixtures";
-import { buildLoader } from "@tsld/macho-exec";
 import { beforeAll, describe, expect, it } from "vitest";
-import { tmp } from "./helpers.js";
+import { debianRunFailures, tmp } from "./helpers.js";
 import { bundleLd64 } from "./ld64-bin.js";
 
 const SLOW = 900_000;
@@ -43,21 +38,6 @@ function cc(args: string[], cwd: string): Promise<void> {
       err ? reject(new Error(`clang ${args.join(" ")}\n${stdout}\n${stderr}`)) : resolve(),
     );
   });
-}
-
-function loaderRunner(image: string): Runner {
-  return (args, stdin, cwd): RunResult => {
-    const r = spawnSync(buildLoader(), [image, ...args], { cwd, input: stdin, timeout: 120_000, maxBuffer: 256 << 20 });
-    if (r.error) throw r.error;
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-}
-
-/** The failed runs of `image` against the package's checks (empty when all pass). */
-function failures(image: string, runs: DebianRun[]): string[] {
-  return executeRuns(runs, loaderRunner(image))
-    .filter((o) => o.failures.length > 0)
-    .map((o) => `${o.run.label}: ${o.failures.join("; ")}`);
 }
 
 const objdump = (...args: string[]): string => run(requireTool("llvm-objdump-19"), ["--macho", ...args]);
@@ -84,8 +64,8 @@ describe.each(PROGRAMS)("Debian %s through clang-19 --ld-path=ld64.tsld", (pkg, 
       const prog = debianProgram(b, name);
       const out = join(tmp(), name);
       await cc([...prog.objects, ...b.libObjects, "-o", out], tmp());
-      expect(failures(linkDebianProgram(b, name), prog.runs)).toEqual([]);
-      expect(failures(out, prog.runs)).toEqual([]);
+      expect(debianRunFailures(linkDebianProgram(b, name), prog.runs)).toEqual([]);
+      expect(debianRunFailures(out, prog.runs)).toEqual([]);
     },
     SLOW,
   );
@@ -123,7 +103,7 @@ describe.each([
       expect(objdump("--dylibs-used", out)).toContain(
         `${dylib} (compatibility version ${compat}, current version ${current})`,
       );
-      expect(failures(out, prog.runs)).toEqual([]);
+      expect(debianRunFailures(out, prog.runs)).toEqual([]);
     },
     SLOW,
   );
