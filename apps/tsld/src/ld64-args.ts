@@ -136,7 +136,7 @@ export const LD64_FLAGS: Record<string, Ld64Flag> = {
   v: F(0),
   help: F(0),
   // accepted, not implemented: one warning each
-  add_ast_path: warn(1, "no N_AST debug-map entry is written"),
+  add_ast_path: F(1),
   no_uuid: warn(0, "the output keeps its LC_UUID"),
   application_extension: warn(0, "not recorded in the output"),
   no_application_extension: F(0),
@@ -289,6 +289,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   const order: string[] = [];
   const aliases: LinkOptions["aliases"] = [];
   const whyLive: string[] = [];
+  const astPaths: string[] = [];
   let kind: "execute" | "dylib" | "bundle" = "execute";
   let relocatable = false;
   let version = false;
@@ -584,6 +585,9 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
       case "why_live":
         whyLive.push(v);
         break;
+      case "add_ast_path":
+        astPaths.push(v);
+        break;
       case "S":
         // No debug map (ld64: "do not put debug information (STABS or DWARF) in the output file").
         o.debugInfo = "none";
@@ -674,6 +678,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
     order,
     aliases,
     whyLive,
+    astPaths,
   });
   const notes = lto.length > 0 ? [`ignoring LTO options (tsld links no LLVM bitcode): ${lto.join(", ")}`] : [];
   return { options, version, help, warnings, notes };

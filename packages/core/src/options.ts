@@ -72,6 +72,12 @@ export interface LinkOptions {
    * `"none"`, neither.
    */
   debugInfo: DebugInfo;
+  /**
+   * `-add_ast_path`: Swift/Clang module (AST) files the debug map names, one
+   * `N_AST` entry each (path and mtime) ahead of the objects' entries, for
+   * dsymutil; only with `debugInfo` `"stabs"`.
+   */
+  astPaths: string[];
   /** `-v`: print each stage's time. */
   verbose: boolean;
   /** `-map FILE`. */
@@ -236,6 +242,7 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     deadStripDuplicates: false,
     stripSymbols: false,
     debugInfo: "dwarf",
+    astPaths: [],
     verbose: false,
     extldflags: [],
     hostObjects: [],
