@@ -153,7 +153,7 @@ export const LD64_FLAGS: Record<string, Ld64Flag> = {
   objc_abi_version: warn(1, "no effect"),
   no_objc_category_merging: F(0),
   multiply_defined: warn(1, "obsolete in ld64; duplicates are errors"),
-  no_weak_imports: warn(0, "weak imports are not refused"),
+  no_weak_imports: F(0),
   reproducible: F(0),
 };
 
@@ -600,6 +600,9 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
         break;
       case "fatal_warnings":
         o.fatalWarnings = true;
+        break;
+      case "no_weak_imports":
+        o.noWeakImports = true;
         break;
       case "v":
         version = true;

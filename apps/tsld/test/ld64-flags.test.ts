@@ -4,7 +4,7 @@
 // (response files, unknown flags, warnings), archives, dylib load kinds and
 // the layout flags; this file the rest of the flags issue 11 lists.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { lldBaseArgs, makeArchive, requireTool, writeTbdStub } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
@@ -338,6 +338,28 @@ CHECK: cmd LC_LOAD_DYLIB
 CHECK: name /System/Library/Frameworks/Bar.framework/Versions/A/Bar`,
     );
     expect(nm("-m", out)).toMatch(/\(undefined\) weak external _Foo_fn \(from Foo\)/);
+  });
+
+  it("-no_weak_imports refuses weak imports (a -weak_framework's, a .weak_reference's), naming each once; strong ones link", async () => {
+    const dir = tmp("ld64-flags-");
+    const fw = frameworks(join(dir, "fw"), "Foo");
+    const weakRef = asm(
+      "flags-weakref",
+      ".globl _main\n.weak_reference _Foo_fn\n_main:\n  callq _Foo_fn\n  xorl %eax, %eax\n  retq",
+    );
+    const refused =
+      "ld64.tsld: error: weak import of symbol '_Foo_fn' not supported because of option: -no_weak_imports\n";
+    for (const [flags, obj] of [
+      [["-weak_framework", "Foo"], useFoo],
+      [["-framework", "Foo"], weakRef],
+    ] as const) {
+      const out = join(dir, "x");
+      const r = await ld64(["-no_weak_imports", `-F${fw}`, ...flags, "-o", out, obj]);
+      expect(r.stderr).toBe(refused);
+      expect(r.status).toBe(1);
+      expect(existsSync(out)).toBe(false);
+    }
+    await link(join(dir, "ok"), ["-no_weak_imports", `-F${fw}`, "-framework", "Foo", useFoo]);
   });
 
   it("-needed_library PATH survives -dead_strip_dylibs; -reexport_library PATH is re-exported", async () => {

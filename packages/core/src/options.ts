@@ -179,6 +179,8 @@ export interface LinkOptions {
   suppressWarnings: boolean;
   /** `-fatal_warnings`: a warning fails the link. */
   fatalWarnings: boolean;
+  /** `-no_weak_imports`: a weak import (a name allowed to be missing at run time) is an error. */
+  noWeakImports: boolean;
   /** `-install_name` for dylibs. */
   installName?: string;
   /** `-current_version`, `-compatibility_version` (packed xxxx.yy.zz). */
@@ -272,6 +274,7 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     whyLive: [],
     suppressWarnings: false,
     fatalWarnings: false,
+    noWeakImports: false,
     currentVersion: 0x10000,
     compatibilityVersion: 0x10000,
     rpaths: [],
