@@ -3,17 +3,17 @@
  * link them with tsld (in process) and with ld64.lld-19, run both under the
  * macho-exec loader.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  type AsyncRunner,
   type DebianRun,
   type RunResult,
-  type Runner,
   assemble,
   compileC,
-  executeRuns,
+  executeRunsAsync,
   libSystemTbdDir,
   linkWithLld,
 } from "@tsld/fixtures";
@@ -70,14 +70,26 @@ export async function linkBoth(
   return { ours, theirs };
 }
 
-/** The failed runs of `image` under the loader against a Debian package's own checks (empty when all pass). */
-export function debianRunFailures(image: string, runs: DebianRun[]): string[] {
-  const runner: Runner = (args, stdin, cwd): RunResult => {
-    const r = spawnSync(buildLoader(), [image, ...args], { cwd, input: stdin, timeout: 120_000, maxBuffer: 256 << 20 });
-    if (r.error) throw r.error;
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-  return executeRuns(runs, runner)
+/**
+ * The failed runs of `image` under the loader against a Debian package's own
+ * checks (empty when all pass). Each run is a child process awaited in turn:
+ * the worker's event loop stays free through minutes of checks.
+ */
+export async function debianRunFailures(image: string, runs: DebianRun[]): Promise<string[]> {
+  const runner: AsyncRunner = (args, stdin, cwd) =>
+    new Promise<RunResult>((resolve, reject) => {
+      const child = spawn(buildLoader(), [image, ...args], { cwd, timeout: 120_000 });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on("data", (b: Buffer) => out.push(b));
+      child.stderr.on("data", (b: Buffer) => err.push(b));
+      child.on("error", reject);
+      child.on("close", (status) => resolve({ status, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
+      // A program may exit before it reads all of its input.
+      child.stdin.on("error", () => {});
+      child.stdin.end(stdin);
+    });
+  return (await executeRunsAsync(runs, runner))
     .filter((o) => o.failures.length > 0)
     .map((o) => `${o.run.label}: ${o.failures.join("; ")}`);
 }

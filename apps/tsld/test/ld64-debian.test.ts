@@ -64,8 +64,8 @@ describe.each(PROGRAMS)("Debian %s through clang-19 --ld-path=ld64.tsld", (pkg, 
       const prog = debianProgram(b, name);
       const out = join(tmp(), name);
       await cc([...prog.objects, ...b.libObjects, "-o", out], tmp());
-      expect(debianRunFailures(linkDebianProgram(b, name), prog.runs)).toEqual([]);
-      expect(debianRunFailures(out, prog.runs)).toEqual([]);
+      expect(await debianRunFailures(linkDebianProgram(b, name), prog.runs)).toEqual([]);
+      expect(await debianRunFailures(out, prog.runs)).toEqual([]);
     },
     SLOW,
   );
@@ -103,7 +103,7 @@ describe.each([
       expect(objdump("--dylibs-used", out)).toContain(
         `${dylib} (compatibility version ${compat}, current version ${current})`,
       );
-      expect(debianRunFailures(out, prog.runs)).toEqual([]);
+      expect(await debianRunFailures(out, prog.runs)).toEqual([]);
     },
     SLOW,
   );
