@@ -139,7 +139,7 @@ export const LD64_FLAGS: Record<string, Ld64Flag> = {
   v: F(0),
   help: F(0),
   // accepted, not implemented: one warning each
-  add_ast_path: warn(1, "no N_AST debug-map entry is written"),
+  add_ast_path: F(1),
   no_uuid: warn(0, "the output keeps its LC_UUID"),
   application_extension: warn(0, "not recorded in the output"),
   no_application_extension: F(0),
@@ -156,7 +156,7 @@ export const LD64_FLAGS: Record<string, Ld64Flag> = {
   objc_abi_version: warn(1, "no effect"),
   no_objc_category_merging: F(0),
   multiply_defined: warn(1, "obsolete in ld64; duplicates are errors"),
-  no_weak_imports: warn(0, "weak imports are not refused"),
+  no_weak_imports: F(0),
   reproducible: F(0),
 };
 
@@ -292,6 +292,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   const order: string[] = [];
   const aliases: LinkOptions["aliases"] = [];
   const whyLive: string[] = [];
+  const astPaths: string[] = [];
   let kind: "execute" | "dylib" | "bundle" = "execute";
   let relocatable = false;
   let version = false;
@@ -601,6 +602,9 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
       case "why_live":
         whyLive.push(v);
         break;
+      case "add_ast_path":
+        astPaths.push(v);
+        break;
       case "S":
         // No debug map (ld64: "do not put debug information (STABS or DWARF) in the output file").
         o.debugInfo = "none";
@@ -623,6 +627,9 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
         break;
       case "time_trace_granularity":
         o.timeTraceGranularity = parseGranularity(v, a);
+        break;
+      case "no_weak_imports":
+        o.noWeakImports = true;
         break;
       case "v":
         version = true;
@@ -648,6 +655,11 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
       return found.length ? found : [d];
     });
 
+  // ld64 (Options::checkIllegalOptionCombinations): leaving names undefined needs a flat namespace.
+  if ((undefinedTreatment === "warning" || undefinedTreatment === "suppress") && !o.flatNamespace)
+    throw new UsageError(
+      `-undefined ${undefinedTreatment}: can't use -undefined warning or suppress with -twolevel_namespace (add -flat_namespace)`,
+    );
   if (relocatable && kind !== "execute") throw new UsageError(`-r and -${kind} cannot be used together`);
   if (kind !== "execute" && o.noPie) throw new UsageError("-no_pie applies only to executables");
   if (kind === "execute" && (o.installName !== undefined || o.currentVersion || o.compatibilityVersion)) {
@@ -670,6 +682,8 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
   const options = defaultOptions({
     // ld64 leaves DWARF in the objects and writes a STABS debug map for dsymutil.
     debugInfo: "stabs",
+    // ld64 strips dead code before it reports duplicate symbols (lld deliberately does not).
+    deadStripDuplicates: true,
     ...o,
     buildmode: kind === "execute" ? "exe" : "c-shared",
     linkmode: "internal",
@@ -696,6 +710,7 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
     order,
     aliases,
     whyLive,
+    astPaths,
   });
   const notes = lto.length > 0 ? [`ignoring LTO options (tsld links no LLVM bitcode): ${lto.join(", ")}`] : [];
   return { options, version, help, warnings, notes };

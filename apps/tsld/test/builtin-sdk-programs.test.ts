@@ -11,11 +11,14 @@
 // interface, so what is linked is what the program imports when built
 // with Apple's SDK; everything else the programs import is left as
 // compiled.
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import {
+  GO_DARWIN_FRAMEWORKS,
   buildDebianProgramAsync,
   checkGoImage,
+  goExternalHello,
+  lldBaseArgs,
   compileCFileAsync,
   repoRoot,
   requireTool,
@@ -85,19 +88,7 @@ async function link(flavor: "tsld" | "ld64", objects: string[], out: string): Pr
   const args =
     flavor === "tsld"
       ? ["-o", out, ...objects, "-lm"]
-      : [
-          "-arch",
-          "x86_64",
-          "-platform_version",
-          "macos",
-          "11.0",
-          "11.0",
-          "-syslibroot",
-          "/",
-          "-o",
-          out,
-          ...objects,
-        ].concat(["-lSystem", "-lm"]);
+      : [...lldBaseArgs(out), "-syslibroot", "/", ...objects, "-lSystem", "-lm"];
   const status = await main(args, io, flavor);
   return status === 0 ? "" : `exit ${status}: ${stderr}`;
 }
@@ -156,54 +147,12 @@ describe("real programs link against the built-in SDK alone, via tsld and ld64.t
 
   it("Go 1.19's darwin go.o (pure Go, external link), via ld64.tsld from go build and via tsld", async () => {
     const dir = tmp("builtin-sdk-go-");
-    const ld64 = await bundleLd64(join(dir, "ld64"));
-    writeFileSync(
-      join(dir, "main.go"),
-      'package main\n\nimport (\n\t"crypto/x509"\n\t"fmt"\n\t"os"\n)\n\nfunc main() {\n\tfi, err := os.Stat("/")\n\t_, perr := x509.SystemCertPool()\n\tfmt.Println(fi != nil, err, perr)\n}\n',
-    );
-    writeFileSync(join(dir, "go.mod"), "module example.com/sdk\n\ngo 1.19\n");
-    const bin = join(dir, "bin");
-    mkdirSync(bin);
-    symlinkSync(requireTool("dsymutil-19"), join(bin, "dsymutil"));
-    symlinkSync(requireTool("llvm-strip-19"), join(bin, "strip"));
-    const lt = join(dir, "linktmp");
-    mkdirSync(lt);
-    const extld = `-extldflags=-target x86_64-apple-macos11 --ld-path=${ld64}`;
-    // runAsync takes no environment: Go's variables are set for the build and restored after it.
-    const goEnv: Record<string, string> = {
-      PATH: `${bin}:${process.env.PATH}`,
-      GOOS: "darwin",
-      GOARCH: "amd64",
-      CGO_ENABLED: "0",
-      GOFLAGS: "-mod=mod",
-      GOCACHE: join(repoRoot(), ".cache", "go-build"),
-      GOPATH: join(dir, "gopath"),
-    };
-    const saved = Object.fromEntries(Object.keys(goEnv).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, goEnv);
-    try {
-      await runAsync(
-        requireTool("go"),
-        [
-          "build",
-          "-o",
-          join(dir, "hello"),
-          `-ldflags=-linkmode=external -extld=clang-19 -tmpdir=${lt} "${extld}"`,
-          ".",
-        ],
-        { cwd: dir },
-      );
-    } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
-    expect(checkGoImage(join(dir, "hello")).errors).toEqual([]);
+    const go = await goExternalHello(join(dir, "go"), await bundleLd64(join(dir, "ld64")));
+    expect(checkGoImage(go.image).errors).toEqual([]);
     const out = join(dir, "hello.tsld");
     let stderrText = "";
     const io = { stdout: () => {}, stderr: (s: string) => void (stderrText += s) };
-    const args = ["-o", out, join(lt, "go.o"), "-framework", "CoreFoundation", "-framework", "Security"];
+    const args = ["-o", out, go.goObject, ...GO_DARWIN_FRAMEWORKS.flatMap((f) => ["-framework", f])];
     expect(await main(args, io, "tsld"), stderrText).toBe(0);
     const r = checkGoImage(out);
     expect(r.errors).toEqual([]);

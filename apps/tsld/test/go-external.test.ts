@@ -5,84 +5,38 @@
 // runtime reads it (tools/fixtures/src/go-moduledata.ts); the checker is
 // itself checked: it fails on the image with one moduledata field changed,
 // and passes on ld64.lld-19's link of the same go.o.
-import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkGoImage, moduledataFieldOffset, repoRoot, requireTool } from "@tsld/fixtures";
+import {
+  GO_DARWIN_FRAMEWORKS,
+  builtinSdkFiles,
+  checkGoImage,
+  goExternalHello,
+  lldBaseArgs,
+  moduledataFieldOffset,
+  requireTool,
+  runAsync,
+} from "@tsld/fixtures";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tmp, tsld } from "./helpers.js";
 import { bundleLd64 } from "./ld64-bin.js";
 
-const MAIN_GO = `package main
+const frameworks = GO_DARWIN_FRAMEWORKS.flatMap((f) => ["-framework", f]);
 
-import (
-	"crypto/x509"
-	"fmt"
-	"os"
-)
-
-func main() {
-	fi, err := os.Stat("/")
-	_, perr := x509.SystemCertPool()
-	fmt.Println("hello from go", fi != nil, err, perr)
-}
-`;
-
-function exec(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { ...opts, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${file} ${args.join(" ")}\n${stdout}\n${stderr}`)) : resolve(`${stdout}${stderr}`),
-    );
-  });
-}
-
-describe.each([
-  ["amd64", "x86_64"],
-  ["arm64", "arm64"],
-] as const)("Go 1.19 GOARCH=%s -linkmode=external through ld64.tsld", (goarch, arch) => {
+describe.each(["x86_64", "arm64"] as const)("Go 1.19 -linkmode=external through ld64.tsld (%s)", (arch) => {
   let dir = "";
   let image = "";
   let goObject = "";
+  /** lld has no built-in SDK: it gets tsld's stubs as files. */
+  let sdk = "";
 
   beforeAll(async () => {
-    const go = requireTool("go");
-    const ld64 = await bundleLd64(tmp("ld64-bin-"));
     dir = tmp("go-ext-");
-    writeFileSync(join(dir, "main.go"), MAIN_GO);
-    writeFileSync(join(dir, "go.mod"), "module example.com/goext\n\ngo 1.19\n");
-    // Go's darwin hostlink runs dsymutil and strip after the link: the LLVM ones.
-    const bin = join(dir, "bin");
-    mkdirSync(bin);
-    symlinkSync(requireTool("dsymutil-19"), join(bin, "dsymutil"));
-    symlinkSync(requireTool("llvm-strip-19"), join(bin, "strip"));
-    const lt = join(dir, "linktmp");
-    mkdirSync(lt);
-    image = join(dir, "hello");
-    const out = await exec(
-      go,
-      [
-        "build",
-        "-o",
-        image,
-        `-ldflags=-linkmode=external -extld=clang-19 -tmpdir=${lt} "-extldflags=-target ${arch}-apple-macos11 --ld-path=${ld64}"`,
-        ".",
-      ],
-      {
-        cwd: dir,
-        env: {
-          ...process.env,
-          PATH: `${bin}:${process.env.PATH}`,
-          GOOS: "darwin",
-          GOARCH: goarch,
-          CGO_ENABLED: "0",
-          GOFLAGS: "-mod=mod",
-          GOCACHE: join(repoRoot(), ".cache", "go-build"),
-          GOPATH: join(dir, "gopath"),
-        },
-      },
-    );
-    expect(out).not.toContain("warning");
-    goObject = join(lt, "go.o");
+    const go = await goExternalHello(dir, await bundleLd64(tmp("ld64-bin-")), arch);
+    expect(go.output).not.toContain("warning");
+    image = go.image;
+    goObject = go.goObject;
+    sdk = builtinSdkFiles(join(dir, "sdk"));
   }, 600_000);
 
   it("links against the built-in SDK, and the image reads as Go's runtime reads it", () => {
@@ -105,35 +59,10 @@ describe.each([
   });
 
   it("the checker passes on ld64.lld-19's link of the same go.o", async () => {
-    // lld has no built-in SDK: give it tsld's stubs, as files.
-    const sdk = join(dir, "sdk");
-    const data = join(repoRoot(), "packages/objfile/data");
-    mkdirSync(sdk);
-    copyFileSync(join(data, "libSystem.tbd"), join(sdk, "libSystem.tbd"));
-    for (const fw of ["CoreFoundation", "Security"]) {
-      mkdirSync(join(sdk, `${fw}.framework`));
-      copyFileSync(join(data, `${fw}.tbd`), join(sdk, `${fw}.framework`, `${fw}.tbd`));
-    }
     const out = join(dir, "hello.lld");
-    await exec(requireTool("ld64.lld-19"), [
-      "-arch",
-      arch,
-      "-platform_version",
-      "macos",
-      "11.0",
-      "11.0",
-      "-headerpad",
-      "1144",
-      "-o",
-      out,
-      goObject,
-      `-L${sdk}`,
-      "-lSystem",
-      `-F${sdk}`,
-      "-framework",
-      "CoreFoundation",
-      "-framework",
-      "Security",
+    await runAsync(requireTool("ld64.lld-19"), [
+      ...lldBaseArgs(out, arch),
+      ...["-headerpad", "1144", goObject, `-L${sdk}`, "-lSystem", `-F${sdk}`, ...frameworks],
     ]);
     const r = checkGoImage(out);
     expect(r.errors).toEqual([]);
@@ -148,23 +77,13 @@ describe.each([
     const again = join(dir, "go-r2.o");
     expect((await tsld(["-r", "-o", again, merged], { hostLibSystem: false })).status).toBe(0);
     expect(readFileSync(again).equals(readFileSync(merged))).toBe(true);
-    const sdk = join(dir, "sdk-r");
-    const data = join(repoRoot(), "packages/objfile/data");
-    mkdirSync(sdk);
-    copyFileSync(join(data, "libSystem.tbd"), join(sdk, "libSystem.tbd"));
-    for (const fw of ["CoreFoundation", "Security"]) {
-      mkdirSync(join(sdk, `${fw}.framework`));
-      copyFileSync(join(data, `${fw}.tbd`), join(sdk, `${fw}.framework`, `${fw}.tbd`));
-    }
     const viaLld = join(dir, "hello-r.lld");
-    await exec(requireTool("ld64.lld-19"), [
-      ...["-arch", arch, "-platform_version", "macos", "11.0", "11.0", "-o", viaLld, merged],
-      ...[`-L${sdk}`, "-lSystem", `-F${sdk}`, "-framework", "CoreFoundation", "-framework", "Security"],
+    await runAsync(requireTool("ld64.lld-19"), [
+      ...lldBaseArgs(viaLld, arch),
+      ...[merged, `-L${sdk}`, "-lSystem", `-F${sdk}`, ...frameworks],
     ]);
     const viaTsld = join(dir, "hello-r.tsld");
-    const l = await tsld(["-o", viaTsld, merged, "-framework", "CoreFoundation", "-framework", "Security"], {
-      hostLibSystem: false,
-    });
+    const l = await tsld(["-o", viaTsld, merged, ...frameworks], { hostLibSystem: false });
     expect(l.stderr).toBe("");
     expect(l.status).toBe(0);
     for (const image of [viaLld, viaTsld]) {

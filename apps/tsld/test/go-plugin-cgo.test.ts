@@ -8,10 +8,19 @@
 // as Go's runtime reads it: its local.moduledata (tools/fixtures
 // go-moduledata.ts). The same objects linked by ld64.lld-19 pass the checker
 // too.
-import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { checkGoImage, libSystemTbdDir, moduledataFieldOffset, repoRoot, requireTool } from "@tsld/fixtures";
+import {
+  checkGoImage,
+  goDarwinBuild,
+  libSystemTbdDir,
+  lldBaseArgs,
+  moduledataFieldOffset,
+  repoRoot,
+  requireTool,
+  runAsync,
+  writeGoModule,
+} from "@tsld/fixtures";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tmp } from "./helpers.js";
 import { bundleLd64 } from "./ld64-bin.js";
@@ -45,30 +54,15 @@ func Describe(s string) string {
 func main() {}
 `;
 
-function exec(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { ...opts, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${file} ${args.join(" ")}\n${stdout}\n${stderr}`)) : resolve(`${stdout}${stderr}`),
-    );
-  });
-}
-
 let dir = "";
 let plugin = "";
 let linktmp = "";
 let sdk = "";
 
 beforeAll(async () => {
-  const go = requireTool("go");
   const ld64 = await bundleLd64(tmp("ld64-bin-"));
   dir = tmp("go-plugin-cgo-");
-  writeFileSync(join(dir, "plug.go"), PLUGIN_GO);
-  writeFileSync(join(dir, "go.mod"), "module example.com/plug\n\ngo 1.19\n");
-  // Go's darwin hostlink runs dsymutil and strip after the link: the LLVM ones.
-  const bin = join(dir, "bin");
-  mkdirSync(bin);
-  symlinkSync(requireTool("dsymutil-19"), join(bin, "dsymutil"));
-  symlinkSync(requireTool("llvm-strip-19"), join(bin, "strip"));
+  writeGoModule(dir, "example.com/plug", { "plug.go": PLUGIN_GO });
   linktmp = join(dir, "linktmp");
   mkdirSync(linktmp);
   plugin = join(dir, "plug.so");
@@ -81,25 +75,11 @@ beforeAll(async () => {
   copyFileSync(join(libSystemTbdDir(), "libSystem.tbd"), join(sdk, "libSystem.tbd"));
   copyFileSync(join(repoRoot(), "packages/objfile/data/libSystem.tbd"), join(sdk, "libpthread.tbd"));
   const ldflags = `-L${sdk} --ld-path=${ld64}`;
-  await exec(
-    go,
-    ["build", "-buildmode=plugin", "-o", plugin, `-ldflags=-tmpdir=${linktmp} "-extldflags=${ldflags}"`, "."],
-    {
-      cwd: dir,
-      env: {
-        ...process.env,
-        PATH: `${bin}:${process.env.PATH}`,
-        GOOS: "darwin",
-        GOARCH: "amd64",
-        CGO_ENABLED: "1",
-        CC: `${join(repoRoot(), "tools", "ld64-clients", "darwin-clang")} -target x86_64-apple-macos11`,
-        CGO_LDFLAGS: ldflags,
-        GOFLAGS: "-mod=mod",
-        GOCACHE: join(repoRoot(), ".cache", "go-build"),
-        GOPATH: join(dir, "gopath"),
-      },
-    },
-  );
+  await goDarwinBuild({
+    dir,
+    args: ["-buildmode=plugin", "-o", plugin, `-ldflags=-tmpdir=${linktmp} "-extldflags=${ldflags}"`, "."],
+    cgo: { cc: `${join(repoRoot(), "tools", "ld64-clients", "darwin-clang")} -target x86_64-apple-macos11`, ldflags },
+  });
 }, 900_000);
 
 describe("Go 1.19 -buildmode=plugin with cgo through ld64.tsld", () => {
@@ -128,19 +108,9 @@ describe("Go 1.19 -buildmode=plugin with cgo through ld64.tsld", () => {
     const objects = ["go.o", ...cgo].map((f) => join(linktmp, f));
     expect(objects.length).toBeGreaterThan(2);
     const out = join(dir, "plug.lld");
-    await exec(requireTool("ld64.lld-19"), [
-      "-arch",
-      "x86_64",
-      "-platform_version",
-      "macos",
-      "11.0",
-      "11.0",
-      "-headerpad",
-      "1144",
-      "-flat_namespace",
-      "-dylib",
-      "-o",
-      out,
+    await runAsync(requireTool("ld64.lld-19"), [
+      ...lldBaseArgs(out),
+      ...["-headerpad", "1144", "-flat_namespace", "-dylib"],
       ...objects,
       `-L${sdk}`,
       "-lpthread",

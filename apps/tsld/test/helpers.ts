@@ -7,7 +7,15 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyCodeSignature } from "@tsld/codesign-verify";
-import { assemble, compileC, libSystemTbdDir, linkWithLld } from "@tsld/fixtures";
+import {
+  type DebianRun,
+  assemble,
+  asyncLoaderRunner,
+  compileC,
+  executeRunsAsync,
+  libSystemTbdDir,
+  linkWithLld,
+} from "@tsld/fixtures";
 import { LC_CODE_SIGNATURE, MH_MAGIC_64, forEachLoadCommand, readMachHeader } from "@tsld/macho-format";
 import { runMachO } from "@tsld/macho-exec";
 import { main } from "../src/index.js";
@@ -89,6 +97,14 @@ function hasCodeSignature(file: Buffer): boolean {
   return found;
 }
 
+/** Runs `ld64.tsld` (ld64's command line) in process with `args`, exactly as given. */
+export async function ld64(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const status = await main(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) }, "ld64");
+  return { status, stdout, stderr };
+}
+
 /** Links `objects` with tsld and with ld64.lld-19 into `dir`; returns both output paths. */
 export async function linkBoth(
   dir: string,
@@ -103,6 +119,18 @@ export async function linkBoth(
   if (r.status !== 0) throw new Error(`tsld failed (${r.status}):\n${r.stderr}`);
   linkWithLld(objects, theirs, lldFlags);
   return { ours, theirs };
+}
+
+/**
+ * The failed runs of `image` under the loader against a Debian package's own
+ * checks (empty when all pass). Each run is a child process awaited in turn:
+ * the worker's event loop stays free through minutes of checks.
+ */
+export async function debianRunFailures(image: string, runs: DebianRun[]): Promise<string[]> {
+  const runner = asyncLoaderRunner(image, 120_000);
+  return (await executeRunsAsync(runs, runner))
+    .filter((o) => o.failures.length > 0)
+    .map((o) => `${o.run.label}: ${o.failures.join("; ")}`);
 }
 
 export function bytes(p: string): Buffer {

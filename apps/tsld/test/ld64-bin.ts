@@ -1,13 +1,13 @@
 // An executable ld64.tsld for clients that run a linker by path (clang's
 // --ld-path, Go's -extld): this worktree's source bundled with esbuild into a
-// temporary directory, with the built-in SDK beside it, as the built package
-// lays them out.
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+// temporary directory. The built-in SDK's stubs are embedded in the bundle
+// (packages/objfile/src/builtin-libsystem.ts), as in the built package.
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { repoRoot } from "@tsld/fixtures";
 
-/** Bundles src/index.ts (ld64 flavor) into DIR/lib/ld64.mjs, with the built-in TBD at DIR/data, and a launcher DIR/bin/ld64.tsld. */
+/** Bundles src/index.ts (ld64 flavor) into DIR/lib/ld64.mjs and writes a launcher DIR/bin/ld64.tsld; returns the launcher's path. */
 export async function bundleLd64(dir: string): Promise<string> {
   const req = createRequire(createRequire(import.meta.url).resolve("tsup"));
   // esbuild comes with tsup (a dev dependency); only build() is used.
@@ -16,7 +16,6 @@ export async function bundleLd64(dir: string): Promise<string> {
   };
   const root = repoRoot();
   mkdirSync(join(dir, "bin"), { recursive: true });
-  mkdirSync(join(dir, "data"), { recursive: true });
   const entry = join(dir, "entry.ts");
   writeFileSync(
     entry,
@@ -31,10 +30,14 @@ main(process.argv.slice(2), undefined, "ld64").then((s) => { process.exitCode = 
     format: "esm",
     target: "node20",
     conditions: ["@tsld/source"],
+    // The version the -v line names, fixed at build time as the package build fixes it.
+    define: {
+      __TSLD_VERSION__: JSON.stringify(
+        (JSON.parse(readFileSync(join(root, "apps/tsld/package.json"), "utf8")) as { version: string }).version,
+      ),
+    },
     logLevel: "error",
   });
-  const sdk = join(root, "packages/objfile/data");
-  for (const f of readdirSync(sdk)) if (f.endsWith(".tbd")) copyFileSync(join(sdk, f), join(dir, "data", f));
   const bin = join(dir, "bin", "ld64.tsld");
   writeFileSync(
     bin,

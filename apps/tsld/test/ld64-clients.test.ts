@@ -4,7 +4,7 @@
 // picks its Darwin link lines; its example/minigzip, static and shared, run
 // under the loader. The ld64.tsld the clients run is this worktree's source
 // (ld64-bin.ts).
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fetchDebianSource, libSystemTbdDir, repoRoot, requireTool, run } from "@tsld/fixtures";
@@ -37,6 +37,12 @@ function sh(cmd: string, cwd: string): Promise<string> {
 const objdump = (...args: string[]): string => run(requireTool("llvm-objdump-19"), ["--macho", ...args]);
 
 describe("clang-19 --ld-path=ld64.tsld", () => {
+  it("the executable's -v prints ld64's version line naming tsld's version (what build systems probe)", async () => {
+    const r = spawnSync(ld64Path, ["-v"], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^@\(#\)PROGRAM:ld {2}PROJECT:ld64-\d+(\.\d+)* \(tsld \d+\.\d+\.\d+[^)]*\)/);
+  });
+
   it("links an executable and a -dynamiclib with -install_name and versions; both run", async () => {
     const dir = tmp();
     writeFileSync(join(dir, "lib.c"), "int twice(int x) { return 2 * x; }\nint counter = 5;\n");

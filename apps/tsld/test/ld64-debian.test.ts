@@ -15,12 +15,12 @@ import {
   debianProgram,
   libSystemTbdDir,
   linkDebianProgram,
+  lldBaseArgs,
   requireTool,
   run,
-  runFailures,
 } from "@tsld/fixtures";
 import { beforeAll, describe, expect, it } from "vitest";
-import { tmp } from "./helpers.js";
+import { debianRunFailures, tmp } from "./helpers.js";
 import { bundleLd64 } from "./ld64-bin.js";
 
 const SLOW = 900_000;
@@ -64,8 +64,8 @@ describe.each(PROGRAMS)("Debian %s through clang-19 --ld-path=ld64.tsld", (pkg, 
       const prog = debianProgram(b, name);
       const out = join(tmp(), name);
       await cc([...prog.objects, ...b.libObjects, "-o", out], tmp());
-      expect(runFailures(linkDebianProgram(b, name), prog.runs)).toEqual([]);
-      expect(runFailures(out, prog.runs)).toEqual([]);
+      expect(await debianRunFailures(linkDebianProgram(b, name), prog.runs)).toEqual([]);
+      expect(await debianRunFailures(out, prog.runs)).toEqual([]);
     },
     SLOW,
   );
@@ -103,7 +103,7 @@ describe.each([
       expect(objdump("--dylibs-used", out)).toContain(
         `${dylib} (compatibility version ${compat}, current version ${current})`,
       );
-      expect(runFailures(out, prog.runs)).toEqual([]);
+      expect(await debianRunFailures(out, prog.runs)).toEqual([]);
     },
     SLOW,
   );
@@ -120,14 +120,7 @@ describe("Lua's debug map through dsymutil-19", () => {
       await cc([...prog.objects, ...b.libObjects, "-o", ours], dir);
       const theirs = join(dir, "lua.lld");
       run(requireTool("ld64.lld-19"), [
-        "-arch",
-        "x86_64",
-        "-platform_version",
-        "macos",
-        "11.0",
-        "11.0",
-        "-o",
-        theirs,
+        ...lldBaseArgs(theirs),
         ...prog.objects,
         ...b.libObjects,
         "-L",

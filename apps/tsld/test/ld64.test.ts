@@ -4,24 +4,9 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { libSystemTbdDir, makeArchive, requireTool } from "@tsld/fixtures";
+import { libSystemTbdDir, makeArchive, requireTool, writeTbdStub } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { main } from "../src/index.js";
-import { assemble, compileC, runMachO, tmp } from "./helpers.js";
-
-interface Result {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `ld64.tsld` in process. */
-async function ld64(args: string[]): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const status = await main(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) }, "ld64");
-  return { status, stdout, stderr };
-}
+import { assemble, compileC, ld64, runMachO, tmp } from "./helpers.js";
 
 /** clang's own argv for `clang -target x86_64-apple-macos11 --ld-path=… x.o -o out`, with the test SDK. */
 const clangArgs = (out: string): string[] => [
@@ -61,23 +46,8 @@ _main:
 );
 
 /** A one-symbol TBD at dir/libNAME.tbd exporting `_NAME_fn`. */
-function tbd(dir: string, name: string): string {
-  const p = join(dir, `lib${name}.tbd`);
-  writeFileSync(
-    p,
-    `--- !tapi-tbd
-tbd-version: 4
-targets: [ x86_64-macos ]
-install-name: '/usr/lib/lib${name}.dylib'
-current-version: 2
-exports:
-  - targets: [ x86_64-macos ]
-    symbols: [ _${name}_fn ]
-...
-`,
-  );
-  return p;
-}
+const tbd = (dir: string, name: string): string =>
+  writeTbdStub(join(dir, `lib${name}.tbd`), `/usr/lib/lib${name}.dylib`, [`_${name}_fn`], "2");
 
 const member = (name: string, body: string): string => assemble(`${body}\n.subsections_via_symbols\n`, { name });
 

@@ -52,6 +52,12 @@ export class LinkContext {
   readonly initFuncAtoms: AtomId[] = [];
   /** Symbols in the export trie, sorted by name (set by layout). */
   readonly exports: SymbolId[] = [];
+  /**
+   * Second strong definitions held back by resolution under
+   * `deadStripDuplicates` (the first definition won): an error after dead
+   * stripping if both atoms are still live.
+   */
+  readonly deferredDuplicates: { sym: SymbolId; first: AtomId; firstFile: FileId; atom: AtomId; file: FileId }[] = [];
   /** Addresses of the synthetic sections and symbols layout creates (0 when absent). */
   readonly synth = {
     got: 0,

@@ -56,6 +56,13 @@ export interface LinkOptions {
   entry: string;
   /** `-dead_strip`. */
   deadStrip: boolean;
+  /**
+   * With `deadStrip`: two strong definitions of one name are an error only
+   * if both survive dead stripping (ld64's order: strip, then report;
+   * ld64.tsld's default). Off, the duplicate is reported at resolution, as
+   * lld does (lld spells ld64's way `--dead-strip-duplicates`).
+   */
+  deadStripDuplicates: boolean;
   /** `-s`: omit the symbol table's local symbols (and debug info). */
   stripSymbols: boolean;
   /**
@@ -67,6 +74,12 @@ export interface LinkOptions {
    * `"none"`, neither.
    */
   debugInfo: DebugInfo;
+  /**
+   * `-add_ast_path`: Swift/Clang module (AST) files the debug map names, one
+   * `N_AST` entry each (path and mtime) ahead of the objects' entries, for
+   * dsymutil; only with `debugInfo` `"stabs"`.
+   */
+  astPaths: string[];
   /** `-v`: print each stage's time. */
   verbose: boolean;
   /** `-map FILE`. */
@@ -176,6 +189,8 @@ export interface LinkOptions {
   suppressWarnings: boolean;
   /** `-fatal_warnings`: a warning fails the link. */
   fatalWarnings: boolean;
+  /** `-no_weak_imports`: a weak import (a name allowed to be missing at run time) is an error. */
+  noWeakImports: boolean;
   /** `-install_name` for dylibs. */
   installName?: string;
   /** `-current_version`, `-compatibility_version` (packed xxxx.yy.zz). */
@@ -237,8 +252,10 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     syslibroot: [],
     entry: "_main",
     deadStrip: false,
+    deadStripDuplicates: false,
     stripSymbols: false,
     debugInfo: "dwarf",
+    astPaths: [],
     verbose: false,
     timeTraceGranularity: 500,
     extldflags: [],
@@ -269,6 +286,7 @@ export function defaultOptions(overrides: Partial<LinkOptions> = {}): LinkOption
     whyLive: [],
     suppressWarnings: false,
     fatalWarnings: false,
+    noWeakImports: false,
     currentVersion: 0x10000,
     compatibilityVersion: 0x10000,
     rpaths: [],

@@ -128,6 +128,8 @@ export function parseAbbrevs(buf: Uint8Array, off: number, end = buf.length): Ma
       const at = r.uleb();
       const form = r.uleb();
       if (at === 0 && form === 0) break;
+      // DWARF 5's DW_FORM_implicit_const (0x21) keeps its value here, in the table, not in the DIE.
+      if (form === 0x21) r.sleb();
       attrs.push(at);
       forms.push(form);
     }

@@ -18,7 +18,7 @@
  * `DW_AT_str_offsets_base`).
  */
 import { Reader } from "./bytes.js";
-import { skipForm } from "./forms.js";
+import { parseAbbrevs, skipForm } from "./forms.js";
 
 /** The debug sections of one object that name its compile unit (absent ones empty). */
 export interface UnitNameSections {
@@ -90,7 +90,7 @@ function read(s: UnitNameSections): CompileUnitName | undefined {
     addrSize = r.u8();
   } else return undefined;
   const code = r.uleb();
-  const ab = findAbbrev(s.abbrev, abbrevOff, code);
+  const ab = parseAbbrevs(s.abbrev, abbrevOff).get(code);
   if (!ab || ab.tag !== DW_TAG_compile_unit) return undefined;
   let name: StrValue | undefined;
   let dir: StrValue | undefined;
@@ -160,32 +160,6 @@ function skipFormV5(r: Reader, form: number, addrSize: number, version: number):
   else if (form === FORM_line_strp) r.skip(4);
   else if (form === FORM_data16) r.skip(16);
   else skipForm(r, form, addrSize, version);
-}
-
-/** The abbreviation `code` of the table at `off` (only what the lookup needs). */
-function findAbbrev(
-  buf: Uint8Array,
-  off: number,
-  code: number,
-): { tag: number; attrs: number[]; forms: number[] } | undefined {
-  const r = new Reader(buf, off);
-  for (;;) {
-    const c = r.uleb();
-    if (c === 0) return undefined;
-    const tag = r.uleb();
-    r.u8(); // children
-    const attrs: number[] = [];
-    const forms: number[] = [];
-    for (;;) {
-      const at = r.uleb();
-      const form = r.uleb();
-      if (at === 0 && form === 0) break;
-      if (form === FORM_implicit_const) r.sleb();
-      attrs.push(at);
-      forms.push(form);
-    }
-    if (c === code) return { tag, attrs, forms };
-  }
 }
 
 const utf8 = new TextDecoder();

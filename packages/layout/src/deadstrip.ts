@@ -5,7 +5,7 @@
  * follow every relocation of every live atom to the atom it targets. What is
  * never reached is dropped. Without `-dead_strip` every atom stays live.
  */
-import { AtomFlag, type AtomId, type LinkContext, RelocFlag, SymFlag, SymKind } from "@tsld/core";
+import { AtomFlag, type AtomId, type LinkContext, RelocFlag, SymFlag, SymKind, fileName } from "@tsld/core";
 import { REFERENCED_DYNAMICALLY } from "@tsld/macho-format";
 import { isDylibLike } from "./dyn.js";
 
@@ -64,6 +64,23 @@ export function deadStrip(ctx: LinkContext, associated?: (a: AtomId) => readonly
   // Folded literals live with their canonical atom.
   for (let a = 0; a < A.count; a++)
     if (A.flags[a]! & AtomFlag.Folded && A.flags[A.foldedInto[a]!]! & AtomFlag.Live) A.flags[a]! |= AtomFlag.Live;
+  reportLiveDuplicates(ctx);
+}
+
+/**
+ * The duplicates resolution held back (`deadStripDuplicates`, ld64's order):
+ * an error for each name whose two definitions both survived; a dead copy
+ * is simply dropped with its atom.
+ */
+function reportLiveDuplicates(ctx: LinkContext): void {
+  const A = ctx.atoms;
+  const live = (a: AtomId): boolean => (A.flags[A.foldedInto[a]!]! & AtomFlag.Live) !== 0;
+  for (const d of ctx.deferredDuplicates) {
+    if (!live(d.first) || !live(d.atom)) continue;
+    ctx.diag.error(
+      `duplicate symbol: ${ctx.syms.name(d.sym)}\n>>> defined in ${fileName(ctx.file(d.firstFile))}\n>>> defined in ${fileName(ctx.file(d.file))}`,
+    );
+  }
 }
 
 /**

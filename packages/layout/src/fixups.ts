@@ -78,6 +78,15 @@ export function finalizeFixups(ctx: LinkContext): void {
     F.ordinal[i] = chained && weakBound(s) ? BIND_SPECIAL_DYLIB_WEAK_LOOKUP : bindOrdinal(ctx, s);
     F.weakImport[i] = k !== FixupKind.WeakBind && T.has(s, SymFlag.WeakRef) && !T.has(s, SymFlag.StrongRef) ? 1 : 0;
   }
+  // -no_weak_imports: every import must be there at run time (ld64's check and words).
+  if (ctx.options.noWeakImports) {
+    const named = new Set<SymbolId>();
+    for (let i = 0; i < F.count; i++) if (F.kind[i] !== FixupKind.None && F.weakImport[i]) named.add(F.sym[i]!);
+    for (const s of named)
+      ctx.diag.error(`weak import of symbol '${T.name(s)}' not supported because of option: -no_weak_imports`);
+  }
+  // Chained fixups have no weak-bind stream: a slot that may be coalesced is
+  // bound by weak lookup instead of rebased (as lld does).
   if (chained) {
     const weak = new Set<number>();
     // A slot already bound (an imported weak definition) keeps that bind, now by weak lookup.

@@ -7,8 +7,9 @@
  * addresses its symbols got (Apple `mach-o/stab.h`; ld64's
  * `OutputFile::synthesizeDebugNotes`; lld's `SymtabSection::emitStabs`).
  * `dsymutil` follows the map, reads each object's DWARF, relinks it to the
- * image's addresses and writes a `.dSYM`. For each object with a compile
- * unit, in input order:
+ * image's addresses and writes a `.dSYM`. First, one `N_AST` per
+ * `-add_ast_path` (the module file's path, its mtime in n_value), as ld64;
+ * then for each object with a compile unit, in input order:
  *
  * - `N_SO` naming the source's directory (ending in `/`) and `N_SO` naming
  *   its file, from the compile unit's `DW_AT_comp_dir` and `DW_AT_name`
@@ -40,6 +41,7 @@ import { resolve } from "node:path";
 import { AtomFlag, type InputFile, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
 import { type CompileUnitName, readCompileUnitName } from "@tsld/dwarf";
 import {
+  N_AST,
   N_BNSYM,
   N_ENSYM,
   N_FUN,
@@ -93,6 +95,9 @@ export function buildStabs(ctx: LinkContext, syms: readonly SymbolId[], names: r
   const sizes = new Map<number, Map<number, number>>();
   const out: Stab[] = [];
   const zero = process.env.ZERO_AR_DATE !== undefined && process.env.ZERO_AR_DATE !== "";
+  // -add_ast_path: module files first, as ld64 writes them (n_value: their mtime).
+  for (const p of ctx.options.astPaths)
+    out.push({ type: N_AST, sect: 0, desc: 0, value: zero ? 0 : fileMtime(p), name: p });
   let last = -1;
   for (const e of entries) {
     const f = ctx.files[e.file]!;
@@ -144,9 +149,13 @@ function sourcePath(u: CompileUnitName): { dir: string; file: string } {
 
 /** Seconds since 1970 the object (or its archive member) was last modified; 0 when it cannot be read. */
 function mtime(f: InputFile): number {
-  if (f.memberMtime !== undefined) return f.memberMtime;
+  return f.memberMtime ?? fileMtime(f.path);
+}
+
+/** Seconds since 1970 the file at `path` was last modified; 0 when it cannot be read. */
+function fileMtime(path: string): number {
   try {
-    return Math.floor(statSync(f.path).mtimeMs / 1000);
+    return Math.floor(statSync(path).mtimeMs / 1000);
   } catch {
     return 0;
   }

@@ -3,7 +3,8 @@
  * - a definition beats an undefined reference, a lazy archive symbol, a
  *   dylib export and a common;
  * - between two definitions, a strong one beats a weak one; two weak ones:
- *   the first wins; two strong ones: "duplicate symbol", naming both files;
+ *   the first wins; two strong ones: "duplicate symbol", naming both files
+ *   (with ld64's `-dead_strip` order, only if both survive dead stripping);
  * - commons merge: the largest size, the strictest alignment;
  * - a reference to a lazy (archive) symbol pulls in the member defining it;
  * - what is still undefined after objects and archives is looked up in the
@@ -55,6 +56,12 @@ export class Resolver {
         return;
       }
       if (!oldWeak) {
+        const o = this.ctx.options;
+        if (o.deadStrip && o.deadStripDuplicates && kind === SymKind.Defined && atom >= 0) {
+          // ld64: strip first, then report the duplicates that are still live (layout's deadStrip).
+          this.ctx.deferredDuplicates.push({ sym, first: T.atom[sym]!, firstFile: T.file[sym]!, atom, file });
+          return;
+        }
         this.duplicate(sym, file);
         return;
       }
