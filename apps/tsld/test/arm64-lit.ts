@@ -59,8 +59,10 @@ export async function linkArm64Both(
   const ours = join(dir, `${name}.tsld`);
   const theirs = join(dir, `${name}.lld`);
   const pv = flags.includes("-platform_version") ? [] : ["-platform_version", "macos", "11.0", "11.0"];
+  // Both linkers get exactly these flags (not the suite's encoding flags): the comparison is the test.
   const r = await tsld(["-arch", "arm64", ...pv, "-o", ours, "-L", lib, ...flags, ...objects], {
     hostLibSystem: false,
+    suiteFlags: false,
   });
   if (r.status !== 0) throw new Error(`tsld failed (${r.status}):\n${r.stderr}`);
   expect(r.stderr).toBe("");

@@ -28,7 +28,8 @@ const LIB = (): string =>
   ]);
 
 async function ok(args: string[]): Promise<void> {
-  const r = await tsld(["-arch", "arm64", "-L", LIB(), ...args], { hostLibSystem: false });
+  // Exactly these flags: the tests read opcode-mode binds (the seed's bind-at-load plugins, as lld writes them).
+  const r = await tsld(["-arch", "arm64", "-L", LIB(), ...args], { hostLibSystem: false, suiteFlags: false });
   if (r.status !== 0) throw new Error(`tsld ${args.join(" ")} failed (${r.status}):\n${r.stderr}`);
   expect(r.stderr).toBe("");
 }

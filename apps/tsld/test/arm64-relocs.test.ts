@@ -160,7 +160,7 @@ CHECK-NEXT: b N
   it("without -arch, the objects' CPU type picks arm64", async () => {
     const [o] = assembleArm64({ noarch: MAIN });
     const out = join(tmp(), "noarch");
-    const r = await tsld(["-o", out, "-L", arm64LibDir(), o!], { hostLibSystem: false });
+    const r = await tsld(["-o", out, "-L", arm64LibDir(), o!], { hostLibSystem: false, suiteFlags: false });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     filecheck(dump("llvm-objdump-19", ["--macho", "--private-headers", out]), "CHECK: MH_MAGIC_64 ARM64 ALL");
@@ -198,7 +198,10 @@ _odd: .quad 0
 `;
     const objs = assembleArm64({ [`range_${insn.split(" ")[0]}`]: src, far: ".globl _far\n_far = 0x7f0000000000\n" });
     const out = join(tmp(), "range");
-    const r = await tsld(["-arch", "arm64", "-o", out, "-L", arm64LibDir(), ...objs], { hostLibSystem: false });
+    const r = await tsld(["-arch", "arm64", "-o", out, "-L", arm64LibDir(), ...objs], {
+      hostLibSystem: false,
+      suiteFlags: false,
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(message);
     expect(existsSync(out)).toBe(false);
