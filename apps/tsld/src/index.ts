@@ -45,7 +45,7 @@ export async function main(argv: readonly string[], io: Io = processIo, flavor: 
     return 0;
   }
   if (parsed.version) {
-    io.stdout(`tsld ${version()} (Mach-O linker for x86_64 macOS; node ${process.version})\n`);
+    io.stdout(`tsld ${version()} (Mach-O linker for x86_64 and arm64 macOS; node ${process.version})\n`);
     return 0;
   }
   const ctx = new LinkContext(parsed.options, (w) => io.stderr(`tsld: warning: ${w}\n`));
