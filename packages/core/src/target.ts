@@ -52,6 +52,30 @@ export const RelocResult = {
 } as const;
 export type RelocResult = (typeof RelocResult)[keyof typeof RelocResult];
 
+/**
+ * Stores an absolute (not pc-relative) data value of 2^`length` bytes at
+ * `loc`, as every target's UNSIGNED-style relocation does: 8 bytes as is, 4
+ * bytes range-checked as signed or unsigned; other lengths are BadLength.
+ */
+export function writeAbsolute(
+  view: DataView,
+  loc: number,
+  length: number,
+  value: number,
+  signed: boolean,
+): RelocResult {
+  if (length === 3) {
+    view.setBigInt64(loc, BigInt(value), true);
+    return RelocResult.Ok;
+  }
+  if (length === 2) {
+    if (value < -0x80000000 || value > (signed ? 0x7fffffff : 0xffffffff)) return RelocResult.Overflow;
+    view.setUint32(loc, value >>> 0, true);
+    return RelocResult.Ok;
+  }
+  return RelocResult.BadLength;
+}
+
 export interface TargetInfo {
   name: ArchName;
   cputype: number;

@@ -37,7 +37,7 @@ import {
   isZerofill,
 } from "@tsld/macho-format";
 import { GO_MARKERS } from "@tsld/objfile";
-import { markersAsAtoms } from "./sections.js";
+import { REAL_MARKERS, markersAsAtoms } from "./sections.js";
 
 /** One placed piece of an output section: an atom, or a whole input section (`atom` -1). */
 export interface ObjectPiece {
@@ -85,16 +85,6 @@ export interface ObjectPlan {
 }
 
 const SECTION_TYPE = 0xff;
-
-/** The seed's markers that are real 8-byte symbols when dynamically linking (layout's list). */
-const REAL_MARKERS = new Set([
-  "runtime.text",
-  "runtime.data",
-  "runtime.bss",
-  "runtime.noptrdata",
-  "runtime.noptrbss",
-  "runtime.types",
-]);
 
 /** Plans the merged sections of a `-r` link; sets every atom's output address. */
 export function planObjectSections(ctx: LinkContext): ObjectPlan {

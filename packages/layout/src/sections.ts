@@ -202,8 +202,8 @@ export function markersAsAtoms(ctx: LinkContext): boolean {
   return ctx.dynlinking && ctx.options.markersAsSymbols;
 }
 
-/** Go markers that become real atoms when dynamically linking (the seed's list). */
-const REAL_MARKERS = new Set([
+/** Go markers that become real atoms when dynamically linking (the seed's list; also -r's go.o). */
+export const REAL_MARKERS = new Set([
   "runtime.text",
   "runtime.data",
   "runtime.bss",

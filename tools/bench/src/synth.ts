@@ -131,24 +131,7 @@ export function synthSource(i: number, m: number): string {
       "\tretq",
     ]);
   }
-  // Globals (data), referenced through the GOT from other objects.
-  o.push("\t.section\t__DATA,__data", "\t.p2align\t3");
-  for (let j = 0; j < m; j++) o.push(`\t.globl\t_g${i}_${j}`, `_g${i}_${j}:`, `\t.quad\t${i * m + j}`);
-  o.push(`\t.globl\t_gtab${i}`, `_gtab${i}:`, `\t.quad\t_g${i}_0`, `\t.quad\t_g${target(i, 0, 7)}_0`, "\t.quad\t_main");
-  // Pointer tables: rebases to functions (some in other objects) and to cstrings.
-  o.push("\t.section\t__DATA,__const", "\t.p2align\t4", `\t.globl\t_tab${i}`, `_tab${i}:`);
-  for (let j = 0; j < m; j++) {
-    const ti = target(i, j, 5);
-    o.push(`\t.quad\t_f${ti}_${ti === i ? j : mix(i, j, 6) % m}`);
-  }
-  o.push("\t.p2align\t4", `_s${i}:`);
-  for (let j = 0; j < m; j++) o.push(`\t.quad\tL_.str.${j}`);
-  o.push("\t.section\t__TEXT,__cstring,cstring_literals");
-  for (let j = 0; j < m; j++) o.push(`L_.str.${j}:`, `\t.asciz\t"obj ${i} fn ${j}: synthetic cstring"`);
-  // The same text in every object: deduplicated by the linker.
-  o.push("L_.shared:", '\t.asciz\t"shared cstring of the tsld benchmark"');
-  o.push(`.zerofill __DATA,__bss,_zf${i},512,4`);
-  o.push(".subsections_via_symbols", "");
+  o.push(...dataLines(i, m));
   return o.join("\n");
 }
 
@@ -212,22 +195,7 @@ export function synthSourceArm64(i: number, m: number): string {
     o.push(...addr("x0", "L_.shared"), "\tbl\t_strlen", "\tmov\tw0, #0", "\tldp\tx29, x30, [sp], #16");
     o.push("\tret", "\t.cfi_endproc");
   }
-  // The data as in the x86_64 objects.
-  o.push("\t.section\t__DATA,__data", "\t.p2align\t3");
-  for (let j = 0; j < m; j++) o.push(`\t.globl\t_g${i}_${j}`, `_g${i}_${j}:`, `\t.quad\t${i * m + j}`);
-  o.push(`\t.globl\t_gtab${i}`, `_gtab${i}:`, `\t.quad\t_g${i}_0`, `\t.quad\t_g${target(i, 0, 7)}_0`, "\t.quad\t_main");
-  o.push("\t.section\t__DATA,__const", "\t.p2align\t4", `\t.globl\t_tab${i}`, `_tab${i}:`);
-  for (let j = 0; j < m; j++) {
-    const ti = target(i, j, 5);
-    o.push(`\t.quad\t_f${ti}_${ti === i ? j : mix(i, j, 6) % m}`);
-  }
-  o.push("\t.p2align\t4", `_s${i}:`);
-  for (let j = 0; j < m; j++) o.push(`\t.quad\tL_.str.${j}`);
-  o.push("\t.section\t__TEXT,__cstring,cstring_literals");
-  for (let j = 0; j < m; j++) o.push(`L_.str.${j}:`, `\t.asciz\t"obj ${i} fn ${j}: synthetic cstring"`);
-  o.push("L_.shared:", '\t.asciz\t"shared cstring of the tsld benchmark"');
-  o.push(`.zerofill __DATA,__bss,_zf${i},512,4`);
-  o.push(".subsections_via_symbols", "");
+  o.push(...dataLines(i, m));
   return o.join("\n");
 }
 
@@ -301,4 +269,29 @@ export async function synthWorkload(
   const objects = items.map((it) => it.path);
   const inputBytes = objects.reduce((s, p) => s + statSync(p).size, 0);
   return { spec, objects, inputBytes, generateSeconds: (performance.now() - t0) / 1000, compiled: missing.length };
+}
+
+/**
+ * The data of object `i` (`m` globals), the same for both arches: globals
+ * referenced through the GOT from other objects, pointer tables (rebases to
+ * functions, some in other objects, and to cstrings), cstrings, one cstring
+ * shared by every object (deduplicated by the linker) and a zerofill block.
+ */
+function dataLines(i: number, m: number): string[] {
+  const o: string[] = ["\t.section\t__DATA,__data", "\t.p2align\t3"];
+  for (let j = 0; j < m; j++) o.push(`\t.globl\t_g${i}_${j}`, `_g${i}_${j}:`, `\t.quad\t${i * m + j}`);
+  o.push(`\t.globl\t_gtab${i}`, `_gtab${i}:`, `\t.quad\t_g${i}_0`, `\t.quad\t_g${target(i, 0, 7)}_0`, "\t.quad\t_main");
+  o.push("\t.section\t__DATA,__const", "\t.p2align\t4", `\t.globl\t_tab${i}`, `_tab${i}:`);
+  for (let j = 0; j < m; j++) {
+    const ti = target(i, j, 5);
+    o.push(`\t.quad\t_f${ti}_${ti === i ? j : mix(i, j, 6) % m}`);
+  }
+  o.push("\t.p2align\t4", `_s${i}:`);
+  for (let j = 0; j < m; j++) o.push(`\t.quad\tL_.str.${j}`);
+  o.push("\t.section\t__TEXT,__cstring,cstring_literals");
+  for (let j = 0; j < m; j++) o.push(`L_.str.${j}:`, `\t.asciz\t"obj ${i} fn ${j}: synthetic cstring"`);
+  o.push("L_.shared:", '\t.asciz\t"shared cstring of the tsld benchmark"');
+  o.push(`.zerofill __DATA,__bss,_zf${i},512,4`);
+  o.push(".subsections_via_symbols", "");
+  return o;
 }

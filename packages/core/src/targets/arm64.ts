@@ -50,7 +50,7 @@ import {
   UNWIND_ARM64_MODE_MASK,
   UNWIND_ARM64_MODE_DWARF,
 } from "@tsld/macho-format";
-import { RelocAttr as R, RelocResult, type TargetInfo } from "../target.js";
+import { RelocAttr as R, RelocResult, type TargetInfo, writeAbsolute } from "../target.js";
 
 const B4 = R.Byte4;
 const B48 = R.Byte4 | R.Byte8;
@@ -171,16 +171,7 @@ export const arm64: TargetInfo = {
       view.setInt32(loc, disp, true);
       return RelocResult.Ok;
     }
-    if (length === 3) {
-      view.setBigInt64(loc, BigInt(value), true);
-      return RelocResult.Ok;
-    }
-    if (length === 2) {
-      if (value < -0x80000000 || value > (signed ? 0x7fffffff : 0xffffffff)) return RelocResult.Overflow;
-      view.setUint32(loc, value >>> 0, true);
-      return RelocResult.Ok;
-    }
-    return RelocResult.BadLength;
+    return writeAbsolute(view, loc, length, value, signed);
   },
   relaxLoad(out, loc, type) {
     // The adrp stays: it now reaches the target's own page.

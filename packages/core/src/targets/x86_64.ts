@@ -33,7 +33,7 @@ import {
   X86_64_RELOC_SIGNED_2,
   X86_64_RELOC_SIGNED_4,
 } from "@tsld/macho-format";
-import { RelocAttr as R, RelocResult, type TargetInfo } from "../target.js";
+import { RelocAttr as R, RelocResult, type TargetInfo, writeAbsolute } from "../target.js";
 
 const B4 = R.Byte4;
 const B48 = R.Byte4 | R.Byte8;
@@ -106,16 +106,7 @@ export const x86_64: TargetInfo = {
       view.setInt32(loc, disp, true);
       return RelocResult.Ok;
     }
-    if (length === 3) {
-      view.setBigInt64(loc, BigInt(value), true);
-      return RelocResult.Ok;
-    }
-    if (length === 2) {
-      if (value < -0x80000000 || value > (signed ? 0x7fffffff : 0xffffffff)) return RelocResult.Overflow;
-      view.setUint32(loc, value >>> 0, true);
-      return RelocResult.Ok;
-    }
-    return RelocResult.BadLength;
+    return writeAbsolute(view, loc, length, value, signed);
   },
   relaxLoad(out, loc) {
     // movq (0x8b) to leaq (0x8d): the opcode byte sits two bytes before the displacement.
