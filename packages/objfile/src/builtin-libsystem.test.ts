@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LinkContext, defaultOptions } from "@tsld/core";
 import { describe, expect, it } from "vitest";
-import { builtinLibSystemTbd, builtinStubTbds } from "./builtin-libsystem.js";
+import { builtinStubTbds } from "./builtin-libsystem.js";
 import { readBuiltinStub } from "./builtin-sdk.js";
 import { builtinLibSystemPath, loadObjects } from "./load.js";
 import { parseTbd } from "./tbd.js";
@@ -16,7 +16,7 @@ const STUBS = ["libSystem", "libresolv", "CoreFoundation", "Security", "IOKit"];
 const hello = join(__dirname, "../../../examples/hello");
 
 function exportsOf(arch: string): Map<string, number> {
-  return readBuiltinStub(builtinLibSystemTbd, arch).exports;
+  return readBuiltinStub(builtinStubTbds.libSystem!, arch).exports;
 }
 
 describe("built-in SDK", () => {

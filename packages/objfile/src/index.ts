@@ -2,7 +2,7 @@ export { archSource, chooseArch } from "./arch.js";
 export { ArchiveError, isArchive, parseArchive } from "./archive.js";
 export type { ParsedArchive } from "./archive.js";
 export { builtinFrameworkPath, builtinLibSystemPath, loadObjects } from "./load.js";
-export { builtinLibSystemTbd, builtinStubTbds } from "./builtin-libsystem.js";
+export { builtinStubTbds } from "./builtin-libsystem.js";
 export { builtinFrameworkStubPath, builtinLibraryPath, readBuiltinStub } from "./builtin-sdk.js";
 export { findAtom } from "./relocs.js";
 export { findFramework, findLibrary } from "./search.js";

@@ -52,7 +52,7 @@ import { isGoMarker, isLinkerDefined } from "./synthetic.js";
 
 /**
  * The name diagnostics give tsld's built-in libSystem stub. Its text is
- * embedded in the module (`builtinLibSystemTbd`), so it survives bundling;
+ * embedded in the module (`builtinStubTbds.libSystem`), so it survives bundling;
  * nothing is read from disk under this name.
  */
 export const builtinLibSystemPath = builtinLibraryPath("System")!;
