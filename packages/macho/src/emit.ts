@@ -119,7 +119,7 @@ export function planLinkedit(ctx: LinkContext): Image {
   }
   L.exportTrie = new ExportSection(ctx);
   L.functionStarts = new FunctionStartsSection(ctx);
-  L.dataInCode = new DataInCodeSection();
+  L.dataInCode = new DataInCodeSection(ctx);
   const symtab = planSymtab(ctx);
   L.symtab = new SymbolTableSection(ctx, symtab);
   L.indirectSymtab = new IndirectSymtabSection(symtab);

@@ -49,9 +49,9 @@ import {
 import { rebaseDebugInfo } from "@tsld/dwarf";
 import type { ObjectPlan, ObjectSection } from "@tsld/layout";
 import { saveAtomically } from "./emit.js";
+import { atomAt, dataInCodeEntries } from "./function-starts.js";
 import { outputName } from "./symtab.js";
 import {
-  DATA_IN_CODE_ENTRY_SIZE,
   LC_DATA_IN_CODE,
   LINKEDIT_DATA_COMMAND_SIZE,
   MH_MAGIC_64,
@@ -265,15 +265,6 @@ export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): Object
   return { locals, extdefs: extdefs.map((e) => e.sym), undefs: undefs.map((e) => e.sym), index };
 }
 
-/** The atom of input section `sid` holding offset `off`, or -1. */
-function atomAt(ctx: LinkContext, sid: number, off: number): number {
-  const A = ctx.atoms;
-  const first = ctx.sections.firstAtom[sid]!;
-  const n = first < 0 ? 0 : ctx.sections.atomCount[sid]!;
-  for (let a = first + n - 1; a >= first; a--) if (A.offset[a]! <= off) return a;
-  return -1;
-}
-
 /**
  * The inputs' LC_DATA_IN_CODE entries (data islands in code: jump tables and
  * the like, which disassemblers must not decode) at the output addresses of
@@ -281,25 +272,11 @@ function atomAt(ctx: LinkContext, sid: number, off: number): number {
  * the output are dropped. Bytes in `data_in_code_entry` layout.
  */
 function objectDataInCode(ctx: LinkContext, plan: ObjectPlan): Uint8Array {
-  const rows: [number, number, number][] = [];
-  for (const f of ctx.files) {
-    const dice = f.kind === "object" ? f.object?.dataInCode : undefined;
-    if (!dice) continue;
-    const v = new DataView(dice.buffer, dice.byteOffset, dice.byteLength);
-    for (let k = 0; k < dice.length; k += DATA_IN_CODE_ENTRY_SIZE) {
-      const at = mapInputAddress(ctx, plan, f.id, v.getUint32(k, true));
-      if (at !== undefined) rows.push([at, v.getUint16(k + 4, true), v.getUint16(k + 6, true)]);
-    }
-  }
-  rows.sort((x, y) => x[0] - y[0]);
-  const out = new Uint8Array(rows.length * DATA_IN_CODE_ENTRY_SIZE);
-  const w = new DataView(out.buffer);
-  rows.forEach(([at, length, kind], i) => {
-    w.setUint32(i * 8, at, true);
-    w.setUint16(i * 8 + 4, length, true);
-    w.setUint16(i * 8 + 6, kind, true);
+  const A = ctx.atoms;
+  return dataInCodeEntries(ctx, (a, delta, sid, off) => {
+    if (a >= 0) return A.address[a]! + delta;
+    return Number.isNaN(plan.base[sid]!) ? undefined : plan.base[sid]! + off;
   });
-  return out;
 }
 
 /** Relocations, sizes and file offsets of the output object; allocates its bytes. */
