@@ -115,7 +115,9 @@ function writeItem(p: RelocPrepared, i: number): boolean {
   };
   for (let k = setup.itemStart[i]!; k < end; k++) {
     const a = setup.list[k]!;
-    const data = setup.data[A.file[a]!];
+    const f = A.file[a]!;
+    if (f < 0 || A.flags[a]! & AtomFlag.Synthetic) continue;
+    const data = setup.data[f];
     if (!data) return false;
     const src = S.dataOff[A.section[a]!]! + A.offset[a]!;
     const dst = fileOff + (A.address[a]! - addr);
@@ -131,7 +133,7 @@ function writeItem(p: RelocPrepared, i: number): boolean {
   p.failed = false;
   for (let k = setup.itemStart[i]!; k < end; k++) {
     const a = setup.list[k]!;
-    if (A.relocStart[a] === A.relocEnd[a]) continue;
+    if (A.relocStart[a] === A.relocEnd[a] || A.file[a]! < 0 || A.flags[a]! & AtomFlag.Synthetic) continue;
     relocateAtom(ctx, a, out, fileOff + (A.address[a]! - addr), p.hooks);
   }
   return !p.failed;
@@ -173,41 +175,53 @@ export const relocateTask: WorkerTask<RelocSetup, RelocPrepared> = {
 };
 
 /** Bytes (plus a weight per relocation) per item: enough work to outweigh claiming it. */
-const ITEM_WEIGHT = 1 << 20;
-const RELOC_WEIGHT = 32;
+/** Bytes of an output section per item: enough work to outweigh claiming it, few enough to balance. */
+const ITEM_BYTES = 1 << 20;
 
 /**
  * Every input atom of every section with bytes, copied from its input and
- * relocated, in items of about `ITEM_WEIGHT` over the link's worker threads
+ * relocated, in items of about `ITEM_BYTES` over the link's worker threads
  * (core's `runParallel`; the main thread alone without them). Items never
  * share an atom, so they write disjoint bytes of `out`. An item a worker
  * could not finish (an error to report) is redone in the main thread with
  * the link context, in item order: diagnostics come out as in one thread.
  */
 function writeAtoms(ctx: LinkContext, out: Uint8Array): void {
+  const tp = ctx.timer.start("planItems");
   const A = ctx.atoms;
-  const list: number[] = [];
+  // Every section's atoms, one after another (items skip synthetic ones); each section cut where
+  // its addresses cross a multiple of ITEM_BYTES (atoms are in address order: a binary search).
+  let total = 0;
+  for (const o of ctx.outSections) if (!isZerofill(o.flags)) total += o.atoms.length;
+  const list = new Int32Array(total);
   const itemStart: number[] = [];
   const itemOut: number[] = [];
   const itemSection: number[] = [];
+  let at = 0;
   for (const o of ctx.outSections) {
-    if (isZerofill(o.flags)) continue;
-    let weight = ITEM_WEIGHT;
-    for (const a of o.atoms) {
-      if (A.file[a]! < 0 || A.flags[a]! & AtomFlag.Synthetic) continue;
-      if (weight >= ITEM_WEIGHT) {
-        itemStart.push(list.length);
-        itemOut.push(o.fileOff, o.addr);
-        itemSection.push(o.id);
-        weight = 0;
+    if (isZerofill(o.flags) || o.atoms.length === 0) continue;
+    list.set(o.atoms, at);
+    const atoms = o.atoms;
+    let first = 0;
+    while (first < atoms.length) {
+      itemStart.push(at + first);
+      itemOut.push(o.fileOff, o.addr);
+      itemSection.push(o.id);
+      // The first atom at or past this item's start + ITEM_BYTES.
+      const limit = A.address[atoms[first]!]! + ITEM_BYTES;
+      let lo = first + 1;
+      let hi = atoms.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (A.address[atoms[mid]!]! < limit) lo = mid + 1;
+        else hi = mid;
       }
-      list.push(a);
-      weight += A.size[a]! + (A.relocEnd[a]! - A.relocStart[a]!) * RELOC_WEIGHT;
+      first = lo;
     }
-    weight = ITEM_WEIGHT;
+    at += atoms.length;
   }
   const items = itemStart.length;
-  itemStart.push(list.length);
+  itemStart.push(at);
   const shared = (x: { buffer: ArrayBufferLike }): boolean => x.buffer instanceof SharedArrayBuffer;
   // Workers only write into shared memory: without it (a caller's own buffer), the main thread does it all.
   const pool = shared(out) && shared(A.address) && shared(ctx.relocs.addend) ? ctx.workers : undefined;
@@ -244,7 +258,7 @@ function writeAtoms(ctx: LinkContext, out: Uint8Array): void {
     sections: pick(ctx.sections, ["flags", "dataOff"]),
     synth: { ...ctx.synth },
     thunks: thunkRows(ctx),
-    list: Int32Array.from(list),
+    list,
     itemStart: Int32Array.from(itemStart),
     itemOut: Float64Array.from(itemOut),
   };
@@ -267,6 +281,7 @@ function writeAtoms(ctx: LinkContext, out: Uint8Array): void {
     const o = ctx.outSections[itemSection[i]!]!;
     return `${o.segname},${o.sectname}`;
   };
+  tp.end();
   runParallel(pool, ctx.timer, relocateTask, setup, items, redo, names);
 }
 
