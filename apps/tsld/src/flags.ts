@@ -47,6 +47,11 @@ export const FLAGS: Record<string, FlagSpec> = {
     arg: "µs",
     help: "leave spans shorter than this out of the time trace (default 500)",
   },
+  threads: {
+    kind: "string",
+    arg: "n",
+    help: "threads for relocation and hashing: the main thread and n-1 workers (default: the CPUs; none below 16 MiB of objects)",
+  },
   extld: { kind: "string", arg: "linker", help: "host linker for -linkmode=external" },
   extldflags: { kind: "string", arg: "flags", help: "space-separated flags for the host linker" },
   hostobj: {
@@ -308,6 +313,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     opts.timeTrace = str("time_trace_file") ?? `${opts.output}.time-trace`;
   if (str("time_trace_granularity") !== undefined)
     opts.timeTraceGranularity = parseGranularity(str("time_trace_granularity")!, "-time_trace_granularity");
+  if (str("threads") !== undefined) opts.threads = parseThreads(str("threads")!, "-threads");
   if (str("extld")) opts.extld = str("extld")!;
   if (str("tmpdir")) opts.tmpdir = str("tmpdir")!;
   if (str("install_name")) opts.installName = str("install_name")!;
@@ -338,4 +344,12 @@ export function usage(): string {
   ];
   for (const [k, s] of Object.entries(FLAGS)) lines.push(`  -${k}${s.arg ? ` ${s.arg}` : ""}`.padEnd(34) + s.help);
   return `${lines.join("\n")}\n`;
+}
+
+/** `-threads N` / lld's `--threads=N`: a positive integer. */
+export function parseThreads(v: string, flag: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`${flag}: expected a positive integer, but got '${v}'`);
+  return n;
 }

@@ -111,7 +111,7 @@ async function runLink(ctx: LinkContext, name: string, io: Io, internalStatus: n
     if (process.env.TSLD_DEBUG) io.stderr(`${(e as Error).stack}\n`);
     return internalStatus;
   } finally {
-    if (ctx.options.verbose) io.stderr(`${ctx.timer.report()}\n`);
+    if (ctx.options.verbose) io.stderr(`${ctx.timer.report()}\n${ctx.threadInfo}\n`);
   }
 }
 

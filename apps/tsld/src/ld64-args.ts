@@ -20,7 +20,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { type DylibLoadKind, type LinkOptions, type UndefinedTreatment, defaultOptions } from "@tsld/core";
-import { UsageError, parseGranularity, suggest } from "./flags.js";
+import { UsageError, parseGranularity, parseThreads, suggest } from "./flags.js";
 
 /** The ld64 release whose command line ld64.tsld follows (Xcode 12.5's, the first with -platform_version for macOS 11 on both archs). */
 export const LD64_VERSION = "609.8";
@@ -333,6 +333,12 @@ export function parseLd64Args(argvIn: readonly string[]): Ld64Args {
     }
     if (a === "--help") {
       help = true;
+      continue;
+    }
+    // lld's --threads=N: threads for the parallel passes.
+    const th = /^--threads=(.*)$/.exec(a);
+    if (th) {
+      o.threads = parseThreads(th[1]!, "--threads=");
       continue;
     }
     // lld's spellings: --time-trace, --time-trace-file=FILE, --time-trace-granularity=N.
@@ -731,5 +737,6 @@ export function ld64Usage(): string {
     lines.push(`  -${n}${f.arity ? ` <${f.arity} arg${f.arity > 1 ? "s" : ""}>` : ""}${note}`);
   }
   lines.push("  -lNAME -needed-lNAME -weak-lNAME -reexport-lNAME -LDIR -FDIR @responsefile");
+  lines.push("  lld's: --threads=N --time-trace --time-trace-file=FILE --time-trace-granularity=N");
   return `${lines.join("\n")}\n`;
 }

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LinkContext, osErrorText } from "@tsld/core";
+import { LinkContext, osErrorText, startWorkers } from "@tsld/core";
 import { emitDwarf } from "@tsld/dwarf";
 import {
   SectionMap,
@@ -45,7 +45,29 @@ import {
 } from "@tsld/macho";
 import { chooseArch, loadObjects } from "@tsld/objfile";
 
+/**
+ * The worker threads' entry, beside this module: dist/lib/worker.cjs (or
+ * .js) in the bundle, which the published package ships; from the
+ * TypeScript sources, worker-source.mjs (worker.ts under tsx).
+ * `TSLD_WORKER_ENTRY` names another (the tests' failing one).
+ */
+function workerEntry(): URL | string {
+  const forced = process.env.TSLD_WORKER_ENTRY;
+  if (forced) return forced;
+  const here = import.meta.url;
+  if (here.endsWith(".ts")) return new URL("./worker-source.mjs", here);
+  return new URL(here.endsWith(".cjs") ? "./worker.cjs" : "./worker.js", here);
+}
+
 export async function link(ctx: LinkContext): Promise<void> {
+  try {
+    await linkPasses(ctx);
+  } finally {
+    ctx.workers?.close();
+  }
+}
+
+async function linkPasses(ctx: LinkContext): Promise<void> {
   const pass = <T>(name: string, fn: () => T): T => ctx.timer.time(name, fn);
   if (ctx.options.relocatable) {
     linkRelocatable(ctx);
@@ -60,6 +82,8 @@ export async function link(ctx: LinkContext): Promise<void> {
   // Resolution: every input read into one symbol table (relocations decoded once); archive members pulled.
   pass("loadObjects", () => loadObjects(ctx));
   ctx.diag.checkpoint();
+  // Worker threads for the parallel passes (--threads; none for a small link), starting while layout runs.
+  pass("startWorkers", () => startWorkers(ctx, workerEntry()));
   // The target, from the inputs' CPU type (or -arch).
   pass("chooseTarget", () => chooseTarget(ctx));
   // Commons become zerofill atoms.
@@ -101,13 +125,13 @@ export async function link(ctx: LinkContext): Promise<void> {
   // LINKEDIT: every blob encoded and placed, the file allocated.
   const img = pass("planLinkedit", () => planLinkedit(ctx));
   ctx.diag.checkpoint();
-  // Relocation and copy: atoms, synthetic sections, chained slots, __DWARF bytes.
+  // Relocation and copy: atoms (in items over the workers), synthetic sections, chained slots, __DWARF bytes.
   pass("writeContents", () => writeContents(ctx, img));
   // The LINKEDIT blobs written.
   pass("writeLinkedit", () => writeLinkedit(ctx, img));
-  // Header and load commands; LC_UUID from the finished bytes.
+  // Header and load commands; LC_UUID from the finished bytes (hashed in chunks over the workers).
   pass("writeHeader", () => writeHeader(ctx, img));
-  // Signature (-adhoc_codesign): page hashes of every byte before it, so written last.
+  // Signature (-adhoc_codesign): page hashes (over the workers) of every byte before it, so written last.
   pass("signImage", () => signImage(ctx, img));
   ctx.diag.checkpoint();
   // Write: a temporary file renamed into place.

@@ -21,6 +21,7 @@ import { Relocs } from "./relocs.js";
 import { SymbolTable } from "./symbols.js";
 import type { TargetInfo } from "./target.js";
 import { Timers } from "./timer.js";
+import type { WorkerPool } from "./workers.js";
 
 export class LinkContext {
   readonly options: LinkOptions;
@@ -36,6 +37,14 @@ export class LinkContext {
   readonly segments: OutputSegment[] = [];
   /** The target, set by objfile from the inputs' CPU type (layout falls back to `-arch`). */
   target!: TargetInfo;
+  /**
+   * The link's worker threads (workers.ts), started once by the driver for
+   * a link big enough to use them; absent, the parallel passes run in the
+   * main thread alone. The driver closes it when the link ends.
+   */
+  workers?: WorkerPool;
+  /** How many threads the link uses and why (`-v`), set with `workers`. */
+  threadInfo = "threads: 1";
 
   /** Dylibs in LC_LOAD_DYLIB order (ordinal = index + 1), set by layout. */
   readonly dylibs: FileId[] = [];

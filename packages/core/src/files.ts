@@ -4,6 +4,7 @@
  * `ctx.files`. Files are few compared with symbols and relocations, so they
  * are plain records; their bytes are zero-copy views of what was read.
  */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { FileId, SectionId } from "./ids.js";
 
 export type FileKind = "object" | "archive" | "dylib";
@@ -75,4 +76,28 @@ export interface InputFile {
 /** `path` or `path(member)`: how diagnostics name a file. */
 export function fileName(f: InputFile): string {
   return f.member === undefined ? f.path : `${f.path}(${f.member})`;
+}
+
+/**
+ * Reads the file at `path` into shared memory (one `SharedArrayBuffer` per
+ * file, read once), so the parallel passes' workers copy section bytes from
+ * it without a copy of their own. Throws the OS error as `readFileSync`
+ * does (ENOENT, EISDIR, EACCES).
+ */
+export function readFileShared(path: string): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const out = new Uint8Array(new SharedArrayBuffer(size));
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, out, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    // A file that shrank while read: what was there.
+    return off === size ? out : out.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
 }

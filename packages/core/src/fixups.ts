@@ -11,7 +11,7 @@
  * TLV pointers, lazy pointers). Encoders (dyld opcodes, chained fixups) read
  * the finished rows; none of them sees a per-fixup object.
  */
-import { growTo } from "./ids.js";
+import { column, growTo } from "./ids.js";
 
 export const FixupKind = {
   /** Slide the pointer by the image's load address. */
@@ -29,18 +29,18 @@ export type FixupKind = (typeof FixupKind)[keyof typeof FixupKind];
 
 export class Fixups {
   count = 0;
-  kind = new Uint8Array(1024);
+  kind = column(Uint8Array, 1024);
   /** The atom holding the site, or -1 once `address` is final. */
-  atom = new Int32Array(1024);
+  atom = column(Int32Array, 1024);
   /** Offset in `atom`; after finalizing, the site's virtual address. */
-  address = new Float64Array(1024);
+  address = column(Float64Array, 1024);
   /** The symbol bound (0 for rebases). */
-  sym = new Int32Array(1024);
-  addend = new Float64Array(1024);
+  sym = column(Int32Array, 1024);
+  addend = column(Float64Array, 1024);
   /** Dylib ordinal, or a BIND_SPECIAL_DYLIB_* value (binds; set when finalized). */
-  ordinal = new Int32Array(1024);
+  ordinal = column(Int32Array, 1024);
   /** BIND_SYMBOL_FLAGS_WEAK_IMPORT when every reference is weak (binds; set when finalized). */
-  weakImport = new Uint8Array(1024);
+  weakImport = column(Uint8Array, 1024);
   /** Whether `finalize` has run. */
   final = false;
 

@@ -30,10 +30,10 @@ export type {
 export { FixupKind, Fixups } from "./fixups.js";
 export { Diagnostics, LinkError, where } from "./diag.js";
 export type { Location } from "./diag.js";
-export { fileName } from "./files.js";
+export { fileName, readFileShared } from "./files.js";
 export { osErrorText } from "./oserror.js";
 export type { ArchiveMember, DylibInfo, FileKind, InputFile, ObjectInfo } from "./files.js";
-export { growTo } from "./ids.js";
+export { column, growTo } from "./ids.js";
 export type { AtomId, FileId, OutSectionId, SectionId, SymbolId } from "./ids.js";
 export { defaultAdhocCodesign, defaultOptions } from "./options.js";
 export type { ArchName, DebugInfo, DylibLoadKind, LinkOptions, UndefinedTreatment } from "./options.js";
@@ -42,3 +42,12 @@ export type { OutputSection, OutputSegment, SyntheticKind } from "./sections.js"
 export { SymFlag, SymKind, SymbolTable } from "./symbols.js";
 export { Timers } from "./timer.js";
 export type { TimerRecord } from "./timer.js";
+export {
+  MIN_PARALLEL_INPUT_BYTES,
+  WorkerPool,
+  defaultThreads,
+  runParallel,
+  serveWorkerTasks,
+  startWorkers,
+} from "./workers.js";
+export type { WorkerTask } from "./workers.js";

@@ -92,6 +92,12 @@ export interface LinkOptions {
   timeTrace?: string;
   /** Spans shorter than this many µs are left out of the time trace (lld's default: 500). */
   timeTraceGranularity: number;
+  /**
+   * `--threads N` (lld's): threads for the parallel passes, the main thread
+   * and N−1 workers; default `os.availableParallelism()`. Links with less
+   * than `MIN_PARALLEL_INPUT_BYTES` of objects use no workers whatever N is.
+   */
+  threads?: number;
   /** `-extld`: the host linker for `-linkmode=external` (default `clang`). */
   extld?: string;
   /** `-extldflags`, split on spaces. */

@@ -24,7 +24,7 @@
  * offset in its input section. Rows that could not be decoded are flagged
  * `Bad`; the reason is in `bad` and is reported only if their atom is kept.
  */
-import { growTo } from "./ids.js";
+import { column, growTo } from "./ids.js";
 
 export const RelocFlag = {
   /** `r_pcrel`. */
@@ -42,23 +42,23 @@ export const RelocFlag = {
 export class Relocs {
   count = 0;
   /** Offset of the fixup in its input section. */
-  offset = new Uint32Array(4096);
+  offset = column(Uint32Array, 4096);
   /** `r_type` (for a pair: the UNSIGNED's). */
-  type = new Uint8Array(4096);
+  type = column(Uint8Array, 4096);
   /** log2 of the fixup's size in bytes (`r_length`). */
-  length = new Uint8Array(4096);
-  flags = new Uint8Array(4096);
+  length = column(Uint8Array, 4096);
+  flags = column(Uint8Array, 4096);
   /** Target symbol (Extern), else 0. */
-  sym = new Int32Array(4096);
+  sym = column(Int32Array, 4096);
   /** Target atom and offset in it (see the essay), -1 when none. */
-  atom = new Int32Array(4096);
-  delta = new Float64Array(4096);
+  atom = column(Int32Array, 4096);
+  delta = column(Float64Array, 4096);
   /** Embedded addend. */
-  addend = new Float64Array(4096);
+  addend = column(Float64Array, 4096);
   /** Pair subtrahend: symbol (SubExtern) or atom + delta. */
-  subSym = new Int32Array(4096);
-  subAtom = new Int32Array(4096);
-  subDelta = new Float64Array(4096);
+  subSym = column(Int32Array, 4096);
+  subAtom = column(Int32Array, 4096);
+  subDelta = column(Float64Array, 4096);
   /** Why a `Bad` row could not be decoded (row → message, naming the site). */
   readonly bad = new Map<number, string>();
 

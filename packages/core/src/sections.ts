@@ -13,26 +13,26 @@
  * each section and each atom owns a contiguous range of its rows.
  */
 import type { AtomChunk, SyntheticSection } from "./chunk.js";
-import { growTo, type AtomId, type FileId, type OutSectionId, type SectionId } from "./ids.js";
+import { column, growTo, type AtomId, type FileId, type OutSectionId, type SectionId } from "./ids.js";
 
 export class InputSections {
   count = 0;
   readonly segnames: string[] = [];
   readonly sectnames: string[] = [];
-  file = new Int32Array(256);
-  flags = new Uint32Array(256);
+  file = column(Int32Array, 256);
+  flags = column(Uint32Array, 256);
   /** log2 alignment. */
-  align = new Uint8Array(256);
+  align = column(Uint8Array, 256);
   /** Address in the input object. */
-  addr = new Float64Array(256);
-  size = new Float64Array(256);
+  addr = column(Float64Array, 256);
+  size = column(Float64Array, 256);
   /** Offset of the section's bytes in its file's data (0 for zerofill). */
-  dataOff = new Float64Array(256);
+  dataOff = column(Float64Array, 256);
   /** [relocStart, relocEnd) into `LinkContext.relocs`. */
-  relocStart = new Uint32Array(256);
-  relocEnd = new Uint32Array(256);
-  firstAtom = new Int32Array(256);
-  atomCount = new Int32Array(256);
+  relocStart = column(Uint32Array, 256);
+  relocEnd = column(Uint32Array, 256);
+  firstAtom = column(Int32Array, 256);
+  atomCount = column(Int32Array, 256);
 
   add(file: FileId, segname: string, sectname: string): SectionId {
     const id = this.count++;
@@ -76,24 +76,24 @@ export const AtomFlag = {
 
 export class Atoms {
   count = 0;
-  section = new Int32Array(1024);
-  file = new Int32Array(1024);
+  section = column(Int32Array, 1024);
+  file = column(Int32Array, 1024);
   /** Offset within the input section. */
-  offset = new Float64Array(1024);
-  size = new Float64Array(1024);
-  align = new Uint8Array(1024);
-  flags = new Uint8Array(1024);
+  offset = column(Float64Array, 1024);
+  size = column(Float64Array, 1024);
+  align = column(Uint8Array, 1024);
+  flags = column(Uint8Array, 1024);
   /** Output section, -1 until assigned. */
-  out = new Int32Array(1024);
+  out = column(Int32Array, 1024);
   /** Final virtual address. */
-  address = new Float64Array(1024);
+  address = column(Float64Array, 1024);
   /** [relocStart, relocEnd) into `LinkContext.relocs`. */
-  relocStart = new Uint32Array(1024);
-  relocEnd = new Uint32Array(1024);
+  relocStart = column(Uint32Array, 1024);
+  relocEnd = column(Uint32Array, 1024);
   /** The atom this one was folded into (Folded), else its own id. */
-  foldedInto = new Int32Array(1024);
+  foldedInto = column(Int32Array, 1024);
   /** The symbol that starts this atom (0 if none). */
-  symbol = new Int32Array(1024);
+  symbol = column(Int32Array, 1024);
 
   add(section: SectionId, file: FileId, offset: number, size: number, align: number, flags: number): AtomId {
     const id = this.count++;

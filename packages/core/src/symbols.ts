@@ -10,7 +10,7 @@
  *
  * Names are stored in Mach-O spelling (`_main`, `runtime.text`).
  */
-import { growTo, type AtomId, type FileId, type SymbolId } from "./ids.js";
+import { column, growTo, type AtomId, type FileId, type SymbolId } from "./ids.js";
 
 /** What a symbol currently is; resolution moves symbols between kinds. */
 export const SymKind = {
@@ -108,26 +108,26 @@ export class SymbolTable {
   count = 1;
   readonly names: string[] = [""];
 
-  kind = new Uint8Array(1024);
-  flags = new Uint32Array(1024);
+  kind = column(Uint8Array, 1024);
+  flags = column(Uint32Array, 1024);
   /** Defining file (object, dylib or archive), -1 when none. */
-  file = new Int32Array(1024);
+  file = column(Int32Array, 1024);
   /** Atom holding a Defined symbol, -1 otherwise. */
-  atom = new Int32Array(1024);
+  atom = column(Int32Array, 1024);
   /** Offset in atom (Defined), address (Absolute), member index (Lazy). */
-  value = new Float64Array(1024);
+  value = column(Float64Array, 1024);
   /** Size: commons, synthetic markers; 0 when unknown. */
-  size = new Float64Array(1024);
+  size = column(Float64Array, 1024);
   /** log2 alignment for commons. */
-  align = new Uint8Array(1024);
+  align = column(Uint8Array, 1024);
   /** Final virtual address, set by layout. */
-  address = new Float64Array(1024);
+  address = column(Float64Array, 1024);
   /** n_desc/n_type as read, for diagnostics and stabs. */
-  desc = new Uint16Array(1024);
+  desc = column(Uint16Array, 1024);
   /** GOT, stub and TLV-pointer slot indices, -1 when none. */
-  gotIndex = new Int32Array(1024);
-  stubIndex = new Int32Array(1024);
-  tlvPtrIndex = new Int32Array(1024);
+  gotIndex = column(Int32Array, 1024);
+  stubIndex = column(Int32Array, 1024);
+  tlvPtrIndex = column(Int32Array, 1024);
 
   /** Returns the id for global `name`, creating an Undefined one if new. */
   intern(name: string): SymbolId {

@@ -19,6 +19,8 @@ export interface TimerRecord {
   tid: number;
   /** Shown with the event (a file name, a section, …). */
   detail?: string;
+  /** A span added by `record` (a parallel task's item): in the trace, not in `-v`'s table. */
+  task?: boolean;
 }
 
 /** One event of Chrome's trace-event format (the subset tsld writes). */
@@ -64,7 +66,12 @@ export class Timers {
    * clock (`performance.timeOrigin`-based times converted by the caller).
    */
   record(name: string, startMs: number, ms: number, tid: number, detail?: string): void {
-    this.records.push({ name, startMs, ms, depth: 0, tid, detail });
+    this.records.push({ name, startMs, ms, depth: 0, tid, detail, task: true });
+  }
+
+  /** The timers' zero as epoch ms (`performance.timeOrigin`-based, the same in every thread). */
+  epochMs(): number {
+    return performance.timeOrigin + this.origin;
   }
 
   /** ms since the timers were created (to stamp `record` spans). */
@@ -75,7 +82,7 @@ export class Timers {
   /** One line per stage: `  12.34ms  name`, indented by nesting (main thread only). */
   report(): string {
     return this.records
-      .filter((r) => r.tid === 0)
+      .filter((r) => r.tid === 0 && !r.task)
       .map((r) => `${r.ms.toFixed(2).padStart(9)}ms  ${"  ".repeat(r.depth)}${r.name}`)
       .join("\n");
   }

@@ -44,6 +44,6 @@ export { collectUnwind, planUnwind, pruneUnwind } from "./unwind.js";
 export { atomAtAddress } from "./target.js";
 export { atomAddress, isImport, symbolAddress } from "./target.js";
 export { bindOrdinal, finalizeFixups, nonWeakDefinitions } from "./fixups.js";
-export { writeSections } from "./write.js";
+export { relocateTask, writeSections } from "./write.js";
 export { planObjectSections } from "./relocatable.js";
 export type { ObjectPiece, ObjectPlan, ObjectSection } from "./relocatable.js";

@@ -12,8 +12,24 @@ import { type AtomId, type LinkContext, RelocAttr, RelocFlag, RelocResult } from
 import { S_THREAD_LOCAL_VARIABLES, sectionType } from "@tsld/macho-format";
 import { relocError } from "./diag.js";
 import { isTlvTemplate } from "./scan.js";
-import { atomAddress, isImport, symbolAddress } from "./target.js";
+import { type RelocContext, atomAddress, isImport, symbolAddress } from "./target.js";
 import { thunkFor } from "./thunks.js";
+
+/**
+ * Where relocating reports and looks up what is not in the columns: an
+ * error at offset `at` of `atom` (the link context words it; a worker
+ * thread only notes that the atom needs the main thread), and the thunk
+ * (or -1) a branch row goes through.
+ */
+export interface RelocHooks {
+  error(atom: AtomId, at: number, msg: string): void;
+  thunkFor(r: number): AtomId;
+}
+
+/** The hooks of a link context: errors to its diagnostics, thunks from layout. */
+export function contextHooks(ctx: LinkContext): RelocHooks {
+  return { error: (atom, at, msg) => relocError(ctx, atom, at, msg), thunkFor: (r) => thunkFor(ctx, r) };
+}
 
 /** One DataView per output buffer, not one per atom. */
 let lastOut: Uint8Array | undefined;
@@ -27,7 +43,13 @@ function viewOf(out: Uint8Array): DataView {
 }
 
 /** Relocates atom `atom`, whose bytes are at `out[outOff..]`. */
-export function relocateAtom(ctx: LinkContext, atom: AtomId, out: Uint8Array, outOff: number): void {
+export function relocateAtom(
+  ctx: RelocContext,
+  atom: AtomId,
+  out: Uint8Array,
+  outOff: number,
+  hooks: RelocHooks,
+): void {
   const A = ctx.atoms;
   const R = ctx.relocs;
   const T = ctx.syms;
@@ -53,24 +75,24 @@ export function relocateAtom(ctx: LinkContext, atom: AtomId, out: Uint8Array, ou
       const subtrahend = symbolAddress(ctx, R.subSym[r]!);
       const b = ext ? symbolAddress(ctx, s) + R.addend[r]! : atomAddress(ctx, R.atom[r]!, R.delta[r]!);
       const value = b - subtrahend;
-      report(ctx, atom, at, type, len, tgt.relocateOne(ov, loc, type, len, false, value, P, true), value, P, "");
+      report(ctx, hooks, atom, at, type, len, tgt.relocateOne(ov, loc, type, len, false, value, P, true), value, P, "");
       continue;
     }
     const attr = attrs[type] ?? 0;
     // Pc-relative fields and instruction fields (arm64's PAGEOFF12 kinds): the target's address.
     if (flags & RelocFlag.Pcrel || !(attr & RelocAttr.Pointer)) {
       if (!(flags & RelocFlag.Pcrel) && (attr === 0 || attr & RelocAttr.Pcrel)) {
-        relocError(ctx, atom, at, `unsupported relocation type ${type} (length ${len}, pcrel false)`);
+        hooks.error(atom, at, `unsupported relocation type ${type} (length ${len}, pcrel false)`);
         continue;
       }
       let target: number;
       if (!ext) target = atomAddress(ctx, R.atom[r]!, R.delta[r]!);
       else if (attr & RelocAttr.Branch) {
-        const thunk = thunkFor(ctx, r);
+        const thunk = hooks.thunkFor(r);
         if (thunk >= 0) target = ctx.atoms.address[thunk]! - R.addend[r]!;
         else if (T.stubIndex[s]! >= 0) target = stubAddress(ctx, s);
         else if (isImport(ctx, s)) {
-          relocError(ctx, atom, at, `call to undefined weak symbol ${T.name(s)}`);
+          hooks.error(atom, at, `call to undefined weak symbol ${T.name(s)}`);
           continue;
         } else target = symbolAddress(ctx, s);
       } else if (attr & RelocAttr.Load) {
@@ -78,7 +100,7 @@ export function relocateAtom(ctx: LinkContext, atom: AtomId, out: Uint8Array, ou
         else if (attr & RelocAttr.Got && T.gotIndex[s]! >= 0) target = gotAddress(ctx, s);
         else {
           if (!tgt.relaxLoad(out, loc, type)) {
-            relocError(ctx, atom, at, `cannot relax ${tgt.relocNames[type]} of ${T.name(s)}: unexpected instruction`);
+            hooks.error(atom, at, `cannot relax ${tgt.relocNames[type]} of ${T.name(s)}: unexpected instruction`);
             continue;
           }
           target = symbolAddress(ctx, s);
@@ -88,7 +110,7 @@ export function relocateAtom(ctx: LinkContext, atom: AtomId, out: Uint8Array, ou
       const value = target + R.addend[r]!;
       const pcrel = (flags & RelocFlag.Pcrel) !== 0;
       const res = tgt.relocateOne(ov, loc, type, len, pcrel, value, P, true);
-      report(ctx, atom, at, type, len, res, value, P, ext ? T.name(s) : "");
+      report(ctx, hooks, atom, at, type, len, res, value, P, ext ? T.name(s) : "");
       continue;
     }
     let value: number;
@@ -97,12 +119,13 @@ export function relocateAtom(ctx: LinkContext, atom: AtomId, out: Uint8Array, ou
       value = R.addend[r]!; // dyld adds the import's address (bind addend)
     else if (inTlv && isTlvTemplate(ctx, s)) value = symbolAddress(ctx, s) - ctx.synth.tlvTemplate + R.addend[r]!;
     else value = symbolAddress(ctx, s) + R.addend[r]!;
-    report(ctx, atom, at, type, len, tgt.relocateOne(ov, loc, type, len, false, value, P, false), value, P, "");
+    report(ctx, hooks, atom, at, type, len, tgt.relocateOne(ov, loc, type, len, false, value, P, false), value, P, "");
   }
 }
 
 function report(
-  ctx: LinkContext,
+  ctx: RelocContext,
+  hooks: RelocHooks,
   atom: AtomId,
   at: number,
   type: number,
@@ -113,15 +136,15 @@ function report(
   target: string,
 ): void {
   if (res === RelocResult.Ok) return;
-  relocError(ctx, atom, at, ctx.target.overflowText(res, type, len, value, P, target));
+  hooks.error(atom, at, ctx.target.overflowText(res, type, len, value, P, target));
 }
 
-export function stubAddress(ctx: LinkContext, s: number): number {
+export function stubAddress(ctx: RelocContext, s: number): number {
   return ctx.synth.stubs + ctx.syms.stubIndex[s]! * ctx.target.stubSize;
 }
-export function gotAddress(ctx: LinkContext, s: number): number {
+export function gotAddress(ctx: RelocContext, s: number): number {
   return ctx.synth.got + ctx.syms.gotIndex[s]! * 8;
 }
-export function tlvPtrAddress(ctx: LinkContext, s: number): number {
+export function tlvPtrAddress(ctx: RelocContext, s: number): number {
   return ctx.synth.threadPtrs + ctx.syms.tlvPtrIndex[s]! * 8;
 }

@@ -112,7 +112,7 @@ export function isCoalescable(ctx: LinkContext, s: number): boolean {
 }
 
 /** Whether `s` lies in the thread-local template (__thread_data / __thread_bss). */
-export function isTlvTemplate(ctx: LinkContext, s: number): boolean {
+export function isTlvTemplate(ctx: Pick<LinkContext, "syms" | "atoms" | "sections">, s: number): boolean {
   if (ctx.syms.kind[s] !== SymKind.Defined) return false;
   const t = sectionType(ctx.sections.flags[ctx.atoms.section[ctx.syms.atom[s]!]!]!);
   return t === 0x11 || t === 0x12;

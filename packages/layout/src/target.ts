@@ -9,8 +9,15 @@
 import { type AtomId, type InputFile, type LinkContext, SymFlag, SymKind, type SymbolId } from "@tsld/core";
 import { findAtom } from "@tsld/objfile";
 
+/**
+ * What relocating reads of the link context: the typed columns, the target
+ * and the synthetic sections' addresses. A `LinkContext` is one; a worker
+ * thread builds one over the shared columns (write.ts).
+ */
+export type RelocContext = Pick<LinkContext, "atoms" | "relocs" | "syms" | "sections" | "target" | "synth">;
+
 /** Final address of symbol `s` (0 for imports and undefined weak refs). */
-export function symbolAddress(ctx: LinkContext, s: SymbolId): number {
+export function symbolAddress(ctx: Pick<RelocContext, "syms" | "atoms">, s: SymbolId): number {
   const T = ctx.syms;
   switch (T.kind[s]) {
     case SymKind.Defined: {
@@ -27,7 +34,7 @@ export function symbolAddress(ctx: LinkContext, s: SymbolId): number {
 }
 
 /** Whether references to `s` must be bound by dyld rather than resolved now. */
-export function isImport(ctx: LinkContext, s: SymbolId): boolean {
+export function isImport(ctx: Pick<RelocContext, "syms">, s: SymbolId): boolean {
   const k = ctx.syms.kind[s];
   if (k === SymKind.Dylib) return true;
   // Left undefined on purpose (-U, -undefined, a plugin's flat markers): bound by flat lookup.
@@ -52,6 +59,6 @@ export function atomAtAddress(
 }
 
 /** Output address of an atom-relative location. */
-export function atomAddress(ctx: LinkContext, atom: AtomId, delta: number): number {
+export function atomAddress(ctx: Pick<RelocContext, "atoms">, atom: AtomId, delta: number): number {
   return ctx.atoms.address[ctx.atoms.foldedInto[atom]!]! + delta;
 }

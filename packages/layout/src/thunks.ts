@@ -269,3 +269,16 @@ function thunkSection(ctx: LinkContext, o: OutputSection): number {
   ctx.sections.atomCount[sid] = 0;
   return sid;
 }
+
+/** Every (relocation row, thunk atom) pair, rows ascending: what a worker thread needs of `thunkFor`. */
+export function thunkRows(ctx: LinkContext): Int32Array {
+  const m = states.get(ctx)?.byReloc;
+  if (!m || m.size === 0) return new Int32Array(0);
+  const rows = [...m.keys()].sort((a, b) => a - b);
+  const out = new Int32Array(rows.length * 2);
+  rows.forEach((r, i) => {
+    out[2 * i] = r;
+    out[2 * i + 1] = m.get(r)!;
+  });
+  return out;
+}

@@ -110,6 +110,31 @@ export interface CodeSignatureInput {
   execSegFlags: number;
   /** Code page size in bytes, a power of two (default `CS_PAGE_SIZE`). */
   pageSize?: number;
+  /**
+   * Fills the code slots instead of hashing every page in turn: called
+   * once, after the rest of the signature is written, with the file offset
+   * of slot 0 (`codePageHashes` does a range of pages; a linker splits the
+   * pages over threads). Every slot must be written before it returns.
+   */
+  hashPages?: (slotsOffset: number, pages: number, pageSize: number) => void;
+}
+
+/**
+ * Writes the code slots of pages `[first, end)` of `image[0, codeLimit)`:
+ * the SHA-256 of page p at `image[slotsOffset + 32p]` (the last page short).
+ */
+export function codePageHashes(
+  image: Uint8Array,
+  codeLimit: number,
+  pageSize: number,
+  slotsOffset: number,
+  first: number,
+  end: number,
+): void {
+  for (let i = first; i < end; i++) {
+    const p = i * pageSize;
+    image.set(sha256(image.subarray(p, Math.min(p + pageSize, codeLimit))), slotsOffset + i * CS_SHA256_LEN);
+  }
 }
 
 function pageShift(pageSize: number): number {
@@ -220,11 +245,9 @@ export function writeCodeSignature(image: Uint8Array, offset: number, input: Cod
   u8.set(sha256(req), c + hashOffset - 2 * CS_SHA256_LEN);
 
   // Code slots: one hash per page of [0, codeLimit).
-  let h = c + hashOffset;
-  for (let p = 0; p < input.codeLimit; p += pageSize) {
-    u8.set(sha256(image.subarray(p, Math.min(p + pageSize, input.codeLimit))), h);
-    h += CS_SHA256_LEN;
-  }
+  const slots = offset + c + hashOffset;
+  if (input.hashPages) input.hashPages(slots, nCodeSlots, pageSize);
+  else codePageHashes(image, input.codeLimit, pageSize, slots, 0, nCodeSlots);
   return size;
 }
 

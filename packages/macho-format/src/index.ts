@@ -609,6 +609,7 @@ export {
   EMPTY_REQUIREMENTS_SIZE,
   CODE_SIGNATURE_ALIGN,
   CS_PAGE_SIZE,
+  codePageHashes,
   codeSignatureSize,
   writeCodeSignature,
 } from "./code-signature.js";

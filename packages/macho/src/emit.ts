@@ -16,9 +16,10 @@
  * own alignment (8; the indirect table 4, the signature 16). `LC_UUID` is a
  * hash of the finished bytes (the signature's still zero, so the UUID does
  * not depend on the output's name), so the same inputs give the same file;
- * the signature's page hashes come last.
+ * the signature's page hashes come last. Relocation and copy, the UUID hash
+ * and the page hashes run in items over the link's worker threads
+ * (`ctx.workers`, `hash.ts`), into one output buffer in shared memory.
  */
-import { createHash } from "node:crypto";
 import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 import { LINKEDIT_ORDER, type LinkContext, type LinkEditChunk, osErrorText } from "@tsld/core";
@@ -34,6 +35,7 @@ import {
   splitFixups,
 } from "./dyld-info.js";
 import { DataInCodeSection, FunctionStartsSection } from "./function-starts.js";
+import { imageUuid } from "./hash.js";
 import { MachHeader } from "./header.js";
 import { CodeSignatureSection } from "./signature.js";
 import { IndirectSymtabSection, StringTableSection, SymbolTableSection, planSymtab } from "./symtab.js";
@@ -147,7 +149,10 @@ export function planLinkedit(ctx: LinkContext): Image {
   le.vmsize = align(Math.max(le.filesize, 1), ctx.target.pageSize);
   const bindsToWeak = fx.weakBinds.length > 0 || fx.binds.some((b) => b.ordinal === BIND_SPECIAL_DYLIB_WEAK_LOOKUP);
   return {
-    out: new Uint8Array(tooBig ? 0 : fileSize),
+    // In shared memory when worker threads will write and hash it.
+    out: ctx.workers
+      ? new Uint8Array(new SharedArrayBuffer(tooBig ? 0 : fileSize))
+      : new Uint8Array(tooBig ? 0 : fileSize),
     header: new MachHeader(ctx, bindsToWeak, overrides.length > 0),
     linkedit,
     lazyBind,
@@ -181,14 +186,8 @@ export function writeHeader(ctx: LinkContext, img: Image): void {
     if (c.cmd === LC_UUID) uuidOff = off + 8;
     off += c.size();
   }
-  // LC_UUID: a hash of the finished image (with the UUID field zero).
-  if (uuidOff >= 0) {
-    const h = createHash("sha256").update(out).digest();
-    const u = h.subarray(0, 16);
-    u[6] = (u[6]! & 0x0f) | 0x30;
-    u[8] = (u[8]! & 0x3f) | 0x80;
-    out.set(u, uuidOff);
-  }
+  // LC_UUID: a hash of the finished image (with the UUID field zero), in chunks over the workers.
+  if (uuidOff >= 0) out.set(imageUuid(ctx, out), uuidOff);
 }
 
 /** The code signature (-adhoc_codesign): it hashes every byte before it, so it is written last. */

@@ -10,6 +10,7 @@ export {
   writeMachO,
 } from "./emit.js";
 export type { Image } from "./emit.js";
+export { imageUuid, pageHashTask, uuidTask } from "./hash.js";
 export { writeMap } from "./map.js";
 export { outputName, planSymtab } from "./symtab.js";
 export type { SymtabPlan } from "./symtab.js";

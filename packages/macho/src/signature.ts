@@ -24,6 +24,7 @@ import {
   writeCodeSignature,
 } from "@tsld/macho-format";
 import { isDylibLike } from "@tsld/layout";
+import { hashPagesParallel } from "./hash.js";
 
 export class CodeSignatureSection implements LinkEditChunk {
   readonly align = CODE_SIGNATURE_ALIGN;
@@ -53,6 +54,7 @@ export class CodeSignatureSection implements LinkEditChunk {
       execSegLimit: text.filesize,
       execSegFlags: isDylibLike(ctx) ? 0 : CS_EXECSEG_MAIN_BINARY,
       pageSize: CS_PAGE_SIZE,
+      hashPages: hashPagesParallel(ctx, image, this.off),
     });
   }
 }

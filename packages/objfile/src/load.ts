@@ -5,7 +5,6 @@
  * against dylibs. Ends with the checks ld64 makes here: undefined symbols
  * (every one, with every file that references it) and the entry point.
  */
-import { readFileSync } from "node:fs";
 import {
   AtomFlag,
   type DylibLoadKind,
@@ -18,6 +17,7 @@ import {
   SymKind,
   fileName,
   osErrorText,
+  readFileShared,
 } from "@tsld/core";
 import {
   FAT_MAGIC,
@@ -173,7 +173,7 @@ function addFile(
   }
   let data: Uint8Array;
   try {
-    data = readFileSync(path);
+    data = readFileShared(path);
   } catch (e) {
     ctx.diag.error(`cannot open ${path}: ${osErrorText(e)}`);
     return;
@@ -339,7 +339,7 @@ function definesObjC(d: Uint8Array): boolean {
 function addSectCreate(ctx: LinkContext, sc: LinkOptions["sectCreate"][number]): void {
   let data: Uint8Array;
   try {
-    data = readFileSync(sc.file);
+    data = readFileShared(sc.file);
   } catch (e) {
     ctx.diag.error(
       `-sectcreate ${sc.segment} ${sc.section}: cannot open ${sc.file}: ${(e as NodeJS.ErrnoException).code ?? e}`,

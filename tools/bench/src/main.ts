@@ -4,6 +4,7 @@
 // (--tsld benchmarks another build's bin/tsld.cjs, e.g. a copy of main's, instead of this tree's.)
 // Prints markdown tables to stdout and writes JSON to bench/results/.
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -56,6 +57,10 @@ interface WorkloadResult {
   note?: string;
   scaling?: boolean;
   tsld: SideResult;
+  /** tsld with `-threads 1` (no workers), measured alternating with the default. */
+  tsld1?: SideResult;
+  /** tsld1 / tsld wall time: what the default thread count gains over one thread. */
+  speedup?: number;
   lld: SideResult;
   floor?: SideResult;
   ratio?: number;
@@ -260,29 +265,38 @@ function benchWorkload(w: Workload, opts: Options, tsldBin: string, scratch: str
   const lib = ["-L", tbdDir, "-lSystem"];
   const tsldLib = w.tsldBuiltinLibSystem === true ? [] : lib;
   const tsldCmd = [process.execPath, tsldBin, "-v", ...lldBaseArgs(outT, arch), ...w.objects, ...tsldLib];
+  // The same link in one thread (no workers): the 1-vs-default speed-up, alternating with the default.
+  const tsld1Cmd = [process.execPath, tsldBin, "-threads", "1", ...tsldCmd.slice(2)];
   const lldCmd = [requireTool("ld64.lld-19"), ...lldBaseArgs(outL, arch), ...w.objects, ...lib];
   const run = (cmd: string[], out: string, stages: boolean) =>
     runOnce(cmd, out, { timeoutMs: TIMEOUT_MS, verboseStages: stages });
 
   // Warm-up (page cache, JIT-less but file-system warm); failures stop that side.
   const warmT = run(tsldCmd, outT, true);
+  const warm1 = run(tsld1Cmd, outT, true);
   const warmL = run(lldCmd, outL, false);
-  log(
-    `  warm-up: tsld ${warmT.ok ? `${warmT.wallMs.toFixed(0)}ms` : "FAILED"}, lld ${warmL.ok ? `${warmL.wallMs.toFixed(0)}ms` : "FAILED"}\n`,
-  );
+  const warmMs = (s: RunSample): string => (s.ok ? `${s.wallMs.toFixed(0)}ms` : "FAILED");
+  log(`  warm-up: tsld ${warmMs(warmT)}, tsld -threads 1 ${warmMs(warm1)}, lld ${warmMs(warmL)}\n`);
   // Runs that fit this workload's share of the budget (at least 1, at most opts.runs).
-  const round = (warmT.ok ? warmT.wallMs : 0) + (warmL.ok ? warmL.wallMs : 0);
+  const round = (warmT.ok ? warmT.wallMs : 0) + (warm1.ok ? warm1.wallMs : 0) + (warmL.ok ? warmL.wallMs : 0);
   const fit = Math.max(1, Math.min(opts.runs, Math.floor((budgetMs - round) / Math.max(1, round))));
   if (fit < opts.runs) log(`  budget: ${fit} measured runs instead of ${opts.runs}\n`);
   const runsT = warmT.ok ? fit : 0;
+  const runs1 = warm1.ok ? fit : 0;
   const runsL = warmL.ok ? opts.runs : 0;
   const samplesT: RunSample[] = [];
+  const samples1: RunSample[] = [];
   const samplesL: RunSample[] = [];
-  // Alternate tsld and lld, swapping who goes first each round.
-  for (let r = 0; r < Math.max(runsT, runsL); r++) {
-    const order = r % 2 === 0 ? ["t", "l"] : ["l", "t"];
-    for (const who of order) {
+  // Alternate tsld, tsld -threads 1 and lld, rotating who goes first each round.
+  const orders = [
+    ["t", "1", "l"],
+    ["1", "l", "t"],
+    ["l", "t", "1"],
+  ] as const;
+  for (let r = 0; r < Math.max(runsT, runs1, runsL); r++) {
+    for (const who of orders[r % 3]!) {
       if (who === "t" && r < runsT) samplesT.push(run(tsldCmd, outT, true));
+      if (who === "1" && r < runs1) samples1.push(run(tsld1Cmd, outT, true));
       if (who === "l" && r < runsL) samplesL.push(run(lldCmd, outL, false));
     }
   }
@@ -316,6 +330,7 @@ function benchWorkload(w: Workload, opts: Options, tsldBin: string, scratch: str
     lldDsymutil = side(["sh", "-c", `${lldArgs.map(q).join(" ")} && ${dsym.map(q).join(" ")}`], outD);
   }
   const tsld = summarise(samplesT, warmT, true);
+  const tsld1 = summarise(samples1, warm1, true);
   const lld = summarise(samplesL, warmL, false);
 
   // The floor: read every input, write an output as large as tsld's (or lld's) from a fresh Node.
@@ -334,8 +349,11 @@ function benchWorkload(w: Workload, opts: Options, tsldBin: string, scratch: str
     objects: w.objects.length,
     inputBytes: w.inputBytes,
     tsld,
+    tsld1,
     lld,
   };
+  if (tsld.ok && tsld1.ok && tsld.wallMs !== undefined && tsld1.wallMs !== undefined)
+    res.speedup = tsld1.wallMs / tsld.wallMs;
   if (w.note !== undefined) res.note = w.note;
   if (fit < opts.runs) res.note = `${res.note === undefined ? "" : `${res.note}; `}tsld: ${fit} runs (time budget)`;
   if (w.scaling === true) res.scaling = true;
@@ -371,8 +389,8 @@ function topStage(stages: Record<string, number> | undefined): string {
 
 function mainTable(results: WorkloadResult[]): string {
   const rows = [
-    "| workload | objs | input MB | tsld ms | lld ms | tsld/lld | floor ms | tsld RSS MB | lld RSS MB | RSS ratio | out tsld / lld MB | tsld GCs (scav./full) | top tsld stage |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| workload | objs | input MB | tsld ms | lld ms | tsld/lld | 1 thread ms | threads speed-up | floor ms | tsld RSS MB | lld RSS MB | RSS ratio | out tsld / lld MB | tsld GCs (scav./full) | top tsld stage |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const r of results) {
     const t = r.tsld.ok
@@ -382,8 +400,10 @@ function mainTable(results: WorkloadResult[]): string {
     const ratio = r.ratio === undefined ? "–" : `${r.ratio.toFixed(2)}x`;
     const out = `${r.tsld.outBytes === undefined ? "–" : mb(r.tsld.outBytes)} / ${r.lld.outBytes === undefined ? "–" : mb(r.lld.outBytes)}`;
     const rr = r.rssRatio === undefined ? "–" : `${r.rssRatio.toFixed(2)}x`;
+    const one = r.tsld1 === undefined ? "–" : r.tsld1.ok ? ms(r.tsld1.wallMs) : "FAILED";
+    const up = r.speedup === undefined ? "–" : `${r.speedup.toFixed(2)}x`;
     rows.push(
-      `| ${r.name} | ${r.objects} | ${mb(r.inputBytes)} | ${t} | ${l} | ${ratio} | ${ms(r.floor?.wallMs)} | ${rssMb(r.tsld.maxRssKb)} | ${rssMb(r.lld.maxRssKb)} | ${rr} | ${out} | ${r.gc === undefined ? "–" : `${r.gc.scavenges}/${r.gc.markCompacts}`} | ${topStage(r.tsld.stages)} |`,
+      `| ${r.name} | ${r.objects} | ${mb(r.inputBytes)} | ${t} | ${l} | ${ratio} | ${one} | ${up} | ${ms(r.floor?.wallMs)} | ${rssMb(r.tsld.maxRssKb)} | ${rssMb(r.lld.maxRssKb)} | ${rr} | ${out} | ${r.gc === undefined ? "–" : `${r.gc.scavenges}/${r.gc.markCompacts}`} | ${topStage(r.tsld.stages)} |`,
     );
   }
   return rows.join("\n");
@@ -493,6 +513,7 @@ async function run(argv: string[]): Promise<number> {
     scalingTable(results),
     "",
     `Both linkers link the same objects against the same libSystem.tbd (${tbdDir}; the arm64 one beside it).`,
+    `tsld runs with its default threads (os.availableParallelism() = ${availableParallelism()}; none below 16 MiB of objects); "1 thread" is \`-threads 1\`, measured alternating with it; speed-up = 1 thread / default.`,
     "floor = a fresh Node process that reads every input and writes an output of tsld's size.",
     "tsld's time trace of each workload (`-time_trace`): bench/results/traces/<workload>.time-trace.json.",
     `Total bench time ${seconds.toFixed(0)}s.`,

@@ -1,0 +1,277 @@
+// Worker threads (-threads N, ld64.tsld's --threads=N): relocation and copy,
+// the LC_UUID hash and the signature's page hashes run in items over a pool
+// of workers, into one shared output buffer. The output is byte-identical
+// whatever the thread count (x86_64 and arm64; dyld-info and chained fixups;
+// signed and not), the time trace has a row per worker, a worker that cannot
+// start leaves the link to the main thread (same bytes, no message), and a
+// small link starts no worker at all.
+//
+// The inputs: two objects of 144 blocks each, a function and a 64 KiB data
+// atom per block (18 MiB, above the 16 MiB a link needs before it starts
+// workers), the atoms chained by pointers across both objects. main walks
+// the chain, calling each block's function: the exit status is the sum of
+// the block numbers, mod 256.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { libSystemTbdDir } from "@tsld/fixtures";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../src/index.js";
+import { assemble, bytes, runMachO, tmp, tsld } from "./helpers.js";
+
+const BLOCKS = 288;
+const HALF = BLOCKS / 2;
+/** 0 + 1 + … + 287, mod 256. */
+const STATUS = ((BLOCKS * (BLOCKS - 1)) / 2) % 256;
+
+function x86Source(first: number, end: number): string {
+  const lines = [".section __TEXT,__text,regular,pure_instructions"];
+  if (first === 0)
+    lines.push(
+      ".globl _main",
+      ".p2align 4",
+      "_main:",
+      "  pushq %rbx",
+      "  pushq %r12",
+      "  pushq %r13",
+      "  leaq _d0(%rip), %rbx",
+      "  xorl %r12d, %r12d",
+      `  movl $${BLOCKS}, %r13d`,
+      "1:",
+      "  callq *(%rbx)",
+      "  addl %eax, %r12d",
+      "  movq 8(%rbx), %rbx",
+      "  decl %r13d",
+      "  jnz 1b",
+      "  movzbl %r12b, %eax",
+      "  popq %r13",
+      "  popq %r12",
+      "  popq %rbx",
+      "  retq",
+    );
+  for (let i = first; i < end; i++)
+    lines.push(`.globl _f${i}`, `_f${i}:`, `  leaq _d${i}(%rip), %rcx`, `  movl $${i}, %eax`, "  retq");
+  lines.push(".section __DATA,__data");
+  for (let i = first; i < end; i++)
+    lines.push(
+      `.globl _d${i}`,
+      ".p2align 4",
+      `_d${i}:`,
+      `  .quad _f${i}`,
+      `  .quad _d${(i + 1) % BLOCKS}`,
+      `  .fill 65520, 1, ${i & 0xff}`,
+    );
+  lines.push(".subsections_via_symbols", "");
+  return lines.join("\n");
+}
+
+function arm64Source(first: number, end: number): string {
+  const lines = [".section __TEXT,__text,regular,pure_instructions"];
+  if (first === 0)
+    lines.push(
+      ".globl _main",
+      ".p2align 2",
+      "_main:",
+      "  stp x29, x30, [sp, #-48]!",
+      "  stp x19, x20, [sp, #16]",
+      "  str x21, [sp, #32]",
+      "  adrp x19, _d0@PAGE",
+      "  add x19, x19, _d0@PAGEOFF",
+      "  mov w20, #0",
+      `  mov w21, #${BLOCKS}`,
+      "1:",
+      "  ldr x8, [x19]",
+      "  blr x8",
+      "  add w20, w20, w0",
+      "  ldr x19, [x19, #8]",
+      "  subs w21, w21, #1",
+      "  b.ne 1b",
+      "  and w0, w20, #0xff",
+      "  ldr x21, [sp, #32]",
+      "  ldp x19, x20, [sp, #16]",
+      "  ldp x29, x30, [sp], #48",
+      "  ret",
+    );
+  for (let i = first; i < end; i++)
+    lines.push(
+      `.globl _f${i}`,
+      ".p2align 2",
+      `_f${i}:`,
+      `  adrp x9, _d${i}@PAGE`,
+      `  add x9, x9, _d${i}@PAGEOFF`,
+      `  mov w0, #${i}`,
+      "  ret",
+    );
+  lines.push(".section __DATA,__data");
+  for (let i = first; i < end; i++)
+    lines.push(
+      `.globl _d${i}`,
+      ".p2align 4",
+      `_d${i}:`,
+      `  .quad _f${i}`,
+      `  .quad _d${(i + 1) % BLOCKS}`,
+      `  .fill 65520, 1, ${i & 0xff}`,
+    );
+  lines.push(".subsections_via_symbols", "");
+  return lines.join("\n");
+}
+
+const objects = (arch: "x86_64" | "arm64"): string[] => {
+  const src = arch === "x86_64" ? x86Source : arm64Source;
+  return [
+    assemble(src(0, HALF), { arch, name: `threads-${arch}-a` }),
+    assemble(src(HALF, BLOCKS), { arch, name: `threads-${arch}-b` }),
+  ];
+};
+
+interface TraceEvent {
+  ph: string;
+  name: string;
+  tid: number;
+}
+
+async function link(
+  arch: "x86_64" | "arm64",
+  threads: number,
+  flags: string[],
+): Promise<{ out: string; bytes: Buffer; trace: TraceEvent[]; stderr: string }> {
+  const out = join(tmp(), "prog");
+  const trace = ["-time_trace", "-time_trace_granularity", "0"];
+  const args = ["-arch", arch, "-threads", String(threads), "-v", ...trace, ...flags, "-o", out, ...objects(arch)];
+  const r = await tsld(args, { suiteFlags: false });
+  expect(r.status, r.stderr).toBe(0);
+  const events = (JSON.parse(readFileSync(`${out}.time-trace`, "utf8")) as { traceEvents: TraceEvent[] }).traceEvents;
+  return { out, bytes: bytes(out), trace: events, stderr: r.stderr };
+}
+
+const workerRows = (trace: TraceEvent[], name: string): number[] => [
+  ...new Set(trace.filter((e) => e.ph === "X" && e.name === name && e.tid > 0).map((e) => e.tid)),
+];
+
+describe("-threads", () => {
+  // Every worker up before the first job, so each takes items (without it a fast link may finish first).
+  beforeAll(() => {
+    process.env.TSLD_WORKERS_WAIT = "1";
+  });
+  afterAll(() => {
+    delete process.env.TSLD_WORKERS_WAIT;
+  });
+
+  for (const flags of [
+    ["-no_fixup_chains", "-no_adhoc_codesign"],
+    ["-fixup_chains", "-adhoc_codesign"],
+  ]) {
+    it(`x86_64 ${flags.join(" ")}: 1, 2 and 3 threads write the same bytes, and the program runs`, async () => {
+      const one = await link("x86_64", 1, flags);
+      expect(one.stderr).toMatch(/threads: 1 \(18\.\d MiB of objects\)/);
+      expect(runMachO(one.out).status).toBe(STATUS);
+      const two = await link("x86_64", 2, flags);
+      expect(two.stderr).toContain("threads: 2 (the main thread and 1 worker;");
+      expect(two.bytes.equals(one.bytes)).toBe(true);
+      // The worker's items are in the trace, on a row of its own.
+      expect(workerRows(two.trace, "relocate")).toEqual([1]);
+      const three = await link("x86_64", 3, flags);
+      expect(three.stderr).toContain("threads: 3 (the main thread and 2 workers;");
+      expect(three.bytes.equals(one.bytes)).toBe(true);
+      expect(runMachO(three.out).status).toBe(STATUS);
+    });
+  }
+
+  it("the hashes run in workers too: LC_UUID's chunks and, signed, the page hashes", async () => {
+    const two = await link("x86_64", 2, ["-adhoc_codesign"]);
+    expect(two.trace.some((e) => e.name === "uuidHash" && e.ph === "X")).toBe(true);
+    expect(two.trace.some((e) => e.name === "pageHash" && e.ph === "X")).toBe(true);
+    // Worker rows hold task items only (the "Total" rows come after them).
+    const names = new Set(
+      two.trace.filter((e) => e.ph === "X" && e.tid > 0 && !e.name.startsWith("Total ")).map((e) => e.name),
+    );
+    expect([...names].every((n) => ["relocate", "uuidHash", "pageHash"].includes(n))).toBe(true);
+    const meta = two.trace.find((e) => e.ph === "M" && e.name === "thread_name" && e.tid === 1) as
+      | (TraceEvent & { args?: { name: string } })
+      | undefined;
+    expect(meta?.args?.name).toBe("worker 1");
+  });
+
+  for (const flags of [[], ["-no_fixup_chains"]]) {
+    it(`arm64 ${flags.join(" ") || "(chained, signed)"}: 1 and 2 threads write the same bytes`, async () => {
+      const one = await link("arm64", 1, flags);
+      const two = await link("arm64", 2, flags);
+      expect(workerRows(two.trace, "relocate")).toEqual([1]);
+      expect(two.bytes.equals(one.bytes)).toBe(true);
+    });
+  }
+
+  it("a worker that cannot start leaves its share to the main thread: same bytes, no message", async () => {
+    const dir = tmp();
+    const failing = join(dir, "failing-worker.mjs");
+    writeFileSync(failing, 'throw new Error("this worker does not start");\n');
+    const one = await link("x86_64", 1, ["-adhoc_codesign"]);
+    for (const entry of [failing, join(dir, "missing-worker.mjs")]) {
+      process.env.TSLD_WORKER_ENTRY = entry;
+      delete process.env.TSLD_WORKERS_WAIT;
+      try {
+        const two = await link("x86_64", 2, ["-adhoc_codesign"]);
+        expect(two.stderr).not.toMatch(/error|Error|at /);
+        expect(two.bytes.equals(one.bytes)).toBe(true);
+        expect(workerRows(two.trace, "relocate")).toEqual([]);
+      } finally {
+        delete process.env.TSLD_WORKER_ENTRY;
+        process.env.TSLD_WORKERS_WAIT = "1";
+      }
+    }
+  });
+
+  it("a small link starts no worker", async () => {
+    const out = join(tmp(), "small");
+    const small = assemble(".globl _main\n_main:\n  xorl %eax, %eax\n  retq\n", { name: "threads-small" });
+    const r = await tsld(["-threads", "4", "-v", "-o", out, small]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/threads: 1 of 4 \(0\.0 MiB of objects: below 16 MiB, no workers\)/);
+  });
+
+  it("a thread count is a positive integer (tsld -threads, ld64.tsld --threads=)", async () => {
+    const obj = objects("x86_64")[0]!;
+    for (const bad of ["0", "x", "-1", "1.5"]) {
+      const r = await tsld(["-threads", bad, "-o", join(tmp(), "p"), obj]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`-threads: expected a positive integer, but got '${bad}'`);
+    }
+    let stderr = "";
+    const st = await main(
+      ["-arch", "x86_64", "-platform_version", "macos", "11.0", "11.0", "--threads=zero", "-o", join(tmp(), "p"), obj],
+      { stdout: () => {}, stderr: (s) => (stderr += s) },
+      "ld64",
+    );
+    expect(st).toBe(1);
+    expect(stderr).toContain("--threads=: expected a positive integer, but got 'zero'");
+  });
+
+  it("ld64.tsld takes lld's --threads=N", async () => {
+    const out = join(tmp(), "ld64");
+    let stderr = "";
+    const st = await main(
+      [
+        "-arch",
+        "x86_64",
+        "-platform_version",
+        "macos",
+        "11.0",
+        "11.0",
+        "-L",
+        libSystemTbdDir(),
+        "-lSystem",
+        "--threads=2",
+        "--time-trace",
+        "--time-trace-granularity=0",
+        "-o",
+        out,
+        ...objects("x86_64"),
+      ],
+      { stdout: () => {}, stderr: (s) => (stderr += s) },
+      "ld64",
+    );
+    expect(st, stderr).toBe(0);
+    const trace = (JSON.parse(readFileSync(`${out}.time-trace`, "utf8")) as { traceEvents: TraceEvent[] }).traceEvents;
+    expect(workerRows(trace, "relocate")).toEqual([1]);
+    expect(runMachO(out).status).toBe(STATUS);
+  });
+});
