@@ -273,6 +273,53 @@ function readSleb(buf: Uint8Array, end: number): number {
   }
 }
 
+/** Where a line program's rows go (`runLineProgram`). */
+export interface LineSink {
+  /**
+   * A DW_LNE_set_address: its operand's offset in the section and size;
+   * returns the address it stands for (the sink resolves the object's
+   * relocation there).
+   */
+  setAddress(operandOffset: number, size: number): number;
+  /** The next row of the matrix; an end_sequence row has ROW_END_SEQUENCE in `flags`. */
+  row(
+    address: number,
+    file: number,
+    line: number,
+    column: number,
+    flags: number,
+    isa: number,
+    discriminator: number,
+  ): void;
+}
+
+/** A sink appending to `LineRows` (`decodeLineRows`). */
+class RowCollector implements LineSink {
+  private readonly rows: LineRows;
+  private readonly resolve: (operandOffset: number, size: number, rowCount: number) => number;
+
+  constructor(rows: LineRows, resolve: (operandOffset: number, size: number, rowCount: number) => number) {
+    this.rows = rows;
+    this.resolve = resolve;
+  }
+
+  setAddress(operandOffset: number, size: number): number {
+    return this.resolve(operandOffset, size, this.rows.count);
+  }
+
+  row(
+    address: number,
+    file: number,
+    line: number,
+    column: number,
+    flags: number,
+    isa: number,
+    discriminator: number,
+  ): void {
+    this.rows.push(address, file, line, column, flags, isa, discriminator);
+  }
+}
+
 /**
  * Runs the program of unit `h`, appending its rows to `rows`: sequences in
  * order, each ending in an end_sequence row. `setAddress(operandOffset,
@@ -287,6 +334,16 @@ export function decodeLineRows(
   setAddress: (operandOffset: number, size: number, rowCount: number) => number,
   rows: LineRows,
 ): void {
+  runLineProgram(buf, h, new RowCollector(rows, setAddress));
+}
+
+/**
+ * Runs the program of unit `h`, handing `sink` each row as the state
+ * machine appends it (sequences in order, each ending in an end_sequence
+ * row) and each DW_LNE_set_address operand. Reading past the unit throws
+ * (rows already handed over stay).
+ */
+export function runLineProgram(buf: Uint8Array, h: LineHeader, sink: LineSink): void {
   const end = h.end;
   const opcodeBase = h.opcodeBase;
   const lineRange = h.lineRange;
@@ -328,7 +385,7 @@ export function decodeLineRows(
           const sub = readU8(buf, end);
           if (sub === DW_LNE.end_sequence) {
             // Appended here with the end_sequence bit, then the registers reset.
-            rows.push(address, file, line, column, flags | ROW_END_SEQUENCE, isa, discriminator);
+            sink.row(address, file, line, column, flags | ROW_END_SEQUENCE, isa, discriminator);
             address = 0;
             file = 1;
             line = 1;
@@ -337,7 +394,7 @@ export function decodeLineRows(
             isa = 0;
             discriminator = 0;
           } else if (sub === DW_LNE.set_address) {
-            address = setAddress(cur, len - 1, rows.count);
+            address = sink.setAddress(cur, len - 1);
           } else if (sub === DW_LNE.set_discriminator) {
             discriminator = readUleb(buf, end);
           }
@@ -392,7 +449,7 @@ export function decodeLineRows(
       pos = cur;
     }
     if (emit) {
-      rows.push(address, file, line, column, flags, isa, discriminator);
+      sink.row(address, file, line, column, flags, isa, discriminator);
       flags &= ROW_IS_STMT;
       discriminator = 0;
     }
@@ -433,6 +490,8 @@ export function decodeLineProgram(
  * end_sequence row, addresses non-decreasing within a sequence) as a program
  * for header `h`, appending to `w`. Rows use special opcodes where the
  * address and line steps fit (§6.2.5.1), standard opcodes otherwise.
+ * Throws when a row's address is below the one before it in its sequence
+ * (or not a multiple of minimum_instruction_length past it).
  */
 export function encodeLineRows(
   w: Writer,
@@ -442,44 +501,102 @@ export function encodeLineRows(
   from = 0,
   to = rows.count,
 ): void {
-  const minInst = h.minInstLength;
-  const lineBase = h.lineBase;
-  const lineRange = h.lineRange;
-  const opcodeBase = h.opcodeBase;
-  const stmt0 = h.defaultIsStmt ? ROW_IS_STMT : 0;
-  const hasV3Ops = opcodeBase > DW_LNS.set_isa;
+  const e = new LineEncoder(w, h);
   const A = rows.address;
   const F = rows.flags;
-  // Bytes go straight into w's store: `b` from `o` on, with room for any one row (ROW_ROOM).
-  let b = w.reserve(ROW_ROOM);
-  let o = w.length;
-  // The state after the last row written (§6.2.2), reset at each sequence's end.
-  let sAddress = 0;
-  let sFile = 1;
-  let sLine = 1;
-  let sColumn = 0;
-  let sStmt = stmt0;
-  let sIsa = 0;
-  let started = false;
   for (let i = from; i < to; i++) {
-    if (o + ROW_ROOM > b.length) {
-      w.length = o;
-      b = w.reserve(ROW_ROOM);
+    const ok = e.row(
+      A[i]!,
+      rows.file[i]!,
+      rows.line[i]!,
+      rows.column[i]!,
+      F[i]!,
+      rows.isa[i]!,
+      rows.discriminator[i]!,
+      addrSize,
+    );
+    if (!ok) {
+      e.finish();
+      throw new Error("line rows out of order");
     }
-    const address = A[i]!;
-    const flags = F[i]!;
-    if (!started) {
+  }
+  e.finish();
+}
+
+/**
+ * Encodes rows one at a time as a program for one unit's header, appending
+ * to a writer (`encodeLineRows`, and the linker's row-by-row rewrite). The
+ * state after the last row written (§6.2.2) is kept, reset at each
+ * sequence's end; bytes go straight into the writer's store, whose length
+ * is brought up to date by `finish`.
+ */
+export class LineEncoder {
+  private readonly w: Writer;
+  private b: Uint8Array;
+  private o: number;
+  private readonly minInst: number;
+  private readonly lineBase: number;
+  private readonly lineRange: number;
+  private readonly opcodeBase: number;
+  private readonly stmt0: number;
+  private readonly hasV3Ops: boolean;
+  private sAddress = 0;
+  private sFile = 1;
+  private sLine = 1;
+  private sColumn = 0;
+  private sStmt: number;
+  private sIsa = 0;
+  private started = false;
+
+  constructor(w: Writer, h: LineHeader) {
+    this.w = w;
+    this.minInst = h.minInstLength;
+    this.lineBase = h.lineBase;
+    this.lineRange = h.lineRange;
+    this.opcodeBase = h.opcodeBase;
+    this.stmt0 = h.defaultIsStmt ? ROW_IS_STMT : 0;
+    this.sStmt = this.stmt0;
+    this.hasV3Ops = h.opcodeBase > DW_LNS.set_isa;
+    // Room for any one row (ROW_ROOM) from `o` on.
+    this.b = w.reserve(ROW_ROOM);
+    this.o = w.length;
+  }
+
+  /**
+   * Appends a row (`flags` as `LineRows.flags`; an end_sequence row ends
+   * the sequence and needs only its address); a sequence's first row starts
+   * with a DW_LNE_set_address of `addrSize` bytes. Returns false, writing
+   * nothing more, when the address is below the last row's or not a
+   * multiple of minimum_instruction_length past it.
+   */
+  row(
+    address: number,
+    file: number,
+    line: number,
+    column: number,
+    flags: number,
+    isa: number,
+    discriminator: number,
+    addrSize: number,
+  ): boolean {
+    let b = this.b;
+    let o = this.o;
+    if (o + ROW_ROOM > b.length) {
+      this.w.length = o;
+      b = this.b = this.w.reserve(ROW_ROOM);
+    }
+    if (!this.started) {
       b[o++] = 0;
       o = putUleb(b, o, 1 + addrSize);
       b[o++] = DW_LNE.set_address;
       o = putUint(b, o, addrSize, address);
-      sAddress = address;
-      started = true;
+      this.sAddress = address;
+      this.started = true;
     }
-    let addrAdv = (address - sAddress) / minInst;
+    let addrAdv = (address - this.sAddress) / this.minInst;
     if (addrAdv < 0 || !Number.isInteger(addrAdv)) {
-      w.length = o;
-      throw new Error("line rows out of order");
+      this.o = o;
+      return false;
     }
     if (flags & ROW_END_SEQUENCE) {
       if (addrAdv > 0) {
@@ -489,33 +606,30 @@ export function encodeLineRows(
       b[o++] = 0;
       b[o++] = 1;
       b[o++] = DW_LNE.end_sequence;
-      sAddress = 0;
-      sFile = 1;
-      sLine = 1;
-      sColumn = 0;
-      sStmt = stmt0;
-      sIsa = 0;
-      started = false;
-      continue;
+      this.o = o;
+      this.sAddress = 0;
+      this.sFile = 1;
+      this.sLine = 1;
+      this.sColumn = 0;
+      this.sStmt = this.stmt0;
+      this.sIsa = 0;
+      this.started = false;
+      return true;
     }
-    const file = rows.file[i]!;
-    const line = rows.line[i]!;
-    const column = rows.column[i]!;
-    const isa = rows.isa[i]!;
-    const discriminator = rows.discriminator[i]!;
-    if (file !== sFile) {
+    if (file !== this.sFile) {
       b[o++] = DW_LNS.set_file;
       o = putUleb(b, o, file);
     }
-    if (column !== sColumn) {
+    if (column !== this.sColumn) {
       b[o++] = DW_LNS.set_column;
       o = putUleb(b, o, column);
     }
-    if ((flags & ROW_IS_STMT) !== sStmt) b[o++] = DW_LNS.negate_stmt;
+    if ((flags & ROW_IS_STMT) !== this.sStmt) b[o++] = DW_LNS.negate_stmt;
     if (flags & ROW_BASIC_BLOCK) b[o++] = DW_LNS.set_basic_block;
-    if (hasV3Ops && flags & ROW_PROLOGUE_END) b[o++] = DW_LNS.set_prologue_end;
-    if (hasV3Ops && flags & ROW_EPILOGUE_BEGIN) b[o++] = DW_LNS.set_epilogue_begin;
-    if (hasV3Ops && isa !== sIsa) {
+    const v3 = this.hasV3Ops;
+    if (v3 && flags & ROW_PROLOGUE_END) b[o++] = DW_LNS.set_prologue_end;
+    if (v3 && flags & ROW_EPILOGUE_BEGIN) b[o++] = DW_LNS.set_epilogue_begin;
+    if (v3 && isa !== this.sIsa) {
       b[o++] = DW_LNS.set_isa;
       o = putUleb(b, o, isa);
     }
@@ -525,9 +639,11 @@ export function encodeLineRows(
       b[o++] = DW_LNE.set_discriminator;
       o = putUleb(b, o, discriminator);
     }
-    const lineAdv = line - sLine;
+    const lineAdv = line - this.sLine;
+    const lineBase = this.lineBase;
+    const lineRange = this.lineRange;
     const lineOk = lineAdv >= lineBase && lineAdv < lineBase + lineRange;
-    const special = lineAdv - lineBase + lineRange * addrAdv + opcodeBase;
+    const special = lineAdv - lineBase + lineRange * addrAdv + this.opcodeBase;
     if (lineOk && special <= 255) {
       b[o++] = special;
     } else {
@@ -542,14 +658,20 @@ export function encodeLineRows(
       }
       b[o++] = DW_LNS.copy;
     }
-    sAddress = address;
-    sFile = file;
-    sLine = line;
-    sColumn = column;
-    sStmt = flags & ROW_IS_STMT;
-    sIsa = isa;
+    this.o = o;
+    this.sAddress = address;
+    this.sFile = file;
+    this.sLine = line;
+    this.sColumn = column;
+    this.sStmt = flags & ROW_IS_STMT;
+    this.sIsa = isa;
+    return true;
   }
-  w.length = o;
+
+  /** Brings the writer's length up to the bytes written. */
+  finish(): void {
+    this.w.length = this.o;
+  }
 }
 
 /**
