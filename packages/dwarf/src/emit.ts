@@ -35,7 +35,6 @@ import { type InputFile, type LinkContext, type OutputSection, RelocAttr } from 
 import { Writer } from "./bytes.js";
 import {
   type DebugOutputs,
-  MergeScratch,
   type ObjectBases,
   type ObjectDebugInput,
   type ObjectMergeResult,
@@ -134,7 +133,6 @@ function mergeAll(ctx: LinkContext, objects: readonly DebugObject[], failed: Set
   };
   // Re-encoded line programs come out about as long as clang's.
   const line = new Writer(lineIn + (lineIn >> 2) + 1024);
-  const scratch = new MergeScratch();
   const warnings: (string[] | undefined)[] = [];
   const errors: (string | undefined)[] = [];
   let newlyFailed = 0;
@@ -145,7 +143,7 @@ function mergeAll(ctx: LinkContext, objects: readonly DebugObject[], failed: Set
     let r: ObjectMergeResult;
     try {
       const mapper = new AddressMapper(ctx.sections, ctx.atoms, place);
-      r = mergeObjectDebug(input, bases[i]!, out, line, mapper, scratch);
+      r = mergeObjectDebug(input, bases[i]!, out, line, mapper);
     } catch (e) {
       failed.add(i);
       errors[i] = (e as Error).message;

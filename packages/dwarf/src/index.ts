@@ -12,6 +12,7 @@ export {
   encodeLineProgram,
   encodeLineRows,
   readLineHeader,
+  rewriteLineProgram,
   runLineProgram,
 } from "./line.js";
 export type { LineHeader, LineRow, LineSink } from "./line.js";
@@ -19,7 +20,7 @@ export { readCompileUnitName } from "./unit.js";
 export type { CompileUnitName, UnitNameSections } from "./unit.js";
 export { rebaseDebugInfo } from "./rebase.js";
 export type { DebugBases } from "./rebase.js";
-export { mergeObjectDebug, MergeScratch } from "./merge.js";
+export { mergeObjectDebug } from "./merge.js";
 export type { DebugOutputs, ObjectBases, ObjectDebugInput, ObjectMergeResult } from "./merge.js";
 export { AddressMapper, DebugRelocs, debugRelocs } from "./relocs.js";
 export type { AtomColumns, ObjectPlace, RelocColumns, SectionColumns } from "./relocs.js";

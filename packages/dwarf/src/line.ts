@@ -35,6 +35,7 @@
  * `decodeLineProgram`/`encodeLineProgram` are the same over row objects.
  */
 import { Reader, type Writer } from "./bytes.js";
+import type { AddressMapper, DebugRelocs } from "./relocs.js";
 
 export const DW_LNS = {
   copy: 1,
@@ -756,4 +757,299 @@ function ulebLen(v: number): number {
     n++;
   }
   return n;
+}
+
+/**
+ * The linker's rewrite of one line unit's program: `runLineProgram`,
+ * mapping and `LineEncoder` in one loop, with the state machine's
+ * registers, the mapping's state and the encoder's state in locals (rows
+ * are many, and a link is short: this runs mostly before the JIT has
+ * optimized anything, where every call and property access counts).
+ *
+ * Runs the program of unit `h` in `buf`; each DW_LNE_set_address's
+ * relocation in `relocs` says which section of the object the rows after
+ * it are in (an end_sequence forgets it); each row is mapped to its output
+ * address through `mapper` (rows in dead atoms are dropped, and a new
+ * sequence starts wherever the input-to-output shift changes: the atoms of
+ * one input sequence need not stay adjacent in the output), and encoded as
+ * `LineEncoder` would, appended to `w` (set_address operands of the size
+ * the unit uses). Returns false, the unit unencodable, when a row's output
+ * address goes backwards (known once the whole program has run); reading
+ * past the unit throws a RangeError. Either way `w` may hold part of the
+ * unit's rows.
+ */
+export function rewriteLineProgram(
+  buf: Uint8Array,
+  h: LineHeader,
+  relocs: DebugRelocs,
+  mapper: AddressMapper,
+  w: Writer,
+): boolean {
+  const end = h.end;
+  const opcodeBase = h.opcodeBase;
+  const lineRange = h.lineRange;
+  const lineBase = h.lineBase;
+  const minInst = h.minInstLength;
+  const stdLengths = h.stdOpcodeLengths;
+  const stmt0 = h.defaultIsStmt ? ROW_IS_STMT : 0;
+  const hasV3Ops = opcodeBase > DW_LNS.set_isa;
+  const constAddPc = Math.floor((255 - opcodeBase) / lineRange) * minInst;
+  const [addrStep, lineStep] = specialSteps(h);
+  // Decoder: the state machine's registers (§6.2.2).
+  let address = 0;
+  let file = 1;
+  let line = 1;
+  let column = 0;
+  let flags = stmt0;
+  let isa = 0;
+  let discriminator = 0;
+  // Mapping: the rows' section ordinal (0: dropped) and address size; the open output sequence's
+  // shift, the input end of its last row's atom and that row's output address; the last atom
+  // mapped (input range [aLo, aHi), shift aDelta) for rows that stay in it.
+  let sect = 0;
+  let addrSize = 8;
+  let open = false;
+  let delta = 0;
+  let lastEndIn = 0;
+  let lastOut = 0;
+  let aSect = 0;
+  let aLo = 0;
+  let aHi = 0;
+  let aDelta = 0;
+  let outOfOrder = false;
+  // Encoder: bytes from `o` in `b` (room for a row), the state after the last row written.
+  let b = w.reserve(ROW_ROOM);
+  let o = w.length;
+  let sAddress = 0;
+  let sFile = 1;
+  let sLine = 1;
+  let sColumn = 0;
+  let sStmt = stmt0;
+  let sIsa = 0;
+  let started = false;
+  let pos = h.programStart;
+  while (pos < end) {
+    const op = buf[pos++]!;
+    // A row to emit (1), an end_sequence row (2), or none (0).
+    let kind = 0;
+    if (op >= opcodeBase) {
+      address += addrStep[op]!;
+      line += lineStep[op]!;
+      kind = 1;
+    } else if (op === DW_LNS.advance_pc && pos < end && buf[pos]! < 0x80) {
+      address += buf[pos++]! * minInst;
+    } else if (op === DW_LNS.advance_line && pos < end && buf[pos]! < 0x80) {
+      const x = buf[pos++]!;
+      line += x & 0x40 ? x - 128 : x;
+    } else {
+      cur = pos;
+      switch (op) {
+        case 0: {
+          const len = readUleb(buf, end);
+          const start = cur;
+          if (len === 0) break;
+          const sub = readU8(buf, end);
+          if (sub === DW_LNE.end_sequence) kind = 2;
+          else if (sub === DW_LNE.set_address) {
+            // The operand's relocation: the section the rows are in, and the input address.
+            addrSize = len - 1;
+            const k = relocs.find(cur);
+            sect = k >= 0 ? relocs.sect[k]! : 0;
+            const stored = readOperand(buf, cur, addrSize);
+            address = k >= 0 && relocs.minusSect[k]! < 0 ? relocs.symAddr[k]! + stored : stored;
+          } else if (sub === DW_LNE.set_discriminator) {
+            discriminator = readUleb(buf, end);
+          }
+          cur = start + len;
+          break;
+        }
+        case DW_LNS.copy:
+          kind = 1;
+          break;
+        case DW_LNS.advance_pc:
+          address += readUleb(buf, end) * minInst;
+          break;
+        case DW_LNS.advance_line:
+          line += readSleb(buf, end);
+          break;
+        case DW_LNS.set_file:
+          file = readUleb(buf, end);
+          break;
+        case DW_LNS.set_column:
+          column = readUleb(buf, end);
+          break;
+        case DW_LNS.negate_stmt:
+          flags ^= ROW_IS_STMT;
+          break;
+        case DW_LNS.set_basic_block:
+          flags |= ROW_BASIC_BLOCK;
+          break;
+        case DW_LNS.const_add_pc:
+          address += constAddPc;
+          break;
+        case DW_LNS.fixed_advance_pc: {
+          if (cur + 2 > end) throw pastEnd(2);
+          address += buf[cur]! | (buf[cur + 1]! << 8);
+          cur += 2;
+          break;
+        }
+        case DW_LNS.set_prologue_end:
+          flags |= ROW_PROLOGUE_END;
+          break;
+        case DW_LNS.set_epilogue_begin:
+          flags |= ROW_EPILOGUE_BEGIN;
+          break;
+        case DW_LNS.set_isa:
+          isa = readUleb(buf, end);
+          break;
+        default: {
+          const k = stdLengths[op - 1] ?? 0;
+          for (let i = 0; i < k; i++) readUleb(buf, end);
+        }
+      }
+      pos = cur;
+    }
+    if (kind === 0) continue;
+    // The row's output address (-1: dropped); an end_sequence row only closes.
+    let m = -1;
+    if (kind === 1 && sect !== 0) {
+      if (sect === aSect && address >= aLo && address < aHi) m = address + aDelta;
+      else {
+        m = mapper.map(sect, address, false);
+        if (m >= 0) {
+          aSect = sect;
+          aLo = mapper.startIn;
+          aHi = mapper.endIn;
+          aDelta = m - address;
+        }
+      }
+    }
+    // Close the open output sequence at an end_sequence, a dropped row or a change of shift.
+    if (open && (m < 0 || m - address !== delta)) {
+      const endAddr = Math.max(Math.min(address, lastEndIn) + delta, lastOut);
+      open = false;
+      if (!outOfOrder) {
+        if (o + ROW_ROOM > b.length) {
+          w.length = o;
+          b = w.reserve(ROW_ROOM);
+        }
+        const adv = (endAddr - sAddress) / minInst;
+        if (adv < 0 || !Number.isInteger(adv)) outOfOrder = true;
+        else {
+          if (adv > 0) {
+            b[o++] = DW_LNS.advance_pc;
+            o = putUleb(b, o, adv);
+          }
+          b[o++] = 0;
+          b[o++] = 1;
+          b[o++] = DW_LNE.end_sequence;
+          sAddress = 0;
+          sFile = 1;
+          sLine = 1;
+          sColumn = 0;
+          sStmt = stmt0;
+          sIsa = 0;
+          started = false;
+        }
+      }
+    }
+    if (m >= 0) {
+      if (!open) {
+        open = true;
+        delta = m - address;
+      }
+      lastEndIn = aHi;
+      lastOut = m;
+      if (!outOfOrder) {
+        // Encode the row (as LineEncoder.row).
+        if (o + ROW_ROOM > b.length) {
+          w.length = o;
+          b = w.reserve(ROW_ROOM);
+        }
+        if (!started) {
+          b[o++] = 0;
+          o = putUleb(b, o, 1 + addrSize);
+          b[o++] = DW_LNE.set_address;
+          o = putUint(b, o, addrSize, m);
+          sAddress = m;
+          started = true;
+        }
+        const addrAdv = (m - sAddress) / minInst;
+        if (addrAdv < 0 || !Number.isInteger(addrAdv)) outOfOrder = true;
+        else {
+          if (file !== sFile) {
+            b[o++] = DW_LNS.set_file;
+            o = putUleb(b, o, file);
+          }
+          if (column !== sColumn) {
+            b[o++] = DW_LNS.set_column;
+            o = putUleb(b, o, column);
+          }
+          if ((flags & ROW_IS_STMT) !== sStmt) b[o++] = DW_LNS.negate_stmt;
+          if (flags & ROW_BASIC_BLOCK) b[o++] = DW_LNS.set_basic_block;
+          if (hasV3Ops && flags & ROW_PROLOGUE_END) b[o++] = DW_LNS.set_prologue_end;
+          if (hasV3Ops && flags & ROW_EPILOGUE_BEGIN) b[o++] = DW_LNS.set_epilogue_begin;
+          if (hasV3Ops && isa !== sIsa) {
+            b[o++] = DW_LNS.set_isa;
+            o = putUleb(b, o, isa);
+          }
+          if (discriminator !== 0) {
+            b[o++] = 0;
+            o = putUleb(b, o, 1 + ulebLen(discriminator));
+            b[o++] = DW_LNE.set_discriminator;
+            o = putUleb(b, o, discriminator);
+          }
+          const lineAdv = line - sLine;
+          const special = lineAdv - lineBase + lineRange * addrAdv + opcodeBase;
+          if (lineAdv >= lineBase && lineAdv < lineBase + lineRange && special <= 255) b[o++] = special;
+          else {
+            if (lineAdv !== 0) {
+              b[o++] = DW_LNS.advance_line;
+              o = putSleb(b, o, lineAdv);
+            }
+            if (addrAdv > 0) {
+              b[o++] = DW_LNS.advance_pc;
+              o = putUleb(b, o, addrAdv);
+            }
+            b[o++] = DW_LNS.copy;
+          }
+          sAddress = m;
+          sFile = file;
+          sLine = line;
+          sColumn = column;
+          sStmt = flags & ROW_IS_STMT;
+          sIsa = isa;
+        }
+      }
+    }
+    if (kind === 2) {
+      // end_sequence: the registers reset, the section forgotten.
+      sect = 0;
+      address = 0;
+      file = 1;
+      line = 1;
+      column = 0;
+      flags = stmt0;
+      isa = 0;
+      discriminator = 0;
+    } else {
+      flags &= ROW_IS_STMT;
+      discriminator = 0;
+    }
+  }
+  if (outOfOrder) return false;
+  w.length = o;
+  return true;
+}
+
+/** The unsigned little-endian `size`-byte operand at `at` (as the merge reads a relocated field). */
+function readOperand(b: Uint8Array, at: number, size: number): number {
+  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new RangeError(`unsupported integer size ${size}`);
+  if (at + size > b.length) throw new RangeError(`read of ${size} bytes at 0x${at.toString(16)} past the end`);
+  if (size === 1) return b[at]!;
+  if (size === 2) return b[at]! | (b[at + 1]! << 8);
+  const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+  if (size === 4) return lo;
+  const hi = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) >>> 0;
+  return hi * 0x100000000 + lo;
 }

@@ -38,7 +38,7 @@
  */
 import { Reader, type Writer } from "./bytes.js";
 import { DW_AT, DW_FORM, fixedFormSize, offsetClass, parseAbbrevs, skipForm } from "./forms.js";
-import { LineEncoder, type LineSink, ROW_END_SEQUENCE, readLineHeader, runLineProgram } from "./line.js";
+import { readLineHeader, rewriteLineProgram } from "./line.js";
 import type { AddressMapper, DebugRelocs } from "./relocs.js";
 
 /** Tombstone for dead addresses in `__debug_info`. */
@@ -89,11 +89,6 @@ export interface ObjectMergeResult {
   warnings: string[];
 }
 
-/** Reusable state of merges (one per thread). */
-export class MergeScratch {
-  readonly lines = new LineRewriter();
-}
-
 /** The error of a read past the end of a unit or section. */
 function pastEnd(n: number, at: number): RangeError {
   return new RangeError(`read of ${n} bytes at 0x${at.toString(16)} past the end`);
@@ -111,7 +106,6 @@ export function mergeObjectDebug(
   out: DebugOutputs,
   lineOut: Writer,
   mapper: AddressMapper,
-  scratch: MergeScratch,
 ): ObjectMergeResult {
   const info = in_.info;
   // Check every unit first: an object with a unit tsld cannot merge is skipped whole.
@@ -151,7 +145,7 @@ export function mergeObjectDebug(
   copyLists(out.loc, bases.loc, in_.loc, in_.locRelocs, mapper, true, walk.locBase);
   const warnings: string[] = [];
   const lineStart = lineOut.length;
-  const lineMap = rewriteLines(lineOut, in_.line, in_.lineRelocs, mapper, scratch, warnings);
+  const lineMap = rewriteLines(lineOut, in_.line, in_.lineRelocs, mapper, warnings);
   const stmtLists: number[] = [];
   const s = walk.stmtLists;
   for (let i = 0; i < s.length; i += 2) {
@@ -668,20 +662,17 @@ function copyLists(
  * output unit offset in `w` (for DW_AT_stmt_list). Each unit keeps its
  * header (so the file and directory tables, and header_length, are
  * unchanged; only unit_length is new) and its program is run, mapped and
- * re-encoded row by row (`LineRewriter`). A unit whose program cannot be
- * run keeps its header and loses its rows (a warning).
+ * re-encoded row by row (`rewriteLineProgram`). A unit whose program cannot
+ * be run keeps its header and loses its rows (a warning).
  */
 function rewriteLines(
   w: Writer,
   bytes: Uint8Array,
   relocs: DebugRelocs,
   mapper: AddressMapper,
-  scratch: MergeScratch,
   warnings: string[],
 ): Map<number, number> {
   const out = new Map<number, number>();
-  const rw = scratch.lines;
-  rw.start(bytes, relocs, mapper);
   for (let p = 0; p < bytes.length; ) {
     const h = readLineHeader(bytes, p);
     const start = w.length;
@@ -689,111 +680,18 @@ function rewriteLines(
     w.u32(0);
     w.bytes(bytes.subarray(p + 4, h.programStart));
     const program = w.length;
-    const enc = new LineEncoder(w, h);
-    rw.unit(enc);
-    let ran = true;
+    let ok = true;
     try {
-      runLineProgram(bytes, h, rw);
+      ok = rewriteLineProgram(bytes, h, relocs, mapper, w);
     } catch (e) {
       warnings.push(`line table at 0x${p.toString(16)} dropped: ${(e as Error).message}`);
-      ran = false;
+      w.length = program; // its rows dropped
     }
-    if (ran) {
-      if (rw.outOfOrder) throw new Error("line rows out of order");
-      enc.finish();
-    } else w.length = program; // its rows dropped
+    if (!ok) throw new Error("line rows out of order");
     w.patch32(start, w.length - start - 4);
     p = h.end;
   }
   return out;
-}
-
-/**
- * A line program's rows mapped to output addresses and re-encoded as they
- * come: rows in dead atoms are dropped, and a new sequence starts wherever
- * the input-to-output shift changes (the atoms of one input sequence need
- * not stay adjacent in the output). A set_address's relocation says which
- * section the rows after it are in; an end_sequence forgets it.
- */
-class LineRewriter implements LineSink {
-  private bytes: Uint8Array = new Uint8Array(0);
-  private relocs!: DebugRelocs;
-  private mapper!: AddressMapper;
-  private enc!: LineEncoder;
-  /** Section ordinal of the rows (0: none, the rows are dropped), and the unit's address size. */
-  private sect = 0;
-  private addrSize = 8;
-  /** An output sequence is open: its shift, and the input end of the atom of its last row and that row's output address. */
-  private open = false;
-  private delta = 0;
-  private lastEndIn = 0;
-  private lastOut = 0;
-  /** A row's address went backwards: the unit cannot be encoded (reported once the program has run). */
-  outOfOrder = false;
-
-  /** The object whose units follow. */
-  start(bytes: Uint8Array, relocs: DebugRelocs, mapper: AddressMapper): void {
-    this.bytes = bytes;
-    this.relocs = relocs;
-    this.mapper = mapper;
-  }
-
-  /** The unit whose rows follow, encoded by `enc`. */
-  unit(enc: LineEncoder): void {
-    this.enc = enc;
-    this.sect = 0;
-    this.addrSize = 8;
-    this.open = false;
-    this.outOfOrder = false;
-  }
-
-  setAddress(at: number, size: number): number {
-    const relocs = this.relocs;
-    this.addrSize = size;
-    const k = relocs.find(at);
-    this.sect = k >= 0 ? relocs.sect[k]! : 0;
-    const stored = readUint(this.bytes, at, size);
-    return k >= 0 && relocs.minusSect[k]! < 0 ? relocs.symAddr[k]! + stored : stored;
-  }
-
-  row(
-    address: number,
-    file: number,
-    line: number,
-    column: number,
-    flags: number,
-    isa: number,
-    discriminator: number,
-  ): void {
-    if (flags & ROW_END_SEQUENCE) {
-      if (this.open) this.close(address);
-      this.sect = 0;
-      return;
-    }
-    const m = this.sect === 0 ? -1 : this.mapper.map(this.sect, address, false);
-    if (m < 0) {
-      if (this.open) this.close(address);
-      return;
-    }
-    const d = m - address;
-    if (this.open && d !== this.delta) this.close(address);
-    if (!this.open) {
-      this.open = true;
-      this.delta = d;
-    }
-    this.lastEndIn = this.mapper.endIn;
-    this.lastOut = m;
-    if (!this.outOfOrder && !this.enc.row(m, file, line, column, flags, isa, discriminator, this.addrSize))
-      this.outOfOrder = true;
-  }
-
-  /** Ends the open output sequence at input address `inAddr` (at most the last atom's end), shifted. */
-  private close(inAddr: number): void {
-    const endIn = Math.min(inAddr, this.lastEndIn);
-    const end = Math.max(endIn + this.delta, this.lastOut);
-    if (!this.outOfOrder && !this.enc.row(end, 0, 0, 0, ROW_END_SEQUENCE, 0, 0, this.addrSize)) this.outOfOrder = true;
-    this.open = false;
-  }
 }
 
 /** `v`, or the tombstone when `v` is NaN (an address that does not map). */

@@ -231,7 +231,12 @@ export class AddressMapper {
   private readonly A: AtomColumns;
   private readonly firstSection: number;
   private readonly sectionCount: number;
-  /** After a successful `map`: the input address just past the atom that held the address. */
+  /**
+   * After a successful `map`: the input range [startIn, endIn) of the atom
+   * that held the address, through which every address maps with the same
+   * shift.
+   */
+  startIn = 0;
   endIn = 0;
   /** After `liveEnvelope`: the output range of the live code found (hi 0: none). */
   envLo = 0;
@@ -247,6 +252,7 @@ export class AddressMapper {
   private cEnd = 0;
   private cLive = false;
   private cAddr = 0;
+  private cStartIn = 0;
   private cEndIn = 0;
 
   constructor(S: SectionColumns, A: AtomColumns, place: ObjectPlace) {
@@ -270,6 +276,7 @@ export class AddressMapper {
       if (!this.find(sid, secOff)) return -1;
     }
     if (!this.cLive || secOff < this.cLo || secOff > this.cEnd) return -1;
+    this.startIn = this.cStartIn;
     this.endIn = this.cEndIn;
     return this.cAddr + (secOff - this.cLo) + (end ? 1 : 0);
   }
@@ -306,7 +313,8 @@ export class AddressMapper {
     this.cEnd = this.cLo + A.size[a]!;
     this.cLive = (A.flags[a]! & ATOM_LIVE) !== 0 && A.foldedInto[a] === a && A.out[a]! >= 0;
     this.cAddr = A.address[a]!;
-    this.cEndIn = this.S.addr[A.section[a]!]! + this.cLo + A.size[a]!;
+    this.cStartIn = this.S.addr[A.section[a]!]! + this.cLo;
+    this.cEndIn = this.cStartIn + A.size[a]!;
     return true;
   }
 
