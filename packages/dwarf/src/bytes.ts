@@ -113,9 +113,15 @@ export class Reader {
 /** A growable little-endian byte buffer. */
 export class Writer {
   /** The backing store: bytes [0, length) are written; replaced when it grows. */
-  buf = new Uint8Array(256);
-  private view = new DataView(this.buf.buffer);
+  buf: Uint8Array;
+  private view: DataView;
   length = 0;
+
+  /** An empty writer with room for `capacity` bytes before it grows. */
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(Math.max(16, capacity));
+    this.view = new DataView(this.buf.buffer);
+  }
 
   private ensure(n: number): void {
     if (this.length + n <= this.buf.length) return;

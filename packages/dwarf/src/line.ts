@@ -35,6 +35,7 @@
  * `decodeLineProgram`/`encodeLineProgram` are the same over row objects.
  */
 import { Reader, type Writer } from "./bytes.js";
+import type { AddressMapper, DebugRelocs } from "./relocs.js";
 
 export const DW_LNS = {
   copy: 1,
@@ -273,6 +274,53 @@ function readSleb(buf: Uint8Array, end: number): number {
   }
 }
 
+/** Where a line program's rows go (`runLineProgram`). */
+export interface LineSink {
+  /**
+   * A DW_LNE_set_address: its operand's offset in the section and size;
+   * returns the address it stands for (the sink resolves the object's
+   * relocation there).
+   */
+  setAddress(operandOffset: number, size: number): number;
+  /** The next row of the matrix; an end_sequence row has ROW_END_SEQUENCE in `flags`. */
+  row(
+    address: number,
+    file: number,
+    line: number,
+    column: number,
+    flags: number,
+    isa: number,
+    discriminator: number,
+  ): void;
+}
+
+/** A sink appending to `LineRows` (`decodeLineRows`). */
+class RowCollector implements LineSink {
+  private readonly rows: LineRows;
+  private readonly resolve: (operandOffset: number, size: number, rowCount: number) => number;
+
+  constructor(rows: LineRows, resolve: (operandOffset: number, size: number, rowCount: number) => number) {
+    this.rows = rows;
+    this.resolve = resolve;
+  }
+
+  setAddress(operandOffset: number, size: number): number {
+    return this.resolve(operandOffset, size, this.rows.count);
+  }
+
+  row(
+    address: number,
+    file: number,
+    line: number,
+    column: number,
+    flags: number,
+    isa: number,
+    discriminator: number,
+  ): void {
+    this.rows.push(address, file, line, column, flags, isa, discriminator);
+  }
+}
+
 /**
  * Runs the program of unit `h`, appending its rows to `rows`: sequences in
  * order, each ending in an end_sequence row. `setAddress(operandOffset,
@@ -287,6 +335,16 @@ export function decodeLineRows(
   setAddress: (operandOffset: number, size: number, rowCount: number) => number,
   rows: LineRows,
 ): void {
+  runLineProgram(buf, h, new RowCollector(rows, setAddress));
+}
+
+/**
+ * Runs the program of unit `h`, handing `sink` each row as the state
+ * machine appends it (sequences in order, each ending in an end_sequence
+ * row) and each DW_LNE_set_address operand. Reading past the unit throws
+ * (rows already handed over stay).
+ */
+export function runLineProgram(buf: Uint8Array, h: LineHeader, sink: LineSink): void {
   const end = h.end;
   const opcodeBase = h.opcodeBase;
   const lineRange = h.lineRange;
@@ -328,7 +386,7 @@ export function decodeLineRows(
           const sub = readU8(buf, end);
           if (sub === DW_LNE.end_sequence) {
             // Appended here with the end_sequence bit, then the registers reset.
-            rows.push(address, file, line, column, flags | ROW_END_SEQUENCE, isa, discriminator);
+            sink.row(address, file, line, column, flags | ROW_END_SEQUENCE, isa, discriminator);
             address = 0;
             file = 1;
             line = 1;
@@ -337,7 +395,7 @@ export function decodeLineRows(
             isa = 0;
             discriminator = 0;
           } else if (sub === DW_LNE.set_address) {
-            address = setAddress(cur, len - 1, rows.count);
+            address = sink.setAddress(cur, len - 1);
           } else if (sub === DW_LNE.set_discriminator) {
             discriminator = readUleb(buf, end);
           }
@@ -392,7 +450,7 @@ export function decodeLineRows(
       pos = cur;
     }
     if (emit) {
-      rows.push(address, file, line, column, flags, isa, discriminator);
+      sink.row(address, file, line, column, flags, isa, discriminator);
       flags &= ROW_IS_STMT;
       discriminator = 0;
     }
@@ -433,6 +491,8 @@ export function decodeLineProgram(
  * end_sequence row, addresses non-decreasing within a sequence) as a program
  * for header `h`, appending to `w`. Rows use special opcodes where the
  * address and line steps fit (§6.2.5.1), standard opcodes otherwise.
+ * Throws when a row's address is below the one before it in its sequence
+ * (or not a multiple of minimum_instruction_length past it).
  */
 export function encodeLineRows(
   w: Writer,
@@ -442,44 +502,102 @@ export function encodeLineRows(
   from = 0,
   to = rows.count,
 ): void {
-  const minInst = h.minInstLength;
-  const lineBase = h.lineBase;
-  const lineRange = h.lineRange;
-  const opcodeBase = h.opcodeBase;
-  const stmt0 = h.defaultIsStmt ? ROW_IS_STMT : 0;
-  const hasV3Ops = opcodeBase > DW_LNS.set_isa;
+  const e = new LineEncoder(w, h);
   const A = rows.address;
   const F = rows.flags;
-  // Bytes go straight into w's store: `b` from `o` on, with room for any one row (ROW_ROOM).
-  let b = w.reserve(ROW_ROOM);
-  let o = w.length;
-  // The state after the last row written (§6.2.2), reset at each sequence's end.
-  let sAddress = 0;
-  let sFile = 1;
-  let sLine = 1;
-  let sColumn = 0;
-  let sStmt = stmt0;
-  let sIsa = 0;
-  let started = false;
   for (let i = from; i < to; i++) {
-    if (o + ROW_ROOM > b.length) {
-      w.length = o;
-      b = w.reserve(ROW_ROOM);
+    const ok = e.row(
+      A[i]!,
+      rows.file[i]!,
+      rows.line[i]!,
+      rows.column[i]!,
+      F[i]!,
+      rows.isa[i]!,
+      rows.discriminator[i]!,
+      addrSize,
+    );
+    if (!ok) {
+      e.finish();
+      throw new Error("line rows out of order");
     }
-    const address = A[i]!;
-    const flags = F[i]!;
-    if (!started) {
+  }
+  e.finish();
+}
+
+/**
+ * Encodes rows one at a time as a program for one unit's header, appending
+ * to a writer (`encodeLineRows`, and the linker's row-by-row rewrite). The
+ * state after the last row written (§6.2.2) is kept, reset at each
+ * sequence's end; bytes go straight into the writer's store, whose length
+ * is brought up to date by `finish`.
+ */
+export class LineEncoder {
+  private readonly w: Writer;
+  private b: Uint8Array;
+  private o: number;
+  private readonly minInst: number;
+  private readonly lineBase: number;
+  private readonly lineRange: number;
+  private readonly opcodeBase: number;
+  private readonly stmt0: number;
+  private readonly hasV3Ops: boolean;
+  private sAddress = 0;
+  private sFile = 1;
+  private sLine = 1;
+  private sColumn = 0;
+  private sStmt: number;
+  private sIsa = 0;
+  private started = false;
+
+  constructor(w: Writer, h: LineHeader) {
+    this.w = w;
+    this.minInst = h.minInstLength;
+    this.lineBase = h.lineBase;
+    this.lineRange = h.lineRange;
+    this.opcodeBase = h.opcodeBase;
+    this.stmt0 = h.defaultIsStmt ? ROW_IS_STMT : 0;
+    this.sStmt = this.stmt0;
+    this.hasV3Ops = h.opcodeBase > DW_LNS.set_isa;
+    // Room for any one row (ROW_ROOM) from `o` on.
+    this.b = w.reserve(ROW_ROOM);
+    this.o = w.length;
+  }
+
+  /**
+   * Appends a row (`flags` as `LineRows.flags`; an end_sequence row ends
+   * the sequence and needs only its address); a sequence's first row starts
+   * with a DW_LNE_set_address of `addrSize` bytes. Returns false, writing
+   * nothing more, when the address is below the last row's or not a
+   * multiple of minimum_instruction_length past it.
+   */
+  row(
+    address: number,
+    file: number,
+    line: number,
+    column: number,
+    flags: number,
+    isa: number,
+    discriminator: number,
+    addrSize: number,
+  ): boolean {
+    let b = this.b;
+    let o = this.o;
+    if (o + ROW_ROOM > b.length) {
+      this.w.length = o;
+      b = this.b = this.w.reserve(ROW_ROOM);
+    }
+    if (!this.started) {
       b[o++] = 0;
       o = putUleb(b, o, 1 + addrSize);
       b[o++] = DW_LNE.set_address;
       o = putUint(b, o, addrSize, address);
-      sAddress = address;
-      started = true;
+      this.sAddress = address;
+      this.started = true;
     }
-    let addrAdv = (address - sAddress) / minInst;
+    let addrAdv = (address - this.sAddress) / this.minInst;
     if (addrAdv < 0 || !Number.isInteger(addrAdv)) {
-      w.length = o;
-      throw new Error("line rows out of order");
+      this.o = o;
+      return false;
     }
     if (flags & ROW_END_SEQUENCE) {
       if (addrAdv > 0) {
@@ -489,33 +607,30 @@ export function encodeLineRows(
       b[o++] = 0;
       b[o++] = 1;
       b[o++] = DW_LNE.end_sequence;
-      sAddress = 0;
-      sFile = 1;
-      sLine = 1;
-      sColumn = 0;
-      sStmt = stmt0;
-      sIsa = 0;
-      started = false;
-      continue;
+      this.o = o;
+      this.sAddress = 0;
+      this.sFile = 1;
+      this.sLine = 1;
+      this.sColumn = 0;
+      this.sStmt = this.stmt0;
+      this.sIsa = 0;
+      this.started = false;
+      return true;
     }
-    const file = rows.file[i]!;
-    const line = rows.line[i]!;
-    const column = rows.column[i]!;
-    const isa = rows.isa[i]!;
-    const discriminator = rows.discriminator[i]!;
-    if (file !== sFile) {
+    if (file !== this.sFile) {
       b[o++] = DW_LNS.set_file;
       o = putUleb(b, o, file);
     }
-    if (column !== sColumn) {
+    if (column !== this.sColumn) {
       b[o++] = DW_LNS.set_column;
       o = putUleb(b, o, column);
     }
-    if ((flags & ROW_IS_STMT) !== sStmt) b[o++] = DW_LNS.negate_stmt;
+    if ((flags & ROW_IS_STMT) !== this.sStmt) b[o++] = DW_LNS.negate_stmt;
     if (flags & ROW_BASIC_BLOCK) b[o++] = DW_LNS.set_basic_block;
-    if (hasV3Ops && flags & ROW_PROLOGUE_END) b[o++] = DW_LNS.set_prologue_end;
-    if (hasV3Ops && flags & ROW_EPILOGUE_BEGIN) b[o++] = DW_LNS.set_epilogue_begin;
-    if (hasV3Ops && isa !== sIsa) {
+    const v3 = this.hasV3Ops;
+    if (v3 && flags & ROW_PROLOGUE_END) b[o++] = DW_LNS.set_prologue_end;
+    if (v3 && flags & ROW_EPILOGUE_BEGIN) b[o++] = DW_LNS.set_epilogue_begin;
+    if (v3 && isa !== this.sIsa) {
       b[o++] = DW_LNS.set_isa;
       o = putUleb(b, o, isa);
     }
@@ -525,9 +640,11 @@ export function encodeLineRows(
       b[o++] = DW_LNE.set_discriminator;
       o = putUleb(b, o, discriminator);
     }
-    const lineAdv = line - sLine;
+    const lineAdv = line - this.sLine;
+    const lineBase = this.lineBase;
+    const lineRange = this.lineRange;
     const lineOk = lineAdv >= lineBase && lineAdv < lineBase + lineRange;
-    const special = lineAdv - lineBase + lineRange * addrAdv + opcodeBase;
+    const special = lineAdv - lineBase + lineRange * addrAdv + this.opcodeBase;
     if (lineOk && special <= 255) {
       b[o++] = special;
     } else {
@@ -542,14 +659,20 @@ export function encodeLineRows(
       }
       b[o++] = DW_LNS.copy;
     }
-    sAddress = address;
-    sFile = file;
-    sLine = line;
-    sColumn = column;
-    sStmt = flags & ROW_IS_STMT;
-    sIsa = isa;
+    this.o = o;
+    this.sAddress = address;
+    this.sFile = file;
+    this.sLine = line;
+    this.sColumn = column;
+    this.sStmt = flags & ROW_IS_STMT;
+    this.sIsa = isa;
+    return true;
   }
-  w.length = o;
+
+  /** Brings the writer's length up to the bytes written. */
+  finish(): void {
+    this.w.length = this.o;
+  }
 }
 
 /**
@@ -634,4 +757,299 @@ function ulebLen(v: number): number {
     n++;
   }
   return n;
+}
+
+/**
+ * The linker's rewrite of one line unit's program: `runLineProgram`,
+ * mapping and `LineEncoder` in one loop, with the state machine's
+ * registers, the mapping's state and the encoder's state in locals (rows
+ * are many, and a link is short: this runs mostly before the JIT has
+ * optimized anything, where every call and property access counts).
+ *
+ * Runs the program of unit `h` in `buf`; each DW_LNE_set_address's
+ * relocation in `relocs` says which section of the object the rows after
+ * it are in (an end_sequence forgets it); each row is mapped to its output
+ * address through `mapper` (rows in dead atoms are dropped, and a new
+ * sequence starts wherever the input-to-output shift changes: the atoms of
+ * one input sequence need not stay adjacent in the output), and encoded as
+ * `LineEncoder` would, appended to `w` (set_address operands of the size
+ * the unit uses). Returns false, the unit unencodable, when a row's output
+ * address goes backwards (known once the whole program has run); reading
+ * past the unit throws a RangeError. Either way `w` may hold part of the
+ * unit's rows.
+ */
+export function rewriteLineProgram(
+  buf: Uint8Array,
+  h: LineHeader,
+  relocs: DebugRelocs,
+  mapper: AddressMapper,
+  w: Writer,
+): boolean {
+  const end = h.end;
+  const opcodeBase = h.opcodeBase;
+  const lineRange = h.lineRange;
+  const lineBase = h.lineBase;
+  const minInst = h.minInstLength;
+  const stdLengths = h.stdOpcodeLengths;
+  const stmt0 = h.defaultIsStmt ? ROW_IS_STMT : 0;
+  const hasV3Ops = opcodeBase > DW_LNS.set_isa;
+  const constAddPc = Math.floor((255 - opcodeBase) / lineRange) * minInst;
+  const [addrStep, lineStep] = specialSteps(h);
+  // Decoder: the state machine's registers (§6.2.2).
+  let address = 0;
+  let file = 1;
+  let line = 1;
+  let column = 0;
+  let flags = stmt0;
+  let isa = 0;
+  let discriminator = 0;
+  // Mapping: the rows' section ordinal (0: dropped) and address size; the open output sequence's
+  // shift, the input end of its last row's atom and that row's output address; the last atom
+  // mapped (input range [aLo, aHi), shift aDelta) for rows that stay in it.
+  let sect = 0;
+  let addrSize = 8;
+  let open = false;
+  let delta = 0;
+  let lastEndIn = 0;
+  let lastOut = 0;
+  let aSect = 0;
+  let aLo = 0;
+  let aHi = 0;
+  let aDelta = 0;
+  let outOfOrder = false;
+  // Encoder: bytes from `o` in `b` (room for a row), the state after the last row written.
+  let b = w.reserve(ROW_ROOM);
+  let o = w.length;
+  let sAddress = 0;
+  let sFile = 1;
+  let sLine = 1;
+  let sColumn = 0;
+  let sStmt = stmt0;
+  let sIsa = 0;
+  let started = false;
+  let pos = h.programStart;
+  while (pos < end) {
+    const op = buf[pos++]!;
+    // A row to emit (1), an end_sequence row (2), or none (0).
+    let kind = 0;
+    if (op >= opcodeBase) {
+      address += addrStep[op]!;
+      line += lineStep[op]!;
+      kind = 1;
+    } else if (op === DW_LNS.advance_pc && pos < end && buf[pos]! < 0x80) {
+      address += buf[pos++]! * minInst;
+    } else if (op === DW_LNS.advance_line && pos < end && buf[pos]! < 0x80) {
+      const x = buf[pos++]!;
+      line += x & 0x40 ? x - 128 : x;
+    } else {
+      cur = pos;
+      switch (op) {
+        case 0: {
+          const len = readUleb(buf, end);
+          const start = cur;
+          if (len === 0) break;
+          const sub = readU8(buf, end);
+          if (sub === DW_LNE.end_sequence) kind = 2;
+          else if (sub === DW_LNE.set_address) {
+            // The operand's relocation: the section the rows are in, and the input address.
+            addrSize = len - 1;
+            const k = relocs.find(cur);
+            sect = k >= 0 ? relocs.sect[k]! : 0;
+            const stored = readOperand(buf, cur, addrSize);
+            address = k >= 0 && relocs.minusSect[k]! < 0 ? relocs.symAddr[k]! + stored : stored;
+          } else if (sub === DW_LNE.set_discriminator) {
+            discriminator = readUleb(buf, end);
+          }
+          cur = start + len;
+          break;
+        }
+        case DW_LNS.copy:
+          kind = 1;
+          break;
+        case DW_LNS.advance_pc:
+          address += readUleb(buf, end) * minInst;
+          break;
+        case DW_LNS.advance_line:
+          line += readSleb(buf, end);
+          break;
+        case DW_LNS.set_file:
+          file = readUleb(buf, end);
+          break;
+        case DW_LNS.set_column:
+          column = readUleb(buf, end);
+          break;
+        case DW_LNS.negate_stmt:
+          flags ^= ROW_IS_STMT;
+          break;
+        case DW_LNS.set_basic_block:
+          flags |= ROW_BASIC_BLOCK;
+          break;
+        case DW_LNS.const_add_pc:
+          address += constAddPc;
+          break;
+        case DW_LNS.fixed_advance_pc: {
+          if (cur + 2 > end) throw pastEnd(2);
+          address += buf[cur]! | (buf[cur + 1]! << 8);
+          cur += 2;
+          break;
+        }
+        case DW_LNS.set_prologue_end:
+          flags |= ROW_PROLOGUE_END;
+          break;
+        case DW_LNS.set_epilogue_begin:
+          flags |= ROW_EPILOGUE_BEGIN;
+          break;
+        case DW_LNS.set_isa:
+          isa = readUleb(buf, end);
+          break;
+        default: {
+          const k = stdLengths[op - 1] ?? 0;
+          for (let i = 0; i < k; i++) readUleb(buf, end);
+        }
+      }
+      pos = cur;
+    }
+    if (kind === 0) continue;
+    // The row's output address (-1: dropped); an end_sequence row only closes.
+    let m = -1;
+    if (kind === 1 && sect !== 0) {
+      if (sect === aSect && address >= aLo && address < aHi) m = address + aDelta;
+      else {
+        m = mapper.map(sect, address, false);
+        if (m >= 0) {
+          aSect = sect;
+          aLo = mapper.startIn;
+          aHi = mapper.endIn;
+          aDelta = m - address;
+        }
+      }
+    }
+    // Close the open output sequence at an end_sequence, a dropped row or a change of shift.
+    if (open && (m < 0 || m - address !== delta)) {
+      const endAddr = Math.max(Math.min(address, lastEndIn) + delta, lastOut);
+      open = false;
+      if (!outOfOrder) {
+        if (o + ROW_ROOM > b.length) {
+          w.length = o;
+          b = w.reserve(ROW_ROOM);
+        }
+        const adv = (endAddr - sAddress) / minInst;
+        if (adv < 0 || !Number.isInteger(adv)) outOfOrder = true;
+        else {
+          if (adv > 0) {
+            b[o++] = DW_LNS.advance_pc;
+            o = putUleb(b, o, adv);
+          }
+          b[o++] = 0;
+          b[o++] = 1;
+          b[o++] = DW_LNE.end_sequence;
+          sAddress = 0;
+          sFile = 1;
+          sLine = 1;
+          sColumn = 0;
+          sStmt = stmt0;
+          sIsa = 0;
+          started = false;
+        }
+      }
+    }
+    if (m >= 0) {
+      if (!open) {
+        open = true;
+        delta = m - address;
+      }
+      lastEndIn = aHi;
+      lastOut = m;
+      if (!outOfOrder) {
+        // Encode the row (as LineEncoder.row).
+        if (o + ROW_ROOM > b.length) {
+          w.length = o;
+          b = w.reserve(ROW_ROOM);
+        }
+        if (!started) {
+          b[o++] = 0;
+          o = putUleb(b, o, 1 + addrSize);
+          b[o++] = DW_LNE.set_address;
+          o = putUint(b, o, addrSize, m);
+          sAddress = m;
+          started = true;
+        }
+        const addrAdv = (m - sAddress) / minInst;
+        if (addrAdv < 0 || !Number.isInteger(addrAdv)) outOfOrder = true;
+        else {
+          if (file !== sFile) {
+            b[o++] = DW_LNS.set_file;
+            o = putUleb(b, o, file);
+          }
+          if (column !== sColumn) {
+            b[o++] = DW_LNS.set_column;
+            o = putUleb(b, o, column);
+          }
+          if ((flags & ROW_IS_STMT) !== sStmt) b[o++] = DW_LNS.negate_stmt;
+          if (flags & ROW_BASIC_BLOCK) b[o++] = DW_LNS.set_basic_block;
+          if (hasV3Ops && flags & ROW_PROLOGUE_END) b[o++] = DW_LNS.set_prologue_end;
+          if (hasV3Ops && flags & ROW_EPILOGUE_BEGIN) b[o++] = DW_LNS.set_epilogue_begin;
+          if (hasV3Ops && isa !== sIsa) {
+            b[o++] = DW_LNS.set_isa;
+            o = putUleb(b, o, isa);
+          }
+          if (discriminator !== 0) {
+            b[o++] = 0;
+            o = putUleb(b, o, 1 + ulebLen(discriminator));
+            b[o++] = DW_LNE.set_discriminator;
+            o = putUleb(b, o, discriminator);
+          }
+          const lineAdv = line - sLine;
+          const special = lineAdv - lineBase + lineRange * addrAdv + opcodeBase;
+          if (lineAdv >= lineBase && lineAdv < lineBase + lineRange && special <= 255) b[o++] = special;
+          else {
+            if (lineAdv !== 0) {
+              b[o++] = DW_LNS.advance_line;
+              o = putSleb(b, o, lineAdv);
+            }
+            if (addrAdv > 0) {
+              b[o++] = DW_LNS.advance_pc;
+              o = putUleb(b, o, addrAdv);
+            }
+            b[o++] = DW_LNS.copy;
+          }
+          sAddress = m;
+          sFile = file;
+          sLine = line;
+          sColumn = column;
+          sStmt = flags & ROW_IS_STMT;
+          sIsa = isa;
+        }
+      }
+    }
+    if (kind === 2) {
+      // end_sequence: the registers reset, the section forgotten.
+      sect = 0;
+      address = 0;
+      file = 1;
+      line = 1;
+      column = 0;
+      flags = stmt0;
+      isa = 0;
+      discriminator = 0;
+    } else {
+      flags &= ROW_IS_STMT;
+      discriminator = 0;
+    }
+  }
+  if (outOfOrder) return false;
+  w.length = o;
+  return true;
+}
+
+/** The unsigned little-endian `size`-byte operand at `at` (as the merge reads a relocated field). */
+function readOperand(b: Uint8Array, at: number, size: number): number {
+  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new RangeError(`unsupported integer size ${size}`);
+  if (at + size > b.length) throw new RangeError(`read of ${size} bytes at 0x${at.toString(16)} past the end`);
+  if (size === 1) return b[at]!;
+  if (size === 2) return b[at]! | (b[at + 1]! << 8);
+  const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+  if (size === 4) return lo;
+  const hi = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) >>> 0;
+  return hi * 0x100000000 + lo;
 }

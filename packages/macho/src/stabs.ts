@@ -69,6 +69,11 @@ export interface Stab {
  * The debug map for the symbols `syms` (the table's locals and external
  * definitions, `names` their output names), or none unless
  * `options.debugInfo` is `"stabs"`. Addresses must be final.
+ *
+ * Every function gets four entries, so the map is as long as the symbol
+ * table or more: it is built from typed columns (entries ordered by a
+ * numeric sort, function sizes from each code section's sorted symbol
+ * offsets), with one object per entry written and none per step.
  */
 export function buildStabs(ctx: LinkContext, syms: readonly SymbolId[], names: readonly string[]): Stab[] {
   if (ctx.options.debugInfo !== "stabs") return [];
@@ -80,55 +85,172 @@ export function buildStabs(ctx: LinkContext, syms: readonly SymbolId[], names: r
     if (!units.has(f.id)) units.set(f.id, compileUnit(ctx, f));
     return units.get(f.id);
   };
-  type Entry = { s: SymbolId; name: string; file: number; address: number };
-  const entries: Entry[] = [];
-  syms.forEach((s, i) => {
-    if (T.kind[s] !== SymKind.Defined) return;
+  // The entries: index into `syms` (by file), with their addresses.
+  const nFiles = ctx.files.length;
+  const fileOf = new Int32Array(syms.length).fill(-1);
+  const address = new Float64Array(syms.length);
+  const perFile = new Int32Array(nFiles + 1);
+  let minAddr = Number.POSITIVE_INFINITY;
+  let maxAddr = 0;
+  for (let i = 0; i < syms.length; i++) {
+    const s = syms[i]!;
+    if (T.kind[s] !== SymKind.Defined) continue;
     const atom = T.atom[s]!;
-    if (atom < 0 || A.foldedInto[atom] !== atom || (A.flags[atom]! & AtomFlag.Live) === 0) return;
-    const f = ctx.files[A.file[atom]!];
-    if (!f || f.kind !== "object" || !unitOf(f)) return;
-    entries.push({ s, name: names[i]!, file: f.id, address: A.address[atom]! + T.value[s]! });
-  });
-  entries.sort((x, y) => x.file - y.file || x.address - y.address || x.s - y.s);
+    if (atom < 0 || A.foldedInto[atom] !== atom || (A.flags[atom]! & AtomFlag.Live) === 0) continue;
+    const fid = A.file[atom]!;
+    const f = ctx.files[fid];
+    if (!f || f.kind !== "object" || !unitOf(f)) continue;
+    const a = A.address[atom]! + T.value[s]!;
+    fileOf[i] = fid;
+    address[i] = a;
+    perFile[fid + 1]!++;
+    if (a < minAddr) minAddr = a;
+    if (a > maxAddr) maxAddr = a;
+  }
+  for (let k = 0; k < nFiles; k++) perFile[k + 1] = perFile[k + 1]! + perFile[k]!;
+  const count = perFile[nFiles]!;
+  const order = new Int32Array(count);
+  const fill = perFile.slice(0, nFiles);
+  for (let i = 0; i < syms.length; i++) if (fileOf[i]! >= 0) order[fill[fileOf[i]!]!++] = i;
+  // Within a file: by address, then symbol id.
+  const slot = new Int32Array(T.count);
+  for (let k = 0; k < nFiles; k++)
+    sortByAddress(order.subarray(perFile[k]!, perFile[k + 1]!), syms, address, minAddr, maxAddr, slot);
 
-  const sizes = new Map<number, Map<number, number>>();
   const out: Stab[] = [];
   const zero = process.env.ZERO_AR_DATE !== undefined && process.env.ZERO_AR_DATE !== "";
   // -add_ast_path: module files first, as ld64 writes them (n_value: their mtime).
   for (const p of ctx.options.astPaths)
     out.push({ type: N_AST, sect: 0, desc: 0, value: zero ? 0 : fileMtime(p), name: p });
+  const sizes = new SymbolSizes(ctx);
   let last = -1;
-  for (const e of entries) {
-    const f = ctx.files[e.file]!;
-    if (e.file !== last) {
+  for (let j = 0; j < count; j++) {
+    const i = order[j]!;
+    const s = syms[i]!;
+    const fid = fileOf[i]!;
+    const f = ctx.files[fid]!;
+    if (fid !== last) {
       if (last >= 0) out.push({ type: N_SO, sect: 1, desc: 0, value: 0, name: "" });
-      last = e.file;
+      last = fid;
       const { dir, file } = sourcePath(unitOf(f)!);
       out.push({ type: N_SO, sect: 0, desc: 0, value: 0, name: dir });
       out.push({ type: N_SO, sect: 0, desc: 0, value: 0, name: file });
       const path = f.member === undefined ? resolve(f.path) : `${resolve(f.path)}(${f.member})`;
       const cpusubtype = f.data.length >= 12 ? new DataView(f.data.buffer, f.data.byteOffset).getUint32(8, true) : 0;
       out.push({ type: N_OSO, sect: cpusubtype & 0xff, desc: 1, value: zero ? 0 : mtime(f), name: path });
+      sizes.file(f);
     }
-    const atom = T.atom[e.s]!;
+    const atom = T.atom[s]!;
     const sect = A.out[atom]! + 1;
     const sid = A.section[atom]!;
+    const value = address[i]!;
+    const name = names[i]!;
     if (isCodeSection(S.flags[sid]!)) {
-      let bySym = sizes.get(sid);
-      if (!bySym) sizes.set(sid, (bySym = symbolSizes(ctx, sid)));
-      const size = bySym.get(e.s) ?? A.size[atom]! - T.value[e.s]!;
-      out.push({ type: N_BNSYM, sect, desc: 0, value: e.address, name: "" });
-      out.push({ type: N_FUN, sect, desc: 0, value: e.address, name: e.name });
+      const size = sizes.of(s, sid, atom);
+      out.push({ type: N_BNSYM, sect, desc: 0, value, name: "" });
+      out.push({ type: N_FUN, sect, desc: 0, value, name });
       out.push({ type: N_FUN, sect: 0, desc: 0, value: size, name: "" });
       out.push({ type: N_ENSYM, sect, desc: 0, value: size, name: "" });
     } else {
-      const global = T.has(e.s, SymFlag.External);
-      out.push({ type: global ? N_GSYM : N_STSYM, sect, desc: 0, value: e.address, name: e.name });
+      const global = T.has(s, SymFlag.External);
+      out.push({ type: global ? N_GSYM : N_STSYM, sect, desc: 0, value, name });
     }
   }
   if (last >= 0) out.push({ type: N_SO, sect: 1, desc: 0, value: 0, name: "" });
   return out;
+}
+
+/**
+ * Sorts `idx` (indices into `syms`) by (address, symbol id): by one
+ * numeric key per entry (relative address, symbol id) when the pair fits
+ * in a double exactly, else by comparison.
+ */
+function sortByAddress(
+  idx: Int32Array,
+  syms: readonly SymbolId[],
+  address: Float64Array,
+  minAddr: number,
+  maxAddr: number,
+  slot: Int32Array,
+): void {
+  const n = idx.length;
+  if (n < 2) return;
+  // `slot`: symbol id → index into `syms` (one entry per symbol).
+  const scale = slot.length + 1;
+  if ((maxAddr - minAddr + 1) * scale <= Number.MAX_SAFE_INTEGER) {
+    const keys = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      const i = idx[j]!;
+      const s = syms[i]!;
+      keys[j] = (address[i]! - minAddr) * scale + s;
+      slot[s] = i;
+    }
+    keys.sort();
+    for (let j = 0; j < n; j++) idx[j] = slot[keys[j]! % scale]!;
+    return;
+  }
+  idx.sort((x, y) => address[x]! - address[y]! || syms[x]! - syms[y]!);
+}
+
+/**
+ * Function sizes, one object at a time: a symbol runs to the next symbol's
+ * offset in its input section (the object's own defined symbols), the last
+ * to the section's end; a symbol the object does not list keeps its atom's
+ * rest.
+ */
+class SymbolSizes {
+  private readonly ctx: LinkContext;
+  /** Per input section of the current object: its symbols' distinct offsets, ascending. */
+  private offsets = new Map<number, Float64Array>();
+  /** Per symbol: 1 + the id of the object that lists it among its defined symbols in its own atoms (0: none so far). */
+  private readonly listedBy: Int32Array;
+  private fileId = -1;
+
+  constructor(ctx: LinkContext) {
+    this.ctx = ctx;
+    this.listedBy = new Int32Array(ctx.syms.count);
+  }
+
+  /** The object whose symbols follow. */
+  file(f: InputFile): void {
+    const T = this.ctx.syms;
+    const A = this.ctx.atoms;
+    const bySection = new Map<number, number[]>();
+    const listedBy = this.listedBy;
+    const mark = f.id + 1;
+    this.fileId = f.id;
+    for (const s of f.object?.syms ?? []) {
+      if (s <= 0 || listedBy[s] === mark || T.kind[s] !== SymKind.Defined) continue;
+      const atom = T.atom[s]!;
+      if (atom < 0 || A.file[atom] !== f.id) continue;
+      listedBy[s] = mark;
+      const sid = A.section[atom]!;
+      let offs = bySection.get(sid);
+      if (!offs) bySection.set(sid, (offs = []));
+      offs.push(A.offset[atom]! + T.value[s]!);
+    }
+    this.offsets = new Map();
+    for (const [sid, offs] of bySection) this.offsets.set(sid, Float64Array.from(offs).sort());
+  }
+
+  /** The size of symbol `s` of the current object, in input section `sid` and atom `atom`. */
+  of(s: SymbolId, sid: number, atom: number): number {
+    const A = this.ctx.atoms;
+    const T = this.ctx.syms;
+    const offs = this.offsets.get(sid);
+    if (!offs || this.listedBy[s] !== this.fileId + 1) return A.size[atom]! - T.value[s]!;
+    const off = A.offset[atom]! + T.value[s]!;
+    // The first offset above `off`.
+    let lo = 0;
+    let hi = offs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (offs[mid]! <= off) lo = mid + 1;
+      else hi = mid;
+    }
+    const end = lo < offs.length ? offs[lo]! : this.ctx.sections.size[sid]!;
+    return end - off;
+  }
 }
 
 /** lld's `isCodeSection`: regular or coalesced, with S_ATTR_PURE_INSTRUCTIONS as its only user attribute. */
@@ -183,37 +305,4 @@ function compileUnit(ctx: LinkContext, f: InputFile): CompileUnitName | undefine
     lineStr: bytes.get("__debug_line_str"),
     strOffsets: bytes.get("__debug_str_offs"),
   });
-}
-
-/**
- * Sizes of the symbols defined in input section `sid`: each runs to the
- * next symbol's offset in the section, the last to the section's end.
- */
-function symbolSizes(ctx: LinkContext, sid: number): Map<number, number> {
-  const T = ctx.syms;
-  const A = ctx.atoms;
-  const S = ctx.sections;
-  const f = ctx.files[S.file[sid]!]!;
-  const ob = f.object!;
-  const at: { s: SymbolId; off: number }[] = [];
-  const seen = new Set<SymbolId>();
-  for (const s of ob.syms) {
-    if (s <= 0 || seen.has(s) || T.kind[s] !== SymKind.Defined) continue;
-    const atom = T.atom[s]!;
-    if (atom < 0 || A.section[atom] !== sid || A.file[atom] !== f.id) continue;
-    seen.add(s);
-    at.push({ s, off: A.offset[atom]! + T.value[s]! });
-  }
-  at.sort((x, y) => x.off - y.off);
-  const out = new Map<number, number>();
-  for (let i = 0; i < at.length; i++) {
-    let end = S.size[sid]!;
-    for (let j = i + 1; j < at.length; j++)
-      if (at[j]!.off > at[i]!.off) {
-        end = at[j]!.off;
-        break;
-      }
-    out.set(at[i]!.s, end - at[i]!.off);
-  }
-  return out;
 }

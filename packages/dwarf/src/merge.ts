@@ -1,0 +1,751 @@
+/**
+ * One object's debug info merged into the image's `__DWARF` sections: a
+ * pure function of the object's debug section bytes, its relocations and
+ * the atom columns (through `AddressMapper`), so each object (each compile
+ * unit: clang writes one per object) can be merged on its own, in any
+ * order, on any thread.
+ *
+ * What changes in the bytes (DWARF 4 §7.5.1 unit headers, §7.4 32-bit format):
+ * - `__debug_abbrev`, `__debug_str`: copied whole; each object's base is
+ *   added to every CU's debug_abbrev_offset and every DW_FORM_strp (strings
+ *   are not deduplicated).
+ * - `__debug_info`: copied whole, then patched: relocated machine addresses
+ *   mapped to output addresses; DW_FORM_ref_addr gets the object's info
+ *   base; rangelistptr/loclistptr values (§7.5.4) get their section's base;
+ *   DW_AT_stmt_list is returned for the caller to point at the rewritten
+ *   line unit (whose output offset depends on every earlier object's).
+ * - `__debug_ranges` (§2.17.3) and `__debug_loc` (§2.6.2): copied whole;
+ *   the begin/end address of each entry mapped.
+ * - `__debug_line`: each unit re-encoded with output addresses (line.ts)
+ *   into a writer the caller owns.
+ *
+ * So `__debug_abbrev`, `__debug_str`, `__debug_info`, `__debug_ranges` and
+ * `__debug_loc` keep their sizes: every object's place in them is known
+ * before any object is merged, and each writes straight into the output
+ * (`DebugOutputs`) at its bases with one bulk copy per section, then
+ * patches only the fields that need it. No work is done per DIE beyond
+ * walking its attributes with a program compiled once per abbreviation
+ * (`compileAbbrevs`): fixed-size runs of attributes that need nothing are
+ * one skip.
+ *
+ * Addresses: an input address maps to the output through the atom holding
+ * it. If that atom is dead (dead-stripped) or folded into another, the
+ * address is a tombstone: 0 in `__debug_info`, an empty (1, 1) entry in
+ * range and location lists (0, 0 would end the list), and the rows are
+ * dropped from line tables. An end address (one past the last byte: a
+ * range's or location's end, a DW_FORM_addr high_pc) is mapped through the
+ * byte before it, so it stays with its atom.
+ */
+import { Reader, type Writer } from "./bytes.js";
+import { DW_AT, DW_FORM, fixedFormSize, offsetClass, parseAbbrevs, skipForm } from "./forms.js";
+import { readLineHeader, rewriteLineProgram } from "./line.js";
+import type { AddressMapper, DebugRelocs } from "./relocs.js";
+
+/** Tombstone for dead addresses in `__debug_info`. */
+const TOMBSTONE = 0;
+
+/** One object's debug sections (empty when absent) and the decoded relocations of those that have them. */
+export interface ObjectDebugInput {
+  info: Uint8Array;
+  abbrev: Uint8Array;
+  str: Uint8Array;
+  line: Uint8Array;
+  ranges: Uint8Array;
+  loc: Uint8Array;
+  infoRelocs: DebugRelocs;
+  lineRelocs: DebugRelocs;
+  rangesRelocs: DebugRelocs;
+  locRelocs: DebugRelocs;
+}
+
+/** Where the object's contribution to each same-size section starts in the output (bytes). */
+export interface ObjectBases {
+  info: number;
+  abbrev: number;
+  str: number;
+  ranges: number;
+  loc: number;
+}
+
+/** The output sections an object writes into at its bases (each sized for every object). */
+export interface DebugOutputs {
+  info: Uint8Array;
+  abbrev: Uint8Array;
+  str: Uint8Array;
+  ranges: Uint8Array;
+  loc: Uint8Array;
+}
+
+/** What the caller finishes: DW_AT_stmt_list fields and warnings. */
+export interface ObjectMergeResult {
+  /**
+   * Pairs (offset of a DW_AT_stmt_list value in the output `__debug_info`,
+   * offset of its rewritten line unit from where this object's line output
+   * starts): the caller writes the line section's base plus the second at
+   * the first. A stmt_list naming no line unit is left as it was.
+   */
+  stmtLists: number[];
+  /** Line units dropped (malformed programs), as messages. */
+  warnings: string[];
+}
+
+/** The error of a read past the end of a unit or section. */
+function pastEnd(n: number, at: number): RangeError {
+  return new RangeError(`read of ${n} bytes at 0x${at.toString(16)} past the end`);
+}
+
+/**
+ * Merges one object: `in_` into `out` at `bases`, its line units appended
+ * to `lineOut`; addresses map through `mapper`. Throws (with nothing to
+ * undo but the bytes written at this object's bases) when a unit cannot be
+ * merged; the caller then leaves the object out.
+ */
+export function mergeObjectDebug(
+  in_: ObjectDebugInput,
+  bases: ObjectBases,
+  out: DebugOutputs,
+  lineOut: Writer,
+  mapper: AddressMapper,
+): ObjectMergeResult {
+  const info = in_.info;
+  // Check every unit first: an object with a unit tsld cannot merge is skipped whole.
+  const units: number[] = []; // (offset, end, version, abbrevOff, addrSize, header end) per unit
+  for (let p = 0; p < info.length; ) {
+    if (p + 4 > info.length) throw pastEnd(4, p);
+    const len = u32(info, p);
+    if (len >= 0xfffffff0) throw new Error("64-bit DWARF is not supported");
+    if (p + 11 > info.length) throw pastEnd(2, p + 4);
+    const version = info[p + 4]! | (info[p + 5]! << 8);
+    if (version < 2 || version > 4) throw new Error(`DWARF version ${version} is not supported (2–4; use -gdwarf-4)`);
+    units.push(p, p + 4 + len, version, u32(info, p + 6), info[p + 10]!, p + 11);
+    p += 4 + len;
+    if (p > info.length) throw new Error("a compile unit runs past __debug_info");
+  }
+
+  // The same-size sections: one bulk copy each, then patches.
+  const infoOut = out.info.subarray(bases.info, bases.info + info.length);
+  infoOut.set(info);
+  out.abbrev.set(in_.abbrev, bases.abbrev);
+  out.str.set(in_.str, bases.str);
+  out.ranges.set(in_.ranges, bases.ranges);
+  out.loc.set(in_.loc, bases.loc);
+
+  // __debug_info: addresses relocated, then offsets patched per DIE.
+  const relocs = in_.infoRelocs;
+  for (let k = 0; k < relocs.count; k++) {
+    const at = relocs.off[k]!;
+    const size = relocs.size[k]!;
+    putUint(infoOut, at, size, orTomb(mapper.resolve(relocs, k, readUint(info, at, size), false)));
+  }
+  const walk = new InfoWalk(in_, infoOut, bases, mapper);
+  for (let i = 0; i < units.length; i += 6)
+    walk.unit(units[i]!, units[i + 1]!, units[i + 2]!, units[i + 3]!, units[i + 4]!, units[i + 5]!);
+
+  copyLists(out.ranges, bases.ranges, in_.ranges, in_.rangesRelocs, mapper, false, walk.rangesBase);
+  copyLists(out.loc, bases.loc, in_.loc, in_.locRelocs, mapper, true, walk.locBase);
+  const warnings: string[] = [];
+  const lineStart = lineOut.length;
+  const lineMap = rewriteLines(lineOut, in_.line, in_.lineRelocs, mapper, warnings);
+  const stmtLists: number[] = [];
+  const s = walk.stmtLists;
+  for (let i = 0; i < s.length; i += 2) {
+    const m = lineMap.get(s[i + 1]!);
+    if (m !== undefined) stmtLists.push(bases.info + s[i]!, m - lineStart);
+  }
+  return { stmtLists, warnings };
+}
+
+/** What a range or location list's entries are relative to: input and output base addresses. */
+interface ListBase {
+  sect: number;
+  baseIn: number;
+  baseOut: number;
+}
+
+const NO_BASE: ListBase = { sect: 0, baseIn: 0, baseOut: 0 };
+
+// Attribute programs (`compileAbbrevs`): per abbreviation, (op, argument)
+// pairs, one per attribute or run of fixed-size attributes.
+/** Skip `arg` bytes. */
+const OP_SKIP = 0;
+const OP_ULEB = 1;
+const OP_SLEB = 2;
+const OP_CSTR = 3;
+const OP_BLOCK1 = 4;
+const OP_BLOCK2 = 5;
+const OP_BLOCK4 = 6;
+const OP_BLOCK = 7;
+/** DW_FORM_strp: + the string base. */
+const OP_STRP = 8;
+/** DW_FORM_ref_addr of `arg` bytes: + the info base. */
+const OP_REF_ADDR = 9;
+/** lineptr (DW_AT_stmt_list): recorded. */
+const OP_LINE = 10;
+/** rangelistptr: + the ranges base; the list's base is the unit's. */
+const OP_RANGES = 11;
+/** loclistptr: + the loc base; likewise. */
+const OP_LOC = 12;
+/** DW_AT_low_pc, DW_FORM_addr of `arg` bytes. */
+const OP_LOW_PC = 13;
+/** DW_AT_high_pc, DW_FORM_addr of `arg` bytes: an end address. */
+const OP_HIGH_PC_ADDR = 14;
+/** DW_AT_high_pc in form `arg` (a length, or a v2/v3 data4 class none): marks the field; an op skipping it follows. */
+const OP_HIGH_PC = 15;
+/** DW_FORM_indirect for attribute `arg`. */
+const OP_INDIRECT = 16;
+/** An unknown form `arg`: an error once a DIE uses it. */
+const OP_UNKNOWN = 17;
+
+/** Per abbreviation code: its attribute program (undefined: no such code). */
+interface AbbrevPrograms {
+  dense: (Int32Array | undefined)[];
+  sparse?: Map<number, Int32Array>;
+}
+
+/**
+ * The attribute programs of the abbreviation table at `off` for units of
+ * `version` and `addrSize`: the same decisions per attribute as a walk
+ * over forms would make per DIE, made once.
+ */
+function compileAbbrevs(abbrev: Uint8Array, off: number, version: number, addrSize: number): AbbrevPrograms {
+  const progs: AbbrevPrograms = { dense: [] };
+  for (const [code, ab] of parseAbbrevs(abbrev, off)) {
+    const ops: number[] = [];
+    const emit = (op: number, arg: number): void => {
+      const n = ops.length;
+      if (op === OP_SKIP && n > 0 && ops[n - 2] === OP_SKIP) ops[n - 1]! += arg;
+      else if (op !== OP_SKIP || arg > 0) ops.push(op, arg);
+    };
+    for (let i = 0; i < ab.attrs.length; i++) {
+      const at = ab.attrs[i]!;
+      const form = ab.forms[i]!;
+      if (form === DW_FORM.indirect) emit(OP_INDIRECT, at);
+      else if (form === DW_FORM.strp) emit(OP_STRP, 0);
+      else if (form === DW_FORM.ref_addr) emit(OP_REF_ADDR, version <= 2 ? addrSize : 4);
+      else if (form === DW_FORM.sec_offset || (version < 4 && form === DW_FORM.data4)) {
+        const c = offsetClass(at);
+        if (c === "line") emit(OP_LINE, 0);
+        else if (c === "ranges") emit(OP_RANGES, 0);
+        else if (c === "loc") emit(OP_LOC, 0);
+        else {
+          if (at === DW_AT.high_pc) emit(OP_HIGH_PC, form);
+          emit(OP_SKIP, 4);
+        }
+      } else if (form === DW_FORM.addr && at === DW_AT.low_pc) emit(OP_LOW_PC, addrSize);
+      else if (form === DW_FORM.addr && at === DW_AT.high_pc) emit(OP_HIGH_PC_ADDR, addrSize);
+      else {
+        if (at === DW_AT.high_pc) emit(OP_HIGH_PC, form);
+        const n = fixedFormSize(form, addrSize, version);
+        if (n >= 0) emit(OP_SKIP, n);
+        else emit(skipOp(form), form);
+      }
+    }
+    const prog = Int32Array.from(ops);
+    if (code >= 0 && code < DENSE_CODES) progs.dense[code] = prog;
+    else (progs.sparse ??= new Map()).set(code, prog);
+  }
+  return progs;
+}
+
+/** Abbreviation codes below this are looked up in an array (clang numbers them 1..n). */
+const DENSE_CODES = 1 << 16;
+
+/** The op that skips a value of variable-size `form` (OP_UNKNOWN when it is not a DWARF 2–4 form). */
+function skipOp(form: number): number {
+  switch (form) {
+    case DW_FORM.udata:
+    case DW_FORM.ref_udata:
+      return OP_ULEB;
+    case DW_FORM.sdata:
+      return OP_SLEB;
+    case DW_FORM.string:
+      return OP_CSTR;
+    case DW_FORM.block1:
+      return OP_BLOCK1;
+    case DW_FORM.block2:
+      return OP_BLOCK2;
+    case DW_FORM.block4:
+      return OP_BLOCK4;
+    case DW_FORM.block:
+    case DW_FORM.exprloc:
+      return OP_BLOCK;
+    default:
+      return OP_UNKNOWN;
+  }
+}
+
+/** Size of a value of `form` that `skipForm` just read (only called for fixed sizes after indirect). */
+function valueSize(form: number, addrSize: number, version: number): number {
+  switch (form) {
+    case DW_FORM.strp:
+    case DW_FORM.sec_offset:
+    case DW_FORM.data4:
+      return 4;
+    case DW_FORM.addr:
+      return addrSize;
+    case DW_FORM.ref_addr:
+      return version <= 2 ? addrSize : 4;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * The walk over one object's `__debug_info` DIEs: patches `out` (the
+ * object's output copy), records the stmt_list fields and each list's base.
+ */
+class InfoWalk {
+  private readonly info: Uint8Array;
+  private readonly out: Uint8Array;
+  private readonly abbrev: Uint8Array;
+  private readonly relocs: DebugRelocs;
+  private readonly mapper: AddressMapper;
+  private readonly abbrevBase: number;
+  private readonly strBase: number;
+  private readonly infoBase: number;
+  private readonly rangesOff: number;
+  private readonly locOff: number;
+  private readonly programs = new Map<number, AbbrevPrograms>();
+  /** (field offset, input line offset) per DW_AT_stmt_list. */
+  readonly stmtLists: number[] = [];
+  /** The base address each range/location list is relative to: its CU's low_pc (§2.17.3, §2.6.2). */
+  readonly rangesBase = new Map<number, ListBase>();
+  readonly locBase = new Map<number, ListBase>();
+  // The unit being walked and the DIE's low_pc/high_pc fields.
+  private version = 4;
+  private addrSize = 8;
+  private base = NO_BASE;
+  private lowAt = -1;
+  private highAt = -1;
+  private highForm = 0;
+
+  constructor(in_: ObjectDebugInput, out: Uint8Array, bases: ObjectBases, mapper: AddressMapper) {
+    this.info = in_.info;
+    this.out = out;
+    this.abbrev = in_.abbrev;
+    this.relocs = in_.infoRelocs;
+    this.mapper = mapper;
+    this.strBase = bases.str;
+    this.infoBase = bases.info;
+    this.rangesOff = bases.ranges;
+    this.locOff = bases.loc;
+    this.abbrevBase = bases.abbrev;
+  }
+
+  /** Walks the unit at `off` (its DIEs from `hdr` to `end`). */
+  unit(off: number, end: number, version: number, abbrevOff: number, addrSize: number, hdr: number): void {
+    const info = this.info;
+    putUint(this.out, off + 6, 4, abbrevOff + this.abbrevBase);
+    const key = abbrevOff * 64 + version * 16 + addrSize;
+    let progs = this.programs.get(key);
+    if (!progs) this.programs.set(key, (progs = compileAbbrevs(this.abbrev, abbrevOff, version, addrSize)));
+    this.version = version;
+    this.addrSize = addrSize;
+    this.base = NO_BASE;
+    let first = true;
+    let pos = hdr;
+    while (pos < end) {
+      // The abbreviation code (ULEB128).
+      let code = 0;
+      let mul = 1;
+      for (;;) {
+        if (pos >= end) throw pastEnd(1, pos);
+        const b = info[pos++]!;
+        code += (b & 0x7f) * mul;
+        mul *= 128;
+        if ((b & 0x80) === 0) break;
+      }
+      if (code === 0) continue;
+      const prog = code < DENSE_CODES ? progs.dense[code] : progs.sparse?.get(code);
+      if (!prog) throw new Error(`unknown abbreviation ${code} at __debug_info+0x${(pos - 1).toString(16)}`);
+      this.lowAt = -1;
+      this.highAt = -1;
+      this.highForm = 0;
+      pos = this.attributes(prog, pos, end);
+      if (first) {
+        // The CU: its [low_pc, high_pc) is the envelope of its live code, and the base of its lists.
+        first = false;
+        this.base = this.cuRange();
+      } else if (this.lowAt >= 0 && this.highAt >= 0 && this.highForm !== DW_FORM.addr) this.deadRange();
+    }
+  }
+
+  /** Runs one DIE's attribute program from `pos`; returns the offset after the DIE. */
+  private attributes(prog: Int32Array, pos: number, end: number): number {
+    const info = this.info;
+    for (let i = 0; i < prog.length; i += 2) {
+      const op = prog[i]!;
+      const arg = prog[i + 1]!;
+      switch (op) {
+        case OP_SKIP:
+          pos += arg;
+          break;
+        case OP_STRP:
+          if (pos + 4 > end) throw pastEnd(4, pos);
+          putU32(this.out, pos, u32(info, pos) + this.strBase);
+          pos += 4;
+          break;
+        case OP_ULEB:
+        case OP_SLEB:
+          while (pos < end && info[pos]! & 0x80) pos++;
+          if (pos >= end) throw pastEnd(1, pos);
+          pos++;
+          break;
+        case OP_BLOCK: {
+          let n = 0;
+          let mul = 1;
+          for (;;) {
+            if (pos >= end) throw pastEnd(1, pos);
+            const b = info[pos++]!;
+            n += (b & 0x7f) * mul;
+            mul *= 128;
+            if ((b & 0x80) === 0) break;
+          }
+          pos += n;
+          break;
+        }
+        case OP_BLOCK1:
+          if (pos + 1 > end) throw pastEnd(1, pos);
+          pos += 1 + info[pos]!;
+          break;
+        case OP_BLOCK2:
+          if (pos + 2 > end) throw pastEnd(2, pos);
+          pos += 2 + (info[pos]! | (info[pos + 1]! << 8));
+          break;
+        case OP_BLOCK4:
+          if (pos + 4 > end) throw pastEnd(4, pos);
+          pos += 4 + u32(info, pos);
+          break;
+        case OP_CSTR: {
+          const z = info.indexOf(0, pos);
+          if (z < 0 || z >= end) throw new RangeError(`unterminated string at 0x${pos.toString(16)}`);
+          pos = z + 1;
+          break;
+        }
+        case OP_LINE:
+          if (pos + 4 > end) throw pastEnd(4, pos);
+          this.stmtLists.push(pos, u32(info, pos));
+          pos += 4;
+          break;
+        case OP_RANGES:
+        case OP_LOC: {
+          if (pos + 4 > end) throw pastEnd(4, pos);
+          const v = u32(info, pos);
+          putU32(this.out, pos, v + (op === OP_RANGES ? this.rangesOff : this.locOff));
+          const m = op === OP_RANGES ? this.rangesBase : this.locBase;
+          if (!m.has(v)) m.set(v, this.base);
+          pos += 4;
+          break;
+        }
+        case OP_LOW_PC:
+          this.lowAt = pos;
+          pos += arg;
+          break;
+        case OP_HIGH_PC_ADDR:
+          if (pos + arg > end) throw pastEnd(arg, pos);
+          this.highAddr(pos);
+          pos += arg;
+          break;
+        case OP_HIGH_PC:
+          // A mark: the value's skip op follows.
+          this.highAt = pos;
+          this.highForm = arg;
+          break;
+        case OP_INDIRECT:
+          pos = this.indirect(arg, pos, end);
+          break;
+        default:
+          throw new Error(`unsupported DW_FORM 0x${arg.toString(16)}`);
+      }
+      if (pos > end) throw pastEnd(1, end);
+    }
+    return pos;
+  }
+
+  /** A DW_AT_high_pc DW_FORM_addr field at `at`: an end address. */
+  private highAddr(at: number): void {
+    this.highAt = at;
+    this.highForm = DW_FORM.addr;
+    const k = this.relocs.find(at);
+    if (k >= 0) {
+      const size = this.relocs.size[k]!;
+      putUint(this.out, at, size, orTomb(this.mapper.resolve(this.relocs, k, readUint(this.info, at, size), true)));
+    }
+  }
+
+  /** DW_FORM_indirect for attribute `at` at `pos` (the form code, then a value of that form); returns the offset after it. */
+  private indirect(at: number, pos: number, end: number): number {
+    const r = new Reader(this.info, pos, end);
+    const form = skipForm(r, DW_FORM.indirect, this.addrSize, this.version);
+    // The value follows the form code.
+    const vp = r.pos - valueSize(form, this.addrSize, this.version);
+    const info = this.info;
+    if (form === DW_FORM.strp) putUint(this.out, vp, 4, readUint(info, vp, 4) + this.strBase);
+    else if (form === DW_FORM.ref_addr) {
+      const n = this.version <= 2 ? this.addrSize : 4;
+      putUint(this.out, vp, n, readUint(info, vp, n) + this.infoBase);
+    } else if (form === DW_FORM.sec_offset || (this.version < 4 && form === DW_FORM.data4)) {
+      const v = readUint(info, vp, 4);
+      const c = offsetClass(at);
+      if (c === "line") this.stmtLists.push(vp, v);
+      else if (c === "ranges" || c === "loc") {
+        putUint(this.out, vp, 4, v + (c === "ranges" ? this.rangesOff : this.locOff));
+        const m = c === "ranges" ? this.rangesBase : this.locBase;
+        if (!m.has(v)) m.set(v, this.base);
+      } else if (at === DW_AT.high_pc) {
+        this.highAt = vp;
+        this.highForm = form;
+      }
+    } else if (form === DW_FORM.addr && at === DW_AT.low_pc) this.lowAt = vp;
+    else if (at === DW_AT.high_pc) {
+      if (form === DW_FORM.addr) this.highAddr(vp);
+      else {
+        this.highAt = vp;
+        this.highForm = form;
+      }
+    }
+    return r.pos;
+  }
+
+  /** A dead subprogram (low_pc tombstoned): its [low, low + len) made empty so it claims no code. */
+  private deadRange(): void {
+    const k = this.relocs.find(this.lowAt);
+    if (
+      k >= 0 &&
+      Number.isNaN(this.mapper.resolve(this.relocs, k, readUint(this.info, this.lowAt, this.addrSize), false))
+    ) {
+      const n = fixedFormSize(this.highForm, this.addrSize, this.version);
+      if (n > 0) putUint(this.out, this.highAt, n, 0);
+    }
+  }
+
+  /**
+   * Rewrites the CU's low_pc/high_pc (when high_pc is a length, as DWARF 4
+   * allows, §2.17.2) to the envelope of the live atoms its input range
+   * covers: after dead stripping the first function may be gone and the
+   * rest moved. Returns the CU's base for its lists.
+   */
+  private cuRange(): ListBase {
+    const { info, relocs, mapper, lowAt, highAt, highForm, addrSize, out } = this;
+    if (lowAt < 0) return NO_BASE;
+    const k = relocs.find(lowAt);
+    if (k < 0 || relocs.minusSect[k]! >= 0 || relocs.sect[k] === 0) return NO_BASE;
+    const sect = relocs.sect[k]!;
+    const lowIn = relocs.symAddr[k]! + readUint(info, lowAt, addrSize);
+    const m = mapper.map(sect, lowIn, false);
+    const lenSize =
+      highForm === DW_FORM.data1
+        ? 1
+        : highForm === DW_FORM.data2
+          ? 2
+          : highForm === DW_FORM.data4
+            ? 4
+            : highForm === DW_FORM.data8
+              ? 8
+              : 0;
+    // DWARF 2/3 write high_pc as an address (DW_FORM_addr, relocated); 4 and
+    // later as a length from low_pc. Either way: the input range's length.
+    let len: number;
+    if (highAt >= 0 && highForm === DW_FORM.addr) {
+      const kh = relocs.find(highAt);
+      if (kh < 0 || relocs.sect[kh] !== sect) return { sect, baseIn: lowIn, baseOut: m < 0 ? TOMBSTONE : m };
+      len = relocs.symAddr[kh]! + readUint(info, highAt, addrSize) - lowIn;
+    } else if (highAt < 0 || lenSize === 0) return { sect, baseIn: lowIn, baseOut: m < 0 ? TOMBSTONE : m };
+    else len = readUint(info, highAt, lenSize);
+    // The live atoms of [lowIn, lowIn + len) in that section.
+    mapper.liveEnvelope(sect, lowIn, len);
+    const lo = mapper.envLo;
+    const hi = mapper.envHi;
+    if (hi === 0) {
+      putUint(out, lowAt, addrSize, TOMBSTONE);
+      if (highForm === DW_FORM.addr) putUint(out, highAt, addrSize, TOMBSTONE);
+      return { sect, baseIn: lowIn, baseOut: TOMBSTONE };
+    }
+    putUint(out, lowAt, addrSize, lo);
+    if (highForm === DW_FORM.addr) putUint(out, highAt, addrSize, hi);
+    else if (hi - lo < 2 ** (8 * lenSize)) putUint(out, highAt, lenSize, hi - lo);
+    return { sect, baseIn: lowIn, baseOut: lo };
+  }
+}
+
+/**
+ * Patches a `__debug_ranges` (DWARF 4 §2.17.3) or `__debug_loc` (§2.6.2)
+ * section already copied to `out` at `off`. Lists are walked from the start
+ * (clang writes them back to back): (0, 0) ends a list, (~0, base) selects
+ * a base address, and in location lists each other entry is followed by a
+ * 2-byte-length expression. A relocated begin/end pair is absolute and
+ * mapped as such; an unrelocated one is relative to the list's base (its
+ * CU's low_pc, `bases`, or the last base selection) and is re-expressed
+ * against the base's output address. Dead entries become (1, 1): empty, and
+ * not the (0, 0) terminator. Relocations are met in offset order, so they
+ * are found with a cursor.
+ */
+function copyLists(
+  out: Uint8Array,
+  off: number,
+  bytes: Uint8Array,
+  relocs: DebugRelocs,
+  mapper: AddressMapper,
+  hasExpr: boolean,
+  bases: Map<number, ListBase>,
+): void {
+  const size = 8;
+  const end = bytes.length;
+  const roff = relocs.off;
+  const rcount = relocs.count;
+  let j = 0;
+  let pos = 0;
+  let base: ListBase | undefined;
+  let atStart = true;
+  while (pos + 2 * size <= end) {
+    const p = pos;
+    if (atStart) base = bases.get(p);
+    atStart = false;
+    const begin = readUint(bytes, p, size);
+    const fin = readUint(bytes, p + size, size);
+    pos = p + 2 * size;
+    while (j < rcount && roff[j]! < p) j++;
+    const rb = j < rcount && roff[j] === p ? j : -1;
+    let j2 = j;
+    while (j2 < rcount && roff[j2]! < p + size) j2++;
+    const re = j2 < rcount && roff[j2] === p + size ? j2 : -1;
+    if (begin === 0 && fin === 0 && rb < 0 && re < 0) {
+      atStart = true;
+      continue;
+    }
+    if (begin >= 2 ** 63) {
+      // Base address selection: the base is a start address.
+      if (re >= 0 && relocs.sect[re] !== 0) {
+        const m = orTomb(mapper.resolve(relocs, re, fin, false));
+        putUint(out, off + p + size, size, m);
+        base = { sect: relocs.sect[re]!, baseIn: relocs.symAddr[re]! + fin, baseOut: m };
+      } else base = undefined;
+      continue;
+    }
+    // NaN: does not map.
+    let b = begin;
+    let e = fin;
+    if (rb >= 0 || re >= 0) {
+      b = rb >= 0 ? mapper.resolve(relocs, rb, begin, false) : begin;
+      e = re >= 0 ? mapper.resolve(relocs, re, fin, true) : fin;
+    } else if (base && base.sect !== 0) {
+      if (base.baseOut === TOMBSTONE || begin === fin) {
+        b = Number.NaN;
+        e = Number.NaN;
+      } else {
+        const mb = mapper.map(base.sect, base.baseIn + begin, false);
+        const me = mapper.map(base.sect, base.baseIn + fin, true);
+        b = mb >= 0 && me >= 0 ? mb - base.baseOut : Number.NaN;
+        e = mb >= 0 && me >= 0 ? me - base.baseOut : Number.NaN;
+      }
+    }
+    if (Number.isNaN(b) || Number.isNaN(e) || e < b) {
+      const empty = begin !== fin || rb >= 0 || re >= 0;
+      b = empty ? 1 : begin;
+      e = empty ? 1 : fin;
+    }
+    if (b !== begin) putUint(out, off + p, size, b);
+    if (e !== fin) putUint(out, off + p + size, size, e);
+    if (hasExpr) {
+      if (pos + 2 > end) throw pastEnd(2, pos);
+      const n = bytes[pos]! | (bytes[pos + 1]! << 8);
+      pos += 2;
+      if (pos + n > end) throw pastEnd(n, pos);
+      pos += n;
+    }
+  }
+}
+
+/**
+ * Re-encodes every line unit of one object's `__debug_line` (`bytes`)
+ * with output addresses, appending to `w`; returns input unit offset →
+ * output unit offset in `w` (for DW_AT_stmt_list). Each unit keeps its
+ * header (so the file and directory tables, and header_length, are
+ * unchanged; only unit_length is new) and its program is run, mapped and
+ * re-encoded row by row (`rewriteLineProgram`). A unit whose program cannot
+ * be run keeps its header and loses its rows (a warning).
+ */
+function rewriteLines(
+  w: Writer,
+  bytes: Uint8Array,
+  relocs: DebugRelocs,
+  mapper: AddressMapper,
+  warnings: string[],
+): Map<number, number> {
+  const out = new Map<number, number>();
+  for (let p = 0; p < bytes.length; ) {
+    const h = readLineHeader(bytes, p);
+    const start = w.length;
+    out.set(p, start);
+    w.u32(0);
+    w.bytes(bytes.subarray(p + 4, h.programStart));
+    const program = w.length;
+    let ok = true;
+    try {
+      ok = rewriteLineProgram(bytes, h, relocs, mapper, w);
+    } catch (e) {
+      warnings.push(`line table at 0x${p.toString(16)} dropped: ${(e as Error).message}`);
+      w.length = program; // its rows dropped
+    }
+    if (!ok) throw new Error("line rows out of order");
+    w.patch32(start, w.length - start - 4);
+    p = h.end;
+  }
+  return out;
+}
+
+/** `v`, or the tombstone when `v` is NaN (an address that does not map). */
+function orTomb(v: number): number {
+  return Number.isNaN(v) ? TOMBSTONE : v;
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
+function putU32(b: Uint8Array, at: number, v: number): void {
+  const x = v >>> 0;
+  b[at] = x & 0xff;
+  b[at + 1] = (x >>> 8) & 0xff;
+  b[at + 2] = (x >>> 16) & 0xff;
+  b[at + 3] = x >>> 24;
+}
+
+/** The unsigned little-endian integer of `size` bytes (1, 2, 4 or 8) at `at` in `b`. */
+export function readUint(b: Uint8Array, at: number, size: number): number {
+  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new RangeError(`unsupported integer size ${size}`);
+  if (at + size > b.length) throw new RangeError(`read of ${size} bytes at 0x${at.toString(16)} past the end`);
+  if (size === 1) return b[at]!;
+  if (size === 2) return b[at]! | (b[at + 1]! << 8);
+  const lo = u32(b, at);
+  if (size === 4) return lo;
+  const hi = u32(b, at + 4);
+  // Exact below 2^53; above, one rounding of the exact sum, as Number(BigInt) rounds.
+  return hi * 0x100000000 + lo;
+}
+
+/**
+ * Writes `v` as an unsigned little-endian integer of `size` bytes at `at`
+ * in `b`; other sizes are ignored (a relocation of a size DWARF never
+ * uses). Negative or huge values wrap modulo 2^(8 size).
+ */
+export function putUint(b: Uint8Array, at: number, size: number, v: number): void {
+  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) return;
+  if (at + size > b.length || at < 0)
+    throw new RangeError(`write of ${size} bytes at 0x${at.toString(16)} past the end`);
+  if (size === 1) {
+    b[at] = v & 0xff;
+  } else if (size === 2) {
+    const x = v & 0xffff;
+    b[at] = x & 0xff;
+    b[at + 1] = x >>> 8;
+  } else if (size === 4) {
+    putU32(b, at, v);
+  } else if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
+    putU32(b, at, v >>> 0);
+    putU32(b, at + 4, Math.floor(v / 0x100000000));
+  } else {
+    // Negative (a SUBTRACTOR difference) or huge: two's complement modulo 2^64.
+    new DataView(b.buffer, b.byteOffset, b.byteLength).setBigUint64(at, BigInt.asUintN(64, BigInt(v)), true);
+  }
+}
