@@ -107,6 +107,17 @@ export interface TargetInfo {
   relocAttrs: readonly number[];
   /** Names per `r_type`, for diagnostics. */
   relocNames: readonly string[];
+  /**
+   * How a relocatable output (`-r`, hostlink's `go.o`) refers to a symbol
+   * it defines without naming its global, so the final link resolves the
+   * reference inside the module (never by a flat-namespace bind): the
+   * `r_type` a section-relative pc-relative reference takes (x86_64:
+   * SIGNED, which branches and relaxed GOT loads become too), or -1 when
+   * the target has none. arm64's instruction fields (PAGE21, PAGEOFF12,
+   * BRANCH26, GOT and TLV forms) are resolved only through a symbol, so its
+   * references name a local label at the target instead (LLVM's `ltmpN`).
+   */
+  sectionPcrelType: number;
 
   /**
    * The embedded addend of a fixup of `type`, 2^`length` bytes at `off` in

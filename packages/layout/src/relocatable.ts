@@ -23,7 +23,8 @@
  * dynamically linking the seed's markers are real 8-byte symbols (as the
  * image's layout makes them), so no other symbol shares their address. The object then lacks
  * MH_SUBSECTIONS_VIA_SYMBOLS, as Go's does: each section stays one piece in
- * the host link, so the markers keep bounding it.
+ * the host link, so the markers keep bounding it. A plugin under
+ * `-no_plugin_markers` (testing: life before the seed change) defines none.
  *
  * The result, an `ObjectPlan`, is what macho's relocatable writer reads; the
  * atoms' `address` and `out` columns hold their output address and section.
@@ -130,7 +131,10 @@ export function planObjectSections(ctx: LinkContext): ObjectPlan {
   // Go's markers: sections made if absent, room for the 8-byte start markers reserved first.
   const T = ctx.syms;
   const pending: { sym: SymbolId; sec: ObjectSection; head: boolean; size: number }[] = [];
-  if (ctx.options.goObject) {
+  // A plugin under -no_plugin_markers leaves its markers undefined, as before the seed change
+  // (internal linking does the same): the host link makes them flat lookups, which find the host's.
+  const flatMarkers = ctx.options.buildmode === "plugin" && !ctx.options.markersAsSymbols;
+  if (ctx.options.goObject && !flatMarkers) {
     const real = markersAsAtoms(ctx);
     for (const m of GO_MARKERS) {
       const start = T.lookup(m.start);

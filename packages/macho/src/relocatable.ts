@@ -10,7 +10,10 @@
  *   section-relative one names the target's output section and its bytes
  *   are rewritten to hold the target's new address (pc-relative ones: the
  *   new displacement); a SUBTRACTOR/UNSIGNED pair stays a pair. GOT, TLV and
- *   branch forms stay relocations, nothing is resolved;
+ *   branch forms stay relocations, nothing is resolved; in a dynamically
+ *   linked `go.o`, references to the object's own symbols are made
+ *   module-local (section-relative on x86_64, through local `ltmp.NAME`
+ *   labels on arm64; see `ownReferences`);
  * - pc-relative `__eh_frame` pointers that carried no relocation (clang
  *   resolves an FDE's pc_begin and LSDA pointer at assembly time) recomputed
  *   for the new layout, and `__DWARF` cross-section offsets rebased per object
@@ -58,6 +61,7 @@ import {
   MH_OBJECT,
   MH_SUBSECTIONS_VIA_SYMBOLS,
   N_ABS,
+  N_ALT_ENTRY,
   N_EXT,
   N_INDR,
   N_PEXT,
@@ -106,6 +110,8 @@ export interface ObjectSymtab {
   undefs: OutSym[];
   /** SymbolId → nlist index, -1 when the symbol is not in the table. */
   index: Int32Array;
+  /** SymbolId → nlist index of the local label standing for it (arm64's dynamically linked `go.o`), -1 for none. */
+  label: Int32Array;
 }
 
 /** Sizes and offsets of the output object, and its bytes once written. */
@@ -207,6 +213,7 @@ export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): Object
       }
     }
   }
+  const label = objectLabels(ctx, plan, locals);
   const extdefs: { s: SymbolId; sym: OutSym }[] = [];
   const undefs: { s: SymbolId; sym: OutSym }[] = [];
   const marker = new Map(plan.markers.map((m) => [m.sym, m] as const));
@@ -262,7 +269,44 @@ export function collectObjectSymbols(ctx: LinkContext, plan: ObjectPlan): Object
   // A relocation against an alias names its target, as LLVM's assembler writes it (ld64.lld
   // resolves an N_INDR only by name, never through a relocation of the same object).
   for (const e of undefs) if (e.sym.indirect !== undefined) index[e.s] = index[T.lookup(aliasOf.get(e.s)!.target)]!;
-  return { locals, extdefs: extdefs.map((e) => e.sym), undefs: undefs.map((e) => e.sym), index };
+  return { locals, extdefs: extdefs.map((e) => e.sym), undefs: undefs.map((e) => e.sym), index, label };
+}
+
+/**
+ * The local labels of an arm64 dynamically linked `go.o` (see
+ * `labelTargets`): one `ltmp.NAME` per symbol of its own that a
+ * relocation names, at the symbol's place, appended to `locals` in
+ * relocation order. A label inside an atom is N_ALT_ENTRY, so it never
+ * cuts one in two. Returns SymbolId → label index (-1: none).
+ */
+function objectLabels(ctx: LinkContext, plan: ObjectPlan, locals: OutSym[]): Int32Array {
+  const T = ctx.syms;
+  const A = ctx.atoms;
+  const S = ctx.sections;
+  const label = new Int32Array(T.count).fill(-1);
+  const own = labelTargets(ctx, plan);
+  if (!own) return label;
+  const markers = new Set(plan.markers.map((m) => m.sym));
+  for (const sec of plan.sections) {
+    for (const p of sec.pieces) {
+      const start = p.atom >= 0 ? A.relocStart[p.atom]! : S.relocStart[p.sid]!;
+      const end = p.atom >= 0 ? A.relocEnd[p.atom]! : S.relocEnd[p.sid]!;
+      for (let r = start; r < end; r++) {
+        if (!own(r) || label[scratch.sym]! >= 0) continue;
+        const s = scratch.sym;
+        label[s] = locals.length;
+        const inside = !markers.has(s) && T.value[s]! !== 0;
+        locals.push({
+          name: `ltmp.${T.name(s)}`,
+          type: N_SECT,
+          sect: scratch.section + 1,
+          desc: inside ? N_ALT_ENTRY : 0,
+          value: scratch.addr,
+        });
+      }
+    }
+  }
+  return label;
 }
 
 /**
@@ -377,6 +421,7 @@ export function planObjectFile(ctx: LinkContext, plan: ObjectPlan, symtab: Objec
  */
 function objectRelocs(ctx: LinkContext, plan: ObjectPlan, sec: ObjectSection, symtab: ObjectSymtab): Uint32Array {
   const direct = directTargets(ctx, plan);
+  const viaLabel = labelTargets(ctx, plan);
   const R = ctx.relocs;
   const A = ctx.atoms;
   const S = ctx.sections;
@@ -423,7 +468,8 @@ function objectRelocs(ctx: LinkContext, plan: ObjectPlan, sec: ObjectSection, sy
         words[w++] = at;
         words[w++] = relocInfoPack(scratch.section + 1, pcrel, len, false, scratch.type);
       } else if (flags & RelocFlag.Extern) {
-        const k = symtab.index[R.sym[r]!] ?? -1;
+        // arm64's go.o: a reference to its own symbol names the symbol's local label.
+        const k = viaLabel?.(r) ? symtab.label[scratch.sym]! : (symtab.index[R.sym[r]!] ?? -1);
         if (k < 0) {
           ctx.diag.error(`${where(p.sid, r)}: names ${T.name(R.sym[r]!)}, which is not in the output`);
           w = w0;
@@ -726,51 +772,80 @@ export function saveObject(ctx: LinkContext, o: ObjectFile): void {
 
 /**
  * Go's `go.o` when dynamically linking: a reference to a symbol the object
- * itself defines is written section-relative (Go's `machoreloc1` does the
- * same), so the host linker resolves it inside the module instead of binding
- * it by flat lookup, where dyld would hand a plugin the host's copy (the
- * seed's markers). GOT loads of such symbols become address computations
- * (movq → leaq, SIGNED); branches become SIGNED (linkers take BRANCH only
- * extern; the displacement is the same). Other GOT forms, TLV references, weak definitions
- * and differences stay as they are. The test answers true and leaves the
- * target in `scratch`; it is undefined when not writing such a `go.o`.
+ * itself defines (a section marker, a non-weak definition) must resolve
+ * inside the module. Named by its global, the host linker would bind it by
+ * flat lookup (`-flat_namespace` makes every exported definition of a dylib
+ * interposable), and dyld would hand a plugin the host's copy (the seed's
+ * markers). Go's `machoreloc1` writes such references section-relative;
+ * how depends on the target (`TargetInfo.sectionPcrelType`):
+ * - x86_64: a section-relative relocation, its bytes holding the target
+ *   (`directTargets`). GOT loads become address computations (movq → leaq,
+ *   SIGNED); branches become SIGNED (linkers take BRANCH only extern; the
+ *   displacement is the same).
+ * - arm64: instruction fields have no section-relative form (ld64 and lld
+ *   read their targets only from a symbol and an ADDEND), so the relocation
+ *   stays as it is, extern, but names a local label at the target
+ *   (`ltmp.NAME`, as LLVM's assembler names its section-start `ltmpN`):
+ *   local symbols are never interposable, and `l` labels never reach the
+ *   image's symbol table.
+ * TLV references, pointers to GOT slots (`__eh_frame` personalities), weak
+ * definitions and differences stay as they are.
  */
-const scratch = { section: 0, addr: 0, type: 0, relax: false };
+const scratch = { sym: 0, section: 0, addr: 0, type: 0, relax: false };
 
-function directTargets(ctx: LinkContext, plan: ObjectPlan): ((row: number) => boolean) | undefined {
+/**
+ * The test shared by both ways: extern relocation `row` names a symbol the
+ * object defines, by a kind that can be resolved inside the module; answers
+ * true with the symbol, its output section and address in `scratch`.
+ * Undefined when not writing a dynamically linked `go.o`.
+ */
+function ownReferences(ctx: LinkContext, plan: ObjectPlan): ((row: number) => boolean) | undefined {
   if (!ctx.options.goObject || !ctx.dynlinking) return undefined;
   const R = ctx.relocs;
   const T = ctx.syms;
   const A = ctx.atoms;
   const attrs = ctx.target.relocAttrs;
-  const signed = attrs.findIndex((x) => x === (RelocAttr.Pcrel | RelocAttr.Byte4));
-  // A target without a plain 32-bit pc-relative type (arm64: its instruction
-  // fields take section-relative targets only through ADDEND, which ld64
-  // does not read that way) keeps every reference extern.
-  if (signed < 0) return undefined;
   const markers = new Map(plan.markers.map((m) => [m.sym, m] as const));
   return (row) => {
-    if (!(R.flags[row]! & RelocFlag.Extern)) return false;
+    const flags = R.flags[row]!;
+    if (!(flags & RelocFlag.Extern) || flags & (RelocFlag.Pair | RelocFlag.Bad)) return false;
     const s = R.sym[row]!;
-    const type = R.type[row]!;
-    const a = attrs[type] ?? 0;
+    const a = attrs[R.type[row]!] ?? 0;
     if (a & RelocAttr.Tlv || (a & RelocAttr.Got && !(a & RelocAttr.Load))) return false;
-    let section: number;
-    let addr: number;
     const m = markers.get(s);
     if (m) {
-      section = m.section;
-      addr = m.value;
+      scratch.section = m.section;
+      scratch.addr = m.value;
     } else if (T.kind[s] === SymKind.Defined && T.atom[s]! >= 0 && !T.has(s, SymFlag.WeakDef)) {
       const at = T.atom[s]!;
-      section = A.out[at]!;
-      addr = A.address[at]! + T.value[s]!;
+      scratch.section = A.out[at]!;
+      scratch.addr = A.address[at]! + T.value[s]!;
     } else return false;
+    scratch.sym = s;
+    return true;
+  };
+}
+
+/** x86_64's way (see above): the test, with the section-relative type and whether to relax in `scratch`. */
+function directTargets(ctx: LinkContext, plan: ObjectPlan): ((row: number) => boolean) | undefined {
+  const signed = ctx.target.sectionPcrelType;
+  if (signed < 0) return undefined;
+  const own = ownReferences(ctx, plan);
+  if (!own) return undefined;
+  const R = ctx.relocs;
+  const attrs = ctx.target.relocAttrs;
+  return (row) => {
+    if (!own(row)) return false;
+    const type = R.type[row]!;
+    const a = attrs[type] ?? 0;
     // ld64 and lld take branches only extern; a call's displacement is a SIGNED one.
     scratch.relax = (a & RelocAttr.Got) !== 0;
     scratch.type = scratch.relax || a & RelocAttr.Branch ? signed : type;
-    scratch.section = section;
-    scratch.addr = addr;
     return true;
   };
+}
+
+/** arm64's way (see above): the test, when references to the object's own symbols name local labels. */
+function labelTargets(ctx: LinkContext, plan: ObjectPlan): ((row: number) => boolean) | undefined {
+  return ctx.target.sectionPcrelType < 0 ? ownReferences(ctx, plan) : undefined;
 }

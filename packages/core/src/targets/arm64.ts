@@ -127,6 +127,8 @@ export const arm64: TargetInfo = {
     /* ADDEND              */ R.Addend,
   ],
   relocNames: RELOC_NAMES,
+  // none: local labels
+  sectionPcrelType: -1,
   readAddend(view, off, type, length) {
     // Only data holds its addend; instruction forms get theirs from ADDEND.
     if (type !== 0 && type !== 1) return 0;

@@ -77,6 +77,8 @@ export const x86_64: TargetInfo = {
     "SIGNED_4",
     "TLV",
   ],
+  // SIGNED
+  sectionPcrelType: 1,
   readAddend(view, off, _type, length, pcrel) {
     if (pcrel) return view.getInt32(off, true);
     switch (length) {
