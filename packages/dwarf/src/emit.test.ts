@@ -98,6 +98,43 @@ describe.skipIf(!hasClang)("emitDwarf", () => {
     expect(off).toBe(dw.fileoff + dw.filesize);
   });
 
+  it("leaves an object it cannot merge out whole and merges the others as if it had none", () => {
+    // DWARF 5 is not merged: its object is left out, the DWARF 4 one follows at base 0.
+    const v5 = compileC("int five(int x) { return x + 5; }\n", { name: "dw5", g: true, O: "0", cflags: ["-gdwarf-5"] });
+    const v4 = compileC(SRC, { name: "dw", g: true, O: "0" });
+    const warnings: string[] = [];
+    const ctx = new LinkContext(defaultOptions({ inputs: [v5, v4] }), (w) => warnings.push(w));
+    loadObjects(ctx);
+    layoutData(ctx);
+    emitDwarf(ctx);
+    ctx.diag.checkpoint();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/dw5.*debug info not merged: DWARF version 5/);
+    // The DWARF 4 object's strings and abbreviations are the whole output, as in its object.
+    const f = ctx.files.find((x) => x.path === v4)!;
+    const S = ctx.sections;
+    const input = (name: string): Uint8Array => {
+      for (let k = 0; k < f.object!.sectionCount; k++) {
+        const sid = f.object!.firstSection + k;
+        if (S.sectnames[sid] === name)
+          return new Uint8Array(f.data.subarray(S.dataOff[sid]!, S.dataOff[sid]! + S.size[sid]!));
+      }
+      throw new Error(`no ${name}`);
+    };
+    const output = (name: string): Uint8Array =>
+      ctx.debugData.get(ctx.outSections.find((o) => o.sectname === name)!.id)!;
+    expect(output("__debug_str")).toEqual(input("__debug_str"));
+    expect(output("__debug_abbrev")).toEqual(input("__debug_abbrev"));
+    expect(output("__debug_info").length).toBe(input("__debug_info").length);
+    // Its line table is the output's, with every function's rows.
+    const rows = lineRows(ctx);
+    for (const fn of ["_main", "_used_helper", "_unused_function"])
+      expect(
+        rows.some((r) => r.address === addr(ctx, fn)),
+        fn,
+      ).toBe(true);
+  });
+
   it("-w (debugInfo none) leaves no __DWARF to fill", () => {
     const ctx = link({ debugInfo: "none" });
     expect(ctx.segments.some((s) => s.name === "__DWARF")).toBe(false);

@@ -64,7 +64,8 @@ export function emitDwarf(ctx: LinkContext): void {
   // Every object's bases in the same-size sections follow from the sizes
   // alone; an object that cannot be merged is left out and the rest merged
   // again with bases that skip it (rare: unsupported DWARF).
-  const failed = new Set<number>();
+  // Why each object left out was (index in `objects` → message).
+  const failed = new Map<number, string>();
   let merged: Merged;
   for (;;) {
     merged = mergeAll(ctx, objects, failed);
@@ -73,7 +74,7 @@ export function emitDwarf(ctx: LinkContext): void {
   for (let i = 0; i < objects.length; i++) {
     const f = objects[i]!.file;
     for (const w of merged.warnings[i] ?? []) ctx.diag.warn(`${f.path}: ${w}`);
-    const e = merged.errors[i];
+    const e = failed.get(i);
     if (e !== undefined) ctx.diag.warn(`${f.path}: debug info not merged: ${e}`);
   }
   // Sizes and offsets: __DWARF's sections back to back after __DATA's file range.
@@ -104,15 +105,14 @@ export function emitDwarf(ctx: LinkContext): void {
 interface Merged {
   out: DebugOutputs;
   line: Uint8Array;
-  /** Per object (index in `objects`): its line warnings, and why it was left out. */
+  /** Per object (index in `objects`): its line warnings. */
   warnings: (string[] | undefined)[];
-  errors: (string | undefined)[];
   /** Objects that failed in this round (then merged again without them). */
   newlyFailed: number;
 }
 
-/** Merges every object not in `failed` into fresh output sections; adds the objects that fail to `failed`. */
-function mergeAll(ctx: LinkContext, objects: readonly DebugObject[], failed: Set<number>): Merged {
+/** Merges every object not in `failed` into fresh output sections; adds the objects that fail to `failed`, with why. */
+function mergeAll(ctx: LinkContext, objects: readonly DebugObject[], failed: Map<number, string>): Merged {
   const sizes = { abbrev: 0, info: 0, str: 0, ranges: 0, loc: 0 };
   let lineIn = 0;
   const bases: ObjectBases[] = [];
@@ -134,7 +134,6 @@ function mergeAll(ctx: LinkContext, objects: readonly DebugObject[], failed: Set
   // Re-encoded line programs come out about as long as clang's.
   const line = new Writer(lineIn + (lineIn >> 2) + 1024);
   const warnings: (string[] | undefined)[] = [];
-  const errors: (string | undefined)[] = [];
   let newlyFailed = 0;
   for (let i = 0; i < objects.length; i++) {
     if (failed.has(i)) continue;
@@ -145,8 +144,7 @@ function mergeAll(ctx: LinkContext, objects: readonly DebugObject[], failed: Set
       const mapper = new AddressMapper(ctx.sections, ctx.atoms, place);
       r = mergeObjectDebug(input, bases[i]!, out, line, mapper);
     } catch (e) {
-      failed.add(i);
-      errors[i] = (e as Error).message;
+      failed.set(i, (e as Error).message);
       newlyFailed++;
       line.length = lineStart;
       continue;
@@ -155,7 +153,7 @@ function mergeAll(ctx: LinkContext, objects: readonly DebugObject[], failed: Set
     const s = r.stmtLists;
     for (let k = 0; k < s.length; k += 2) putU32(out.info, s[k]!, lineStart + s[k + 1]!);
   }
-  return { out, line: line.buf.subarray(0, line.length), warnings, errors, newlyFailed };
+  return { out, line: line.buf.subarray(0, line.length), warnings, newlyFailed };
 }
 
 /** The debug sections and decoded relocations of object `f`, or undefined when it has no `__debug_info`/`__debug_abbrev`. */

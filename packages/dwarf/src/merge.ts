@@ -37,7 +37,7 @@
  * byte before it, so it stays with its atom.
  */
 import { Reader, type Writer } from "./bytes.js";
-import { DW_AT, DW_FORM, fixedFormSize, offsetClass, parseAbbrevs, skipForm } from "./forms.js";
+import { DW_AT, DW_FORM, fixedFormSize, offsetClass, skipForm } from "./forms.js";
 import { readLineHeader, rewriteLineProgram } from "./line.js";
 import type { AddressMapper, DebugRelocs } from "./relocs.js";
 
@@ -132,10 +132,38 @@ export function mergeObjectDebug(
 
   // __debug_info: addresses relocated, then offsets patched per DIE.
   const relocs = in_.infoRelocs;
+  const rOff = relocs.off;
+  const rSize = relocs.size;
+  const rSect = relocs.sect;
+  const rSym = relocs.symAddr;
+  const rMinus = relocs.minusSect;
+  // The last atom mapped: section ordinal, input range [aLo, aHi) and shift (consecutive
+  // addresses in a unit mostly fall in one function).
+  let aSect = 0;
+  let aLo = 0;
+  let aHi = 0;
+  let aDelta = 0;
   for (let k = 0; k < relocs.count; k++) {
-    const at = relocs.off[k]!;
-    const size = relocs.size[k]!;
-    putUint(infoOut, at, size, orTomb(mapper.resolve(relocs, k, readUint(info, at, size), false)));
+    const at = rOff[k]!;
+    const size = rSize[k]!;
+    const sect = rSect[k]!;
+    if (size === 8 && sect !== 0 && rMinus[k]! < 0 && at + 8 <= info.length) {
+      // A plain 8-byte address (what clang writes): mapped, or the tombstone.
+      const stored = u32(info, at + 4) * 0x100000000 + u32(info, at);
+      const addr = rSym[k]! + stored;
+      let m: number;
+      if (sect === aSect && addr >= aLo && addr < aHi) m = addr + aDelta;
+      else {
+        m = mapper.map(sect, addr, false);
+        if (m >= 0) {
+          aSect = sect;
+          aLo = mapper.startIn;
+          aHi = mapper.endIn;
+          aDelta = m - addr;
+        }
+      }
+      putUint(infoOut, at, 8, m < 0 ? TOMBSTONE : m);
+    } else putUint(infoOut, at, size, orTomb(mapper.resolve(relocs, k, readUint(info, at, size), false)));
   }
   const walk = new InfoWalk(in_, infoOut, bases, mapper);
   for (let i = 0; i < units.length; i += 6)
@@ -196,55 +224,107 @@ const OP_INDIRECT = 16;
 /** An unknown form `arg`: an error once a DIE uses it. */
 const OP_UNKNOWN = 17;
 
-/** Per abbreviation code: its attribute program (undefined: no such code). */
+/**
+ * An abbreviation table's attribute programs: all in `ops`, code `c`'s in
+ * `ops[first[c], last[c])` (first undefined: no such code); codes of
+ * DENSE_CODES and above in `sparse` as (first, last).
+ */
 interface AbbrevPrograms {
-  dense: (Int32Array | undefined)[];
-  sparse?: Map<number, Int32Array>;
+  ops: Int32Array;
+  first: number[];
+  last: number[];
+  sparse?: Map<number, [number, number]>;
 }
+
+/** Cursor of `ulebAt`. */
+let next = 0;
+
+/** The ULEB128 at `pos` in `buf` (reads past `end` throw); `next` is set past it. */
+function ulebAt(buf: Uint8Array, pos: number, end: number): number {
+  let v = 0;
+  let mul = 1;
+  for (;;) {
+    if (pos >= end) throw pastEnd(1, pos);
+    const b = buf[pos++]!;
+    v += (b & 0x7f) * mul;
+    mul *= 128;
+    if ((b & 0x80) === 0) break;
+  }
+  next = pos;
+  return v;
+}
+
+/** Appends (op, arg) to `ops`, merging skips and dropping empty ones. */
+function emitOp(ops: number[], op: number, arg: number): void {
+  const n = ops.length;
+  if (op === OP_SKIP && n > 0 && ops[n - 2] === OP_SKIP && n - 2 >= opsStart) ops[n - 1]! += arg;
+  else if (op !== OP_SKIP || arg > 0) ops.push(op, arg);
+}
+
+/** Where the abbreviation being compiled starts in `ops` (skips merge within one only). */
+let opsStart = 0;
 
 /**
  * The attribute programs of the abbreviation table at `off` for units of
- * `version` and `addrSize`: the same decisions per attribute as a walk
- * over forms would make per DIE, made once.
+ * `version` and `addrSize` (DWARF 4 §7.5.3: entries until a 0 code, each
+ * a code, a tag, a children flag and (attribute, form) pairs ending in
+ * (0, 0)): the same decisions per attribute as a walk over forms would
+ * make per DIE, made once, read straight from the bytes.
  */
 function compileAbbrevs(abbrev: Uint8Array, off: number, version: number, addrSize: number): AbbrevPrograms {
-  const progs: AbbrevPrograms = { dense: [] };
-  for (const [code, ab] of parseAbbrevs(abbrev, off)) {
-    const ops: number[] = [];
-    const emit = (op: number, arg: number): void => {
-      const n = ops.length;
-      if (op === OP_SKIP && n > 0 && ops[n - 2] === OP_SKIP) ops[n - 1]! += arg;
-      else if (op !== OP_SKIP || arg > 0) ops.push(op, arg);
-    };
-    for (let i = 0; i < ab.attrs.length; i++) {
-      const at = ab.attrs[i]!;
-      const form = ab.forms[i]!;
-      if (form === DW_FORM.indirect) emit(OP_INDIRECT, at);
-      else if (form === DW_FORM.strp) emit(OP_STRP, 0);
-      else if (form === DW_FORM.ref_addr) emit(OP_REF_ADDR, version <= 2 ? addrSize : 4);
+  const ops: number[] = [];
+  const first: number[] = [];
+  const last: number[] = [];
+  let sparse: Map<number, [number, number]> | undefined;
+  const end = abbrev.length;
+  let p = off;
+  for (;;) {
+    const code = ulebAt(abbrev, p, end);
+    if (code === 0) break;
+    ulebAt(abbrev, next, end); // tag
+    p = next;
+    if (p >= end) throw pastEnd(1, p);
+    p++; // children
+    opsStart = ops.length;
+    for (;;) {
+      const at = ulebAt(abbrev, p, end);
+      const form = ulebAt(abbrev, next, end);
+      p = next;
+      if (at === 0 && form === 0) break;
+      // DWARF 5's DW_FORM_implicit_const (0x21) keeps its value here, in the table, not in the DIE.
+      if (form === 0x21) {
+        while (p < end && abbrev[p]! & 0x80) p++;
+        if (p >= end) throw pastEnd(1, p);
+        p++;
+      }
+      if (form === DW_FORM.indirect) emitOp(ops, OP_INDIRECT, at);
+      else if (form === DW_FORM.strp) emitOp(ops, OP_STRP, 0);
+      else if (form === DW_FORM.ref_addr) emitOp(ops, OP_REF_ADDR, version <= 2 ? addrSize : 4);
       else if (form === DW_FORM.sec_offset || (version < 4 && form === DW_FORM.data4)) {
         const c = offsetClass(at);
-        if (c === "line") emit(OP_LINE, 0);
-        else if (c === "ranges") emit(OP_RANGES, 0);
-        else if (c === "loc") emit(OP_LOC, 0);
+        if (c === "line") emitOp(ops, OP_LINE, 0);
+        else if (c === "ranges") emitOp(ops, OP_RANGES, 0);
+        else if (c === "loc") emitOp(ops, OP_LOC, 0);
         else {
-          if (at === DW_AT.high_pc) emit(OP_HIGH_PC, form);
-          emit(OP_SKIP, 4);
+          if (at === DW_AT.high_pc) emitOp(ops, OP_HIGH_PC, form);
+          emitOp(ops, OP_SKIP, 4);
         }
-      } else if (form === DW_FORM.addr && at === DW_AT.low_pc) emit(OP_LOW_PC, addrSize);
-      else if (form === DW_FORM.addr && at === DW_AT.high_pc) emit(OP_HIGH_PC_ADDR, addrSize);
+      } else if (form === DW_FORM.addr && at === DW_AT.low_pc) emitOp(ops, OP_LOW_PC, addrSize);
+      else if (form === DW_FORM.addr && at === DW_AT.high_pc) emitOp(ops, OP_HIGH_PC_ADDR, addrSize);
       else {
-        if (at === DW_AT.high_pc) emit(OP_HIGH_PC, form);
+        if (at === DW_AT.high_pc) emitOp(ops, OP_HIGH_PC, form);
         const n = fixedFormSize(form, addrSize, version);
-        if (n >= 0) emit(OP_SKIP, n);
-        else emit(skipOp(form), form);
+        if (n >= 0) emitOp(ops, OP_SKIP, n);
+        else emitOp(ops, skipOp(form), form);
       }
     }
-    const prog = Int32Array.from(ops);
-    if (code >= 0 && code < DENSE_CODES) progs.dense[code] = prog;
-    else (progs.sparse ??= new Map()).set(code, prog);
+    // A code defined twice: the last definition counts.
+    if (code < DENSE_CODES) {
+      first[code] = opsStart;
+      last[code] = ops.length;
+    } else (sparse ??= new Map()).set(code, [opsStart, ops.length]);
   }
-  return progs;
+  return { ops: new Int32Array(ops), first, last, sparse };
 }
 
 /** Abbreviation codes below this are looked up in an array (clang numbers them 1..n). */
@@ -356,12 +436,20 @@ class InfoWalk {
         if ((b & 0x80) === 0) break;
       }
       if (code === 0) continue;
-      const prog = code < DENSE_CODES ? progs.dense[code] : progs.sparse?.get(code);
-      if (!prog) throw new Error(`unknown abbreviation ${code} at __debug_info+0x${(pos - 1).toString(16)}`);
+      let i0: number | undefined;
+      let i1 = 0;
+      if (code < DENSE_CODES) {
+        i0 = progs.first[code];
+        i1 = progs.last[code]!;
+      } else {
+        const r = progs.sparse?.get(code);
+        if (r) [i0, i1] = r;
+      }
+      if (i0 === undefined) throw new Error(`unknown abbreviation ${code} at __debug_info+0x${(pos - 1).toString(16)}`);
       this.lowAt = -1;
       this.highAt = -1;
       this.highForm = 0;
-      pos = this.attributes(prog, pos, end);
+      pos = this.attributes(progs.ops, i0, i1, pos, end);
       if (first) {
         // The CU: its [low_pc, high_pc) is the envelope of its live code, and the base of its lists.
         first = false;
@@ -370,10 +458,10 @@ class InfoWalk {
     }
   }
 
-  /** Runs one DIE's attribute program from `pos`; returns the offset after the DIE. */
-  private attributes(prog: Int32Array, pos: number, end: number): number {
+  /** Runs one DIE's attribute program, `prog[i0, i1)`, from `pos`; returns the offset after the DIE. */
+  private attributes(prog: Int32Array, i0: number, i1: number, pos: number, end: number): number {
     const info = this.info;
-    for (let i = 0; i < prog.length; i += 2) {
+    for (let i = i0; i < i1; i += 2) {
       const op = prog[i]!;
       const arg = prog[i + 1]!;
       switch (op) {
@@ -597,12 +685,17 @@ function copyLists(
   let pos = 0;
   let base: ListBase | undefined;
   let atStart = true;
+  // The last atom mapped: section ordinal, input range [aLo, aHi) and shift.
+  let aSect = 0;
+  let aLo = 0;
+  let aHi = 0;
+  let aDelta = 0;
   while (pos + 2 * size <= end) {
     const p = pos;
     if (atStart) base = bases.get(p);
     atStart = false;
-    const begin = readUint(bytes, p, size);
-    const fin = readUint(bytes, p + size, size);
+    const begin = u32(bytes, p + 4) * 0x100000000 + u32(bytes, p);
+    const fin = u32(bytes, p + 12) * 0x100000000 + u32(bytes, p + 8);
     pos = p + 2 * size;
     while (j < rcount && roff[j]! < p) j++;
     const rb = j < rcount && roff[j] === p ? j : -1;
@@ -633,8 +726,32 @@ function copyLists(
         b = Number.NaN;
         e = Number.NaN;
       } else {
-        const mb = mapper.map(base.sect, base.baseIn + begin, false);
-        const me = mapper.map(base.sect, base.baseIn + fin, true);
+        // Both ends through the atom cache: a start through its own byte, an end through the one before it.
+        const sect = base.sect;
+        const inB = base.baseIn + begin;
+        const inE = base.baseIn + fin;
+        let mb: number;
+        let me: number;
+        if (sect === aSect && inB >= aLo && inB < aHi) mb = inB + aDelta;
+        else {
+          mb = mapper.map(sect, inB, false);
+          if (mb >= 0) {
+            aSect = sect;
+            aLo = mapper.startIn;
+            aHi = mapper.endIn;
+            aDelta = mb - inB;
+          }
+        }
+        if (sect === aSect && inE - 1 >= aLo && inE - 1 < aHi) me = inE + aDelta;
+        else {
+          me = mapper.map(sect, inE, true);
+          if (me >= 0) {
+            aSect = sect;
+            aLo = mapper.startIn;
+            aHi = mapper.endIn;
+            aDelta = me - inE;
+          }
+        }
         b = mb >= 0 && me >= 0 ? mb - base.baseOut : Number.NaN;
         e = mb >= 0 && me >= 0 ? me - base.baseOut : Number.NaN;
       }

@@ -191,12 +191,19 @@ export function debugRelocs(
     if (off[j]! >= off[j - 1]!) desc = false;
   }
   if (asc) return raw;
-  const out = new DebugRelocs(m);
   if (desc) {
-    for (let j = 0; j < m; j++) copyEntry(raw, m - 1 - j, out, j);
-    out.count = m;
-    return out;
+    // Reversed in place.
+    for (let i = 0, j = m - 1; i < j; i++, j--) {
+      swap(raw.off, i, j);
+      swap(raw.sect, i, j);
+      swap(raw.symAddr, i, j);
+      swap(raw.size, i, j);
+      swap(raw.minusSect, i, j);
+      swap(raw.minusAddr, i, j);
+    }
+    return raw;
   }
+  const out = new DebugRelocs(m);
   // Any other order: by (offset, position); of equal offsets the last one's value counts.
   const idx = new Int32Array(m);
   for (let j = 0; j < m; j++) idx[j] = j;
@@ -209,6 +216,12 @@ export function debugRelocs(
   }
   out.count = c;
   return out;
+}
+
+function swap(a: { [i: number]: number }, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }
 
 function copyEntry(from: DebugRelocs, i: number, to: DebugRelocs, j: number): void {
