@@ -10,7 +10,7 @@
 // version asks, as lld's), and prints the plain closing line CI reads
 // ("tests: N passed, N failed[, N skipped]"). Exits non-zero if any pass
 // fails. Arguments go to the first pass only; `--no-chained` skips the
-// second pass, `--no-arm64` the third.
+// second pass, `--no-arm64` the third, `--arm64-only` runs the third alone.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -18,8 +18,10 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const vitest = join(root, "node_modules/.bin/vitest");
-const args = process.argv.slice(2).filter((a) => a !== "--no-chained" && a !== "--no-arm64");
-const chained = !process.argv.includes("--no-chained") && args.length === 0;
+const FLAGS = ["--no-chained", "--no-arm64", "--arm64-only"];
+const args = process.argv.slice(2).filter((a) => !FLAGS.includes(a));
+const arm64Only = process.argv.includes("--arm64-only");
+const chained = !arm64Only && !process.argv.includes("--no-chained") && args.length === 0;
 const arm64 = !process.argv.includes("--no-arm64") && args.length === 0;
 
 /** Tests that read tsld's images but ignore the encoding flags (CLI binaries, input fuzzing, scale). */
@@ -71,7 +73,7 @@ const NOT_ARM64 = {
 };
 
 // The first two passes are x86_64's whatever the caller's environment says.
-const runs = [pass("all", args, { TSLD_TEST_ARCH: "x86_64" })];
+const runs = arm64Only ? [] : [pass("all", args, { TSLD_TEST_ARCH: "x86_64" })];
 if (chained) {
   console.log("\n== end-to-end tests again: chained fixups and ad-hoc signatures on every image ==\n");
   const exclude = NOT_ENCODING.flatMap((n) => ["--exclude", `**/${n}.test.ts`]);
