@@ -4,8 +4,9 @@
  * (`-Ldir`, `-lname`, `-dead_strip`, `-platform_version macos MIN SDK`).
  * Unknown flags are errors with the closest known flag as a suggestion.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { type LinkOptions, defaultOptions, determineLinkMode, parseBuildMode } from "@tsld/core";
+import { CPU_TYPE_ARM64, CPU_TYPE_X86_64, MH_MAGIC_64 } from "@tsld/macho-format";
 
 export class UsageError extends Error {}
 
@@ -169,6 +170,34 @@ function readSymbolList(path: string): string[] {
   return parseSymbolList(text);
 }
 
+/**
+ * The CPU type of the first input that is a thin 64-bit Mach-O file, read
+ * from its header; undefined when none is (archives, TBDs and unreadable
+ * paths are skipped: loading reports those, and decides the arch itself).
+ */
+function firstObjectArch(inputs: readonly string[]): "x86_64" | "arm64" | undefined {
+  const head = Buffer.alloc(8);
+  for (const path of inputs) {
+    let fd: number;
+    try {
+      fd = openSync(path, "r");
+    } catch {
+      continue;
+    }
+    try {
+      if (readSync(fd, head, 0, 8, 0) < 8 || head.readUInt32LE(0) !== MH_MAGIC_64) continue;
+    } catch {
+      continue;
+    } finally {
+      closeSync(fd);
+    }
+    const cpu = head.readUInt32LE(4);
+    if (cpu === CPU_TYPE_ARM64) return "arm64";
+    if (cpu === CPU_TYPE_X86_64) return "x86_64";
+  }
+  return undefined;
+}
+
 export interface ParsedArgs {
   options: LinkOptions;
   help: boolean;
@@ -226,7 +255,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   // Without -arch, the first input object's CPU type decides (objfile's chooseArch).
   const arch = str("arch") ?? "x86_64";
   if (arch !== "x86_64" && arch !== "arm64") throw new UsageError(`-arch ${arch}: unknown architecture`);
-  const goarch = arch === "arm64" ? "arm64" : "amd64";
+  // Go's darwin matrix (and its messages) for the arch the link is for: -arch, else the first object's.
+  const goarch = (str("arch") ?? firstObjectArch(inputs)) === "arm64" ? "arm64" : "amd64";
   let buildmode: LinkOptions["buildmode"];
   try {
     buildmode = parseBuildMode(str("buildmode") ?? "exe", "darwin", goarch);

@@ -241,19 +241,18 @@ function listFile(path: string, flag: string): string[] {
 }
 
 /**
- * An order-file line to its symbol: ld64 allows `[arch:][object.o:]symbol`
+ * An order-file line to its entry: ld64 allows `[arch:][object.o:]symbol`
  * (and a trailing `#` comment, already dropped by listFile for whole lines).
+ * The object prefix is dropped; an arch prefix is kept as `arch:symbol`.
  */
 function orderSymbol(line: string): string | undefined {
   let s = line.replace(/\s+#.*$/, "");
-  const arch = /^(x86_64|x86_64h|arm64|arm64e|i386|ppc|armv7[a-z]*):/.exec(s);
-  if (arch) {
-    if (arch[1] !== "x86_64") return undefined;
-    s = s.slice(arch[0].length);
-  }
+  // An arch prefix stays: layout keeps the line only in a link for that arch (known once the inputs are read).
+  const arch = /^(x86_64h?|arm64e?|arm64_32|i386|ppc|armv[67][a-z]*):/.exec(s)?.[0] ?? "";
+  s = s.slice(arch.length);
   const obj = /^[^:]*\.o:/.exec(s);
   if (obj) s = s.slice(obj[0].length);
-  return s || undefined;
+  return s ? arch + s : undefined;
 }
 
 export interface Ld64Args {

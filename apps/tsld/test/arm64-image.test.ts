@@ -4,14 +4,15 @@
 // initializers; chained fixups by default for macOS 13 (stubs through
 // __got, no lazy binding); the ad-hoc signature on by default and
 // verifying; dylibs and bundles; C from clang (through glibc's aarch64
-// headers), with llvm-objdump printing no warning.
+// headers), with llvm-objdump printing no warning. DWARF and the signing
+// flags are the suite's dwarf and codesign tests, run for arm64 too.
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { verifyCodeSignature } from "@tsld/codesign-verify";
 import { requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assembleArm64, compileArm64C, linkArm64Both, reaches, symbols } from "./arm64-lit.js";
+import { assembleArm64, linkArm64Both, reaches, symbols } from "./arm64-lit.js";
 import { tmp } from "./helpers.js";
 import { dump, filecheck } from "./lit.js";
 
@@ -138,27 +139,6 @@ CHECK-NEXT: br x16
     filecheck(hdr, "CHECK: cmd LC_CODE_SIGNATURE");
     const v = verifyCodeSignature(readFileSync(ours));
     expect(v.errors).toEqual([]);
-  });
-
-  it("-g: the __DWARF tsld merges verifies with llvm-dwarfdump; -dead_strip keeps what main reaches", async () => {
-    const o = compileArm64C(
-      '#include <stdio.h>\nint unused(int x) { return x * 3; }\nstatic int twice(int x) { return 2 * x; }\nint main(int argc, char **argv) { printf("%d\\n", twice(argc)); return 0; }\n',
-      "a64dwarf",
-      ["-O1", "-g"],
-    );
-    const { ours } = await linkArm64Both("dwarf", [o], ["-dead_strip"]);
-    expect(dump("llvm-dwarfdump-19", ["--debug-info", ours])).toMatch(
-      /DW_TAG_subprogram[\s\S]*DW_AT_name\s+\("main"\)/,
-    );
-    expect(dump("llvm-dwarfdump-19", ["--verify", ours])).toContain("No errors.");
-    const names = symbols(ours).map((s) => s.name);
-    expect(names).toContain("_main");
-    expect(names).not.toContain("_unused");
-  });
-
-  it("-no_adhoc_codesign leaves an arm64 image unsigned", async () => {
-    const { ours } = await linkArm64Both("unsigned", assembleArm64({ unsigned: UNWIND }), ["-no_adhoc_codesign"]);
-    expect(dump("llvm-objdump-19", ["--macho", "--private-headers", ours])).not.toMatch(/LC_CODE_SIGNATURE/);
   });
 
   it("C from clang: TLV, initializers, GOT, stubs, literals reach what lld's do; dylib and bundle too", async () => {

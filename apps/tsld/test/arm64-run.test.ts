@@ -1,13 +1,11 @@
 /**
- * arm64 programs linked by tsld run under the arm64 loader (qemu-aarch64)
- * and print what ld64.lld-19 -arch arm64 links of the same objects print:
- * stdio, a thread-local variable in two threads, a constructor, a weak
- * definition; with lazy binding (macOS 11) and with chained fixups (macOS
- * 13). The seed's plugin scenario on arm64: host and plugin each see their
- * own markers, the plugin calls back into the host; without the seed's
- * rules the plugin sees the host's markers and the check fails. `tsld -r`
- * of arm64 objects keeps each instruction's ARM64_RELOC_ADDEND, and the
- * merged object runs as the objects do.
+ * arm64 programs under the arm64 loader (qemu-aarch64) for what only arm64
+ * has: `-linkmode=external` handing the host linker the objects' arch, and
+ * `tsld -r` of arm64 objects keeping each instruction's ARM64_RELOC_ADDEND
+ * (the merged object runs as the objects do). The programs every arch runs
+ * (stdio, thread-locals, constructors, weak definitions, chained fixups,
+ * the seed's plugin scenario) are the end-to-end suite's, which runs for
+ * arm64 too (`TSLD_TEST_ARCH=arm64`, the third pass of tools/run-tests.mjs).
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -15,7 +13,6 @@ import { libSystemTbdDir, requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
 import { assembleArm64, compileArm64C, linkArm64Both } from "./arm64-lit.js";
 import { runMachO, tmp, tsld } from "./helpers.js";
-import { HOST_C, PLUGIN_C } from "./plugin-helpers.js";
 
 const PROG_C = `#include <stdio.h>
 #include <pthread.h>
@@ -37,26 +34,6 @@ int main(int argc, char **argv) {
 `;
 
 describe("arm64 programs under the loader", () => {
-  it.each([
-    ["lazy binding (macOS 11)", "11.0"],
-    ["chained fixups (macOS 13)", "13.0"],
-  ])(
-    "stdio, TLV in two threads, constructors, weak definitions: %s",
-    async (_what, v) => {
-      const o = compileArm64C(PROG_C, "a64prog");
-      const flags = ["-platform_version", "macos", v, v];
-      const { ours, theirs } = await linkArm64Both(`prog${v}`, [o], flags, libSystemTbdDir("arm64"));
-      const want = "ctor=41 tv=3 tz=0 thread=18 weak=7 hello-1\n";
-      for (const out of [theirs, ours]) {
-        const r = runMachO(out);
-        expect(r.stderr, out).toBe("");
-        expect(r.stdout, out).toBe(want);
-        expect(r.status).toBe(3);
-      }
-    },
-    180_000,
-  );
-
   it("-linkmode=external without -arch hands the host linker the objects' arch (arm64)", async () => {
     const out = join(tmp("tsld-a64ext-"), "ext");
     const o = compileArm64C(PROG_C, "a64prog");
@@ -126,38 +103,4 @@ describe("arm64 tsld -r", () => {
       expect(run.stdout, out).toBe("pick=21\n");
     }
   }, 180_000);
-});
-
-describe("arm64 plugins under the loader (the seed's scenario)", () => {
-  const link = async (args: string[]): Promise<void> => {
-    const r = await tsld(["-arch", "arm64", "-L", libSystemTbdDir("arm64"), ...args], { hostLibSystem: false });
-    if (r.status !== 0) throw new Error(`tsld ${args.join(" ")} failed:\n${r.stderr}`);
-  };
-
-  it("host and plugin each see their own markers; the plugin calls back into the host", async () => {
-    const dir = tmp("tsld-a64plug-");
-    const host = join(dir, "host");
-    await link(["-o", host, compileArm64C(HOST_C, "a64host")]);
-    const plugin = compileArm64C(PLUGIN_C, "a64plugin");
-    for (const [name, flags] of [
-      ["p.dylib", ["-bundle_loader", host]],
-      ["p-dyn.dylib", ["-undefined", "dynamic_lookup"]],
-      ["p.bundle", ["-bundle", "-bundle_loader", host]],
-    ] as const) {
-      const p = join(dir, name);
-      await link(["-buildmode=plugin", "-o", p, ...flags, plugin]);
-      const r = runMachO(host, [p]);
-      expect(r.stderr, name).toBe("");
-      expect(r.stdout, name).not.toContain("FAIL");
-      expect(r.stdout).toContain("plugin_func(5) = 64");
-      expect(r.stdout).toContain("OK");
-      expect(r.status).toBe(0);
-    }
-    // Without the seed's rules, dyld's flat lookup hands the plugin the host's markers.
-    const bad = join(dir, "p-nomarkers.dylib");
-    await link(["-buildmode=plugin", "-no_plugin_markers", "-o", bad, "-bundle_loader", host, plugin]);
-    const r = runMachO(host, [bad]);
-    expect(r.status).toBe(1);
-    expect(r.stdout).toContain("FAIL plugin text contains its code");
-  }, 240_000);
 });

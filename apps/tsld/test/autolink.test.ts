@@ -4,11 +4,11 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { makeArchive } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, compileC, runMachO, tmp, tsld } from "./helpers.js";
+import { assemble, byArch, compileC, runMachO, tmp, tsld } from "./helpers.js";
 
-describe("LC_LINKER_OPTION", () => {
-  const main = (): string =>
-    assemble(`
+/** `main` returns autofoo(), from the library its object asks for. */
+const MAIN_S = byArch({
+  x86_64: `
   .linker_option "-lautofoo"
   .text
   .globl _main
@@ -19,7 +19,24 @@ _main:
   popq %rbp
   retq
 .subsections_via_symbols
-`);
+`,
+  arm64: `
+  .linker_option "-lautofoo"
+  .text
+  .globl _main
+  .p2align 2
+_main:
+  stp x29, x30, [sp, #-16]!
+  mov x29, sp
+  bl _autofoo
+  ldp x29, x30, [sp], #16
+  ret
+.subsections_via_symbols
+`,
+});
+
+describe("LC_LINKER_OPTION", () => {
+  const main = (): string => assemble(MAIN_S, { name: "autolink-main" });
 
   it("links the library an object asks for", async () => {
     const dir = tmp();

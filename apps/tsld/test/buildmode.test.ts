@@ -1,23 +1,27 @@
 /**
  * -buildmode and -linkmode at the command line, per Go's config.go
- * (`BuildMode.Set`, `determineLinkMode`) and internal/platform's darwin/amd64
- * matrix: bad modes are usage errors with Go's text; c-shared and plugin link
- * internally into MH_DYLIB, -bundle into MH_BUNDLE.
+ * (`BuildMode.Set`, `determineLinkMode`) and internal/platform's
+ * darwin/amd64 and darwin/arm64 matrices: bad modes are usage errors with
+ * Go's text; c-shared and plugin link internally into MH_DYLIB, -bundle
+ * into MH_BUNDLE.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileC, tmp, tsld } from "./helpers.js";
+import { byArch, compileC, tmp, tsld } from "./helpers.js";
 import { headerFlags } from "./plugin-helpers.js";
+
+/** Go's name for the suite's arch. */
+const GOARCH = byArch({ x86_64: "amd64", arm64: "arm64" });
 
 const LIB_C = "int answer(void) { return 42; }\nint main(void) { return answer() - 42; }\n";
 
 describe("buildmode validation (CLI)", () => {
-  it("-buildmode=shared is not supported on darwin/amd64", async () => {
+  it(`-buildmode=shared is not supported on darwin/${GOARCH}`, async () => {
     const dir = tmp("tsld-bm-");
     const r = await tsld(["-buildmode=shared", "-o", join(dir, "x"), compileC(LIB_C, { name: "bm" })]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("-buildmode=shared not supported on darwin/amd64");
+    expect(r.stderr).toContain(`-buildmode=shared not supported on darwin/${GOARCH}`);
     expect(existsSync(join(dir, "x"))).toBe(false);
   });
 

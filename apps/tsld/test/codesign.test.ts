@@ -2,13 +2,13 @@
 // independent verifier (tools/codesign-verify), read cleanly in llvm-objdump,
 // run under the loader as unsigned ones do, and carry the same CodeDirectory
 // fields as ld64.lld-19's signature of the same inputs. Off by default on
-// x86_64, as in lld.
+// x86_64 and on by default on arm64, as in lld.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { verifyCodeSignature } from "@tsld/codesign-verify";
 import { linkWithLld } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, bytes, compileC, runMachO, suiteLldFlags, tmp, tsld } from "./helpers.js";
+import { ARCH, assemble, byArch, bytes, compileC, runMachO, suiteLldFlags, tmp, tsld } from "./helpers.js";
 import { HOST_C, PLUGIN_C, objdump, objdumpWithStderr } from "./plugin-helpers.js";
 
 async function ok(args: string[], suiteFlags = true): Promise<string> {
@@ -37,20 +37,88 @@ function expectSigned(path: string) {
   return r;
 }
 
+/** lld signs arm64 images by default (a macOS kernel kills unsigned arm64 code), x86_64 ones only when asked. */
+const SIGNS_BY_DEFAULT = ARCH === "arm64";
+
+/** main puts()s a string and returns what helper() loads through the GOT (0); one source per arch. */
+const CS_ASM: Record<string, string> = byArch({
+  x86_64: {
+    cs_asm_main: `.text
+.globl _main
+_main:
+  pushq %rbp
+  leaq Ls(%rip), %rdi
+  callq _puts
+  movq _helper@GOTPCREL(%rip), %rax
+  callq *%rax
+  popq %rbp
+  retq
+.cstring
+Ls: .asciz "signed"
+.subsections_via_symbols
+`,
+    cs_asm_helper: `.text
+.globl _helper
+_helper:
+  movq _counter@GOTPCREL(%rip), %rax
+  movl (%rax), %eax
+  retq
+.data
+.globl _counter
+_counter: .long 0
+.subsections_via_symbols
+`,
+  },
+  arm64: {
+    cs_asm_main: `.text
+.globl _main
+.p2align 2
+_main:
+  stp x29, x30, [sp, #-16]!
+  adrp x0, Ls@PAGE
+  add x0, x0, Ls@PAGEOFF
+  bl _puts
+  adrp x8, _helper@GOTPAGE
+  ldr x8, [x8, _helper@GOTPAGEOFF]
+  blr x8
+  ldp x29, x30, [sp], #16
+  ret
+.cstring
+Ls: .asciz "signed"
+.subsections_via_symbols
+`,
+    cs_asm_helper: `.text
+.globl _helper
+.p2align 2
+_helper:
+  adrp x8, _counter@GOTPAGE
+  ldr x8, [x8, _counter@GOTPAGEOFF]
+  ldr w0, [x8]
+  ret
+.data
+.globl _counter
+_counter: .long 0
+.subsections_via_symbols
+`,
+  },
+});
+
 function hasSignature(path: string): boolean {
   return objdump(["--macho", "--all-headers", path]).includes("LC_CODE_SIGNATURE");
 }
 
 describe("-adhoc_codesign", () => {
-  it("is off by default on x86_64; the last of -adhoc_codesign / -no_adhoc_codesign wins", async () => {
+  it(`is ${SIGNS_BY_DEFAULT ? "on" : "off"} by default on ${ARCH}, as in lld; the last of -adhoc_codesign / -no_adhoc_codesign wins`, async () => {
     const dir = tmp("tsld-cs-flags-");
-    // Both links pin the suite's fixup encoding and nothing else, so the bytes differ only if
-    // -no_adhoc_codesign changes the default.
+    // The links pin the suite's fixup encoding and nothing else, so the bytes differ only if
+    // the explicit flag changes the default.
     const enc = suiteLldFlags();
     const plain = await ok(["-o", join(dir, "plain"), ...enc, hello()], false);
-    expect(hasSignature(plain)).toBe(false);
-    const off = await ok(["-o", join(dir, "plain2"), ...enc, "-no_adhoc_codesign", hello()], false);
-    expect(bytes(off).equals(bytes(plain))).toBe(true);
+    expect(hasSignature(plain)).toBe(SIGNS_BY_DEFAULT);
+    const same = SIGNS_BY_DEFAULT ? "-adhoc_codesign" : "-no_adhoc_codesign";
+    // The same file name: a signature's identifier is the output's name.
+    const pinned = await ok(["-o", join(tmp("tsld-cs-flags2-"), "plain"), ...enc, same, hello()], false);
+    expect(bytes(pinned).equals(bytes(plain))).toBe(true);
     expect(hasSignature(await ok(["-o", join(dir, "a"), "-adhoc_codesign", hello()]))).toBe(true);
     expect(hasSignature(await ok(["-o", join(dir, "b"), "-adhoc_codesign", "-no_adhoc_codesign", hello()]))).toBe(
       false,
@@ -128,39 +196,7 @@ int main(void) { int s = 0; ${Array.from({ length: 40 }, (_, i) => `s += fn${i}(
   it("has lld's CodeDirectory fields for the same inputs (apart from hashes and lld's missing requirements)", async () => {
     // Assembly without unwind info: lld-19 pads __unwind_info to a page for
     // C objects, which would make the two __TEXT segments differ in size.
-    const objs = [
-      assemble(
-        `.text
-.globl _main
-_main:
-  pushq %rbp
-  leaq Ls(%rip), %rdi
-  callq _puts
-  movq _helper@GOTPCREL(%rip), %rax
-  callq *%rax
-  popq %rbp
-  retq
-.cstring
-Ls: .asciz "signed"
-.subsections_via_symbols
-`,
-        { name: "cs_asm_main" },
-      ),
-      assemble(
-        `.text
-.globl _helper
-_helper:
-  movq _counter@GOTPCREL(%rip), %rax
-  movl (%rax), %eax
-  retq
-.data
-.globl _counter
-_counter: .long 0
-.subsections_via_symbols
-`,
-        { name: "cs_asm_helper" },
-      ),
-    ];
+    const objs = Object.entries(CS_ASM).map(([name, src]) => assemble(src, { name }));
     const ours = await ok(["-o", join(tmp("tsld-cs-x-"), "prog"), "-adhoc_codesign", ...objs]);
     const theirs = join(tmp("tsld-cs-lld-"), "prog");
     linkWithLld(objs, theirs, ["-adhoc_codesign"]);

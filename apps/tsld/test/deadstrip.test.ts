@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, compileC, linkBoth, runMachO, tmp } from "./helpers.js";
+import { assemble, byArch, compileC, linkBoth, runMachO, tmp } from "./helpers.js";
 
 function nm(path: string): string {
   const r = spawnSync(requireTool("llvm-nm-19"), [path], { encoding: "utf8" });
@@ -75,19 +75,21 @@ long unused_bss[64];`,
   });
 
   it("keeps N_NO_DEAD_STRIP symbols and .no_dead_strip sections from assembly", async () => {
+    // main returns 0; the other functions only return.
+    const [zero, ret] = byArch({ x86_64: ["xorl %eax, %eax\n  retq", "retq"], arm64: ["mov w0, #0\n  ret", "ret"] });
     const s = `
 .text
+.p2align 2
 .globl _main
 _main:
-  xorl %eax, %eax
-  retq
+  ${zero}
 .globl _dropped
 _dropped:
-  retq
+  ${ret}
 .globl _kept
 .no_dead_strip _kept
 _kept:
-  retq
+  ${ret}
 .data
 .globl _kept_data
 .no_dead_strip _kept_data

@@ -37,9 +37,8 @@ const CASES: [DebianPackage, "x86_64" | "arm64", string[]][] = [
 describe.each(CASES)("Debian %s (%s) linked by tsld", (pkg, arch, programs) => {
   let build: DebianBuild | undefined;
   const get = async (): Promise<DebianBuild> => (build ??= await buildDebianProgramAsync(pkg, { arch }));
-  // The libSystem TBD for the arch (the helper's default is the host's x86_64 one).
-  const link = (args: string[]) =>
-    arch === "x86_64" ? tsld(args) : tsld(["-L", libSystemTbdDir(arch), ...args], { hostLibSystem: false });
+  // The libSystem TBD for the case's arch (the helper's default is the suite's arch's).
+  const link = (args: string[]) => tsld(["-L", libSystemTbdDir(arch), ...args], { hostLibSystem: false });
 
   it.each(programs)(
     "%s passes its own tests like the lld-linked one",

@@ -55,7 +55,7 @@ describe("errors", () => {
 
   it("rejects a mix of arches, naming both files, and an object that is not the -arch asked for", async () => {
     const arm = assemble(".globl _main\n_main:\n  ret\n", { triple: "arm64-apple-macos11", name: "arm" });
-    const x86 = assemble(".globl _f\n_f:\n  retq\n", { name: "x86f" });
+    const x86 = assemble(".globl _f\n_f:\n  retq\n", { arch: "x86_64", name: "x86f" });
     const dir = tmp();
     copyFileSync(arm, join(dir, "arm.o"));
     copyFileSync(x86, join(dir, "x86.o"));

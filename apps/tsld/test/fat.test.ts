@@ -29,7 +29,8 @@ describe("fat inputs for arm64", () => {
     const l = spawnSync(requireTool("llvm-lipo-19"), ["-create", "-output", out, ...inputs], { encoding: "utf8" });
     expect(l.stderr).toBe("");
   };
-  const x86 = (): string => assemble(".text\n.globl _which\n_which:\n  movl $86, %eax\n  retq\n", { name: "fat_x86" });
+  const x86 = (): string =>
+    assemble(".text\n.globl _which\n_which:\n  movl $86, %eax\n  retq\n", { arch: "x86_64", name: "fat_x86" });
   const arm = (): string =>
     assemble(".text\n.globl _which\n.p2align 2\n_which:\n  mov w0, #64\n  ret\n", {
       name: "fat_arm",

@@ -6,14 +6,14 @@ import { spawnSync } from "node:child_process";
 import { requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
 import { importRows } from "./fixup-rows.js";
-import { compileC, tmp, tsld } from "./helpers.js";
+import { ARCH, compileC, tmp, tsld } from "./helpers.js";
 
 const FOO = `--- !tapi-tbd
 tbd-version:     4
-targets:         [ x86_64-macos ]
+targets:         [ ${ARCH}-macos ]
 install-name:    '/System/Library/Frameworks/Foo.framework/Versions/A/Foo'
 exports:
-  - targets:         [ x86_64-macos ]
+  - targets:         [ ${ARCH}-macos ]
     symbols:         [ _foo_answer ]
 ...
 `;

@@ -5,8 +5,8 @@
 // other definition as INDIRECT_SYMBOL_LOCAL — as ld64.lld-19 lists them.
 import { join } from "node:path";
 import { linkWithLld } from "@tsld/fixtures";
-import { describe, expect, it } from "vitest";
-import { assemble, tmp, tsld } from "./helpers.js";
+import { expect, it } from "vitest";
+import { assemble, describeX86_64, tmp, tsld } from "./helpers.js";
 import { dump, filecheck, sections } from "./lit.js";
 
 // A dylib exporting a thread-local variable: importing it needs __thread_ptrs.
@@ -61,7 +61,7 @@ function indirect(path: string): Table {
   return t;
 }
 
-describe("indirect symbol table", () => {
+describeX86_64("x86 assembly (TLVP, GOTPCREL, pushq GOT) checked in x86 disassembly")("indirect symbol table", () => {
   it("has an entry per stub, GOT slot, lazy pointer and TLV pointer, naming what lld names", async () => {
     const dir = tmp("tsld-lit-");
     const lib = join(dir, "libtv.dylib");

@@ -6,15 +6,18 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { libSystemTbdDir, makeArchive, requireTool, writeTbdStub } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, compileC, ld64, runMachO, tmp } from "./helpers.js";
+import { ARCH, assemble, byArch, compileC, ld64, runMachO, tmp } from "./helpers.js";
 
-/** clang's own argv for `clang -target x86_64-apple-macos11 --ld-path=… x.o -o out`, with the test SDK. */
+/** The arch the suite does not run for (an order file's entries for it are not this link's). */
+const OTHER = ARCH === "x86_64" ? "arm64" : "x86_64";
+
+/** clang's own argv for `clang -target <arch>-apple-macos11 --ld-path=… x.o -o out`, with the test SDK. */
 const clangArgs = (out: string): string[] => [
   "-demangle",
   "-no_deduplicate",
   "-dynamic",
   "-arch",
-  "x86_64",
+  ARCH,
   "-platform_version",
   "macos",
   "11.0.0",
@@ -35,11 +38,26 @@ const tool = (name: string, args: string[]): string => {
 const nm = (p: string, ...flags: string[]): string => tool("llvm-nm-19", [...flags, p]);
 const headers = (p: string): string => tool("llvm-objdump-19", ["--macho", "--private-headers", p]);
 
+/**
+ * The few instructions the hand-written inputs use, per arch: return, zero
+ * the return value, and call a function (saving arm64's link register).
+ */
+const ASM = byArch({
+  x86_64: { ret: "retq", zero: "xorl %eax, %eax", call: (f: string) => `callq ${f}` },
+  arm64: {
+    ret: "ret",
+    zero: "mov w0, #0",
+    call: (f: string) => `stp x29, x30, [sp, #-16]!\n  bl ${f}\n  ldp x29, x30, [sp], #16`,
+  },
+});
+const { ret: RET, zero: ZERO, call: CALL } = ASM;
+
 const MAIN = assemble(
   `.globl _main
+.p2align 2
 _main:
-  xorl %eax, %eax
-  retq
+  ${ZERO}
+  ${RET}
 .subsections_via_symbols
 `,
   { name: "ld64-main" },
@@ -49,7 +67,8 @@ _main:
 const tbd = (dir: string, name: string): string =>
   writeTbdStub(join(dir, `lib${name}.tbd`), `/usr/lib/lib${name}.dylib`, [`_${name}_fn`], "2");
 
-const member = (name: string, body: string): string => assemble(`${body}\n.subsections_via_symbols\n`, { name });
+const member = (name: string, body: string): string =>
+  assemble(`.p2align 2\n${body}\n.subsections_via_symbols\n`, { name });
 
 describe("ld64.tsld: the command line", () => {
   it("links clang's argv and runs; the LTO flags get one note", async () => {
@@ -97,8 +116,8 @@ describe("ld64.tsld: the command line", () => {
   it("reads @response files (quoted, nested; not flag values) and -filelist FILE,DIR", async () => {
     const dir = tmp();
     mkdirSync(join(dir, "objs"));
-    const lib = member("ld64-rsp-lib", ".globl _helper\n_helper:\n  retq");
-    const obj = member("ld64-rsp-main", ".globl _main\n_main:\n  callq _helper\n  xorl %eax, %eax\n  retq");
+    const lib = member("ld64-rsp-lib", `.globl _helper\n_helper:\n  ${RET}`);
+    const obj = member("ld64-rsp-main", `.globl _main\n_main:\n  ${CALL("_helper")}\n  ${ZERO}\n  ${RET}`);
     writeFileSync(join(dir, "objs", "lib.o"), readFileSync(lib));
     writeFileSync(join(dir, "list"), "lib.o\n");
     writeFileSync(join(dir, "inner.rsp"), `"${obj}"\n`);
@@ -133,8 +152,8 @@ describe("ld64.tsld: archives", () => {
     `.section __DATA,__objc_catlist,regular,no_dead_strip
   .quad 0`,
   );
-  const a = member("ld64-ar-a", ".globl _a_fn\n_a_fn:\n  retq");
-  const b = member("ld64-ar-b", ".globl _b_fn\n_b_fn:\n  retq");
+  const a = member("ld64-ar-a", `.globl _a_fn\n_a_fn:\n  ${RET}`);
+  const b = member("ld64-ar-b", `.globl _b_fn\n_b_fn:\n  ${RET}`);
 
   it("pulls only referenced members by default; -all_load and -force_load pull every member", async () => {
     const dir = tmp();
@@ -182,7 +201,7 @@ describe("ld64.tsld: archives", () => {
 });
 
 describe("ld64.tsld: dylibs", () => {
-  const useFoo = member("ld64-usefoo", ".globl _main\n_main:\n  callq _foo_fn\n  xorl %eax, %eax\n  retq");
+  const useFoo = member("ld64-usefoo", `.globl _main\n_main:\n  ${CALL("_foo_fn")}\n  ${ZERO}\n  ${RET}`);
 
   it("keeps every dylib named (ld64), drops unused ones only with -dead_strip_dylibs", async () => {
     const dir = tmp();
@@ -223,7 +242,7 @@ describe("ld64.tsld: dylibs", () => {
     mkdirSync(d2);
     writeFileSync(
       join(d1, "libfoo.a"),
-      readFileSync(makeArchive([member("ld64-foo", ".globl _foo_fn\n_foo_fn:\n  retq")], { name: "ld64-foo" })),
+      readFileSync(makeArchive([member("ld64-foo", `.globl _foo_fn\n_foo_fn:\n  ${RET}`)], { name: "ld64-foo" })),
     );
     tbd(d2, "foo");
     await ld64([`-L${d1}`, `-L${d2}`, "-lfoo", "-o", join(dir, "pf"), useFoo]);
@@ -246,7 +265,7 @@ describe("ld64.tsld: dylibs", () => {
 
   it("-dylib with -install_name and versions; -dylib_* spellings (clang's) too", async () => {
     const dir = tmp();
-    const lib = member("ld64-dylib", ".globl _f\n_f:\n  retq");
+    const lib = member("ld64-dylib", `.globl _f\n_f:\n  ${RET}`);
     const out = join(dir, "libv.dylib");
     const r = await ld64([
       "-dylib",
@@ -270,7 +289,7 @@ describe("ld64.tsld: dylibs", () => {
 describe("ld64.tsld: -init", () => {
   it("names the dylib's initializer in LC_ROUTINES_64 (ld64), which dead stripping keeps", async () => {
     const dir = tmp();
-    const lib = member("ld64-init", ".globl _f, _setup\n.private_extern _setup\n_f:\n  retq\n_setup:\n  retq");
+    const lib = member("ld64-init", `.globl _f, _setup\n.private_extern _setup\n_f:\n  ${RET}\n_setup:\n  ${RET}`);
     const out = join(dir, "i.dylib");
     const r = await ld64(["-dylib", "-dead_strip", "-init", "_setup", "-o", out, lib]);
     expect(r.stderr).toBe("");
@@ -288,19 +307,19 @@ describe("ld64.tsld: layout flags", () => {
     "ld64-order",
     `.globl _main, _a, _b, _c
 _a:
-  retq
+  ${RET}
 _b:
-  retq
+  ${RET}
 _c:
-  retq
+  ${RET}
 _main:
-  xorl %eax, %eax
-  retq`,
+  ${ZERO}
+  ${RET}`,
   );
 
   it("-order_file lays listed functions out first, in its order (arch: and object prefixes, comments)", async () => {
     const dir = tmp();
-    writeFileSync(join(dir, "order"), "# hot first\n_c\nx86_64:_main\nobj.o:_b\narm64:_a\n");
+    writeFileSync(join(dir, "order"), `# hot first\n_c\n${ARCH}:_main\nobj.o:_b\n${OTHER}:_a\n`);
     await ld64(["-order_file", join(dir, "order"), "-o", join(dir, "o"), code]);
     const order = nm(join(dir, "o"), "-n")
       .split("\n")
@@ -329,7 +348,7 @@ _main:
     const h = headers(join(dir, "e"));
     expect(h).toMatch(/segname __PAGEZERO\n\s+vmaddr 0x0+\n\s+vmsize 0x0*10000\n/);
     expect(h).toMatch(/cmd LC_MAIN\n\s+cmdsize 24\n\s+entryoff \d+\n\s+stacksize 8388608/);
-    const lib = member("ld64-base", ".globl _f\n_f:\n  retq");
+    const lib = member("ld64-base", `.globl _f\n_f:\n  ${RET}`);
     await ld64(["-dylib", "-image_base", "0x20000000", "-o", join(dir, "l.dylib"), lib]);
     expect(headers(join(dir, "l.dylib"))).toMatch(/segname __TEXT\n\s+vmaddr 0x0*20000000\n/);
   });
@@ -365,13 +384,13 @@ _main:
       "ld64-why",
       `.globl _main
 _main:
-  callq _mid
-  retq
+  ${CALL("_mid")}
+  ${RET}
 _mid:
-  callq _leaf
-  retq
+  ${CALL("_leaf")}
+  ${RET}
 _leaf:
-  retq`,
+  ${RET}`,
     );
     const r = await ld64(["-dead_strip", "-why_live", "_leaf", "-o", join(dir, "o"), obj]);
     expect(r.stdout).toMatch(/^_leaf from .*\n {2}_mid from .*\n {4}_main from /);
@@ -379,7 +398,7 @@ _leaf:
 
   it("-x drops local symbols; -S keeps the image runnable without debug info", async () => {
     const dir = tmp();
-    const obj = member("ld64-x", ".globl _main\n_main:\n  callq _local\n  xorl %eax, %eax\n  retq\n_local:\n  retq");
+    const obj = member("ld64-x", `.globl _main\n_main:\n  ${CALL("_local")}\n  ${ZERO}\n  ${RET}\n_local:\n  ${RET}`);
     await ld64(["-o", join(dir, "full"), obj]);
     await ld64(["-x", "-o", join(dir, "x"), obj]);
     expect(nm(join(dir, "full"))).toContain("_local");

@@ -1,7 +1,8 @@
 // Literal folding: equal C strings (S_CSTRING_LITERALS) and equal 4-, 8- and
 // 16-byte literals (S_4/8/16BYTE_LITERALS) from different objects become one
 // copy that every reference reaches; different values stay apart.
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
+import { describeX86_64 } from "./helpers.js";
 import { dump, filecheck, hex, linkAsm, sections, textBytes } from "./lit.js";
 
 const A = `
@@ -71,7 +72,7 @@ CHECK-NEXT: movaps {{.*}} ## 0x[[VEC]]
 CHECK-NEXT: movaps {{.*}} ## 0x[[VEC2:[0-9a-f]+]]
 `;
 
-describe("literal folding", () => {
+describeX86_64("x86 RIP-relative literal loads checked in x86 disassembly")("literal folding", () => {
   it("gives equal literals from two objects one address, and keeps different ones apart", async () => {
     const out = await linkAsm("literals", { lit_a: A, lit_b: B });
     const dis = dump("llvm-objdump-19", ["-d", "--no-show-raw-insn", "--no-leading-addr", out]);

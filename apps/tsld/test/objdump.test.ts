@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
 import { isChained } from "./fixup-rows.js";
-import { assemble, compileC, runMachO, tmp, tsld } from "./helpers.js";
+import { ARCH, assemble, byArch, compileC, runMachO, tmp, tsld } from "./helpers.js";
 
 function clean(tool: string, args: string[]): string {
   const r = spawnSync(requireTool(tool), args, { encoding: "utf8", maxBuffer: 64 << 20 });
@@ -14,6 +14,48 @@ function clean(tool: string, args: string[]): string {
   expect(r.status).toBe(0);
   return r.stdout;
 }
+
+/** main puts()s through the GOT and returns 0; `_p` points at main. One source per arch. */
+const ASM = byArch({
+  x86_64: `.text
+.globl _main
+_main:
+  movq _puts@GOTPCREL(%rip), %rax
+  leaq L_s(%rip), %rdi
+  pushq %rbp
+  callq *%rax
+  popq %rbp
+  xorl %eax, %eax
+  retq
+.cstring
+L_s: .asciz "asm"
+.data
+.globl _p
+_p: .quad _main
+.subsections_via_symbols
+`,
+  arm64: `.text
+.globl _main
+.p2align 2
+_main:
+  stp x29, x30, [sp, #-16]!
+  adrp x8, _puts@GOTPAGE
+  ldr x8, [x8, _puts@GOTPAGEOFF]
+  adrp x0, L_s@PAGE
+  add x0, x0, L_s@PAGEOFF
+  blr x8
+  mov w0, #0
+  ldp x29, x30, [sp], #16
+  ret
+.cstring
+L_s: .asciz "asm"
+.data
+.globl _p
+.p2align 3
+_p: .quad _main
+.subsections_via_symbols
+`,
+});
 
 const SOURCES: Record<string, () => string[]> = {
   hello: () => [
@@ -33,28 +75,7 @@ int main(void) { printf("%d %d\\n", p(), t); return 0; }`,
       { name: "od-weak" },
     ),
   ],
-  asm: () => [
-    assemble(
-      `.text
-.globl _main
-_main:
-  movq _puts@GOTPCREL(%rip), %rax
-  leaq L_s(%rip), %rdi
-  pushq %rbp
-  callq *%rax
-  popq %rbp
-  xorl %eax, %eax
-  retq
-.cstring
-L_s: .asciz "asm"
-.data
-.globl _p
-_p: .quad _main
-.subsections_via_symbols
-`,
-      { name: "od-asm" },
-    ),
-  ],
+  asm: () => [assemble(ASM, { name: "od-asm" })],
 };
 
 const DUMP = ["--macho", "--all-headers", "--bind", "--lazy-bind", "--rebase", "--weak-bind", "--exports-trie"];
@@ -64,7 +85,8 @@ const DYLD_INFO_CMDS = (chained: boolean) =>
 
 describe("llvm-objdump and llvm-readobj read tsld's images cleanly", () => {
   it.each(Object.keys(SOURCES))("%s", async (name) => {
-    for (const extra of [[], ["-no_pie"], ["-dead_strip"]]) {
+    // -no_pie: x86_64 alone (Go's darwin/arm64 executables are always PIE; tsld refuses it there).
+    for (const extra of [[], ...(ARCH === "x86_64" ? [["-no_pie"]] : []), ["-dead_strip"]]) {
       const out = join(tmp(), name);
       const r = await tsld(["-o", out, ...extra, ...SOURCES[name]!()]);
       expect(r.stderr).toBe("");
@@ -72,7 +94,10 @@ describe("llvm-objdump and llvm-readobj read tsld's images cleanly", () => {
       expect(runMachO(out).status).toBe(0);
       const chained = isChained(out);
       const d = clean("llvm-objdump-19", [...DUMP, ...(chained ? ["--dyld-info"] : []), out]);
-      const flags = /MH_MAGIC_64\s+X86_64\s+ALL\s+\S+\s+EXECUTE\s+\d+\s+\d+\s+(.*)/.exec(d)?.[1] ?? "";
+      const flags =
+        new RegExp(`MH_MAGIC_64\\s+${ARCH.toUpperCase()}\\s+ALL\\s+\\S+\\s+EXECUTE\\s+\\d+\\s+\\d+\\s+(.*)`).exec(
+          d,
+        )?.[1] ?? "";
       for (const f of ["NOUNDEFS", "DYLDLINK", "TWOLEVEL"]) expect(flags).toContain(f);
       if (extra[0] === "-no_pie") expect(flags).not.toMatch(/\bPIE\b/);
       else expect(flags).toMatch(/\bPIE\b/);

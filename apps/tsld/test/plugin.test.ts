@@ -131,6 +131,29 @@ describe("plugin: image shape", () => {
     expect(fixups.filter((r) => r.kind === "rebase" && r.segment === "__TEXT")).toEqual([]);
   });
 
+  it("the host (a plugin host: it defines plugin.Open) is flat, bound at load, with its own markers at head and tail", async () => {
+    const { host: h } = await host();
+    const { flags } = headerFlags(h);
+    expect(flags).toEqual(expect.arrayContaining(["BINDATLOAD", "PIE"]));
+    expect(flags).not.toContain("TWOLEVEL");
+    const byName = new Map(nmSymbols(h).map((s) => [s.name, s]));
+    const sects = objdump(["--macho", "--section-headers", h]);
+    for (const [start, end, section] of [
+      ["runtime.text", "runtime.etext", "__text"],
+      ["runtime.data", "runtime.edata", "__data"],
+      ["runtime.bss", "runtime.ebss", "__bss"],
+    ] as const) {
+      const c = sects
+        .split("\n")
+        .find((l) => new RegExp(`\\s${section}\\s`).test(l))!
+        .trim()
+        .split(/\s+/);
+      const s = { addr: Number.parseInt(c[3]!, 16), size: Number.parseInt(c[2]!, 16) };
+      expect(byName.get(`_${start}`)?.addr, start).toBe(s.addr);
+      expect(byName.get(`_${end}`)!.addr + 8, end).toBe(s.addr + s.size);
+    }
+  });
+
   it("markers are real 8-byte symbols at the head and tail of their sections", async () => {
     const { plugin: p } = await plugin("p-nm.dylib", (x) => ["-bundle_loader", x]);
     const syms = nmSymbols(p);

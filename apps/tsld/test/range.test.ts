@@ -2,10 +2,10 @@
 // naming the site (file, section+offset, enclosing symbol) and the target.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { assemble, tmp, tsld } from "./helpers.js";
+import { expect, it } from "vitest";
+import { assemble, describeX86_64, tmp, tsld } from "./helpers.js";
 
-describe("relocation range checks", () => {
+describeX86_64("x86 rel32 range (arm64's BRANCH26 range is in arm64-thunks)")("relocation range checks", () => {
   it("reports a pc-relative call that cannot reach its target, and writes nothing", async () => {
     const far = assemble(`
   .globl _far

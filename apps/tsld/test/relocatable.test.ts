@@ -6,7 +6,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { linkWithLld, makeArchive } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, compileC, runMachO, tmp, tsld } from "./helpers.js";
+import { assemble, byArch, compileC, runMachO, tmp, tsld } from "./helpers.js";
+
+/** A function's return instruction. */
+const RET = byArch({ x86_64: "retq", arm64: "ret" });
 
 /** `llvm-objdump-19 --macho ARGS file`: stdout, and stderr (its warnings) which must be empty. */
 function objdump(file: string, ...args: string[]): string {
@@ -106,7 +109,8 @@ __attribute__((constructor)) static void also(void) { initialized *= 3; }`);
     expect(want.stdout).toMatch(/^42 2 \d+\n$/);
     const rel = objdump(merged, "-r");
     expect(rel).toContain("Relocation information (__DATA,__thread_vars)");
-    expect(rel).toMatch(/TLV +False +_tv/);
+    // The thread-local's access: X86_64_RELOC_TLV, or ARM64_RELOC_TLVP_LOAD_PAGEOFF12 (objdump's TLVLDPOF).
+    expect(rel).toMatch(byArch({ x86_64: /TLV +False +_tv/, arm64: /TLVLDPOF?\s*False +_tv/ }));
   });
 
   it("weak definitions: the first copy wins; the other stays as a local at its place", async () => {
@@ -153,22 +157,24 @@ int square(int x) { return helper(x) * x; }`,
   .linker_option "-lz"
   .section __TEXT,__text,regular,pure_instructions
   .globl _main
+  .p2align 2
 _main:
-  leaq _table(%rip), %rax
-  movl (%rax), %eax
-  addl 4+_table(%rip), %eax
-  retq
+  ${byArch({
+    x86_64: "leaq _table(%rip), %rax\n  movl (%rax), %eax\n  addl 4+_table(%rip), %eax\n  retq",
+    arm64:
+      "adrp x8, _table@PAGE\n  add x8, x8, _table@PAGEOFF\n  ldr w0, [x8]\n  adrp x9, _table+4@PAGE\n  ldr w9, [x9, _table+4@PAGEOFF]\n  add w0, w0, w9\n  ret",
+  })}
   .globl _entry2
   .alt_entry _entry2
 _entry2:
-  retq
+  ${RET}
   .private_extern _hidden
   .globl _hidden
 _hidden:
-  retq
+  ${RET}
   .no_dead_strip _kept
 _kept:
-  retq
+  ${RET}
   .section __DATA,__const
   .globl _table
   .p2align 3
@@ -185,8 +191,9 @@ _table:
   .section __TEXT,__text,regular,pure_instructions
   .globl _other
   .weak_def_can_be_hidden _other
+  .p2align 2
 _other:
-  retq
+  ${RET}
 .subsections_via_symbols
 `);
     const dir = tmp("tsld-r-");
@@ -217,18 +224,22 @@ _other:
   });
 
   it("N_INDR aliases stay aliases; a relocation against one names its target (llvm-mc in)", async () => {
-    const main = assemble("  .globl _main\n_main:\n  pushq %rax\n  callq _alias\n  popq %rcx\n  retq\n", {
-      name: "indr_main",
+    const call = byArch({
+      x86_64: "pushq %rax\n  callq _alias\n  popq %rcx\n  retq",
+      arm64: "stp x29, x30, [sp, #-16]!\n  bl _alias\n  ldp x29, x30, [sp], #16\n  ret",
     });
+    const main = assemble(`  .globl _main\n  .p2align 2\n_main:\n  ${call}\n`, { name: "indr_main" });
     // `_alias = _target` with _target undefined: llvm-mc writes an N_INDR.
     const alias = assemble("  .globl _alias\n  _alias = _target\n", { name: "indr_alias" });
-    const target = assemble("  .globl _target\n_target:\n  movl $42, %eax\n  retq\n", { name: "indr_target" });
+    const ret42 = byArch({ x86_64: "movl $42, %eax\n  retq", arm64: "mov w0, #42\n  ret" });
+    const target = assemble(`  .globl _target\n  .p2align 2\n_target:\n  ${ret42}\n`, { name: "indr_target" });
     const dir = tmp("tsld-r-");
     const merged = await relocate(dir, "indr.o", [main, alias]);
     const nm = spawnSync("llvm-nm-19", ["-m", merged], { encoding: "utf8" }).stdout;
     expect(nm).toContain("(indirect) external _alias (for _target)");
     expect(nm).toContain("(undefined) external _target");
-    expect(objdump(merged, "-r")).toMatch(/True\s+long\s+True\s+BRANCH\s+False\s+_target\n/);
+    const branch = byArch({ x86_64: "BRANCH", arm64: "BR26" });
+    expect(objdump(merged, "-r")).toMatch(new RegExp(`True\\s+long\\s+True\\s+${branch}\\s+False\\s+_target\\n`));
     // Linked with the target, by both linkers: main calls the target through the alias.
     const exe = join(dir, "indr");
     linkWithLld([merged, target], exe);
@@ -250,8 +261,9 @@ _other:
 
   it("LC_DATA_IN_CODE entries of every input, at their code's new addresses (llvm-mc in)", async () => {
     // _main jumps through a 32-bit jump table, then calls _f, which reads a byte table.
-    const main = assemble(
-      `  .globl _main
+    const src = byArch({
+      x86_64: {
+        main: `  .globl _main
 _main:
   movl $2, %eax
   leaq Ltab(%rip), %rcx
@@ -277,10 +289,7 @@ Lc2:
   retq
 .subsections_via_symbols
 `,
-      { name: "dice_main" },
-    );
-    const f = assemble(
-      `  .globl _f
+        f: `  .globl _f
 _f:
   nop
   nop
@@ -295,28 +304,82 @@ Ltab:
   .end_data_region
 .subsections_via_symbols
 `,
-      { name: "dice_f" },
-    );
+        // _f's table at 0x14, _main's at 0x18; merged, _f first, then _main at 0x18: _main's table at 0x30.
+        dice: { f: "0x00000014", main: "0x00000018", mainAt: "0000000000000018", merged: "0x00000030" },
+      },
+      arm64: {
+        main: `  .globl _main
+  .p2align 2
+_main:
+  mov x0, #2
+  adr x1, Ltab
+  ldrsw x2, [x1, x0, lsl #2]
+  add x1, x1, x2
+  br x1
+  .data_region jt32
+Ltab:
+  .long Lc0-Ltab
+  .long Lc1-Ltab
+  .long Lc2-Ltab
+  .end_data_region
+Lc0:
+  mov w0, #10
+  ret
+Lc1:
+  mov w0, #11
+  ret
+Lc2:
+  stp x29, x30, [sp, #-16]!
+  bl _f
+  add w0, w0, #1
+  ldp x29, x30, [sp], #16
+  ret
+.subsections_via_symbols
+`,
+        f: `  .globl _f
+  .p2align 2
+_f:
+  nop
+  nop
+  nop
+  adr x1, Ltab
+  mov x2, #1
+  ldrb w0, [x1, x2]
+  ret
+  .data_region jt8
+Ltab:
+  .byte 7, 41, 9, 1
+  .end_data_region
+.subsections_via_symbols
+`,
+        // _f's table at 0x1c, _main's at 0x14; merged, _f first, then _main at 0x20: _main's table at 0x34.
+        dice: { f: "0x0000001c", main: "0x00000014", mainAt: "0000000000000020", merged: "0x00000034" },
+      },
+    });
+    const main = assemble(src.main, { name: "dice_main" });
+    const f = assemble(src.f, { name: "dice_f" });
+    const at = src.dice;
     const dice = (file: string): string[] =>
       objdump(file, "--data-in-code")
         .split("\n")
         .filter((l) => l.startsWith("0x"))
         .map((l) => l.trim().split(/\s+/).join(" "));
-    expect(dice(f)).toEqual(["0x00000014 4 JUMP_TABLE8"]);
-    expect(dice(main)).toEqual(["0x00000018 12 JUMP_TABLE32"]);
-    // _f first, then _main at 0x18: _main's table moves from 0x18 to 0x30.
+    expect(dice(f)).toEqual([`${at.f} 4 JUMP_TABLE8`]);
+    expect(dice(main)).toEqual([`${at.main} 12 JUMP_TABLE32`]);
     const { dir, merged, want } = await roundTrip("dice", [f, main]);
     expect(want.status).toBe(42);
-    expect(objdump(merged, "-t")).toMatch(/0000000000000018 g +F __TEXT,__text _main/);
-    expect(dice(merged)).toEqual(["0x00000014 4 JUMP_TABLE8", "0x00000030 12 JUMP_TABLE32"]);
+    expect(objdump(merged, "-t")).toMatch(new RegExp(`${at.mainAt} g +F __TEXT,__text _main`));
+    expect(dice(merged)).toEqual([`${at.f} 4 JUMP_TABLE8`, `${at.merged} 12 JUMP_TABLE32`]);
     // ld64.lld carries them into the image as from the objects themselves.
     const direct = join(dir, "dice.direct");
     expect(dice(join(dir, "dice.lld"))).toEqual(dice(direct));
   });
 
   it("an object without MH_SUBSECTIONS_VIA_SYMBOLS makes the output lack it", async () => {
-    const a = assemble("  .globl _main\n_main:\n  xorl %eax, %eax\n  retq\n");
-    const b = assemble("  .globl _f\n_f:\n  retq\n.subsections_via_symbols\n");
+    const a = assemble(
+      `  .globl _main\n_main:\n  ${byArch({ x86_64: "xorl %eax, %eax", arm64: "mov w0, #0" })}\n  ${RET}\n`,
+    );
+    const b = assemble(`  .globl _f\n_f:\n  ${RET}\n.subsections_via_symbols\n`);
     const merged = await relocate(tmp("tsld-r-"), "nosub.o", [a, b]);
     expect(readobj(merged, "--file-headers")).not.toContain("MH_SUBSECTIONS_VIA_SYMBOLS");
   });

@@ -4,8 +4,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { linkWithLld, requireTool } from "@tsld/fixtures";
-import { describe, expect, it } from "vitest";
-import { assemble, linkBoth, runMachO, tmp, tsld } from "./helpers.js";
+import { expect, it } from "vitest";
+import { assemble, describeX86_64, linkBoth, runMachO, tmp, tsld } from "./helpers.js";
 
 const P = (fmt: string, value: string): string => `
   leaq ${fmt}(%rip), %rdi
@@ -147,7 +147,7 @@ function objdump(args: string[]): { stdout: string; stderr: string } {
   return { stdout: r.stdout, stderr: r.stderr };
 }
 
-describe("x86_64 relocations", () => {
+describeX86_64("X86_64_RELOC_* kinds (arm64-relocs.test.ts has ARM64_RELOC_*)")("x86_64 relocations", () => {
   const objects = (): string[] => [assemble(MAIN, { name: "relocs" }), assemble(ABS, { name: "abs" })];
   let pie: Promise<{ ours: string; theirs: string }> | undefined;
   const linked = (): Promise<{ ours: string; theirs: string }> => (pie ??= linkBoth(tmp(), "relocs", objects()));

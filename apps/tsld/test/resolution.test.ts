@@ -4,8 +4,8 @@
 // an undefined symbol binds to the dylib that exports it; two strong
 // definitions are an error naming both files.
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { assemble, tmp, tsld } from "./helpers.js";
+import { expect, it } from "vitest";
+import { assemble, describeX86_64, tmp, tsld } from "./helpers.js";
 import { dump, filecheck, hex, linkAsm, sections } from "./lit.js";
 
 const MAIN = `
@@ -62,7 +62,7 @@ _f:
 .subsections_via_symbols
 `;
 
-describe("symbol resolution", () => {
+describeX86_64("checked in x86 disassembly (callq targets, stubs)")("symbol resolution", () => {
   it("picks strong over weak, the first weak, the definition over a common, the largest common", async () => {
     // weak.o comes before strong.o: the strong _f still wins.
     // Opcodes pinned: the stubs' lazy and weak binds are read below.

@@ -7,8 +7,8 @@
 // without overlap — checked against ld64.lld-19's order of the same inputs.
 import { join } from "node:path";
 import { linkWithLld } from "@tsld/fixtures";
-import { describe, expect, it } from "vitest";
-import { assemble, tmp, tsld } from "./helpers.js";
+import { expect, it } from "vitest";
+import { assemble, describeX86_64, tmp, tsld } from "./helpers.js";
 import { dump, filecheck } from "./lit.js";
 
 const A = `
@@ -98,7 +98,7 @@ function layout(path: string): { segments: string[]; sects: Sect[] } {
   return { segments, sects };
 }
 
-describe("output section order", () => {
+describeX86_64("x86 assembly with x86-only relocation kinds (TLVP, GOTPCREL)")("output section order", () => {
   it("orders segments and sections where ld64 and lld agree, at increasing aligned addresses", async () => {
     const dir = tmp("tsld-lit-");
     const objs = [assemble(A, { name: "lit_order_a" }), assemble(B, { name: "lit_order_b" })];

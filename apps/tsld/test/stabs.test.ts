@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 import { libSystemTbdDir, linkWithLld, makeArchive, requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
 import { main } from "../src/index.js";
-import { compileC, tmp, tsld } from "./helpers.js";
+import { ARCH, byArch, compileC, tmp, tsld } from "./helpers.js";
 
 const A = compileC(
   `int gdata = 3;
@@ -30,7 +30,7 @@ const LIB = makeArchive([B]);
 async function ld64(args: string[]): Promise<void> {
   let stderr = "";
   const status = await main(
-    ["-arch", "x86_64", "-platform_version", "macos", "11.0", "11.0", "-L", libSystemTbdDir(), "-lSystem", ...args],
+    ["-arch", ARCH, "-platform_version", "macos", "11.0", "11.0", "-L", libSystemTbdDir(), "-lSystem", ...args],
     { stdout: () => {}, stderr: (s) => (stderr += s) },
     "ld64",
   );
@@ -106,8 +106,8 @@ describe("STABS debug map (ld64.tsld)", () => {
     expect(rows[0]!.name.endsWith("/")).toBe(true);
     expect(rows[1]).toMatchObject({ type: "N_SO", sect: 0 });
     expect(rows[1]!.name).toMatch(/^stabs_a[^/]*$/);
-    // N_OSO: the object's absolute path, n_sect its CPU subtype (x86_64_ALL), n_desc 1, n_value its mtime.
-    expect(rows[2]).toMatchObject({ type: "N_OSO", sect: 3, desc: 1, name: A });
+    // N_OSO: the object's absolute path, n_sect its CPU subtype (x86_64_ALL 3, arm64_ALL 0), n_desc 1, n_value its mtime.
+    expect(rows[2]).toMatchObject({ type: "N_OSO", sect: byArch({ x86_64: 3, arm64: 0 }), desc: 1, name: A });
     expect(rows[2]!.value).toBe(Math.floor(statSync(A).mtimeMs / 1000));
     const closes = rows.filter((e) => e.type === "N_SO" && e.name === "");
     expect(closes).toHaveLength(2);

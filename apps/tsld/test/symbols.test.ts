@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
 import { weakBindRows } from "./fixup-rows.js";
-import { compileC, linkBoth, runMachO, tmp, tsld } from "./helpers.js";
+import { ARCH, compileC, linkBoth, runMachO, tmp, tsld } from "./helpers.js";
 
 function tool(name: string, args: string[]): string {
   const r = spawnSync(requireTool(name), args, { encoding: "utf8" });
@@ -106,10 +106,10 @@ int main(void) {
       extra,
       `--- !tapi-tbd
 tbd-version: 4
-targets: [ x86_64-macos ]
+targets: [ ${ARCH}-macos ]
 install-name: '/usr/lib/libSystem.B.dylib'
 exports:
-  - targets: [ x86_64-macos ]
+  - targets: [ ${ARCH}-macos ]
     symbols: [ _no_such_function, _no_such_data ]
 ...
 `,

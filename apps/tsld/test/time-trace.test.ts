@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { libSystemTbdDir } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
 import { main } from "../src/index.js";
-import { compileC, runMachO, tmp, tsld } from "./helpers.js";
+import { ARCH, compileC, runMachO, tmp, tsld } from "./helpers.js";
 
 const SRC = `#include <stdio.h>
 int main(void) { printf("traced\\n"); return 0; }
@@ -44,7 +44,7 @@ const PASSES = [
 async function ld64(args: string[]): Promise<{ status: number; stderr: string }> {
   let stderr = "";
   const status = await main(
-    ["-arch", "x86_64", "-platform_version", "macos", "11.0", "11.0", "-L", libSystemTbdDir(), "-lSystem", ...args],
+    ["-arch", ARCH, "-platform_version", "macos", "11.0", "11.0", "-L", libSystemTbdDir(), "-lSystem", ...args],
     { stdout: () => {}, stderr: (s) => (stderr += s) },
     "ld64",
   );

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { requireTool } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, compileC, linkBoth, runMachO, tmp, tsld } from "./helpers.js";
+import { assemble, byArch, compileC, linkBoth, runMachO, tmp, tsld } from "./helpers.js";
 
 const A = `
 int printf(const char *, ...);
@@ -34,10 +34,24 @@ int dead2(int x) { volatile int y = x; return y + g(x); }
 int __gxx_personality_v0(void) { return 0; }
 `;
 
+const EXCEPT_TAB = `
+.section __TEXT,__gcc_except_tab
+.p2align 2
+Lexception0:
+  .byte 255
+  .byte 155
+  .uleb128 0
+  .byte 1
+  .uleb128 0
+.subsections_via_symbols
+`;
+
 // Hand-written unwind: _weird uses a CFI escape compact unwind cannot say
-// (UNWIND_X86_64_MODE_DWARF), _withlsda has a personality and an LSDA,
+// (the arch's DWARF mode), _withlsda has a personality and an LSDA,
 // _nocfi has no unwind info at all, _weird_dead is DWARF-mode and unused.
-const S = `
+// One source per arch, the same functions in each.
+const S = byArch({
+  x86_64: `
 .section __TEXT,__text,regular,pure_instructions
 .globl _weird
 .p2align 4
@@ -87,17 +101,66 @@ _withlsda:
 _nocfi:
   leal 1000(%rdi), %eax
   retq
-
-.section __TEXT,__gcc_except_tab
+${EXCEPT_TAB}`,
+  arm64: `
+.section __TEXT,__text,regular,pure_instructions
+.globl _weird
 .p2align 2
-Lexception0:
-  .byte 255
-  .byte 155
-  .uleb128 0
-  .byte 1
-  .uleb128 0
-.subsections_via_symbols
-`;
+_weird:
+  .cfi_startproc
+  stp x29, x30, [sp, #-16]!
+  mov x29, sp
+  .cfi_def_cfa w29, 16
+  .cfi_offset w30, -8
+  .cfi_offset w29, -16
+  .cfi_escape 0x2e, 0x00
+  add w0, w0, #7
+  ldp x29, x30, [sp], #16
+  ret
+  .cfi_endproc
+
+.globl _weird_dead
+.p2align 2
+_weird_dead:
+  .cfi_startproc
+  stp x29, x30, [sp, #-16]!
+  .cfi_def_cfa_offset 16
+  .cfi_escape 0x2e, 0x00
+  mov w0, #1
+  ldp x29, x30, [sp], #16
+  ret
+  .cfi_endproc
+
+.globl _withlsda
+.p2align 2
+_withlsda:
+  .cfi_startproc
+  .cfi_personality 155, ___gxx_personality_v0
+  .cfi_lsda 16, Lexception0
+  stp x29, x30, [sp, #-16]!
+  mov x29, sp
+  .cfi_def_cfa w29, 16
+  .cfi_offset w30, -8
+  .cfi_offset w29, -16
+  add w0, w0, #100
+  ldp x29, x30, [sp], #16
+  ret
+  .cfi_endproc
+
+.globl _nocfi
+.p2align 2
+_nocfi:
+  add w0, w0, #1000
+  ret
+${EXCEPT_TAB}`,
+});
+
+/** Compact unwind's mode bits, and the arch's DWARF mode (UNWIND_X86_64_MODE_DWARF, UNWIND_ARM64_MODE_DWARF). */
+const MODE_MASK = 0x0f000000;
+const DWARF_MODE = byArch({ x86_64: 0x04000000, arm64: 0x03000000 });
+
+/** `main` returning 0, for hand-written objects. */
+const RETURN_ZERO = byArch({ x86_64: "xorl %eax, %eax\n        retq", arm64: "mov w0, #0\n        ret" });
 
 function tool(name: string, args: string[]): { stdout: string; stderr: string; status: number } {
   const r = spawnSync(requireTool(name), args, { encoding: "utf8" });
@@ -133,7 +196,7 @@ function encodingsByFunction(path: string): Map<string, number> {
     let enc: number | undefined;
     for (const e of entries) if (e.fn <= addr) enc = e.enc;
     if (enc === undefined) continue;
-    if ((enc & 0x0f000000) === 0x04000000) enc = (enc & ~0xffffff) >>> 0;
+    if ((enc & MODE_MASK) === DWARF_MODE) enc = (enc & ~0xffffff) >>> 0;
     res.set(name, enc >>> 0);
   }
   return res;
@@ -167,7 +230,7 @@ describe("unwind info", () => {
     const got = encodingsByFunction(ours);
     expect(got.size).toBeGreaterThanOrEqual(8);
     expect(Object.fromEntries(got)).toEqual(Object.fromEntries(want));
-    expect(got.get("_weird")! & 0x0f000000).toBe(0x04000000);
+    expect(got.get("_weird")! & MODE_MASK).toBe(DWARF_MODE);
     expect(got.get("_nocfi")).toBe(0);
     // The DWARF-mode entry points at _weird's FDE.
     const fns = functions(ours);
@@ -225,9 +288,9 @@ describe("unwind info", () => {
     const obj = assemble(
       `        .section __TEXT,__text,regular,pure_instructions
         .globl _main
+        .p2align 2
 _main:
-        xorl %eax, %eax
-        retq
+        ${RETURN_ZERO}
         .section __TEXT,__eh_frame,coalesced,no_toc+strip_static_syms+live_support
         .long 9
         .long 0

@@ -16,7 +16,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { linkWithLld, makeArchive } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
-import { assemble, compileC, runMachO, suiteLldFlags, tmp, tsld } from "./helpers.js";
+import { ARCH, assemble, byArch, compileC, runMachO, suiteLldFlags, tmp, tsld } from "./helpers.js";
 import { ENCODINGS, fixupRows, importRows, isChained, weakBindRows as weakBinds } from "./fixup-rows.js";
 import { headerFlags, nm, objdump } from "./plugin-helpers.js";
 
@@ -90,7 +90,12 @@ describe.each(ENCODINGS)("exported weak definitions stay coalescable (%s)", (_en
     expect(headerFlags(ours).flags).toEqual(expect.arrayContaining(["WEAK_DEFINES", "BINDS_TO_WEAK"]));
     // The call goes through a stub whose lazy pointer holds the definition (no lazy bind, no stub helper).
     const dis = objdump(["--macho", "-d", "--no-show-raw-insn", ours]);
-    expect(dis).toMatch(/callq\s+0x[0-9a-f]+\s+## symbol stub for: _shared_fn/);
+    expect(dis).toMatch(
+      byArch({
+        x86_64: /callq\s+0x[0-9a-f]+\s+## symbol stub for: _shared_fn/,
+        arm64: /\bbl\s+0x[0-9a-f]+\s+; symbol stub for: _shared_fn/,
+      }),
+    );
     expect(objdump(["--macho", "--lazy-bind", ours])).not.toContain("_shared_fn");
     expect(isChained(ours)).toBe(chained);
     expect(objdump(["--macho", "--section-headers", ours])).not.toContain("__stub_helper");
@@ -155,10 +160,10 @@ int main(int argc, char **argv) {
       tbd,
       `--- !tapi-tbd
 tbd-version: 4
-targets: [ x86_64-macos ]
+targets: [ ${ARCH}-macos ]
 install-name: '/usr/lib/libcxxish.dylib'
 exports:
-  - targets: [ x86_64-macos ]
+  - targets: [ ${ARCH}-macos ]
     symbols: [ _lib_fn ]
     weak-symbols: [ _operator_new_like ]
 ...
@@ -269,7 +274,9 @@ int main(void) {
   });
 });
 
-const HIDDEN_S = `        .section __TEXT,__text,regular,pure_instructions
+/** main calls the can-be-hidden helper (41) and loads the vtable's GOT slot; it returns 42. One source per arch. */
+const HIDDEN_S = byArch({
+  x86_64: `        .section __TEXT,__text,regular,pure_instructions
         .globl _inline_helper
         .weak_def_can_be_hidden _inline_helper
         .p2align 4
@@ -293,16 +300,42 @@ _main:
 _vtable_like:
         .quad _inline_helper
         .subsections_via_symbols
-`;
+`,
+  arm64: `        .section __TEXT,__text,regular,pure_instructions
+        .globl _inline_helper
+        .weak_def_can_be_hidden _inline_helper
+        .p2align 2
+_inline_helper:
+        mov w0, #41
+        ret
+        .globl _main
+        .p2align 2
+_main:
+        stp x29, x30, [sp, #-16]!
+        mov x29, sp
+        bl _inline_helper
+        adrp x8, _vtable_like@GOTPAGE
+        ldr x8, [x8, _vtable_like@GOTPAGEOFF]
+        add w0, w0, #1
+        ldp x29, x30, [sp], #16
+        ret
+        .section __DATA,__const
+        .globl _vtable_like
+        .weak_def_can_be_hidden _vtable_like
+        .p2align 3
+_vtable_like:
+        .quad _inline_helper
+        .subsections_via_symbols
+`,
+});
 
 /** The same names as plain (visible) weak definitions, in a second object. */
 const VISIBLE_S = `        .section __TEXT,__text,regular,pure_instructions
         .globl _inline_helper
         .weak_definition _inline_helper
-        .p2align 4
+        .p2align 2
 _inline_helper:
-        movl $41, %eax
-        retq
+        ${byArch({ x86_64: "movl $41, %eax\n        retq", arm64: "mov w0, #41\n        ret" })}
         .subsections_via_symbols
 `;
 

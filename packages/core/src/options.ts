@@ -175,7 +175,11 @@ export interface LinkOptions {
   headerpadMaxInstallNames: boolean;
   /** `-sectcreate SEG SECT FILE`: sections made from a file's bytes. */
   sectCreate: { segment: string; section: string; file: string }[];
-  /** `-order_file`: symbol names in the order their atoms are laid out within each section. */
+  /**
+   * `-order_file`: symbol names in the order their atoms are laid out within
+   * each section; a name may carry an arch prefix (`arm64:_f`), which keeps it
+   * to links for that arch.
+   */
   order: string[];
   /** `-init name`: a function run as an initializer before the others. */
   initFunction?: string;

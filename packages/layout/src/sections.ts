@@ -300,9 +300,25 @@ export function assignSections(ctx: LinkContext, map: SectionMap): void {
   }
 }
 
+/**
+ * The order file's symbol names for this link, in order: a line with an
+ * arch prefix (`arm64:_f`, ld64's syntax) counts only in a link for that
+ * arch, and is named without the prefix.
+ */
+function orderNames(ctx: LinkContext): string[] {
+  const names: string[] = [];
+  for (const line of ctx.options.order) {
+    const m = ORDER_ARCH.exec(line);
+    if (m === null) names.push(line);
+    else if (m[1] === ctx.options.arch) names.push(line.slice(m[0].length));
+  }
+  return names;
+}
+const ORDER_ARCH = /^(x86_64h?|arm64e?|arm64_32|i386|ppc|armv[67][a-z]*):/;
+
 /** `-order_file`: atom → its first symbol's line in the order file (atoms of unlisted symbols absent). */
 function orderRanks(ctx: LinkContext): Map<AtomId, number> | undefined {
-  const names = ctx.options.order;
+  const names = orderNames(ctx);
   if (names.length === 0) return undefined;
   const T = ctx.syms;
   const A = ctx.atoms;
