@@ -152,6 +152,7 @@ describe.each(["x86_64", "arm64"] as const)("hostlink: go.o, then the host linke
     expect(objdump(goo, "--private-header")).not.toContain("SUBSECTIONS_VIA_SYMBOLS");
     // The plugin's own markers and data are reached inside the module: never bound by name
     // (a flat lookup would find the host's); the host's callback is a flat-namespace bind.
+    expect(headerFlags(plugin).flags).not.toContain("TWOLEVEL");
     const binds = objdump(plugin, "--bind", "--lazy-bind");
     expect(binds).toMatch(/flat-namespace\s+_host_callback/);
     expect(binds).not.toMatch(/runtime\.|_plugin_data|_plugin_func/);
@@ -180,8 +181,10 @@ describe.each(["x86_64", "arm64"] as const)("hostlink: go.o, then the host linke
     }
     const binds = objdump(plugin, "--bind", "--lazy-bind");
     expect(binds.split("Lazy bind table:")[1]!.split("\n").slice(2).join("").trim()).toBe("");
-    for (const row of binds.split("\n").filter((l) => /0x[0-9A-Fa-f]+\s+pointer/.test(l)))
-      expect(row).toContain("flat-namespace");
+    const bindRows = binds.split("\n").filter((l) => /0x[0-9A-Fa-f]+\s+pointer/.test(l));
+    expect(bindRows.join("\n")).toContain("_host_callback");
+    for (const row of bindRows) expect(row).toContain("flat-namespace");
+    expect(binds).not.toMatch(/runtime\./);
     // Every non-local symbol of the plugin has Go's `_` and is N_SECT|N_EXT (or undefined).
     for (const row of nm(["-m", plugin]).split("\n")) {
       if (row.trim() === "" || row.includes("non-external")) continue;
