@@ -50,7 +50,7 @@ interface JobMessage {
   task: string;
   setup: unknown;
   items: number;
-  /** [0] next item, [1] items done; then per item its status (0 pending, tid+1 done, -(tid+1) to redo). */
+  /** [0] next item, [1] items done, [2] workers joined; then per item its status (0 pending, tid+1 done, -(tid+1) to redo). */
   ctrl: Int32Array;
   /** Per item: start (epoch ms: `performance.timeOrigin + now()`) and duration (ms). */
   times: Float64Array;
@@ -58,7 +58,9 @@ interface JobMessage {
 
 const NEXT = 0;
 const DONE = 1;
-const HEAD = 2;
+/** Workers that have made their first claim of the job (`TSLD_WORKERS_WAIT`). */
+const JOINED = 2;
+const HEAD = 3;
 
 /**
  * Links with less object input than this (bytes) start no workers. A
@@ -89,6 +91,8 @@ export class WorkerPool {
   private readonly ready = new Int32Array(new SharedArrayBuffer(4));
   /** Wait for every worker to load before the first job (`TSLD_WORKERS_WAIT`, for tests: every worker then takes items). */
   private waitReady = process.env.TSLD_WORKERS_WAIT === "1";
+  /** With `TSLD_WORKERS_WAIT`, each job also waits for every worker's first claim: each worker takes an item. */
+  private readonly waitJoin = process.env.TSLD_WORKERS_WAIT === "1";
 
   private constructor(entry: URL | string, n: number, execArgv: string[] | undefined) {
     for (let i = 0; i < n; i++) {
@@ -142,7 +146,7 @@ export class WorkerPool {
       }
       this.waitReady = false;
     }
-    runJob(this.workers, timer, task, setup, items, redo, detail);
+    runJob(this.workers, timer, task, setup, items, redo, detail, this.waitJoin);
   }
 
   /** Stops every worker (at the end of the link). */
@@ -177,6 +181,7 @@ function runJob<S, P>(
   items: number,
   redo: (i: number) => void,
   detail?: (i: number) => string,
+  waitJoin = false,
 ): void {
   if (items <= 0) return;
   const ctrl = new Int32Array(new SharedArrayBuffer((HEAD + items) * 4));
@@ -184,6 +189,14 @@ function runJob<S, P>(
   if (items > 1 && workers.length > 0) {
     const msg: JobMessage = { task: task.name, setup, items, ctrl, times };
     for (const w of workers) w.postMessage(msg);
+    if (waitJoin) {
+      const until = performance.now() + 30_000;
+      let n = Atomics.load(ctrl, JOINED);
+      while (n < workers.length && performance.now() < until) {
+        Atomics.wait(ctrl, JOINED, n, 100);
+        n = Atomics.load(ctrl, JOINED);
+      }
+    }
   }
   work(task, task.prepare(setup), ctrl, times, items, 0);
   // Items the workers claimed: wait for them.
@@ -209,9 +222,12 @@ function work<P>(
   times: Float64Array,
   items: number,
   tid: number,
+  onFirstClaim?: () => void,
 ): void {
   for (;;) {
     const i = Atomics.add(ctrl, NEXT, 1);
+    onFirstClaim?.();
+    onFirstClaim = undefined;
     if (i >= items) return;
     const t0 = performance.now();
     let ok = false;
@@ -241,15 +257,19 @@ export function serveWorkerTasks(tasks: readonly WorkerTask<never, unknown>[]): 
   const tid = data?.tsldWorker ?? 1;
   parentPort.on("message", (m: JobMessage) => {
     const task = byName.get(m.task);
+    const join = (): void => {
+      Atomics.add(m.ctrl, JOINED, 1);
+      Atomics.notify(m.ctrl, JOINED);
+    };
     // Nothing left to claim (the main thread was quicker): no setup.
-    if (!task || Atomics.load(m.ctrl, NEXT) >= m.items) return;
+    if (!task || Atomics.load(m.ctrl, NEXT) >= m.items) return join();
     let prepared: unknown;
     try {
       prepared = task.prepare(m.setup as never);
     } catch {
-      return; // the main thread takes the items
+      return join(); // the main thread takes the items
     }
-    work(task, prepared, m.ctrl, m.times, m.items, tid);
+    work(task, prepared, m.ctrl, m.times, m.items, tid, join);
   });
   if (data?.ready) {
     Atomics.add(data.ready, 0, 1);
