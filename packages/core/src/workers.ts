@@ -29,7 +29,16 @@
  * pool never imports a stage.
  */
 import { availableParallelism } from "node:os";
-import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+
+/**
+ * node:worker_threads, loaded on first use: requiring it costs a few
+ * milliseconds of start-up that a small link, which starts no worker, would
+ * otherwise pay.
+ */
+function threads(): typeof import("node:worker_threads") {
+  return process.getBuiltinModule("node:worker_threads");
+}
 import type { LinkContext } from "./context.js";
 import type { Timers } from "./timer.js";
 
@@ -99,7 +108,7 @@ export class WorkerPool {
       let w: Worker;
       try {
         const workerData = { tsldWorker: i + 1, ready: this.ready };
-        w = new Worker(entry, { workerData, ...(execArgv ? { execArgv } : {}) });
+        w = new (threads().Worker)(entry, { workerData, ...(execArgv ? { execArgv } : {}) });
       } catch {
         continue;
       }
@@ -251,6 +260,7 @@ function work<P>(
  * entry calls it once; on the main thread it does nothing.
  */
 export function serveWorkerTasks(tasks: readonly WorkerTask<never, unknown>[]): void {
+  const { isMainThread, parentPort, workerData } = threads();
   if (isMainThread || !parentPort) return;
   const byName = new Map<string, WorkerTask<never, unknown>>(tasks.map((t) => [t.name, t]));
   const data = workerData as { tsldWorker?: number; ready?: Int32Array } | null;
