@@ -9,8 +9,8 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { linkWithLld } from "@tsld/fixtures";
-import { describe, expect, it } from "vitest";
-import { assemble, runMachO, tmp, tsld } from "./helpers.js";
+import { expect, it } from "vitest";
+import { assemble, describeX86_64, runMachO, tmp, tsld } from "./helpers.js";
 
 // _main jumps through a 32-bit jump table (case 2), then calls _f, which reads a byte table.
 const MAIN = `  .globl _main
@@ -80,31 +80,38 @@ function dice(file: string): string[] {
     });
 }
 
-describe("LC_DATA_IN_CODE in images", () => {
-  const main = assemble(MAIN, { name: "dice_img_main" });
-  const f = assemble(F, { name: "dice_img_f" });
+describeX86_64("x86 assembly in; -r's arm64 twin (relocatable.test.ts) covers arm64 jump tables")(
+  "LC_DATA_IN_CODE in images",
+  () => {
+    const objects = (): [string, string] => [
+      assemble(MAIN, { name: "dice_img_main", arch: "x86_64" }),
+      assemble(F, { name: "dice_img_f", arch: "x86_64" }),
+    ];
 
-  it("every input's entries at their code's offset from the header, sorted, as lld writes them", async () => {
-    const dir = tmp("tsld-dice-");
-    const ours = join(dir, "a.tsld");
-    const theirs = join(dir, "a.lld");
-    expect((await tsld(["-o", ours, main, f])).status).toBe(0);
-    linkWithLld([main, f], theirs);
-    const want = dice(theirs);
-    expect(want).toEqual(["_main+0x18 12 JUMP_TABLE32", "_unused+0x8 4 JUMP_TABLE16", "_f+0x12 4 JUMP_TABLE8"]);
-    expect(dice(ours)).toEqual(want);
-    for (const out of [ours, theirs]) expect(runMachO(out).status).toBe(42);
-  });
+    it("every input's entries at their code's offset from the header, sorted, as lld writes them", async () => {
+      const [main, f] = objects();
+      const dir = tmp("tsld-dice-");
+      const ours = join(dir, "a.tsld");
+      const theirs = join(dir, "a.lld");
+      expect((await tsld(["-o", ours, main, f])).status).toBe(0);
+      linkWithLld([main, f], theirs);
+      const want = dice(theirs);
+      expect(want).toEqual(["_main+0x18 12 JUMP_TABLE32", "_unused+0x8 4 JUMP_TABLE16", "_f+0x12 4 JUMP_TABLE8"]);
+      expect(dice(ours)).toEqual(want);
+      for (const out of [ours, theirs]) expect(runMachO(out).status).toBe(42);
+    });
 
-  it("-dead_strip drops the entries of code it removes", async () => {
-    const dir = tmp("tsld-dice-");
-    const ours = join(dir, "a.tsld");
-    const theirs = join(dir, "a.lld");
-    expect((await tsld(["-dead_strip", "-o", ours, main, f])).status).toBe(0);
-    linkWithLld([main, f], theirs, ["-dead_strip"]);
-    const want = dice(theirs);
-    expect(want).toEqual(["_main+0x18 12 JUMP_TABLE32", "_f+0x12 4 JUMP_TABLE8"]);
-    expect(dice(ours)).toEqual(want);
-    expect(runMachO(ours).status).toBe(42);
-  });
-});
+    it("-dead_strip drops the entries of code it removes", async () => {
+      const [main, f] = objects();
+      const dir = tmp("tsld-dice-");
+      const ours = join(dir, "a.tsld");
+      const theirs = join(dir, "a.lld");
+      expect((await tsld(["-dead_strip", "-o", ours, main, f])).status).toBe(0);
+      linkWithLld([main, f], theirs, ["-dead_strip"]);
+      const want = dice(theirs);
+      expect(want).toEqual(["_main+0x18 12 JUMP_TABLE32", "_f+0x12 4 JUMP_TABLE8"]);
+      expect(dice(ours)).toEqual(want);
+      expect(runMachO(ours).status).toBe(42);
+    });
+  },
+);

@@ -222,7 +222,10 @@ describe("-threads", () => {
 
   it("a small link starts no worker", async () => {
     const out = join(tmp(), "small");
-    const small = assemble(".globl _main\n_main:\n  xorl %eax, %eax\n  retq\n", { name: "threads-small" });
+    const small = assemble(".globl _main\n_main:\n  xorl %eax, %eax\n  retq\n", {
+      name: "threads-small",
+      arch: "x86_64",
+    });
     const r = await tsld(["-threads", "4", "-v", "-o", out, small]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/threads: 1 of 4 \(0\.0 MiB of objects: below 16 MiB, no workers\)/);
