@@ -473,6 +473,12 @@ class InfoWalk {
           putU32(this.out, pos, u32(info, pos) + this.strBase);
           pos += 4;
           break;
+        case OP_REF_ADDR:
+          // A reference into __debug_info (another unit's DIE, as Go writes them): moves with this object's info.
+          if (pos + arg > end) throw pastEnd(arg, pos);
+          putUint(this.out, pos, arg, readUint(info, pos, arg) + this.infoBase);
+          pos += arg;
+          break;
         case OP_ULEB:
         case OP_SLEB:
           while (pos < end && info[pos]! & 0x80) pos++;
