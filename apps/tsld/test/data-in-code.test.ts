@@ -11,34 +11,8 @@ import { join } from "node:path";
 import { linkWithLld } from "@tsld/fixtures";
 import { expect, it } from "vitest";
 import { assemble, describeX86_64, runMachO, tmp, tsld } from "./helpers.js";
+import { BYTE_TABLE_TAIL, JUMP_TABLE_MAIN_X86_64 } from "./jump-tables.js";
 
-// _main jumps through a 32-bit jump table (case 2), then calls _f, which reads a byte table.
-const MAIN = `  .globl _main
-_main:
-  movl $2, %eax
-  leaq Ltab(%rip), %rcx
-  movslq (%rcx,%rax,4), %rax
-  addq %rcx, %rax
-  jmpq *%rax
-  .p2align 2
-  .data_region jt32
-Ltab:
-  .long Lc0-Ltab
-  .long Lc1-Ltab
-  .long Lc2-Ltab
-  .end_data_region
-Lc0:
-  movl $10, %eax
-  retq
-Lc1:
-  movl $11, %eax
-  retq
-Lc2:
-  callq _f
-  addl $1, %eax
-  retq
-.subsections_via_symbols
-`;
 // _f's table gives 41; _unused has a table of its own and nobody calls it.
 const F = `  .globl _f, _unused
 _unused:
@@ -54,12 +28,7 @@ _f:
   movl $1, %edx
   movzbl (%rcx,%rdx), %eax
   retq
-  .data_region jt8
-Ltab:
-  .byte 7, 41, 9, 1
-  .end_data_region
-.subsections_via_symbols
-`;
+${BYTE_TABLE_TAIL}`;
 
 /** The image's data-in-code entries as `symbol+delta length kind` (offsets are from the header at 0x100000000). */
 function dice(file: string): string[] {
@@ -84,7 +53,7 @@ describeX86_64("x86 assembly in; -r's arm64 twin (relocatable.test.ts) covers ar
   "LC_DATA_IN_CODE in images",
   () => {
     const objects = (): [string, string] => [
-      assemble(MAIN, { name: "dice_img_main", arch: "x86_64" }),
+      assemble(JUMP_TABLE_MAIN_X86_64, { name: "dice_img_main", arch: "x86_64" }),
       assemble(F, { name: "dice_img_f", arch: "x86_64" }),
     ];
 

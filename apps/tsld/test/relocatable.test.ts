@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { linkWithLld, makeArchive } from "@tsld/fixtures";
 import { describe, expect, it } from "vitest";
 import { assemble, byArch, compileC, runMachO, tmp, tsld } from "./helpers.js";
+import { BYTE_TABLE_TAIL, JUMP_TABLE_MAIN_X86_64 } from "./jump-tables.js";
 
 /** A function's return instruction. */
 const RET = byArch({ x86_64: "retq", arm64: "ret" });
@@ -263,32 +264,7 @@ _other:
     // _main jumps through a 32-bit jump table, then calls _f, which reads a byte table.
     const src = byArch({
       x86_64: {
-        main: `  .globl _main
-_main:
-  movl $2, %eax
-  leaq Ltab(%rip), %rcx
-  movslq (%rcx,%rax,4), %rax
-  addq %rcx, %rax
-  jmpq *%rax
-  .p2align 2
-  .data_region jt32
-Ltab:
-  .long Lc0-Ltab
-  .long Lc1-Ltab
-  .long Lc2-Ltab
-  .end_data_region
-Lc0:
-  movl $10, %eax
-  retq
-Lc1:
-  movl $11, %eax
-  retq
-Lc2:
-  callq _f
-  addl $1, %eax
-  retq
-.subsections_via_symbols
-`,
+        main: JUMP_TABLE_MAIN_X86_64,
         f: `  .globl _f
 _f:
   nop
@@ -298,12 +274,7 @@ _f:
   movl $1, %edx
   movzbl (%rcx,%rdx), %eax
   retq
-  .data_region jt8
-Ltab:
-  .byte 7, 41, 9, 1
-  .end_data_region
-.subsections_via_symbols
-`,
+${BYTE_TABLE_TAIL}`,
         // _f's table at 0x14, _main's at 0x18; merged, _f first, then _main at 0x18: _main's table at 0x30.
         dice: { f: "0x00000014", main: "0x00000018", mainAt: "0000000000000018", merged: "0x00000030" },
       },
@@ -346,12 +317,7 @@ _f:
   mov x2, #1
   ldrb w0, [x1, x2]
   ret
-  .data_region jt8
-Ltab:
-  .byte 7, 41, 9, 1
-  .end_data_region
-.subsections_via_symbols
-`,
+${BYTE_TABLE_TAIL}`,
         // _f's table at 0x1c, _main's at 0x14; merged, _f first, then _main at 0x20: _main's table at 0x34.
         dice: { f: "0x0000001c", main: "0x00000014", mainAt: "0000000000000020", merged: "0x00000034" },
       },
