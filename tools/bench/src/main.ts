@@ -3,7 +3,7 @@
 // Usage: main.ts [--quick] [--runs N] [--only NAME[,NAME...]] [--tsld PATH]
 // (--tsld benchmarks another build's bin/tsld.cjs, e.g. a copy of main's, instead of this tree's.)
 // Prints markdown tables to stdout and writes JSON to bench/results/.
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -255,6 +255,15 @@ function summarise(samples: RunSample[], warm: RunSample, withStages: boolean): 
   return res;
 }
 
+/** One command a workload measures (tsld, tsld -threads 1, lld, and for -g inputs ld64.tsld and lld + dsymutil). */
+interface Side {
+  key: string;
+  cmd: string[];
+  out: string;
+  /** Read `-v` stage times from its output. */
+  stages: boolean;
+}
+
 function benchWorkload(w: Workload, opts: Options, tsldBin: string, scratch: string, budgetMs: number): WorkloadResult {
   const arch = w.arch ?? "x86_64";
   const tbdDir = libSystemTbdDir(arch);
@@ -271,35 +280,62 @@ function benchWorkload(w: Workload, opts: Options, tsldBin: string, scratch: str
   const run = (cmd: string[], out: string, stages: boolean) =>
     runOnce(cmd, out, { timeoutMs: TIMEOUT_MS, verboseStages: stages });
 
+  // Debug info at its cost: ld64.tsld's STABS map, and lld + dsymutil against tsld's __DWARF.
+  const ld64Bin = join(dirname(tsldBin), "ld64.tsld.cjs");
+  const outS = join(scratch, `${slug}.ld64-tsld`);
+  const outD = join(scratch, `${slug}.lld-dsym`);
+  const q = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
+  const lldD = [requireTool("ld64.lld-19"), ...lldBaseArgs(outD, arch), ...w.objects, ...lib];
+  const dsym = [requireTool("dsymutil-19"), outD, "-o", `${outD}.dSYM`];
+  // Every side of the workload; all are measured in the same rounds.
+  const sides: Side[] = [
+    { key: "tsld", cmd: tsldCmd, out: outT, stages: true },
+    { key: "tsld -threads 1", cmd: tsld1Cmd, out: outT, stages: true },
+    { key: "lld", cmd: lldCmd, out: outL, stages: false },
+  ];
+  if (w.debug === true) {
+    if (existsSync(ld64Bin))
+      sides.push({
+        key: "ld64.tsld",
+        cmd: [process.execPath, ld64Bin, ...lldBaseArgs(outS, arch), ...w.objects, ...tsldLib],
+        out: outS,
+        stages: false,
+      });
+    sides.push({
+      key: "lld + dsymutil",
+      cmd: ["sh", "-c", `${lldD.map(q).join(" ")} && ${dsym.map(q).join(" ")}`],
+      out: outD,
+      stages: false,
+    });
+  }
+
   // Warm-up (page cache, JIT-less but file-system warm); failures stop that side.
-  const warmT = run(tsldCmd, outT, true);
-  const warm1 = run(tsld1Cmd, outT, true);
-  const warmL = run(lldCmd, outL, false);
+  const warm = sides.map((d) => run(d.cmd, d.out, d.stages));
   const warmMs = (s: RunSample): string => (s.ok ? `${s.wallMs.toFixed(0)}ms` : "FAILED");
-  log(`  warm-up: tsld ${warmMs(warmT)}, tsld -threads 1 ${warmMs(warm1)}, lld ${warmMs(warmL)}\n`);
-  // Runs that fit this workload's share of the budget (at least 1, at most opts.runs).
-  const round = (warmT.ok ? warmT.wallMs : 0) + (warm1.ok ? warm1.wallMs : 0) + (warmL.ok ? warmL.wallMs : 0);
+  log(`  warm-up: ${sides.map((d, i) => `${d.key} ${warmMs(warm[i]!)}`).join(", ")}\n`);
+  // Runs that fit this workload's share of the budget (at least 1, at most opts.runs); lld always gets opts.runs.
+  const round = warm.reduce((t, s) => t + (s.ok ? s.wallMs : 0), 0);
   const fit = Math.max(1, Math.min(opts.runs, Math.floor((budgetMs - round) / Math.max(1, round))));
   if (fit < opts.runs) log(`  budget: ${fit} measured runs instead of ${opts.runs}\n`);
-  const runsT = warmT.ok ? fit : 0;
-  const runs1 = warm1.ok ? fit : 0;
-  const runsL = warmL.ok ? opts.runs : 0;
-  const samplesT: RunSample[] = [];
-  const samples1: RunSample[] = [];
-  const samplesL: RunSample[] = [];
-  // Alternate tsld, tsld -threads 1 and lld, rotating who goes first each round.
-  const orders = [
-    ["t", "1", "l"],
-    ["1", "l", "t"],
-    ["l", "t", "1"],
-  ] as const;
-  for (let r = 0; r < Math.max(runsT, runs1, runsL); r++) {
-    for (const who of orders[r % 3]!) {
-      if (who === "t" && r < runsT) samplesT.push(run(tsldCmd, outT, true));
-      if (who === "1" && r < runs1) samples1.push(run(tsld1Cmd, outT, true));
-      if (who === "l" && r < runsL) samplesL.push(run(lldCmd, outL, false));
+  const runs = sides.map((d, i) => (warm[i]!.ok ? (d.key === "lld" ? opts.runs : fit) : 0));
+  const samples: RunSample[][] = sides.map(() => []);
+  // Alternate the sides, rotating who goes first each round: no side always runs after the same one.
+  for (let r = 0; r < Math.max(...runs); r++) {
+    for (let k = 0; k < sides.length; k++) {
+      const i = (r + k) % sides.length;
+      if (r < runs[i]!) samples[i]!.push(run(sides[i]!.cmd, sides[i]!.out, sides[i]!.stages));
     }
   }
+  const result = (key: string): SideResult | undefined => {
+    const i = sides.findIndex((d) => d.key === key);
+    return i < 0 ? undefined : summarise(samples[i]!, warm[i]!, sides[i]!.stages);
+  };
+  const tsld = result("tsld")!;
+  const tsld1 = result("tsld -threads 1")!;
+  const lld = result("lld")!;
+  const stabs = result("ld64.tsld");
+  const lldDsymutil = result("lld + dsymutil");
+  const warmT = warm[0]!;
   // One extra, unmeasured run writes the workload's time trace (chrome://tracing, Perfetto) and counts GCs.
   const traceName = join("traces", `${slug}.time-trace.json`);
   const traceArgs = ["-time_trace_file", join(resultsDir(), traceName), "-time_trace_granularity", "0"];
@@ -309,29 +345,6 @@ function benchWorkload(w: Workload, opts: Options, tsldBin: string, scratch: str
         captureStdout: true,
       })
     : undefined;
-  // Debug info at its cost: ld64.tsld's STABS map, and lld + dsymutil against tsld's __DWARF.
-  let stabs: SideResult | undefined;
-  let lldDsymutil: SideResult | undefined;
-  if (w.debug === true) {
-    const side = (cmd: string[], out: string): SideResult => {
-      const warm = run(cmd, out, false);
-      const samples = warm.ok ? Array.from({ length: fit }, () => run(cmd, out, false)) : [];
-      return summarise(samples, warm, false);
-    };
-    const ld64Bin = join(dirname(tsldBin), "ld64.tsld.cjs");
-    if (existsSync(ld64Bin)) {
-      const outS = join(scratch, `${slug}.ld64-tsld`);
-      stabs = side([process.execPath, ld64Bin, ...lldBaseArgs(outS, arch), ...w.objects, ...tsldLib], outS);
-    }
-    const outD = join(scratch, `${slug}.lld-dsym`);
-    const q = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
-    const lldArgs = [requireTool("ld64.lld-19"), ...lldBaseArgs(outD, arch), ...w.objects, ...lib];
-    const dsym = [requireTool("dsymutil-19"), outD, "-o", `${outD}.dSYM`];
-    lldDsymutil = side(["sh", "-c", `${lldArgs.map(q).join(" ")} && ${dsym.map(q).join(" ")}`], outD);
-  }
-  const tsld = summarise(samplesT, warmT, true);
-  const tsld1 = summarise(samples1, warm1, true);
-  const lld = summarise(samplesL, warmL, false);
 
   // The floor: read every input, write an output as large as tsld's (or lld's) from a fresh Node.
   let floor: SideResult | undefined;
@@ -466,8 +479,8 @@ async function run(argv: string[]): Promise<number> {
     log(`bench: ${tsldBin}'s dist/lib/index.cjs is missing (did the build fail?); every tsld run will fail\n`);
   haveGnuTime(log);
   const tbdDir = libSystemTbdDir();
-  const scratch = benchCacheDir("out");
-  mkdirSync(scratch, { recursive: true });
+  // Outputs in a folder of this run's own: two benches at once (worktrees sharing .cache) never delete each other's.
+  const scratch = mkdtempSync(join(benchCacheDir("out"), "run-"));
   const results: WorkloadResult[] = [];
   const all = pendingWorkloads().filter((p) =>
     opts.only === undefined
@@ -491,6 +504,7 @@ async function run(argv: string[]): Promise<number> {
     const share = Math.max(0, deadline - performance.now()) / (all.length - idx);
     results.push(benchWorkload(w, opts, tsldBin, scratch, share));
   }
+  rmSync(scratch, { recursive: true, force: true });
   const seconds = (performance.now() - t0) / 1000;
 
   const md = [
@@ -513,7 +527,7 @@ async function run(argv: string[]): Promise<number> {
     scalingTable(results),
     "",
     `Both linkers link the same objects against the same libSystem.tbd (${tbdDir}; the arm64 one beside it).`,
-    `tsld runs with its default threads (os.availableParallelism() = ${availableParallelism()}; none below 16 MiB of objects); "1 thread" is \`-threads 1\`, measured alternating with it; speed-up = 1 thread / default.`,
+    `tsld runs with its default threads (os.availableParallelism() = ${availableParallelism()}; none below 16 MiB of objects); "1 thread" is \`-threads 1\`; every side of a workload (tsld, 1 thread, lld, and for -g inputs ld64.tsld and lld + dsymutil) is measured in the same rounds, alternating, who goes first rotating; speed-up = 1 thread / default.`,
     "floor = a fresh Node process that reads every input and writes an output of tsld's size.",
     "tsld's time trace of each workload (`-time_trace`): bench/results/traces/<workload>.time-trace.json.",
     `Total bench time ${seconds.toFixed(0)}s.`,
