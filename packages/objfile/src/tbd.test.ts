@@ -130,4 +130,21 @@ describe("parseYaml", () => {
       b: [{ x: ["p", "q r"], y: "z" }, "w"],
     });
   });
+
+  it("reads flow lists of names: trailing commas, empty items, quoted commas and quotes, '#' inside quotes", () => {
+    expect(
+      parseYaml("a: [ ]\nb: [ x, y, ]\nc: [ x, , y ]\nd: [ 'p,q', r ]\ne: [ 'it''s', \"dq\" ]\nf: [ '_a#b', c ] # c"),
+    ).toEqual({
+      a: [],
+      b: ["x", "y"],
+      c: ["x", "", "y"],
+      d: ["p,q", "r"],
+      e: ["it's", "dq"],
+      f: ["_a#b", "c"],
+    });
+    expect(parseYaml("s: [ 'a',\n     'b', # two\n     'c' ]\nt: [ [ x ], y ]")).toEqual({
+      s: ["a", "b", "c"],
+      t: [["x"], "y"],
+    });
+  });
 });

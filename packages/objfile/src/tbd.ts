@@ -242,6 +242,8 @@ export function parseYaml(doc: string): unknown {
 }
 
 function stripComment(l: string): string {
+  // Most lines have no '#': a native search, not a loop over characters (a one-shot CLI runs this cold).
+  if (!l.includes("#")) return l;
   let q: string | undefined;
   for (let i = 0; i < l.length; i++) {
     const c = l[i];
@@ -253,10 +255,14 @@ function stripComment(l: string): string {
   return l;
 }
 
+/** Flow brackets a line opens, less those it closes (quoted ones not counted). */
+const FLOW_BRACKET = /[[\]{}]/;
 function flowDepth(l: string): number {
+  if (!FLOW_BRACKET.test(l)) return 0;
   let d = 0;
   let q: string | undefined;
-  for (const c of l) {
+  for (let i = 0; i < l.length; i++) {
+    const c = l[i];
     if (q) {
       if (c === q) q = undefined;
     } else if (c === "'" || c === '"') q = c;
@@ -385,38 +391,28 @@ function parseScalarOrFlow(s: string, no: number): unknown {
  * nests or uses double quotes; the general parser handles those.
  */
 function flatList(s: string): string[] | undefined {
+  // Native splitting, not a loop over characters: a one-shot link runs this cold, over every exported name.
+  const close = s.lastIndexOf("]");
+  if (close < 0 || s.slice(close + 1).trim() !== "") return undefined;
+  const body = s.slice(1, close);
+  if (FLAT_LIST_BREAKER.test(body)) return undefined;
+  const items = body.split(",");
+  // `[ a, b, ]`: a comma before the bracket ends the list; `[ ]` is empty.
+  if (items.length > 0 && items[items.length - 1]!.trim() === "") items.pop();
   const out: string[] = [];
-  const n = s.length;
-  let i = 1;
-  for (;;) {
-    while (i < n && (s.charCodeAt(i) === 0x20 || s.charCodeAt(i) === 0x09)) i++;
-    if (i >= n) return undefined;
-    const c = s.charCodeAt(i);
-    if (c === 0x5d /* ] */) return s.slice(i + 1).trim() === "" ? out : undefined;
-    if (c === 0x5b || c === 0x7b || c === 0x22) return undefined;
-    let v: string;
-    if (c === 0x27 /* ' */) {
-      const e = s.indexOf("'", i + 1);
-      if (e < 0 || s.charCodeAt(e + 1) === 0x27) return undefined;
-      v = s.slice(i + 1, e);
-      i = e + 1;
-    } else {
-      let e = i;
-      while (e < n) {
-        const d = s.charCodeAt(e);
-        if (d === 0x2c || d === 0x5d) break;
-        if (d === 0x5b || d === 0x7b || d === 0x7d) return undefined;
-        e++;
-      }
-      v = s.slice(i, e).trimEnd();
-      i = e;
-    }
-    out.push(v);
-    while (i < n && (s.charCodeAt(i) === 0x20 || s.charCodeAt(i) === 0x09)) i++;
-    if (s.charCodeAt(i) === 0x2c) i++;
-    else if (s.charCodeAt(i) !== 0x5d) return undefined;
+  for (const item of items) {
+    const v = item.trim();
+    if (v.charCodeAt(0) === 0x27 /* ' */) {
+      // One quoted name, closed at its end ('' escapes and quoted commas go to the general parser).
+      if (v.length < 2 || v.indexOf("'", 1) !== v.length - 1) return undefined;
+      out.push(v.slice(1, -1));
+    } else out.push(v);
   }
+  return out;
 }
+
+/** What makes a flow list more than a flat list of names: nesting, double quotes. */
+const FLAT_LIST_BREAKER = /[[\]{}"]/;
 
 function parseFlow(p: { s: string; i: number; depth: number }, no: number): unknown {
   skipWs(p);
