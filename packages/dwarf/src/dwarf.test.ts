@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Reader, Writer } from "./bytes.js";
-import { DW_FORM, fixedFormSize, offsetClass, parseAbbrevs, skipForm } from "./forms.js";
+import { DW_FORM, findAbbrev, fixedFormSize, offsetClass, parseAbbrevs, skipForm } from "./forms.js";
 import { type LineRow, decodeLineProgram, encodeLineProgram, readLineHeader } from "./line.js";
 
 describe("LEB128", () => {
@@ -55,6 +55,15 @@ describe("forms", () => {
     expect(t.get(1)).toEqual({ code: 1, tag: 0x11, children: true, attrs: [0x03, 0x10], forms: [0x0e, 0x17] });
     expect(t.get(2)!.children).toBe(false);
     expect(t.size).toBe(2);
+  });
+  it("finds one abbreviation, reading no further than it", () => {
+    // 1: compile_unit (name, strp); 2: base_type (name, string); then bytes that are no table (a table cut short).
+    const b = new Uint8Array([1, 0x11, 1, 0x03, 0x0e, 0, 0, 2, 0x24, 0, 0x03, 0x08, 0, 0, 3, 0x2e]);
+    expect(findAbbrev(b, 0, 1)).toEqual({ code: 1, tag: 0x11, children: true, attrs: [0x03], forms: [0x0e] });
+    expect(findAbbrev(b, 0, 2)!.tag).toBe(0x24);
+    expect(() => findAbbrev(b, 0, 3)).toThrow(RangeError);
+    expect(() => parseAbbrevs(b, 0)).toThrow(RangeError);
+    expect(findAbbrev(new Uint8Array([1, 0x11, 0, 0, 0, 0]), 0, 7)).toBeUndefined();
   });
 });
 

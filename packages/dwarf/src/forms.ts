@@ -118,23 +118,44 @@ export function parseAbbrevs(buf: Uint8Array, off: number, end = buf.length): Ma
   const r = new Reader(buf, off, end);
   const out = new Map<number, Abbrev>();
   for (;;) {
-    const code = r.uleb();
-    if (code === 0) return out;
-    const tag = r.uleb();
-    const children = r.u8() !== 0;
-    const attrs: number[] = [];
-    const forms: number[] = [];
-    for (;;) {
-      const at = r.uleb();
-      const form = r.uleb();
-      if (at === 0 && form === 0) break;
-      // DWARF 5's DW_FORM_implicit_const (0x21) keeps its value here, in the table, not in the DIE.
-      if (form === 0x21) r.sleb();
-      attrs.push(at);
-      forms.push(form);
-    }
-    out.set(code, { code, tag, children, attrs, forms });
+    const a = readAbbrev(r);
+    if (!a) return out;
+    out.set(a.code, a);
   }
+}
+
+/**
+ * Abbreviation `code` of the table at `off` in `buf`, read up to it and no
+ * further (a unit's first DIE uses the table's first entry in clang's
+ * output, so finding it costs one entry, not the table); undefined when the
+ * table ends first. Throws a RangeError on a table cut short.
+ */
+export function findAbbrev(buf: Uint8Array, off: number, code: number, end = buf.length): Abbrev | undefined {
+  const r = new Reader(buf, off, end);
+  for (;;) {
+    const a = readAbbrev(r);
+    if (!a || a.code === code) return a;
+  }
+}
+
+/** The entry at the reader's position, or undefined at the table's 0 code. */
+function readAbbrev(r: Reader): Abbrev | undefined {
+  const code = r.uleb();
+  if (code === 0) return undefined;
+  const tag = r.uleb();
+  const children = r.u8() !== 0;
+  const attrs: number[] = [];
+  const forms: number[] = [];
+  for (;;) {
+    const at = r.uleb();
+    const form = r.uleb();
+    if (at === 0 && form === 0) break;
+    // DWARF 5's DW_FORM_implicit_const (0x21) keeps its value here, in the table, not in the DIE.
+    if (form === 0x21) r.sleb();
+    attrs.push(at);
+    forms.push(form);
+  }
+  return { code, tag, children, attrs, forms };
 }
 
 /**

@@ -18,7 +18,7 @@
  * `DW_AT_str_offsets_base`).
  */
 import { Reader } from "./bytes.js";
-import { parseAbbrevs, skipForm } from "./forms.js";
+import { findAbbrev, skipForm } from "./forms.js";
 
 /** The debug sections of one object that name its compile unit (absent ones empty). */
 export interface UnitNameSections {
@@ -90,7 +90,7 @@ function read(s: UnitNameSections): CompileUnitName | undefined {
     addrSize = r.u8();
   } else return undefined;
   const code = r.uleb();
-  const ab = parseAbbrevs(s.abbrev, abbrevOff).get(code);
+  const ab = findAbbrev(s.abbrev, abbrevOff, code);
   if (!ab || ab.tag !== DW_TAG_compile_unit) return undefined;
   let name: StrValue | undefined;
   let dir: StrValue | undefined;
