@@ -62,6 +62,20 @@ exports:
     expect(libs[1]!.exports.has("dyld_stub_binder")).toBe(true);
   });
 
+  it("splits documents at '---' and '...' lines: comments before the first, CRLF lines, blanks after the last", () => {
+    const doc = (n: string): string =>
+      `--- !tapi-tbd\ntbd-version: 4\ntargets: [ x86_64-macos ]\ninstall-name: /usr/lib/${n}\nexports:\n  - targets: [ x86_64-macos ]\n    symbols: [ _${n} ]\n...\n`;
+    const text = `# a comment before the stream\n\n${doc("a")}\n${doc("b")}\n\n`;
+    for (const t of [text, text.replace(/\n/g, "\r\n")]) {
+      const libs = parseTbd(t, "x86_64");
+      expect(libs.map((l) => [l.installName, [...l.exports.keys()]])).toEqual([
+        ["/usr/lib/a", ["_a"]],
+        ["/usr/lib/b", ["_b"]],
+      ]);
+    }
+    expect(() => parseTbd("# nothing\n\n", "x86_64")).toThrow("empty TBD file");
+  });
+
   it("reads v5 JSON", () => {
     const [lib] = parseTbd(
       JSON.stringify({

@@ -185,25 +185,32 @@ function libraryFromV5(l: Record<string, unknown>, arch: string): TbdLibrary {
 
 // --- A small YAML subset -------------------------------------------------
 
+/**
+ * The documents of a YAML stream: the text between `---` lines (a document
+ * start, whose tag is dropped) and `...` lines (a document end). Markers are
+ * found with one native search over the text, not a loop over its lines.
+ */
 function splitYamlDocuments(text: string): string[] {
   const docs: string[] = [];
-  let cur: string[] | undefined;
-  for (const line of text.split(/\r?\n/)) {
-    if (line.startsWith("---")) {
-      if (cur) docs.push(cur.join("\n"));
-      cur = [];
-      continue;
-    }
-    if (line.startsWith("...")) {
-      if (cur) docs.push(cur.join("\n"));
-      cur = undefined;
-      continue;
-    }
-    (cur ??= []).push(line);
+  const marker = /^(?:---|\.\.\.).*$/gm;
+  // A document begun by `---` counts even if empty; one without (before the first marker, after `...`) only with content.
+  let explicit = false;
+  let from = 0;
+  for (let m = marker.exec(text); m !== null; m = marker.exec(text)) {
+    const body = text.slice(from, m.index);
+    if (explicit || hasContent(body)) docs.push(body);
+    explicit = m[0].startsWith("---");
+    from = m.index + m[0].length + 1;
   }
-  if (cur?.some((l) => l.trim() !== "" && !l.trim().startsWith("#"))) docs.push(cur.join("\n"));
+  const rest = text.slice(from);
+  if (hasContent(rest)) docs.push(rest);
   if (docs.length === 0) throw new TbdError("empty TBD file");
   return docs;
+}
+
+/** Whether YAML text holds anything but blank lines and comments. */
+function hasContent(text: string): boolean {
+  return /^[ \t]*[^\s#]/m.test(text);
 }
 
 interface Line {
