@@ -128,19 +128,26 @@ export class LazyBindSection extends EncodedBlob {
   }
 }
 
-/** The export trie: every exported symbol's name, flags and offset from the mach header. */
+/**
+ * The export trie: every exported symbol's name, flags and offset from the
+ * mach header. `sorted`, when given, is `ctx.exports` with their output
+ * names in name order (the symbol table's external definitions), which the
+ * trie builder then need not sort again.
+ */
 export class ExportSection extends EncodedBlob {
   protected readonly bytes: Uint8Array;
-  constructor(ctx: LinkContext) {
+  constructor(ctx: LinkContext, sorted?: { ids: readonly SymbolId[]; names: readonly string[] }) {
     super();
-    this.bytes = buildExportTrie(exportEntries(ctx));
+    const ids = sorted?.ids ?? ctx.exports;
+    const names = sorted?.names ?? ids.map((s) => symbolName(ctx, s));
+    this.bytes = buildExportTrie(exportEntries(ctx, ids, names));
   }
 }
 
-function exportEntries(ctx: LinkContext): ExportEntry[] {
+function exportEntries(ctx: LinkContext, ids: readonly SymbolId[], names: readonly string[]): ExportEntry[] {
   const T = ctx.syms;
   const base = ctx.synth.imageBase;
-  return ctx.exports.map((s) => {
+  return ids.map((s, i) => {
     let flags = 0;
     let address: number;
     if (T.kind[s] === SymKind.Absolute) {
@@ -155,7 +162,7 @@ function exportEntries(ctx: LinkContext): ExportEntry[] {
       }
     }
     if (T.has(s, SymFlag.WeakDef)) flags |= EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION;
-    return { name: symbolName(ctx, s), flags, address };
+    return { name: names[i]!, flags, address };
   });
 }
 
