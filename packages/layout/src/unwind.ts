@@ -184,7 +184,16 @@ class TableRows {
   }
   /** Keeps the first `n` rows. */
   truncate(n: number): void {
-    for (const c of [this.fnAtom, this.fnDelta, this.endAtom, this.endDelta, this.encoding, this.personality, this.lsdaAtom, this.lsdaDelta])
+    for (const c of [
+      this.fnAtom,
+      this.fnDelta,
+      this.endAtom,
+      this.endDelta,
+      this.encoding,
+      this.personality,
+      this.lsdaAtom,
+      this.lsdaDelta,
+    ])
       c.length = n;
     this.fde.length = n;
   }
@@ -530,7 +539,17 @@ export function planUnwind(ctx: LinkContext, map: SectionMap): void {
         let encoding = cu.encoding[e]! | (pi << 28);
         if (cu.lsdaAtom[e]! >= 0) encoding |= UNWIND_HAS_LSDA;
         if (fde) encoding = (encoding & ~dwarfSectionOffset) | modeDwarf;
-        rows.push(a, delta, a, delta + cu.length[e]!, encoding >>> 0, personality, cu.lsdaAtom[e]!, cu.lsdaDelta[e]!, fde);
+        rows.push(
+          a,
+          delta,
+          a,
+          delta + cu.length[e]!,
+          encoding >>> 0,
+          personality,
+          cu.lsdaAtom[e]!,
+          cu.lsdaDelta[e]!,
+          fde,
+        );
       }
     }
   }

@@ -536,7 +536,9 @@ export type {
 export {
   decodeChainedFixups,
   encodeChainedFixups,
+  encodeChainedPayload,
   applyChainedFixups,
+  writeChainedSlots,
 } from "./chained-fixups.js";
 export type {
   ChainedFixupsHeader,
@@ -546,6 +548,8 @@ export type {
   ChainedBind,
   ChainedFixups,
   ChainedFixupsInput,
+  ChainedSegmentStarts,
+  ChainedSlots,
 } from "./chained-fixups.js";
 export {
   UNWIND_SECTION_VERSION,

@@ -34,8 +34,8 @@ import { outputName } from "./symtab.js";
 
 /** The fixup list split by kind, binds in the encoders' record form. */
 export interface SplitFixups {
-  /** Rebase addresses (VM), in list order. */
-  rebases: number[];
+  /** Rebase addresses (VM), ascending (duplicates kept). */
+  rebases: Float64Array;
   binds: BindEntry[];
   lazyBinds: BindEntry[];
   weakBinds: BindEntry[];
@@ -45,12 +45,18 @@ export interface SplitFixups {
 export function splitFixups(ctx: LinkContext): SplitFixups {
   const segIndexOf = segmentLocator(ctx);
   const F = ctx.fixups;
-  const out: SplitFixups = { rebases: [], binds: [], lazyBinds: [], weakBinds: [] };
+  let nRebases = 0;
+  for (let i = 0; i < F.count; i++) if (F.kind[i] === FixupKind.Rebase) nRebases++;
+  const out: SplitFixups = { rebases: new Float64Array(nRebases), binds: [], lazyBinds: [], weakBinds: [] };
+  let r = 0;
+  let sorted = true;
   for (let i = 0; i < F.count; i++) {
     const k = F.kind[i]!;
     if (k === FixupKind.None) continue;
     if (k === FixupKind.Rebase) {
-      out.rebases.push(F.address[i]!);
+      const a = F.address[i]!;
+      if (r > 0 && a < out.rebases[r - 1]!) sorted = false;
+      out.rebases[r++] = a;
       continue;
     }
     const { segIndex, segOffset } = segIndexOf(F.address[i]!);
@@ -66,6 +72,7 @@ export function splitFixups(ctx: LinkContext): SplitFixups {
     else if (k === FixupKind.LazyBind) out.lazyBinds.push(e);
     else out.weakBinds.push({ ...e, flags: 0 });
   }
+  if (!sorted) out.rebases.sort();
   return out;
 }
 
@@ -85,9 +92,10 @@ abstract class EncodedBlob implements LinkEditChunk {
 /** Rebase opcodes (REBASE_OPCODE_*): every slot dyld slides. */
 export class RebaseSection extends EncodedBlob {
   protected readonly bytes: Uint8Array;
-  constructor(ctx: LinkContext, rebases: readonly number[]) {
+  /** `rebases`: ascending (`splitFixups`). */
+  constructor(ctx: LinkContext, rebases: Float64Array) {
     super();
-    this.bytes = encodeRebaseAddresses(Float64Array.from(rebases).sort(), ctx.segments);
+    this.bytes = encodeRebaseAddresses(rebases, ctx.segments);
   }
 }
 
