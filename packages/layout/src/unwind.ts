@@ -218,12 +218,45 @@ const states = new WeakMap<LinkContext, UnwindState>();
 const isDwarfMode = (ctx: LinkContext, enc: number): boolean =>
   (enc & ctx.target.unwind.modeMask) === ctx.target.unwind.modeDwarf;
 
-/** Decoded relocation rows of section `sid`, by section offset. */
-function relocsByOffset(ctx: LinkContext, sid: number): Map<number, number> {
-  const rows = new Map<number, number>();
-  const R = ctx.relocs;
-  for (let r = ctx.sections.relocStart[sid]!; r < ctx.sections.relocEnd[sid]!; r++) rows.set(R.offset[r]!, r);
-  return rows;
+/**
+ * Decoded relocation rows of one section by section offset (the last row at
+ * an offset wins): a table indexed by offset, reused from section to section
+ * (`open` fills the section's rows in, `close` takes them out again).
+ */
+class RelocsByOffset {
+  private table = new Int32Array(0);
+  private sid = -1;
+  private readonly ctx: LinkContext;
+  constructor(ctx: LinkContext) {
+    this.ctx = ctx;
+  }
+  open(sid: number): this {
+    const S = this.ctx.sections;
+    const R = this.ctx.relocs;
+    if (this.table.length < S.size[sid]!)
+      this.table = new Int32Array(Math.max(S.size[sid]!, 2 * this.table.length)).fill(-1);
+    this.sid = sid;
+    for (let r = S.relocStart[sid]!; r < S.relocEnd[sid]!; r++) {
+      const off = R.offset[r]!;
+      if (off >= 0 && off < this.table.length) this.table[off] = r;
+    }
+    return this;
+  }
+  close(): void {
+    const S = this.ctx.sections;
+    const R = this.ctx.relocs;
+    for (let r = S.relocStart[this.sid]!; r < S.relocEnd[this.sid]!; r++) {
+      const off = R.offset[r]!;
+      if (off >= 0 && off < this.table.length) this.table[off] = -1;
+    }
+  }
+  get(off: number): number | undefined {
+    const r = off >= 0 && off < this.table.length ? this.table[off]! : -1;
+    return r < 0 ? undefined : r;
+  }
+  has(off: number): boolean {
+    return this.get(off) !== undefined;
+  }
 }
 
 /** The section ordinal (1-based) of `file` holding input address `addr`, or 0. */
@@ -263,6 +296,7 @@ function readPointer(v: DataView, off: number, size: number): number {
 /** Parses compact-unwind entries and `__eh_frame` records; returns dead stripping's associations. */
 export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[] | undefined {
   const st = new UnwindState(ctx.atoms.count);
+  const relocs = new RelocsByOffset(ctx);
   states.set(ctx, st);
   const S = ctx.sections;
   const T = ctx.syms;
@@ -272,12 +306,15 @@ export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[
     // A file's compact entries first: its FDEs of functions they describe (not in DWARF mode) are never used.
     for (let k = 0; k < ob.sectionCount; k++) {
       const sid = ob.firstSection + k;
-      if (S.segnames[sid] === "__LD" && S.sectnames[sid] === "__compact_unwind") readCompactUnwind(ctx, st, file, sid);
+      if (S.segnames[sid] !== "__LD" || S.sectnames[sid] !== "__compact_unwind") continue;
+      readCompactUnwind(ctx, st, file, sid, relocs.open(sid));
+      relocs.close();
     }
     for (let k = 0; k < ob.sectionCount; k++) {
       const sid = ob.firstSection + k;
-      if (S.segnames[sid] === "__TEXT" && S.sectnames[sid] === "__eh_frame" && S.firstAtom[sid]! >= 0)
-        readEhFrame(ctx, st, file, sid);
+      if (S.segnames[sid] !== "__TEXT" || S.sectnames[sid] !== "__eh_frame" || S.firstAtom[sid]! < 0) continue;
+      readEhFrame(ctx, st, file, sid, relocs.open(sid));
+      relocs.close();
     }
   }
   // The associations are built on first use: only -dead_strip asks.
@@ -308,13 +345,18 @@ export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[
   return (a) => (assoc ??= build()).get(a);
 }
 
-function readCompactUnwind(ctx: LinkContext, st: UnwindState, file: InputFile, sid: number): void {
+function readCompactUnwind(
+  ctx: LinkContext,
+  st: UnwindState,
+  file: InputFile,
+  sid: number,
+  unsigned: RelocsByOffset,
+): void {
   const S = ctx.sections;
   const T = ctx.syms;
   const v = file.view;
   const base = S.dataOff[sid]!;
   const size = S.size[sid]!;
-  const unsigned = relocsByOffset(ctx, sid);
   const R = ctx.relocs;
   const where = `${file.path}${file.member ? `(${file.member})` : ""}`;
   if (size % COMPACT_UNWIND_ENTRY_SIZE !== 0)
@@ -358,13 +400,12 @@ function readCompactUnwind(ctx: LinkContext, st: UnwindState, file: InputFile, s
   }
 }
 
-function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: number): void {
+function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: number, unsigned: RelocsByOffset): void {
   const S = ctx.sections;
   const A = ctx.atoms;
   const v = file.view;
   const base = S.dataOff[sid]!;
   const secAddr = S.addr[sid]!;
-  const unsigned = relocsByOffset(ctx, sid);
   const cies = new Map<number, EhCie>();
   /** This section's CIEs with their atoms, by section offset. */
   const ours = new Map<number, Cie>();
@@ -430,7 +471,7 @@ function fieldTarget(
   fo: number,
   size: number,
   enc: number,
-  rows: Map<number, number>,
+  rows: RelocsByOffset,
 ): Loc | undefined {
   const stored = readPointer(v, base + fo, size);
   const r = rows.get(fo);
