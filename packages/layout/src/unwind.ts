@@ -135,8 +135,19 @@ class FdeRows extends LocRows {
   readonly fde: Fde[] = [];
 }
 
-/** The entries of the output table, before addresses: function start and end, encoding, LSDA (atom -1: none), FDE. */
+/**
+ * The entries of the output table, before addresses: function start and
+ * end, encoding, LSDA (atom -1: none), FDE. A row that may share the last
+ * row's entry (lld's folding rules: same encoding and personality, no LSDA,
+ * no FDE, not a mode that must not fold) only extends its end.
+ */
 class TableRows {
+  private readonly modeMask: number;
+  private readonly noFoldMode: number;
+  constructor(ctx: LinkContext) {
+    this.modeMask = ctx.target.unwind.modeMask;
+    this.noFoldMode = ctx.target.unwind.noFoldMode;
+  }
   fnAtom: AtomId[] = [];
   fnDelta: number[] = [];
   endAtom: AtomId[] = [];
@@ -160,6 +171,21 @@ class TableRows {
     lsdaDelta: number,
     fde: Fde | undefined,
   ): void {
+    const last = this.fnAtom.length - 1;
+    if (
+      last >= 0 &&
+      this.encoding[last] === encoding &&
+      this.lsdaAtom[last]! < 0 &&
+      lsdaAtom < 0 &&
+      this.personality[last] === personality &&
+      !this.fde[last] &&
+      !fde &&
+      (encoding & this.modeMask) !== this.noFoldMode
+    ) {
+      this.endAtom[last] = endAtom;
+      this.endDelta[last] = endDelta;
+      return;
+    }
     this.fnAtom.push(fnAtom);
     this.fnDelta.push(fnDelta);
     this.endAtom.push(endAtom);
@@ -170,33 +196,6 @@ class TableRows {
     this.lsdaDelta.push(lsdaDelta);
     this.fde.push(fde);
   }
-  /** Copies row `from` over row `to`. */
-  copy(from: number, to: number): void {
-    this.fnAtom[to] = this.fnAtom[from]!;
-    this.fnDelta[to] = this.fnDelta[from]!;
-    this.endAtom[to] = this.endAtom[from]!;
-    this.endDelta[to] = this.endDelta[from]!;
-    this.encoding[to] = this.encoding[from]!;
-    this.personality[to] = this.personality[from]!;
-    this.lsdaAtom[to] = this.lsdaAtom[from]!;
-    this.lsdaDelta[to] = this.lsdaDelta[from]!;
-    this.fde[to] = this.fde[from];
-  }
-  /** Keeps the first `n` rows. */
-  truncate(n: number): void {
-    for (const c of [
-      this.fnAtom,
-      this.fnDelta,
-      this.endAtom,
-      this.endDelta,
-      this.encoding,
-      this.personality,
-      this.lsdaAtom,
-      this.lsdaDelta,
-    ])
-      c.length = n;
-    this.fde.length = n;
-  }
 }
 
 class UnwindState {
@@ -204,9 +203,11 @@ class UnwindState {
   readonly fdes: FdeRows;
   readonly ehAtoms: AtomId[] = [];
   readonly personalities: number[] = [];
-  rows = new TableRows();
+  rows: TableRows;
   regularOnly = false;
-  constructor(atomCount: number) {
+  constructor(ctx: LinkContext) {
+    this.rows = new TableRows(ctx);
+    const atomCount = ctx.atoms.count;
     this.cu = new CompactEntries(atomCount);
     this.fdes = new FdeRows(atomCount);
   }
@@ -295,7 +296,7 @@ function readPointer(v: DataView, off: number, size: number): number {
 
 /** Parses compact-unwind entries and `__eh_frame` records; returns dead stripping's associations. */
 export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[] | undefined {
-  const st = new UnwindState(ctx.atoms.count);
+  const st = new UnwindState(ctx);
   const relocs = new RelocsByOffset(ctx);
   states.set(ctx, st);
   const S = ctx.sections;
@@ -518,19 +519,6 @@ export function pruneUnwind(ctx: LinkContext): void {
     );
 }
 
-/** Whether two adjacent rows may share one entry (lld's folding rules). */
-function canFold(ctx: LinkContext, r: TableRows, a: number, b: number): boolean {
-  return (
-    r.encoding[a] === r.encoding[b] &&
-    r.lsdaAtom[a]! < 0 &&
-    r.lsdaAtom[b]! < 0 &&
-    r.personality[a] === r.personality[b] &&
-    !r.fde[a] &&
-    !r.fde[b] &&
-    (r.encoding[b]! & ctx.target.unwind.modeMask) !== ctx.target.unwind.noFoldMode
-  );
-}
-
 /**
  * Builds the address-ordered entries from the live code atoms and creates
  * `__TEXT,__unwind_info` with its final size (address independent).
@@ -555,7 +543,7 @@ export function planUnwind(ctx: LinkContext, map: SectionMap): void {
     if (es.length > 1) es.sort((x, y) => cu.delta[x]! - cu.delta[y]!);
   };
   const { modeDwarf, dwarfSectionOffset } = ctx.target.unwind;
-  const rows = new TableRows();
+  const rows = new TableRows(ctx);
   let span = 0;
   let any = false;
   for (const o of orderedSections(map)) {
@@ -595,20 +583,8 @@ export function planUnwind(ctx: LinkContext, map: SectionMap): void {
     }
   }
   if (!any) return;
-  // Adjacent rows that may share an entry folded, in place: a row absorbs the next one's end.
-  let n = 0;
   let lsdas = 0;
-  for (let r = 0; r < rows.count; r++) {
-    if (n > 0 && canFold(ctx, rows, n - 1, r)) {
-      rows.endAtom[n - 1] = rows.endAtom[r]!;
-      rows.endDelta[n - 1] = rows.endDelta[r]!;
-      continue;
-    }
-    if (r !== n) rows.copy(r, n);
-    if (rows.lsdaAtom[n]! >= 0) lsdas++;
-    n++;
-  }
-  rows.truncate(n);
+  for (let r = 0; r < rows.count; r++) if (rows.lsdaAtom[r]! >= 0) lsdas++;
   st.rows = rows;
   // Compressed pages hold 24-bit deltas from a page's first function; with
   // 16 MiB of code or more, fall back to regular pages (address independent).

@@ -58,19 +58,51 @@ function ulebSize31(v: number): number {
  * order.
  */
 export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
-  const n = entries.length;
+  return buildTrie(
+    entries.map((e) => e.name),
+    entries.map((e) => e.flags),
+    entries.map((e) => e.address),
+    entries,
+  );
+}
+
+/**
+ * `buildExportTrie` for entries in columns (a linker's exports: no objects
+ * per symbol): `names[i]`, `flags[i]` (EXPORT_SYMBOL_FLAGS_*, neither
+ * REEXPORT nor STUB_AND_RESOLVER, which need `ExportEntry`'s other fields)
+ * and `address[i]` (offset from the mach header). Names in byte order
+ * (as a symbol table's sorted external definitions are) are not sorted again.
+ */
+export function buildExportTrieColumns(
+  names: readonly string[],
+  flags: ArrayLike<number>,
+  address: ArrayLike<number>,
+): Uint8Array {
+  return buildTrie(names, flags, address, undefined);
+}
+
+function buildTrie(
+  names: readonly string[],
+  flagsOf: ArrayLike<number>,
+  addressOf: ArrayLike<number>,
+  entries: readonly ExportEntry[] | undefined,
+): Uint8Array {
+  const n = names.length;
+  /** Entry `i` whole (re-exports and resolvers read its other fields). */
+  const entry = (i: number): ExportEntry =>
+    entries?.[i] ?? { name: names[i]!, flags: flagsOf[i]!, address: addressOf[i]! };
   if (n === 0) return new Uint8Array(0);
 
   // 1. Names into one UTF-8 pool.
   let poolSize = 0;
-  for (let i = 0; i < n; i++) poolSize += entries[i]!.name.length;
+  for (let i = 0; i < n; i++) poolSize += names[i]!.length;
   let pool = new Uint8Array(poolSize);
   const start = new Int32Array(n);
   const end = new Int32Array(n);
   let pos = 0;
   let unitsDone = 0;
   for (let i = 0; i < n; i++) {
-    const name = entries[i]!.name;
+    const name = names[i]!;
     start[i] = pos;
     const len = name.length;
     unitsDone += len;
@@ -103,10 +135,10 @@ export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
   let ord = new Int32Array(n);
   for (let i = 0; i < n; i++) ord[i] = i;
   const lcp = new Int32Array(n);
-  if (!sortedLcp(pool, start, end, ord, lcp, entries)) {
+  if (!sortedLcp(pool, start, end, ord, lcp, names)) {
     const sorted = Array.from(ord).sort((a, b) => compareBytes(pool, start[a]!, end[a]!, start[b]!, end[b]!));
     ord = Int32Array.from(sorted);
-    sortedLcp(pool, start, end, ord, lcp, entries);
+    sortedLcp(pool, start, end, ord, lcp, names);
   }
 
   // 3. The radix tree from the sorted names and their common prefixes, one
@@ -160,7 +192,7 @@ export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
     }
     if (len === l) {
       // Only the first name can end at an open node (the empty name at the root): a later one would equal its predecessor.
-      if (nodeTerm[top] !== -1) throw new MachOFormatError(`duplicate export "${entries[e]!.name}"`);
+      if (nodeTerm[top] !== -1) throw new MachOFormatError(`duplicate export "${names[e]!}"`);
       nodeTerm[top] = e;
       continue;
     }
@@ -189,19 +221,21 @@ export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
     let fixed = 1; // child count byte
     const term = nodeTerm[node]!;
     if (term !== -1) {
-      const e = entries[term]!;
-      let ts = ulebSize(e.flags);
-      if ((e.flags & EXPORT_SYMBOL_FLAGS_REEXPORT) !== 0) {
+      const flags = flagsOf[term]!;
+      let ts = ulebSize(flags);
+      if ((flags & EXPORT_SYMBOL_FLAGS_REEXPORT) !== 0) {
+        const e = entry(term);
         if (e.ordinal === undefined) throw new RangeError(`re-export "${e.name}" has no ordinal`);
         const imp =
           e.importName === undefined || e.importName === e.name ? new Uint8Array(0) : encoder.encode(e.importName);
         importNames.set(term, imp);
         ts += ulebSize(e.ordinal) + imp.length + 1;
-      } else if ((e.flags & EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER) !== 0) {
+      } else if ((flags & EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER) !== 0) {
+        const e = entry(term);
         if (e.resolver === undefined) throw new RangeError(`stub-and-resolver export "${e.name}" has no resolver`);
         ts += ulebSize(e.address) + ulebSize(e.resolver);
       } else {
-        ts += ulebSize(e.address);
+        ts += ulebSize(addressOf[term]!);
       }
       nodeTermSize[node] = ts;
       fixed += ulebSize(ts) + ts;
@@ -241,20 +275,20 @@ export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
     const node = order[k]!;
     const term = nodeTerm[node]!;
     if (term !== -1) {
-      const e = entries[term]!;
+      const flags = flagsOf[term]!;
       p = writeULEB128(out, p, nodeTermSize[node]!);
-      p = writeULEB128(out, p, e.flags);
-      if ((e.flags & EXPORT_SYMBOL_FLAGS_REEXPORT) !== 0) {
-        p = writeULEB128(out, p, e.ordinal!);
+      p = writeULEB128(out, p, flags);
+      if ((flags & EXPORT_SYMBOL_FLAGS_REEXPORT) !== 0) {
+        p = writeULEB128(out, p, entry(term).ordinal!);
         const imp = importNames.get(term)!;
         out.set(imp, p);
         p += imp.length;
         out[p++] = 0;
-      } else if ((e.flags & EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER) !== 0) {
-        p = writeULEB128(out, p, e.address);
-        p = writeULEB128(out, p, e.resolver!);
+      } else if ((flags & EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER) !== 0) {
+        p = writeULEB128(out, p, addressOf[term]!);
+        p = writeULEB128(out, p, entry(term).resolver!);
       } else {
-        p = writeULEB128(out, p, e.address);
+        p = writeULEB128(out, p, addressOf[term]!);
       }
     } else {
       out[p++] = 0;
@@ -393,7 +427,7 @@ function sortedLcp(
   end: Int32Array,
   ord: Int32Array,
   lcp: Int32Array,
-  entries: readonly ExportEntry[],
+  names: readonly string[],
 ): boolean {
   const n = ord.length;
   let sorted = true;
@@ -409,7 +443,7 @@ function sortedLcp(
     let l = 0;
     while (l < lim && pool[as + l] === pool[bs + l]) l++;
     lcp[k] = l;
-    if (l === la && l === lb) throw new MachOFormatError(`duplicate export "${entries[b]!.name}"`);
+    if (l === la && l === lb) throw new MachOFormatError(`duplicate export "${names[b]!}"`);
     if (l === lb || (l < la && pool[as + l]! > pool[bs + l]!)) sorted = false;
   }
   return sorted;

@@ -513,6 +513,7 @@ export {
 } from "./writer.js";
 export {
   buildExportTrie,
+  buildExportTrieColumns,
   parseExportTrie,
 } from "./exports-trie.js";
 export type { ExportEntry } from "./exports-trie.js";

@@ -20,10 +20,9 @@ import {
   EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE,
   EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL,
   EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION,
-  type ExportEntry,
   type RebaseEntry,
   S_THREAD_LOCAL_VARIABLES,
-  buildExportTrie,
+  buildExportTrieColumns,
   encodeBind,
   encodeLazyBind,
   encodeRebaseAddresses,
@@ -148,30 +147,34 @@ export class ExportSection extends EncodedBlob {
     super();
     const ids = sorted?.ids ?? ctx.exports;
     const names = sorted?.names ?? ids.map((s) => symbolName(ctx, s));
-    this.bytes = buildExportTrie(exportEntries(ctx, ids, names));
+    const n = ids.length;
+    const flags = new Uint32Array(n);
+    const address = new Float64Array(n);
+    for (let i = 0; i < n; i++) exportAt(ctx, ids[i]!, i, flags, address);
+    this.bytes = buildExportTrieColumns(names, flags, address);
   }
 }
 
-function exportEntries(ctx: LinkContext, ids: readonly SymbolId[], names: readonly string[]): ExportEntry[] {
+/** Export `s`'s trie flags and offset from the mach header into row `i`. */
+function exportAt(ctx: LinkContext, s: SymbolId, i: number, flagsOut: Uint32Array, addressOut: Float64Array): void {
   const T = ctx.syms;
   const base = ctx.synth.imageBase;
-  return ids.map((s, i) => {
-    let flags = 0;
-    let address: number;
-    if (T.kind[s] === SymKind.Absolute) {
-      flags = EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE;
-      address = T.value[s]!;
-    } else if (T.kind[s] === SymKind.Synthetic) address = T.address[s]! - base;
-    else {
-      const a = ctx.atoms.foldedInto[T.atom[s]!]!;
-      address = ctx.atoms.address[a]! + T.value[s]! - base;
-      if (sectionType(ctx.outSections[ctx.atoms.out[a]!]!.flags) === S_THREAD_LOCAL_VARIABLES) {
-        flags = EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL;
-      }
+  let flags = 0;
+  let address: number;
+  if (T.kind[s] === SymKind.Absolute) {
+    flags = EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE;
+    address = T.value[s]!;
+  } else if (T.kind[s] === SymKind.Synthetic) address = T.address[s]! - base;
+  else {
+    const a = ctx.atoms.foldedInto[T.atom[s]!]!;
+    address = ctx.atoms.address[a]! + T.value[s]! - base;
+    if (sectionType(ctx.outSections[ctx.atoms.out[a]!]!.flags) === S_THREAD_LOCAL_VARIABLES) {
+      flags = EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL;
     }
-    if (T.has(s, SymFlag.WeakDef)) flags |= EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION;
-    return { name: names[i]!, flags, address };
-  });
+  }
+  if (T.has(s, SymFlag.WeakDef)) flags |= EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION;
+  flagsOut[i] = flags;
+  addressOut[i] = address;
 }
 
 /** Maps a VM address to (segment index, offset in segment), as dyld opcodes and chains address slots. */
