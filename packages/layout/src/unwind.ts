@@ -201,7 +201,8 @@ class TableRows {
 class UnwindState {
   readonly cu: CompactEntries;
   readonly fdes: FdeRows;
-  readonly ehAtoms: AtomId[] = [];
+  /** The `__eh_frame` records' atoms: (first atom, count) of each section. */
+  readonly ehAtoms: number[] = [];
   readonly personalities: number[] = [];
   rows: TableRows;
   regularOnly = false;
@@ -412,8 +413,8 @@ function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: nu
   const ours = new Map<number, Cie>();
   const where = `${file.path}${file.member ? `(${file.member})` : ""}`;
   const first = S.firstAtom[sid]!;
+  st.ehAtoms.push(first, S.atomCount[sid]!);
   for (let a = first; a < first + S.atomCount[sid]!; a++) {
-    st.ehAtoms.push(a);
     const off = A.offset[a]!;
     const rec = readEhRecord(file.data, v, base, off, A.size[a]!, cies);
     if (rec.kind === "cie") {
@@ -495,7 +496,10 @@ export function pruneUnwind(ctx: LinkContext): void {
   if (!st) return;
   const A = ctx.atoms;
   const T = ctx.syms;
-  for (const a of st.ehAtoms) A.flags[a]! &= ~AtomFlag.Live;
+  for (let k = 0; k < st.ehAtoms.length; k += 2) {
+    const first = st.ehAtoms[k]!;
+    for (let a = first; a < first + st.ehAtoms[k + 1]!; a++) A.flags[a]! &= ~AtomFlag.Live;
+  }
   const cu = st.cu;
   for (const f of st.fdes.fde) {
     const e = cu.find(f.fn.atom, f.fn.delta);
