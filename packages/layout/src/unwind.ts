@@ -50,6 +50,7 @@ import {
   S_REGULAR,
   UNWIND_HAS_LSDA,
   type EhCie,
+  type UnwindInfoEntry,
   ehPointerSize,
   encodeUnwindInfo,
   planUnwindInfo,
@@ -62,15 +63,6 @@ import { atomAddress, atomAtAddress, isImport } from "./target.js";
 interface Loc {
   atom: AtomId;
   delta: number;
-}
-
-interface CuEntry {
-  fn: Loc;
-  length: number;
-  encoding: number;
-  /** Personality symbol, 0 when none. */
-  personality: number;
-  lsda: Loc | undefined;
 }
 
 /** A CIE record's atom and what its FDEs need of it. */
@@ -91,39 +83,182 @@ interface Fde {
   lsdaReloc: boolean;
 }
 
-/** One entry of the output table, before addresses. */
-interface Row {
-  fn: Loc;
-  end: Loc;
-  encoding: number;
-  personality: number;
-  lsda: Loc | undefined;
-  fde: Fde | undefined;
+/**
+ * Rows keyed by a location in an atom, in insertion order, at most one per
+ * location: a chain per atom (no hashing of wide keys, no object per row).
+ */
+class LocRows {
+  private readonly head: Int32Array;
+  private readonly next: number[] = [];
+  readonly atom: AtomId[] = [];
+  readonly delta: number[] = [];
+  constructor(atomCount: number) {
+    this.head = new Int32Array(atomCount).fill(-1);
+  }
+  get count(): number {
+    return this.atom.length;
+  }
+  /** The first row of `atom` (-1: none); `nextOf` walks the rest. */
+  first(atom: AtomId): number {
+    return atom < this.head.length ? this.head[atom]! : -1;
+  }
+  nextOf(i: number): number {
+    return this.next[i]!;
+  }
+  /** The row at (atom, delta), or -1. */
+  find(atom: AtomId, delta: number): number {
+    for (let i = this.first(atom); i >= 0; i = this.next[i]!) if (this.delta[i] === delta) return i;
+    return -1;
+  }
+  /** A new row at (atom, delta), or -1 when the location has one already (the first one read wins). */
+  add(atom: AtomId, delta: number): number {
+    if (this.find(atom, delta) >= 0) return -1;
+    const i = this.atom.push(atom) - 1;
+    this.delta.push(delta);
+    this.next.push(this.head[atom]!);
+    this.head[atom] = i;
+    return i;
+  }
+}
+
+/** Compact-unwind entries, by function location: length, encoding, personality symbol (0: none), LSDA (atom -1: none). */
+class CompactEntries extends LocRows {
+  readonly length: number[] = [];
+  readonly encoding: number[] = [];
+  readonly personality: number[] = [];
+  readonly lsdaAtom: AtomId[] = [];
+  readonly lsdaDelta: number[] = [];
+}
+
+/** FDEs by function location. */
+class FdeRows extends LocRows {
+  readonly fde: Fde[] = [];
+}
+
+/**
+ * The entries of the output table, before addresses: function start and
+ * end, encoding, LSDA (atom -1: none), FDE. A row that may share the last
+ * row's entry (lld's folding rules: same encoding and personality, no LSDA,
+ * no FDE, not a mode that must not fold) only extends its end.
+ */
+class TableRows {
+  private readonly modeMask: number;
+  private readonly noFoldMode: number;
+  constructor(ctx: LinkContext) {
+    this.modeMask = ctx.target.unwind.modeMask;
+    this.noFoldMode = ctx.target.unwind.noFoldMode;
+  }
+  fnAtom: AtomId[] = [];
+  fnDelta: number[] = [];
+  endAtom: AtomId[] = [];
+  endDelta: number[] = [];
+  encoding: number[] = [];
+  personality: number[] = [];
+  lsdaAtom: AtomId[] = [];
+  lsdaDelta: number[] = [];
+  fde: (Fde | undefined)[] = [];
+  get count(): number {
+    return this.fnAtom.length;
+  }
+  push(
+    fnAtom: AtomId,
+    fnDelta: number,
+    endAtom: AtomId,
+    endDelta: number,
+    encoding: number,
+    personality: number,
+    lsdaAtom: AtomId,
+    lsdaDelta: number,
+    fde: Fde | undefined,
+  ): void {
+    const last = this.fnAtom.length - 1;
+    if (
+      last >= 0 &&
+      this.encoding[last] === encoding &&
+      this.lsdaAtom[last]! < 0 &&
+      lsdaAtom < 0 &&
+      this.personality[last] === personality &&
+      !this.fde[last] &&
+      !fde &&
+      (encoding & this.modeMask) !== this.noFoldMode
+    ) {
+      this.endAtom[last] = endAtom;
+      this.endDelta[last] = endDelta;
+      return;
+    }
+    this.fnAtom.push(fnAtom);
+    this.fnDelta.push(fnDelta);
+    this.endAtom.push(endAtom);
+    this.endDelta.push(endDelta);
+    this.encoding.push(encoding);
+    this.personality.push(personality);
+    this.lsdaAtom.push(lsdaAtom);
+    this.lsdaDelta.push(lsdaDelta);
+    this.fde.push(fde);
+  }
 }
 
 class UnwindState {
-  readonly cu = new Map<number, CuEntry>();
-  readonly fdes = new Map<number, Fde>();
-  readonly ehAtoms: AtomId[] = [];
+  readonly cu: CompactEntries;
+  readonly fdes: FdeRows;
+  /** The `__eh_frame` records' atoms: (first atom, count) of each section. */
+  readonly ehAtoms: number[] = [];
   readonly personalities: number[] = [];
-  rows: Row[] = [];
+  rows: TableRows;
   regularOnly = false;
+  constructor(ctx: LinkContext) {
+    this.rows = new TableRows(ctx);
+    const atomCount = ctx.atoms.count;
+    this.cu = new CompactEntries(atomCount);
+    this.fdes = new FdeRows(atomCount);
+  }
 }
 
 const states = new WeakMap<LinkContext, UnwindState>();
-/** A location as one number (exact in a double: atoms < 2^27, deltas < 2^26). */
-const key = (l: Loc): number => l.atom * 0x4000000 + l.delta;
 
 /** Whether `enc` is the target's DWARF mode (the function is described by its FDE). */
 const isDwarfMode = (ctx: LinkContext, enc: number): boolean =>
   (enc & ctx.target.unwind.modeMask) === ctx.target.unwind.modeDwarf;
 
-/** Decoded relocation rows of section `sid`, by section offset. */
-function relocsByOffset(ctx: LinkContext, sid: number): Map<number, number> {
-  const rows = new Map<number, number>();
-  const R = ctx.relocs;
-  for (let r = ctx.sections.relocStart[sid]!; r < ctx.sections.relocEnd[sid]!; r++) rows.set(R.offset[r]!, r);
-  return rows;
+/**
+ * Decoded relocation rows of one section by section offset (the last row at
+ * an offset wins): a table indexed by offset, reused from section to section
+ * (`open` fills the section's rows in, `close` takes them out again).
+ */
+class RelocsByOffset {
+  private table = new Int32Array(0);
+  private sid = -1;
+  private readonly ctx: LinkContext;
+  constructor(ctx: LinkContext) {
+    this.ctx = ctx;
+  }
+  open(sid: number): this {
+    const S = this.ctx.sections;
+    const R = this.ctx.relocs;
+    if (this.table.length < S.size[sid]!)
+      this.table = new Int32Array(Math.max(S.size[sid]!, 2 * this.table.length)).fill(-1);
+    this.sid = sid;
+    for (let r = S.relocStart[sid]!; r < S.relocEnd[sid]!; r++) {
+      const off = R.offset[r]!;
+      if (off >= 0 && off < this.table.length) this.table[off] = r;
+    }
+    return this;
+  }
+  close(): void {
+    const S = this.ctx.sections;
+    const R = this.ctx.relocs;
+    for (let r = S.relocStart[this.sid]!; r < S.relocEnd[this.sid]!; r++) {
+      const off = R.offset[r]!;
+      if (off >= 0 && off < this.table.length) this.table[off] = -1;
+    }
+  }
+  get(off: number): number | undefined {
+    const r = off >= 0 && off < this.table.length ? this.table[off]! : -1;
+    return r < 0 ? undefined : r;
+  }
+  has(off: number): boolean {
+    return this.get(off) !== undefined;
+  }
 }
 
 /** The section ordinal (1-based) of `file` holding input address `addr`, or 0. */
@@ -162,19 +297,26 @@ function readPointer(v: DataView, off: number, size: number): number {
 
 /** Parses compact-unwind entries and `__eh_frame` records; returns dead stripping's associations. */
 export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[] | undefined {
-  const st = new UnwindState();
+  const st = new UnwindState(ctx);
+  const relocs = new RelocsByOffset(ctx);
   states.set(ctx, st);
   const S = ctx.sections;
   const T = ctx.syms;
   for (const file of ctx.files) {
     const ob = file.object;
     if (!ob) continue;
+    // A file's compact entries first: its FDEs of functions they describe (not in DWARF mode) are never used.
     for (let k = 0; k < ob.sectionCount; k++) {
       const sid = ob.firstSection + k;
-      const seg = S.segnames[sid];
-      const sect = S.sectnames[sid];
-      if (seg === "__LD" && sect === "__compact_unwind") readCompactUnwind(ctx, st, file, sid);
-      else if (seg === "__TEXT" && sect === "__eh_frame" && S.firstAtom[sid]! >= 0) readEhFrame(ctx, st, file, sid);
+      if (S.segnames[sid] !== "__LD" || S.sectnames[sid] !== "__compact_unwind") continue;
+      readCompactUnwind(ctx, st, file, sid, relocs.open(sid));
+      relocs.close();
+    }
+    for (let k = 0; k < ob.sectionCount; k++) {
+      const sid = ob.firstSection + k;
+      if (S.segnames[sid] !== "__TEXT" || S.sectnames[sid] !== "__eh_frame" || S.firstAtom[sid]! < 0) continue;
+      readEhFrame(ctx, st, file, sid, relocs.open(sid));
+      relocs.close();
     }
   }
   // The associations are built on first use: only -dead_strip asks.
@@ -187,13 +329,15 @@ export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[
       if (!l) m.set(fn, (l = []));
       l.push(a);
     };
-    for (const e of st.cu.values()) {
-      add(e.fn.atom, e.lsda?.atom);
-      if (e.personality && T.kind[e.personality] === SymKind.Defined) add(e.fn.atom, T.atom[e.personality]);
+    const cu = st.cu;
+    for (let e = 0; e < cu.count; e++) {
+      add(cu.atom[e]!, cu.lsdaAtom[e]);
+      const p = cu.personality[e]!;
+      if (p && T.kind[p] === SymKind.Defined) add(cu.atom[e]!, T.atom[p]);
     }
-    for (const [k, f] of st.fdes) {
-      const e = st.cu.get(k);
-      if (e && !isDwarfMode(ctx, e.encoding)) continue;
+    for (const f of st.fdes.fde) {
+      const e = cu.find(f.fn.atom, f.fn.delta);
+      if (e >= 0 && !isDwarfMode(ctx, cu.encoding[e]!)) continue;
       add(f.fn.atom, f.atom);
       add(f.fn.atom, f.cie.atom);
       add(f.fn.atom, f.lsda?.atom);
@@ -203,13 +347,18 @@ export function collectUnwind(ctx: LinkContext): (a: AtomId) => readonly AtomId[
   return (a) => (assoc ??= build()).get(a);
 }
 
-function readCompactUnwind(ctx: LinkContext, st: UnwindState, file: InputFile, sid: number): void {
+function readCompactUnwind(
+  ctx: LinkContext,
+  st: UnwindState,
+  file: InputFile,
+  sid: number,
+  unsigned: RelocsByOffset,
+): void {
   const S = ctx.sections;
   const T = ctx.syms;
   const v = file.view;
   const base = S.dataOff[sid]!;
   const size = S.size[sid]!;
-  const unsigned = relocsByOffset(ctx, sid);
   const R = ctx.relocs;
   const where = `${file.path}${file.member ? `(${file.member})` : ""}`;
   if (size % COMPACT_UNWIND_ENTRY_SIZE !== 0)
@@ -243,25 +392,29 @@ function readCompactUnwind(ctx: LinkContext, st: UnwindState, file: InputFile, s
     const lw = unsigned.get(o + 24);
     const lsdaStored = Number(v.getBigUint64(base + o + 24, true));
     const lsda = lw !== undefined || lsdaStored !== 0 ? pointerTarget(ctx, file, lw, lsdaStored) : undefined;
-    const k = key(fn);
-    if (!st.cu.has(k)) st.cu.set(k, { fn, length, encoding, personality, lsda });
+    const cu = st.cu;
+    if (cu.add(fn.atom, fn.delta) < 0) continue;
+    cu.length.push(length);
+    cu.encoding.push(encoding);
+    cu.personality.push(personality);
+    cu.lsdaAtom.push(lsda ? lsda.atom : -1);
+    cu.lsdaDelta.push(lsda ? lsda.delta : 0);
   }
 }
 
-function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: number): void {
+function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: number, unsigned: RelocsByOffset): void {
   const S = ctx.sections;
   const A = ctx.atoms;
   const v = file.view;
   const base = S.dataOff[sid]!;
   const secAddr = S.addr[sid]!;
-  const unsigned = relocsByOffset(ctx, sid);
   const cies = new Map<number, EhCie>();
   /** This section's CIEs with their atoms, by section offset. */
   const ours = new Map<number, Cie>();
   const where = `${file.path}${file.member ? `(${file.member})` : ""}`;
   const first = S.firstAtom[sid]!;
+  st.ehAtoms.push(first, S.atomCount[sid]!);
   for (let a = first; a < first + S.atomCount[sid]!; a++) {
-    st.ehAtoms.push(a);
     const off = A.offset[a]!;
     const rec = readEhRecord(file.data, v, base, off, A.size[a]!, cies);
     if (rec.kind === "cie") {
@@ -284,6 +437,9 @@ function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: nu
       ctx.diag.warn(`${where}: __eh_frame FDE at 0x${off.toString(16)} names no function; dropped`);
       continue;
     }
+    // A function with a compact entry not in DWARF mode never uses its FDE (nor does an FDE already read).
+    const e = st.cu.find(fn.atom, fn.delta);
+    if ((e >= 0 && !isDwarfMode(ctx, st.cu.encoding[e]!)) || st.fdes.find(fn.atom, fn.delta) >= 0) continue;
     let lsdaOff = -1;
     let lsda: Loc | undefined;
     if (rec.lsdaOff >= 0) {
@@ -293,9 +449,8 @@ function readEhFrame(ctx: LinkContext, st: UnwindState, file: InputFile, sid: nu
         lsda = fieldTarget(ctx, file, v, base, secAddr, lsdaOff, rec.lsdaSize, cie.lsdaEnc, unsigned);
       }
     }
-    const k = key(fn);
-    if (st.fdes.has(k)) continue;
-    st.fdes.set(k, {
+    st.fdes.add(fn.atom, fn.delta);
+    st.fdes.fde.push({
       atom: a,
       cie,
       fn,
@@ -318,7 +473,7 @@ function fieldTarget(
   fo: number,
   size: number,
   enc: number,
-  rows: Map<number, number>,
+  rows: RelocsByOffset,
 ): Loc | undefined {
   const stored = readPointer(v, base + fo, size);
   const r = rows.get(fo);
@@ -341,16 +496,20 @@ export function pruneUnwind(ctx: LinkContext): void {
   if (!st) return;
   const A = ctx.atoms;
   const T = ctx.syms;
-  for (const a of st.ehAtoms) A.flags[a]! &= ~AtomFlag.Live;
-  for (const [k, f] of st.fdes) {
-    const e = st.cu.get(k);
-    if ((e && !isDwarfMode(ctx, e.encoding)) || !liveAtom(ctx, f.fn.atom)) continue;
+  for (let k = 0; k < st.ehAtoms.length; k += 2) {
+    const first = st.ehAtoms[k]!;
+    for (let a = first; a < first + st.ehAtoms[k + 1]!; a++) A.flags[a]! &= ~AtomFlag.Live;
+  }
+  const cu = st.cu;
+  for (const f of st.fdes.fde) {
+    const e = cu.find(f.fn.atom, f.fn.delta);
+    if ((e >= 0 && !isDwarfMode(ctx, cu.encoding[e]!)) || !liveAtom(ctx, f.fn.atom)) continue;
     A.flags[f.atom]! |= AtomFlag.Live;
     A.flags[f.cie.atom]! |= AtomFlag.Live;
   }
-  for (const e of st.cu.values()) {
-    if (!e.personality || !liveAtom(ctx, e.fn.atom)) continue;
-    const s = e.personality;
+  for (let e = 0; e < cu.count; e++) {
+    const s = cu.personality[e]!;
+    if (!s || !liveAtom(ctx, cu.atom[e]!)) continue;
     if (T.kind[s] === SymKind.Undefined && !isImport(ctx, s)) {
       ctx.diag.error(`undefined personality routine ${T.name(s)} (referenced by compact unwind info)`);
       continue;
@@ -364,19 +523,6 @@ export function pruneUnwind(ctx: LinkContext): void {
     );
 }
 
-/** Whether two adjacent rows may share one entry (lld's folding rules). */
-function canFold(ctx: LinkContext, a: Row, b: Row): boolean {
-  return (
-    a.encoding === b.encoding &&
-    !a.lsda &&
-    !b.lsda &&
-    a.personality === b.personality &&
-    !a.fde &&
-    !b.fde &&
-    (b.encoding & ctx.target.unwind.modeMask) !== ctx.target.unwind.noFoldMode
-  );
-}
-
 /**
  * Builds the address-ordered entries from the live code atoms and creates
  * `__TEXT,__unwind_info` with its final size (address independent).
@@ -385,68 +531,69 @@ export function planUnwind(ctx: LinkContext, map: SectionMap): void {
   const st = states.get(ctx);
   if (!st || ctx.diag.errorCount > 0) return;
   const A = ctx.atoms;
-  const byAtom = new Map<AtomId, CuEntry[]>();
-  for (const e of st.cu.values()) {
-    if (!liveAtom(ctx, e.fn.atom)) continue;
-    let l = byAtom.get(e.fn.atom);
-    if (!l) byAtom.set(e.fn.atom, (l = []));
-    l.push(e);
-  }
-  const fdeFor = (l: Loc): Fde | undefined => {
-    const f = st.fdes.get(key(l));
+  const cu = st.cu;
+  const fdeFor = (atom: AtomId, delta: number): Fde | undefined => {
+    const i = st.fdes.find(atom, delta);
+    const f = i >= 0 ? st.fdes.fde[i]! : undefined;
     return f && A.flags[f.atom]! & AtomFlag.Live ? f : undefined;
   };
-  const rows: Row[] = [];
+  const es: number[] = [];
+  /** The compact entries of live atom `a` into `es`, by offset. */
+  const entriesOf = (a: AtomId): void => {
+    es.length = 0;
+    let i = cu.first(a);
+    if (i < 0 || !liveAtom(ctx, a)) return;
+    for (; i >= 0; i = cu.nextOf(i)) es.push(i);
+    if (es.length > 1) es.sort((x, y) => cu.delta[x]! - cu.delta[y]!);
+  };
+  const { modeDwarf, dwarfSectionOffset } = ctx.target.unwind;
+  const rows = new TableRows(ctx);
   let span = 0;
   let any = false;
   for (const o of orderedSections(map)) {
     if (o.segname !== "__TEXT" || !(o.flags & S_ATTR_PURE_INSTRUCTIONS) || o.synthetic !== "none") continue;
     for (const a of o.atoms) {
-      span += A.size[a]! + 2 ** A.align[a]!;
+      const al = A.align[a]!;
+      span += A.size[a]! + (al < 31 ? 1 << al : 2 ** al);
       if (A.size[a] === 0) continue;
-      const es = (byAtom.get(a) ?? []).sort((x, y) => x.fn.delta - y.fn.delta);
-      if (es.length === 0 || es[0]!.fn.delta !== 0) {
-        const fn = { atom: a, delta: 0 };
-        const fde = fdeFor(fn);
-        const end = { atom: a, delta: es.length ? es[0]!.fn.delta : A.size[a]! };
-        rows.push({ fn, end, encoding: fde ? ctx.target.unwind.modeDwarf : 0, personality: 0, lsda: undefined, fde });
+      entriesOf(a);
+      const d0 = es.length ? cu.delta[es[0]!]! : -1;
+      if (d0 !== 0) {
+        const fde = fdeFor(a, 0);
+        rows.push(a, 0, a, es.length ? d0 : A.size[a]!, fde ? modeDwarf : 0, 0, -1, 0, fde);
         if (fde) any = true;
       }
       for (const e of es) {
         any = true;
-        const fde = isDwarfMode(ctx, e.encoding) ? fdeFor(e.fn) : undefined;
-        const pi = e.personality ? st.personalities.indexOf(e.personality) + 1 : 0;
-        let encoding = e.encoding | (pi << 28);
-        if (e.lsda) encoding |= UNWIND_HAS_LSDA;
-        if (fde) encoding = (encoding & ~ctx.target.unwind.dwarfSectionOffset) | ctx.target.unwind.modeDwarf;
-        rows.push({
-          fn: e.fn,
-          end: { atom: a, delta: e.fn.delta + e.length },
-          encoding: encoding >>> 0,
-          personality: e.personality,
-          lsda: e.lsda,
+        const delta = cu.delta[e]!;
+        const personality = cu.personality[e]!;
+        const fde = isDwarfMode(ctx, cu.encoding[e]!) ? fdeFor(a, delta) : undefined;
+        const pi = personality ? st.personalities.indexOf(personality) + 1 : 0;
+        let encoding = cu.encoding[e]! | (pi << 28);
+        if (cu.lsdaAtom[e]! >= 0) encoding |= UNWIND_HAS_LSDA;
+        if (fde) encoding = (encoding & ~dwarfSectionOffset) | modeDwarf;
+        rows.push(
+          a,
+          delta,
+          a,
+          delta + cu.length[e]!,
+          encoding >>> 0,
+          personality,
+          cu.lsdaAtom[e]!,
+          cu.lsdaDelta[e]!,
           fde,
-        });
+        );
       }
     }
   }
   if (!any) return;
-  const folded: Row[] = [];
-  for (const r of rows) {
-    const prev = folded[folded.length - 1];
-    if (prev && canFold(ctx, prev, r)) prev.end = r.end;
-    else folded.push(r);
-  }
-  st.rows = folded;
+  let lsdas = 0;
+  for (let r = 0; r < rows.count; r++) if (rows.lsdaAtom[r]! >= 0) lsdas++;
+  st.rows = rows;
   // Compressed pages hold 24-bit deltas from a page's first function; with
   // 16 MiB of code or more, fall back to regular pages (address independent).
   st.regularOnly = span >= 0x1000000;
-  const plan = planUnwindInfo(
-    placeholderEncodings(folded),
-    st.personalities.length,
-    folded.filter((r) => r.lsda).length,
-    st.regularOnly,
-  );
+  const plan = planUnwindInfo(placeholderEncodings(rows), st.personalities.length, lsdas, st.regularOnly);
   const o = map.get("__TEXT", "__unwind_info", S_REGULAR, 2);
   o.synthetic = "unwind_info";
   o.chunk = new UnwindInfoSection(ctx, st, plan.size);
@@ -454,9 +601,11 @@ export function planUnwind(ctx: LinkContext, map: SectionMap): void {
 }
 
 /** Encodings with each DWARF-mode entry made unique (as its FDE offset will make it). */
-function placeholderEncodings(rows: Row[]): number[] {
+function placeholderEncodings(rows: TableRows): number[] {
   let n = 0;
-  return rows.map((r) => (r.fde ? (r.encoding | ++n) >>> 0 : r.encoding));
+  const out = new Array<number>(rows.count);
+  for (let r = 0; r < rows.count; r++) out[r] = rows.fde[r] ? (rows.encoding[r]! | ++n) >>> 0 : rows.encoding[r]!;
+  return out;
 }
 
 /** Fixes the kept `__eh_frame` records in `out` (CIE pointers, pc_begin, LSDA pointers) once every section is copied. */
@@ -469,7 +618,7 @@ export function writeUnwind(ctx: LinkContext, out: Uint8Array): void {
   const fileOf = (addr: number, o: OutputSection): number => o.fileOff + (addr - o.addr);
   // __eh_frame: CIE pointers, pc_begin and LSDA pointers for the output layout.
   if (eh) {
-    for (const f of st.fdes.values()) {
+    for (const f of st.fdes.fde) {
       if (!(A.flags[f.atom]! & AtomFlag.Live)) continue;
       const fdeAddr = A.address[f.atom]!;
       dv.setUint32(fileOf(fdeAddr + 4, eh), fdeAddr + 4 - A.address[f.cie.atom]!, true);
@@ -522,26 +671,29 @@ class UnwindInfoSection implements SyntheticSection {
     const T = ctx.syms;
     // The target's UNWIND_*_DWARF_SECTION_OFFSET: where a DWARF-mode entry keeps its FDE's offset.
     const mask = ctx.target.unwind.dwarfSectionOffset;
-    const entries = st.rows.map((r) => {
-      let encoding = r.encoding;
-      if (r.fde) {
-        const off = A.address[r.fde.atom]! - eh!.addr;
+    const R = st.rows;
+    const entries = new Array<UnwindInfoEntry>(R.count);
+    for (let r = 0; r < R.count; r++) {
+      let encoding = R.encoding[r]!;
+      const fde = R.fde[r];
+      if (fde) {
+        const off = A.address[fde.atom]! - eh!.addr;
         if (off > mask) {
           ctx.diag.error(`__eh_frame offset 0x${off.toString(16)} of an FDE does not fit the compact unwind encoding`);
         }
         encoding = ((encoding & ~mask) | (off & mask)) >>> 0;
       }
-      return {
-        functionOffset: atomAddress(ctx, r.fn.atom, r.fn.delta) - base,
+      entries[r] = {
+        functionOffset: atomAddress(ctx, R.fnAtom[r]!, R.fnDelta[r]!) - base,
         encoding,
-        lsdaOffset: r.lsda ? atomAddress(ctx, r.lsda.atom, r.lsda.delta) - base : 0,
+        lsdaOffset: R.lsdaAtom[r]! >= 0 ? atomAddress(ctx, R.lsdaAtom[r]!, R.lsdaDelta[r]!) - base : 0,
       };
-    });
-    const last = st.rows[st.rows.length - 1]!;
+    }
+    const last = R.count - 1;
     const bytes = encodeUnwindInfo({
       entries,
       personalities: st.personalities.map((s) => ctx.synth.got + T.gotIndex[s]! * 8 - base),
-      end: atomAddress(ctx, last.end.atom, last.end.delta) - base,
+      end: atomAddress(ctx, R.endAtom[last]!, R.endDelta[last]!) - base,
       regularOnly: st.regularOnly,
     });
     if (bytes.length !== this.planned) {

@@ -290,13 +290,14 @@ function importsFormatFor(imports: ChainedFixupsInput["imports"], namesSize: num
   return anyAddend ? DYLD_CHAINED_IMPORT_ADDEND : DYLD_CHAINED_IMPORT;
 }
 
-interface SegPlan {
+/** One segment's `dyld_chained_starts_in_segment` page starts (DYLD_CHAINED_PTR_START_NONE for a page without fixups). */
+export interface ChainedSegmentStarts {
   segIndex: number;
   pageCount: number;
   pageStarts: Uint16Array;
 }
 
-function planStarts(input: ChainedFixupsInput): SegPlan[] {
+function planStarts(input: ChainedFixupsInput): ChainedSegmentStarts[] {
   const bySeg = new Map<number, number[]>();
   const add = (segIndex: number, segOffset: number): void => {
     const seg = input.segments[segIndex];
@@ -321,7 +322,7 @@ function planStarts(input: ChainedFixupsInput): SegPlan[] {
   };
   for (const r of input.rebases) add(r.segIndex, r.segOffset);
   for (const b of input.binds) add(b.segIndex, b.segOffset);
-  const plans: SegPlan[] = [];
+  const plans: ChainedSegmentStarts[] = [];
   for (const segIndex of [...bySeg.keys()].sort((a, b) => a - b)) {
     const offs = bySeg.get(segIndex)!.sort((a, b) => a - b);
     const pageCount = Math.ceil(input.segments[segIndex]!.vmsize / input.pageSize);
@@ -347,7 +348,22 @@ export function encodeChainedFixups(input: ChainedFixupsInput): Uint8Array {
   if (input.pointerFormat !== DYLD_CHAINED_PTR_64 && input.pointerFormat !== DYLD_CHAINED_PTR_64_OFFSET) {
     throw new RangeError(`unsupported chained pointer format ${input.pointerFormat}`);
   }
-  const plans = planStarts(input);
+  return encodeChainedPayload(input, planStarts(input));
+}
+
+/**
+ * `encodeChainedFixups` with the page starts already planned (a linker that
+ * keeps its fixups in columns plans them itself): the payload for `input`'s
+ * format, segments and imports, with `plans` (ascending `segIndex`) as the
+ * per-segment starts. Throws RangeError for an unsupported pointer format.
+ */
+export function encodeChainedPayload(
+  input: Omit<ChainedFixupsInput, "rebases" | "binds">,
+  plans: readonly ChainedSegmentStarts[],
+): Uint8Array {
+  if (input.pointerFormat !== DYLD_CHAINED_PTR_64 && input.pointerFormat !== DYLD_CHAINED_PTR_64_OFFSET) {
+    throw new RangeError(`unsupported chained pointer format ${input.pointerFormat}`);
+  }
   const names = input.imports.map((i) => encoder.encode(i.name));
   let namesSize = 0;
   for (const n of names) namesSize += n.length + 1;
@@ -415,7 +431,6 @@ export function encodeChainedFixups(input: ChainedFixupsInput): Uint8Array {
  * each segment's fileoff + segOffset), overwriting those pointer slots.
  */
 export function applyChainedFixups(file: Uint8Array, input: ChainedFixupsInput): void {
-  const view = dataViewOf(file);
   interface Slot {
     segIndex: number;
     segOffset: number;
@@ -450,28 +465,72 @@ export function applyChainedFixups(file: Uint8Array, input: ChainedFixupsInput):
     });
   }
   slots.sort((a, b) => a.segIndex - b.segIndex || a.segOffset - b.segOffset);
-  for (let i = 0; i < slots.length; i++) {
+  const n = slots.length;
+  const cols: ChainedSlots = {
+    count: n,
+    segIndex: new Int32Array(n),
+    segOffset: new Float64Array(n),
+    lo: new Uint32Array(n),
+    hi: new Uint32Array(n),
+  };
+  for (let i = 0; i < n; i++) {
     const s = slots[i]!;
-    const nx = slots[i + 1];
+    cols.segIndex[i] = s.segIndex;
+    cols.segOffset[i] = s.segOffset;
+    cols.lo[i] = s.lo;
+    cols.hi[i] = s.hi;
+  }
+  writeChainedSlots(file, input.segments, input.pageSize, cols);
+}
+
+/**
+ * Fixup slots in columns, sorted by (segment, offset), each with its slot
+ * word's low and high 32 bits before `next` (a rebase: target and high8 <<
+ * 4; a bind: import index | inline addend << 24, and bit 63).
+ */
+export interface ChainedSlots {
+  count: number;
+  segIndex: Int32Array;
+  segOffset: Float64Array;
+  lo: Uint32Array;
+  hi: Uint32Array;
+}
+
+/**
+ * Writes each slot of `slots` into the image `file` (at its segment's
+ * fileoff + segOffset) with `next` chaining it to the following slot of the
+ * same page. Throws RangeError when two slots of a page are too far apart
+ * for the 12-bit `next` or a slot lies past the end of `file`.
+ */
+export function writeChainedSlots(
+  file: Uint8Array,
+  segments: readonly { fileoff: number }[],
+  pageSize: number,
+  slots: ChainedSlots,
+): void {
+  const view = dataViewOf(file);
+  const { count, segIndex, segOffset, lo, hi } = slots;
+  for (let i = 0; i < count; i++) {
+    const si = segIndex[i]!;
+    const so = segOffset[i]!;
     let next = 0;
     if (
-      nx !== undefined &&
-      nx.segIndex === s.segIndex &&
-      Math.floor(nx.segOffset / input.pageSize) === Math.floor(s.segOffset / input.pageSize)
+      i + 1 < count &&
+      segIndex[i + 1] === si &&
+      Math.floor(segOffset[i + 1]! / pageSize) === Math.floor(so / pageSize)
     ) {
-      next = (nx.segOffset - s.segOffset) / 4;
+      next = (segOffset[i + 1]! - so) / 4;
       if (next > 0xfff)
         throw new RangeError(
           `chained fixups 0x${(next * 4).toString(16)} bytes apart do not fit the 12-bit next field`,
         );
     }
-    const seg = input.segments[s.segIndex];
-    if (seg === undefined)
-      throw new RangeError(`chained fixup in segment ${s.segIndex}, but there are ${input.segments.length}`);
-    const fo = seg.fileoff + s.segOffset;
+    const seg = segments[si];
+    if (seg === undefined) throw new RangeError(`chained fixup in segment ${si}, but there are ${segments.length}`);
+    const fo = seg.fileoff + so;
     if (fo + 8 > file.length)
       throw new RangeError(`chained fixup at file offset 0x${fo.toString(16)} is past the end of the image`);
-    view.setUint32(fo, s.lo, true);
-    view.setUint32(fo + 4, (s.hi | (next << 19)) >>> 0, true);
+    view.setUint32(fo, lo[i]!, true);
+    view.setUint32(fo + 4, (hi[i]! | (next << 19)) >>> 0, true);
   }
 }

@@ -98,10 +98,10 @@ export function readEhRecord(
   const len32 = view.getUint32(at, true);
   if (len32 === 0 || len32 === 0xffffffff) return { kind: "skip" };
   const id = view.getUint32(at + 4, true);
-  // The record's bytes: every field read stays inside them.
-  const rec = data.subarray(0, at + Math.min(size, len32 + 4));
+  // The record's bytes end at `limit`: every field read stays inside them.
+  const limit = at + Math.min(size, len32 + 4);
   try {
-    return id === 0 ? readCie(rec, at, off, cies) : readFde(rec, start, at, off, id, cies);
+    return id === 0 ? readCie(data.subarray(0, limit), at, off, cies) : readFde(data, limit, start, at, off, id, cies);
   } catch (e) {
     if (e instanceof MachOFormatError)
       return { kind: "malformed", record: id === 0 ? "CIE" : "FDE", message: e.message };
@@ -135,8 +135,10 @@ function readCie(data: Uint8Array, at: number, off: number, cies: Map<number, Eh
   return { kind: "cie", cie };
 }
 
+/** An FDE whose bytes end at `limit` of `data` (a view of them is made only to read its augmentation). */
 function readFde(
   data: Uint8Array,
+  limit: number,
   start: number,
   at: number,
   off: number,
@@ -151,9 +153,9 @@ function readFde(
   let lsdaOff = -1;
   let lsdaSize = -1;
   if (pcSize > 0 && cie.augZ && cie.lsdaEnc >= 0 && cie.lsdaEnc !== 0xff) {
-    const aug = readULEB(data, at + 8 + 2 * pcSize);
+    const aug = readULEB(data.subarray(0, limit), at + 8 + 2 * pcSize);
     const lsize = ehPointerSize(cie.lsdaEnc);
-    if (lsize > 0 && aug.value >= lsize && aug.next + lsize <= data.length) {
+    if (lsize > 0 && aug.value >= lsize && aug.next + lsize <= limit) {
       lsdaOff = aug.next - start;
       lsdaSize = lsize;
     }

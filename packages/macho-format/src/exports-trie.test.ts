@@ -8,7 +8,7 @@ import {
   EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION,
 } from "./constants.js";
 import { MachOFormatError } from "./errors.js";
-import { buildExportTrie, parseExportTrie, type ExportEntry } from "./exports-trie.js";
+import { buildExportTrie, buildExportTrieColumns, parseExportTrie, type ExportEntry } from "./exports-trie.js";
 
 function sorted(entries: ExportEntry[]): ExportEntry[] {
   const keyed = entries.map((e) => ({ e, k: Buffer.from(e.name, "utf8") }));
@@ -150,6 +150,36 @@ describe("export trie", () => {
       ]),
     ).toThrow(MachOFormatError);
     expect(() => buildExportTrie([{ name: "_a\0b", flags: 0, address: 1 }])).toThrow(MachOFormatError);
+  });
+
+  it("builds the same bytes from columns as from entries, names in byte order or not", () => {
+    const r = rng(11);
+    // Names that end where others go on (inner terminal nodes), shared prefixes, and the empty name.
+    const names = [...new Set([...randomNames(2_000, 5), "_a", "_ab", "_abc", "_abd", "_b", "_ba", ""])];
+    const entries: ExportEntry[] = names.map((name, i) => ({
+      name,
+      flags: i % 5 === 0 ? EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION : EXPORT_SYMBOL_FLAGS_KIND_REGULAR,
+      address: Math.floor(r() * 2 ** 24),
+    }));
+    const want = Buffer.from(buildExportTrie(entries));
+    for (const order of [sorted(entries), [...entries].sort(() => r() - 0.5)]) {
+      const got = buildExportTrieColumns(
+        order.map((e) => e.name),
+        order.map((e) => e.flags),
+        order.map((e) => e.address),
+      );
+      expect(Buffer.from(got).equals(want)).toBe(true);
+    }
+    expect(parseExportTrie(want)).toEqual(sorted(entries));
+  });
+
+  it("sorts names given in UTF-16 order (a linker's sorted symbol table) into UTF-8 byte order", () => {
+    // UTF-16 order: U+1F600 (a surrogate pair, D83D...) before U+FFFD; UTF-8 puts F0... after EF....
+    const names = ["_z", "_\u00e9", "_\u{1F600}", "_\uFFFD"];
+    expect([...names].sort()).toEqual(names);
+    const out = parseExportTrie(buildExportTrieColumns(names, [0, 0, 0, 0], [1, 2, 3, 4]));
+    expect(out.map((e) => e.address)).toEqual([1, 2, 4, 3]);
+    expect(() => buildExportTrieColumns(["_a", "_b", "_a"], [0, 0, 0], [1, 2, 3])).toThrow(/duplicate export "_a"/);
   });
 
   it("detects cycles, bad offsets and truncation", () => {

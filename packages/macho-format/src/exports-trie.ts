@@ -50,26 +50,59 @@ function ulebSize31(v: number): number {
  * are no entries (dyld accepts an export size of 0). Throws MachOFormatError
  * on duplicate names or names containing NUL.
  *
- * The radix tree is built MSD-radix-sort style: each node's range of entries
- * (all sharing the node's prefix) is grouped by the next byte, and each group
- * becomes one edge labelled with the group's longest common prefix. This
- * sorts the names as a side effect, with no string comparisons, and makes the
- * output independent of the input order.
+ * The radix tree is built from the names in byte order and each one's common
+ * prefix with the previous name, in one pass (no per-node regrouping). Entries
+ * already in byte order (as a linker has them after sorting its symbol
+ * table's external definitions by name) are used as given, after one linear
+ * check; others are sorted first. The output does not depend on the input
+ * order.
  */
 export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
-  const n = entries.length;
+  return buildTrie(
+    entries.map((e) => e.name),
+    entries.map((e) => e.flags),
+    entries.map((e) => e.address),
+    entries,
+  );
+}
+
+/**
+ * `buildExportTrie` for entries in columns (a linker's exports: no objects
+ * per symbol): `names[i]`, `flags[i]` (EXPORT_SYMBOL_FLAGS_*, neither
+ * REEXPORT nor STUB_AND_RESOLVER, which need `ExportEntry`'s other fields)
+ * and `address[i]` (offset from the mach header). Names in byte order
+ * (as a symbol table's sorted external definitions are) are not sorted again.
+ */
+export function buildExportTrieColumns(
+  names: readonly string[],
+  flags: ArrayLike<number>,
+  address: ArrayLike<number>,
+): Uint8Array {
+  return buildTrie(names, flags, address, undefined);
+}
+
+function buildTrie(
+  names: readonly string[],
+  flagsOf: ArrayLike<number>,
+  addressOf: ArrayLike<number>,
+  entries: readonly ExportEntry[] | undefined,
+): Uint8Array {
+  const n = names.length;
+  /** Entry `i` whole (re-exports and resolvers read its other fields). */
+  const entry = (i: number): ExportEntry =>
+    entries?.[i] ?? { name: names[i]!, flags: flagsOf[i]!, address: addressOf[i]! };
   if (n === 0) return new Uint8Array(0);
 
   // 1. Names into one UTF-8 pool.
   let poolSize = 0;
-  for (let i = 0; i < n; i++) poolSize += entries[i]!.name.length;
+  for (let i = 0; i < n; i++) poolSize += names[i]!.length;
   let pool = new Uint8Array(poolSize);
   const start = new Int32Array(n);
   const end = new Int32Array(n);
   let pos = 0;
   let unitsDone = 0;
   for (let i = 0; i < n; i++) {
-    const name = entries[i]!.name;
+    const name = names[i]!;
     start[i] = pos;
     const len = name.length;
     unitsDone += len;
@@ -96,157 +129,127 @@ export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
     end[i] = pos;
   }
 
-  // 2. Build the radix tree. Nodes and edges live in typed arrays; nodes are
-  //    processed depth-first with children pushed in reverse, so the
-  //    processing order is the pre-order used for layout.
-  const maxNodes = 2 * n + 1;
-  const nodeTerm = new Int32Array(maxNodes).fill(-1);
-  const nodeTermSize = new Int32Array(maxNodes);
-  const nodeEdgeFirst = new Int32Array(maxNodes);
-  const nodeEdgeCount = new Int32Array(maxNodes);
-  const nodeFixed = new Int32Array(maxNodes);
-  const nodeOffset = new Int32Array(maxNodes);
-  const edgeStart = new Int32Array(maxNodes);
-  const edgeEnd = new Int32Array(maxNodes);
-  const edgeChild = new Int32Array(maxNodes);
-  const edgeLo = new Int32Array(maxNodes);
-  const edgeHi = new Int32Array(maxNodes);
-  const edgeDepth = new Int32Array(maxNodes);
-  const order = new Int32Array(maxNodes);
-  const tNode = new Int32Array(maxNodes);
-  const tLo = new Int32Array(maxNodes);
-  const tHi = new Int32Array(maxNodes);
-  const tDepth = new Int32Array(maxNodes);
-  const ord = new Int32Array(n);
+  // 2. The names in byte order: the caller's order when it is sorted already
+  //    (checked in one pass), else sorted here. `lcp[k]` is the common prefix
+  //    of the k-th name in that order and the one before it.
+  let ord = new Int32Array(n);
   for (let i = 0; i < n; i++) ord[i] = i;
-  const tmp = new Int32Array(n);
-  const counts = new Int32Array(257);
-  const importNames = new Map<number, Uint8Array>();
+  const lcp = new Int32Array(n);
+  if (!sortedLcp(pool, start, end, ord, lcp, names)) {
+    const sorted = Array.from(ord).sort((a, b) => compareBytes(pool, start[a]!, end[a]!, start[b]!, end[b]!));
+    ord = Int32Array.from(sorted);
+    sortedLcp(pool, start, end, ord, lcp, names);
+  }
+
+  // 3. The radix tree from the sorted names and their common prefixes, one
+  //    stack of the open nodes (the path to the last name): a name closes
+  //    the nodes deeper than its prefix shared with the previous name, splits
+  //    the last closed edge when the prefix ends inside it, and hangs its own
+  //    node (or ends at the open node, for a name that is a prefix of the
+  //    next). Children come in byte order, as the names do.
+  const maxNodes = 2 * n + 1;
+  const nodeDepth = new Int32Array(maxNodes);
+  const nodeRep = new Int32Array(maxNodes); // an entry whose name runs through the node (edge labels)
+  const nodeTerm = new Int32Array(maxNodes).fill(-1);
+  const firstChild = new Int32Array(maxNodes).fill(-1);
+  const lastChild = new Int32Array(maxNodes).fill(-1);
+  const nextSib = new Int32Array(maxNodes).fill(-1);
+  const prevSib = new Int32Array(maxNodes).fill(-1);
+  const stack = new Int32Array(maxNodes);
   let nodeCount = 1;
-  let edgeCount = 0;
-  let orderLen = 0;
-  let sp = 0;
-  tNode[0] = 0;
-  tLo[0] = 0;
-  tHi[0] = n;
-  tDepth[0] = 0;
-  sp = 1;
-
-  while (sp > 0) {
-    sp--;
-    const node = tNode[sp]!;
-    let lo = tLo[sp]!;
-    const hi = tHi[sp]!;
-    const depth = tDepth[sp]!;
-    order[orderLen++] = node;
-
-    // Move the entry that ends here (if any) to the front.
-    for (let i = lo; i < hi; i++) {
-      const e = ord[i]!;
-      if (end[e]! - start[e]! === depth) {
-        if (nodeTerm[node] !== -1) throw new MachOFormatError(`duplicate export "${entries[e]!.name}"`);
-        nodeTerm[node] = e;
-        ord[i] = ord[lo]!;
-        ord[lo] = e;
-      }
+  let sp = 1; // stack[0] = root
+  const addChild = (parent: number, child: number): void => {
+    const last = lastChild[parent]!;
+    if (last < 0) firstChild[parent] = child;
+    else {
+      nextSib[last] = child;
+      prevSib[child] = last;
     }
+    lastChild[parent] = child;
+  };
+  for (let k = 0; k < n; k++) {
+    const e = ord[k]!;
+    const len = end[e]! - start[e]!;
+    const l = lcp[k]!;
+    let closed = -1;
+    while (nodeDepth[stack[sp - 1]!]! > l) closed = stack[--sp]!;
+    let top = stack[sp - 1]!;
+    if (nodeDepth[top]! < l) {
+      // Split the edge to `closed` (top's last child) at depth l.
+      const m = nodeCount++;
+      nodeDepth[m] = l;
+      nodeRep[m] = nodeRep[closed]!;
+      const before = prevSib[closed]!;
+      if (before < 0) firstChild[top] = m;
+      else nextSib[before] = m;
+      prevSib[m] = before;
+      lastChild[top] = m;
+      prevSib[closed] = -1;
+      firstChild[m] = closed;
+      lastChild[m] = closed;
+      stack[sp++] = m;
+      top = m;
+    }
+    if (len === l) {
+      // Only the first name can end at an open node (the empty name at the root): a later one would equal its predecessor.
+      if (nodeTerm[top] !== -1) throw new MachOFormatError(`duplicate export "${names[e]!}"`);
+      nodeTerm[top] = e;
+      continue;
+    }
+    const leaf = nodeCount++;
+    nodeDepth[leaf] = len;
+    nodeRep[leaf] = e;
+    nodeTerm[leaf] = e;
+    addChild(top, leaf);
+    stack[sp++] = leaf;
+  }
+
+  // Pre-order (children in byte order), with each node's fixed size: the
+  // terminal info, the child count and the edge labels (everything but the
+  // child offsets).
+  const order = new Int32Array(nodeCount);
+  const nodeTermSize = new Int32Array(nodeCount);
+  const nodeFixed = new Int32Array(nodeCount);
+  const nodeOffset = new Int32Array(nodeCount);
+  const importNames = new Map<number, Uint8Array>();
+  let orderLen = 0;
+  sp = 0;
+  stack[sp++] = 0;
+  while (sp > 0) {
+    const node = stack[--sp]!;
+    order[orderLen++] = node;
     let fixed = 1; // child count byte
     const term = nodeTerm[node]!;
     if (term !== -1) {
-      lo++;
-      const e = entries[term]!;
-      let ts = ulebSize(e.flags);
-      if ((e.flags & EXPORT_SYMBOL_FLAGS_REEXPORT) !== 0) {
+      const flags = flagsOf[term]!;
+      let ts = ulebSize(flags);
+      if ((flags & EXPORT_SYMBOL_FLAGS_REEXPORT) !== 0) {
+        const e = entry(term);
         if (e.ordinal === undefined) throw new RangeError(`re-export "${e.name}" has no ordinal`);
         const imp =
           e.importName === undefined || e.importName === e.name ? new Uint8Array(0) : encoder.encode(e.importName);
         importNames.set(term, imp);
         ts += ulebSize(e.ordinal) + imp.length + 1;
-      } else if ((e.flags & EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER) !== 0) {
+      } else if ((flags & EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER) !== 0) {
+        const e = entry(term);
         if (e.resolver === undefined) throw new RangeError(`stub-and-resolver export "${e.name}" has no resolver`);
         ts += ulebSize(e.address) + ulebSize(e.resolver);
       } else {
-        ts += ulebSize(e.address);
+        ts += ulebSize(addressOf[term]!);
       }
       nodeTermSize[node] = ts;
       fixed += ulebSize(ts) + ts;
     } else {
       fixed += 1;
     }
-
-    // Group the rest by the byte at `depth` (all have length > depth).
-    const size = hi - lo;
-    if (size > 24) {
-      counts.fill(0);
-      for (let i = lo; i < hi; i++) {
-        const e = ord[i]!;
-        counts[pool[start[e]! + depth]! + 1]!++;
-      }
-      for (let b = 1; b < 257; b++) counts[b] = counts[b]! + counts[b - 1]!;
-      for (let i = lo; i < hi; i++) {
-        const e = ord[i]!;
-        const b = pool[start[e]! + depth]!;
-        tmp[counts[b]!++] = e;
-      }
-      ord.set(tmp.subarray(0, size), lo);
-    } else {
-      // insertion sort on one byte (stable)
-      for (let i = lo + 1; i < hi; i++) {
-        const e = ord[i]!;
-        const b = pool[start[e]! + depth]!;
-        let j = i - 1;
-        while (j >= lo && pool[start[ord[j]!]! + depth]! > b) {
-          ord[j + 1] = ord[j]!;
-          j--;
-        }
-        ord[j + 1] = e;
-      }
-    }
-
-    const firstEdge = edgeCount;
-    let i = lo;
-    while (i < hi) {
-      const ei = ord[i]!;
-      const sF = start[ei]!;
-      const b = pool[sF + depth]!;
-      // longest common prefix of the group
-      let l = end[ei]! - sF;
-      let j = i + 1;
-      for (; j < hi; j++) {
-        const ej = ord[j]!;
-        const sJ = start[ej]!;
-        if (pool[sJ + depth] !== b) break;
-        const lim = Math.min(l, end[ej]! - sJ);
-        let k = depth + 1;
-        while (k < lim && pool[sF + k] === pool[sJ + k]) k++;
-        l = k;
-      }
-      const child = nodeCount++;
-      const edge = edgeCount++;
-      edgeStart[edge] = sF + depth;
-      edgeEnd[edge] = sF + l;
-      edgeChild[edge] = child;
-      fixed += l - depth + 1;
-      edgeLo[edge] = i;
-      edgeHi[edge] = j;
-      edgeDepth[edge] = l;
-      i = j;
-    }
-    const nEdges = edgeCount - firstEdge;
-    nodeEdgeFirst[node] = firstEdge;
-    nodeEdgeCount[node] = nEdges;
+    const depth = nodeDepth[node]!;
+    for (let c = firstChild[node]!; c >= 0; c = nextSib[c]!) fixed += nodeDepth[c]! - depth + 1;
     nodeFixed[node] = fixed;
-    // Push children last-to-first so the first child is processed next.
-    for (let k = firstEdge + nEdges - 1; k >= firstEdge; k--) {
-      tNode[sp] = edgeChild[k]!;
-      tLo[sp] = edgeLo[k]!;
-      tHi[sp] = edgeHi[k]!;
-      tDepth[sp] = edgeDepth[k]!;
-      sp++;
-    }
+    // Push children last-to-first so the first child is visited next.
+    for (let c = lastChild[node]!; c >= 0; c = prevSib[c]!) stack[sp++] = c;
   }
 
-  // 3. Assign offsets in pre-order until no node moves.
+  // 4. Assign offsets in pre-order until no node moves.
   let total = 0;
   for (;;) {
     let changed = false;
@@ -258,50 +261,50 @@ export function buildExportTrie(entries: readonly ExportEntry[]): Uint8Array {
         changed = true;
       }
       let size = nodeFixed[node]!;
-      const ef = nodeEdgeFirst[node]!;
-      const el = ef + nodeEdgeCount[node]!;
-      for (let c = ef; c < el; c++) size += ulebSize31(nodeOffset[edgeChild[c]!]!);
+      for (let c = firstChild[node]!; c >= 0; c = nextSib[c]!) size += ulebSize31(nodeOffset[c]!);
       cur += size;
     }
     total = cur;
     if (!changed) break;
   }
 
-  // 4. Serialize.
+  // 5. Serialize.
   const out = new Uint8Array((total + 7) & ~7);
   let p = 0;
   for (let k = 0; k < orderLen; k++) {
     const node = order[k]!;
     const term = nodeTerm[node]!;
     if (term !== -1) {
-      const e = entries[term]!;
+      const flags = flagsOf[term]!;
       p = writeULEB128(out, p, nodeTermSize[node]!);
-      p = writeULEB128(out, p, e.flags);
-      if ((e.flags & EXPORT_SYMBOL_FLAGS_REEXPORT) !== 0) {
-        p = writeULEB128(out, p, e.ordinal!);
+      p = writeULEB128(out, p, flags);
+      if ((flags & EXPORT_SYMBOL_FLAGS_REEXPORT) !== 0) {
+        p = writeULEB128(out, p, entry(term).ordinal!);
         const imp = importNames.get(term)!;
         out.set(imp, p);
         p += imp.length;
         out[p++] = 0;
-      } else if ((e.flags & EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER) !== 0) {
-        p = writeULEB128(out, p, e.address);
-        p = writeULEB128(out, p, e.resolver!);
+      } else if ((flags & EXPORT_SYMBOL_FLAGS_STUB_AND_RESOLVER) !== 0) {
+        p = writeULEB128(out, p, addressOf[term]!);
+        p = writeULEB128(out, p, entry(term).resolver!);
       } else {
-        p = writeULEB128(out, p, e.address);
+        p = writeULEB128(out, p, addressOf[term]!);
       }
     } else {
       out[p++] = 0;
     }
-    const ef = nodeEdgeFirst[node]!;
-    const el = ef + nodeEdgeCount[node]!;
-    out[p++] = el - ef;
-    for (let c = ef; c < el; c++) {
-      const ls = edgeStart[c]!;
-      const le = edgeEnd[c]!;
-      for (let q = ls; q < le; q++) out[p++] = pool[q]!;
+    const countAt = p++;
+    let count = 0;
+    const depth = nodeDepth[node]!;
+    for (let c = firstChild[node]!; c >= 0; c = nextSib[c]!) {
+      count++;
+      const s0 = start[nodeRep[c]!]!;
+      const le = s0 + nodeDepth[c]!;
+      for (let q = s0 + depth; q < le; q++) out[p++] = pool[q]!;
       out[p++] = 0;
-      p = writeULEB128(out, p, nodeOffset[edgeChild[c]!]!);
+      p = writeULEB128(out, p, nodeOffset[c]!);
     }
+    out[countAt] = count;
   }
   if (p !== total) throw new Error(`internal error: export trie size ${p} != ${total}`);
   return out;
@@ -399,4 +402,49 @@ export function parseExportTrie(bytes: Uint8Array): ExportEntry[] {
     }
   }
   return out;
+}
+
+/** Byte-wise order of `pool[as, ae)` and `pool[bs, be)` (a prefix first). */
+function compareBytes(pool: Uint8Array, as: number, ae: number, bs: number, be: number): number {
+  const la = ae - as;
+  const lb = be - bs;
+  const lim = la < lb ? la : lb;
+  for (let k = 0; k < lim; k++) {
+    const d = pool[as + k]! - pool[bs + k]!;
+    if (d !== 0) return d;
+  }
+  return la - lb;
+}
+
+/**
+ * Fills `lcp` with each name's common prefix with the previous one in
+ * `ord` and returns whether `ord` is in strictly increasing byte order.
+ * Throws MachOFormatError on two equal names.
+ */
+function sortedLcp(
+  pool: Uint8Array,
+  start: Int32Array,
+  end: Int32Array,
+  ord: Int32Array,
+  lcp: Int32Array,
+  names: readonly string[],
+): boolean {
+  const n = ord.length;
+  let sorted = true;
+  lcp[0] = 0;
+  for (let k = 1; k < n; k++) {
+    const a = ord[k - 1]!;
+    const b = ord[k]!;
+    const as = start[a]!;
+    const bs = start[b]!;
+    const la = end[a]! - as;
+    const lb = end[b]! - bs;
+    const lim = la < lb ? la : lb;
+    let l = 0;
+    while (l < lim && pool[as + l] === pool[bs + l]) l++;
+    lcp[k] = l;
+    if (l === la && l === lb) throw new MachOFormatError(`duplicate export "${names[b]!}"`);
+    if (l === lb || (l < la && pool[as + l]! > pool[bs + l]!)) sorted = false;
+  }
+  return sorted;
 }

@@ -513,6 +513,7 @@ export {
 } from "./writer.js";
 export {
   buildExportTrie,
+  buildExportTrieColumns,
   parseExportTrie,
 } from "./exports-trie.js";
 export type { ExportEntry } from "./exports-trie.js";
@@ -536,7 +537,9 @@ export type {
 export {
   decodeChainedFixups,
   encodeChainedFixups,
+  encodeChainedPayload,
   applyChainedFixups,
+  writeChainedSlots,
 } from "./chained-fixups.js";
 export type {
   ChainedFixupsHeader,
@@ -546,6 +549,8 @@ export type {
   ChainedBind,
   ChainedFixups,
   ChainedFixupsInput,
+  ChainedSegmentStarts,
+  ChainedSlots,
 } from "./chained-fixups.js";
 export {
   UNWIND_SECTION_VERSION,

@@ -20,10 +20,9 @@ import {
   EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE,
   EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL,
   EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION,
-  type ExportEntry,
   type RebaseEntry,
   S_THREAD_LOCAL_VARIABLES,
-  buildExportTrie,
+  buildExportTrieColumns,
   encodeBind,
   encodeLazyBind,
   encodeRebaseAddresses,
@@ -34,8 +33,8 @@ import { outputName } from "./symtab.js";
 
 /** The fixup list split by kind, binds in the encoders' record form. */
 export interface SplitFixups {
-  /** Rebase addresses (VM), in list order. */
-  rebases: number[];
+  /** Rebase addresses (VM), ascending (duplicates kept). */
+  rebases: Float64Array;
   binds: BindEntry[];
   lazyBinds: BindEntry[];
   weakBinds: BindEntry[];
@@ -45,12 +44,18 @@ export interface SplitFixups {
 export function splitFixups(ctx: LinkContext): SplitFixups {
   const segIndexOf = segmentLocator(ctx);
   const F = ctx.fixups;
-  const out: SplitFixups = { rebases: [], binds: [], lazyBinds: [], weakBinds: [] };
+  let nRebases = 0;
+  for (let i = 0; i < F.count; i++) if (F.kind[i] === FixupKind.Rebase) nRebases++;
+  const out: SplitFixups = { rebases: new Float64Array(nRebases), binds: [], lazyBinds: [], weakBinds: [] };
+  let r = 0;
+  let sorted = true;
   for (let i = 0; i < F.count; i++) {
     const k = F.kind[i]!;
     if (k === FixupKind.None) continue;
     if (k === FixupKind.Rebase) {
-      out.rebases.push(F.address[i]!);
+      const a = F.address[i]!;
+      if (r > 0 && a < out.rebases[r - 1]!) sorted = false;
+      out.rebases[r++] = a;
       continue;
     }
     const { segIndex, segOffset } = segIndexOf(F.address[i]!);
@@ -66,6 +71,7 @@ export function splitFixups(ctx: LinkContext): SplitFixups {
     else if (k === FixupKind.LazyBind) out.lazyBinds.push(e);
     else out.weakBinds.push({ ...e, flags: 0 });
   }
+  if (!sorted) out.rebases.sort();
   return out;
 }
 
@@ -85,9 +91,10 @@ abstract class EncodedBlob implements LinkEditChunk {
 /** Rebase opcodes (REBASE_OPCODE_*): every slot dyld slides. */
 export class RebaseSection extends EncodedBlob {
   protected readonly bytes: Uint8Array;
-  constructor(ctx: LinkContext, rebases: readonly number[]) {
+  /** `rebases`: ascending (`splitFixups`). */
+  constructor(ctx: LinkContext, rebases: Float64Array) {
     super();
-    this.bytes = encodeRebaseAddresses(Float64Array.from(rebases).sort(), ctx.segments);
+    this.bytes = encodeRebaseAddresses(rebases, ctx.segments);
   }
 }
 
@@ -128,35 +135,46 @@ export class LazyBindSection extends EncodedBlob {
   }
 }
 
-/** The export trie: every exported symbol's name, flags and offset from the mach header. */
+/**
+ * The export trie: every exported symbol's name, flags and offset from the
+ * mach header. `sorted`, when given, is `ctx.exports` with their output
+ * names in name order (the symbol table's external definitions), which the
+ * trie builder then need not sort again.
+ */
 export class ExportSection extends EncodedBlob {
   protected readonly bytes: Uint8Array;
-  constructor(ctx: LinkContext) {
+  constructor(ctx: LinkContext, sorted?: { ids: readonly SymbolId[]; names: readonly string[] }) {
     super();
-    this.bytes = buildExportTrie(exportEntries(ctx));
+    const ids = sorted?.ids ?? ctx.exports;
+    const names = sorted?.names ?? ids.map((s) => symbolName(ctx, s));
+    const n = ids.length;
+    const flags = new Uint32Array(n);
+    const address = new Float64Array(n);
+    for (let i = 0; i < n; i++) exportAt(ctx, ids[i]!, i, flags, address);
+    this.bytes = buildExportTrieColumns(names, flags, address);
   }
 }
 
-function exportEntries(ctx: LinkContext): ExportEntry[] {
+/** Export `s`'s trie flags and offset from the mach header into row `i`. */
+function exportAt(ctx: LinkContext, s: SymbolId, i: number, flagsOut: Uint32Array, addressOut: Float64Array): void {
   const T = ctx.syms;
   const base = ctx.synth.imageBase;
-  return ctx.exports.map((s) => {
-    let flags = 0;
-    let address: number;
-    if (T.kind[s] === SymKind.Absolute) {
-      flags = EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE;
-      address = T.value[s]!;
-    } else if (T.kind[s] === SymKind.Synthetic) address = T.address[s]! - base;
-    else {
-      const a = ctx.atoms.foldedInto[T.atom[s]!]!;
-      address = ctx.atoms.address[a]! + T.value[s]! - base;
-      if (sectionType(ctx.outSections[ctx.atoms.out[a]!]!.flags) === S_THREAD_LOCAL_VARIABLES) {
-        flags = EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL;
-      }
+  let flags = 0;
+  let address: number;
+  if (T.kind[s] === SymKind.Absolute) {
+    flags = EXPORT_SYMBOL_FLAGS_KIND_ABSOLUTE;
+    address = T.value[s]!;
+  } else if (T.kind[s] === SymKind.Synthetic) address = T.address[s]! - base;
+  else {
+    const a = ctx.atoms.foldedInto[T.atom[s]!]!;
+    address = ctx.atoms.address[a]! + T.value[s]! - base;
+    if (sectionType(ctx.outSections[ctx.atoms.out[a]!]!.flags) === S_THREAD_LOCAL_VARIABLES) {
+      flags = EXPORT_SYMBOL_FLAGS_KIND_THREAD_LOCAL;
     }
-    if (T.has(s, SymFlag.WeakDef)) flags |= EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION;
-    return { name: symbolName(ctx, s), flags, address };
-  });
+  }
+  if (T.has(s, SymFlag.WeakDef)) flags |= EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION;
+  flagsOut[i] = flags;
+  addressOut[i] = address;
 }
 
 /** Maps a VM address to (segment index, offset in segment), as dyld opcodes and chains address slots. */

@@ -119,10 +119,16 @@ export function planLinkedit(ctx: LinkContext): Image {
     L.weakBind = new WeakBindSection(ctx, fx.weakBinds, overrides);
     L.lazyBind = lazyBind;
   }
-  L.exportTrie = new ExportSection(ctx);
+  const symtab = planSymtab(ctx);
+  // The symbol table's external definitions are the exports, sorted by output name: the trie's order.
+  const firstExt = symtab.nlocal - symtab.stabs.length;
+  const lastExt = firstExt + symtab.nextdef;
+  L.exportTrie = new ExportSection(ctx, {
+    ids: symtab.syms.slice(firstExt, lastExt),
+    names: symtab.names.slice(firstExt, lastExt),
+  });
   L.functionStarts = new FunctionStartsSection(ctx);
   L.dataInCode = new DataInCodeSection(ctx);
-  const symtab = planSymtab(ctx);
   L.symtab = new SymbolTableSection(ctx, symtab);
   L.indirectSymtab = new IndirectSymtabSection(symtab);
   L.strtab = new StringTableSection(symtab);

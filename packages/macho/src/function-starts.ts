@@ -106,25 +106,47 @@ export function dataInCodeEntries(
 }
 
 function functionStarts(ctx: LinkContext): Uint8Array {
-  const addrs: number[] = [];
+  const A = ctx.atoms;
+  let n = 0;
   for (const o of ctx.outSections) {
     if (!(o.flags & S_ATTR_PURE_INSTRUCTIONS) || o.synthetic !== "none") continue;
-    for (const a of o.atoms) if (ctx.atoms.symbol[a]! > 0) addrs.push(ctx.atoms.address[a]!);
+    for (const a of o.atoms) if (A.symbol[a]! > 0) n++;
   }
-  addrs.sort((a, b) => a - b);
+  const addrs = new Float64Array(n);
+  let k = 0;
+  let sorted = true;
+  for (const o of ctx.outSections) {
+    if (!(o.flags & S_ATTR_PURE_INSTRUCTIONS) || o.synthetic !== "none") continue;
+    for (const a of o.atoms) {
+      if (A.symbol[a]! <= 0) continue;
+      const at = A.address[a]!;
+      if (k > 0 && at < addrs[k - 1]!) sorted = false;
+      addrs[k++] = at;
+    }
+  }
+  if (!sorted) addrs.sort();
   const text = ctx.segments.find((s) => s.name === "__TEXT")!;
   let prev = text.vmaddr;
   let size = 0;
-  const deltas: number[] = [];
-  for (const a of addrs) {
-    if (a === prev && deltas.length > 0) continue;
-    deltas.push(a - prev);
-    size += ulebSize(a - prev);
-    prev = a;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const at = addrs[i]!;
+    if (at === prev && count > 0) continue;
+    size += ulebSize(at - prev);
+    count++;
+    prev = at;
   }
-  if (deltas.length === 0) return new Uint8Array(0);
+  if (count === 0) return new Uint8Array(0);
   const out = new Uint8Array(Math.ceil((size + 1) / 8) * 8);
   let o = 0;
-  for (const d of deltas) o = writeULEB128(out, o, d);
+  prev = text.vmaddr;
+  count = 0;
+  for (let i = 0; i < n; i++) {
+    const at = addrs[i]!;
+    if (at === prev && count > 0) continue;
+    o = writeULEB128(out, o, at - prev);
+    count++;
+    prev = at;
+  }
   return out;
 }
