@@ -852,6 +852,8 @@ export function rewriteLineProgram(
     } else if (op === DW_LNS.advance_line && pos < end && buf[pos]! < 0x80) {
       const x = buf[pos++]!;
       line += x & 0x40 ? x - 128 : x;
+    } else if (op === DW_LNS.set_column && pos < end && buf[pos]! < 0x80) {
+      column = buf[pos++]!;
     } else {
       cur = pos;
       switch (op) {
@@ -990,13 +992,16 @@ export function rewriteLineProgram(
         const addrAdv = minInst === 1 ? m - sAddress : (m - sAddress) / minInst;
         if (addrAdv < 0 || (minInst !== 1 && !Number.isInteger(addrAdv))) outOfOrder = true;
         else {
+          // One-byte LEB128 operands (most of them) written inline.
           if (file !== sFile) {
             b[o++] = DW_LNS.set_file;
-            o = putUleb(b, o, file);
+            if (file < 0x80) b[o++] = file;
+            else o = putUleb(b, o, file);
           }
           if (column !== sColumn) {
             b[o++] = DW_LNS.set_column;
-            o = putUleb(b, o, column);
+            if (column < 0x80) b[o++] = column;
+            else o = putUleb(b, o, column);
           }
           if ((flags & ROW_IS_STMT) !== sStmt) b[o++] = DW_LNS.negate_stmt;
           if (flags & ROW_BASIC_BLOCK) b[o++] = DW_LNS.set_basic_block;
@@ -1018,11 +1023,13 @@ export function rewriteLineProgram(
           else {
             if (lineAdv !== 0) {
               b[o++] = DW_LNS.advance_line;
-              o = putSleb(b, o, lineAdv);
+              if (lineAdv >= -64 && lineAdv < 64) b[o++] = lineAdv & 0x7f;
+              else o = putSleb(b, o, lineAdv);
             }
             if (addrAdv > 0) {
               b[o++] = DW_LNS.advance_pc;
-              o = putUleb(b, o, addrAdv);
+              if (addrAdv < 0x80) b[o++] = addrAdv;
+              else o = putUleb(b, o, addrAdv);
             }
             b[o++] = DW_LNS.copy;
           }
