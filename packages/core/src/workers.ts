@@ -73,9 +73,10 @@ const HEAD = 3;
 
 /**
  * Links with less object input than this (bytes) start no workers. A
- * worker's start (a fresh isolate loading the 70 KB worker bundle) cost
- * 95–148 ms of CPU (median ~125 ms) at load average 6–9 on this project's
- * 2-core machine, a few tens of ms idle. The parallel work (the
+ * worker's start (a fresh isolate loading the worker bundle, 70 KB then,
+ * 128 KB with the DWARF merge since) cost 95–148 ms of CPU (median ~125
+ * ms) at load average 6–9 on this project's 2-core machine, a few tens of
+ * ms idle. The parallel work (the
  * relocate/copy items and the hashes) is ~5 ms per MiB of objects (~400 ms
  * of the 83 MiB synthetic 400×500 link's one-thread CPU profile), of which
  * a second thread takes half: at ~40 ms per start, break-even is near
