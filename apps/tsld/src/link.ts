@@ -119,7 +119,7 @@ async function linkPasses(ctx: LinkContext): Promise<void> {
   // Fixups: rebases and binds at final addresses, synthetic slots included.
   pass("fixups", () => finalizeFixups(ctx));
   ctx.diag.checkpoint();
-  // __DWARF sections merged from the inputs, with output addresses; __LINKEDIT placed after them.
+  // __DWARF sections merged from the inputs (objects' halves over the workers), with output addresses; __LINKEDIT after them.
   pass("emitDwarf", () => emitDwarf(ctx));
   ctx.diag.checkpoint();
   // LINKEDIT: every blob encoded and placed, the file allocated.

@@ -6,7 +6,8 @@
  * worker-source.mjs runs it under tsx.
  */
 import { serveWorkerTasks } from "@tsld/core";
+import { dwarfMergeTask } from "@tsld/dwarf";
 import { relocateTask } from "@tsld/layout";
 import { pageHashTask, uuidTask } from "@tsld/macho";
 
-serveWorkerTasks([relocateTask, uuidTask, pageHashTask]);
+serveWorkerTasks([relocateTask, dwarfMergeTask, uuidTask, pageHashTask]);

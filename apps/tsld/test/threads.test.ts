@@ -1,6 +1,6 @@
 // Worker threads (-threads N, ld64.tsld's --threads=N): relocation and copy,
-// the LC_UUID hash and the signature's page hashes run in items over a pool
-// of workers, into one shared output buffer. The output is byte-identical
+// the DWARF merge, the LC_UUID hash and the signature's page hashes run in
+// items over a pool of workers, into shared output buffers. The output is byte-identical
 // whatever the thread count (x86_64 and arm64; dyld-info and chained fixups;
 // signed and not), the time trace has a row per worker, a worker that cannot
 // start leaves the link to the main thread (same bytes, no message), and a
@@ -11,12 +11,13 @@
 // workers), the atoms chained by pointers across both objects. main walks
 // the chain, calling each block's function: the exit status is the sum of
 // the block numbers, mod 256.
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { libSystemTbdDir } from "@tsld/fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/index.js";
-import { assemble, bytes, runMachO, tmp, tsld } from "./helpers.js";
+import { assemble, bytes, compileC, runMachO, tmp, tsld } from "./helpers.js";
 
 const BLOCKS = 288;
 const HALF = BLOCKS / 2;
@@ -123,6 +124,20 @@ const objects = (arch: "x86_64" | "arm64"): string[] => {
   ];
 };
 
+/** Two small -g C objects to link beside the blocks: the DWARF merge's items (two halves per object). */
+const debugObjects = (arch: "x86_64" | "arm64"): string[] =>
+  [0, 1].map((i) =>
+    compileC(
+      [
+        `static int local${i}(int x) { return x * ${i + 3}; }`,
+        `int twice${i}(int x) { return 2 * local${i}(x) + ${i}; }`,
+        `int sum${i}(const int *v, int n) { int s = 0; for (int k = 0; k < n; k++) s += twice${i}(v[k]); return s; }`,
+        "",
+      ].join("\n"),
+      { name: `threads-dwarf-${i}`, arch, g: true, O: "1" },
+    ),
+  );
+
 interface TraceEvent {
   ph: string;
   name: string;
@@ -189,6 +204,19 @@ describe("-threads", () => {
       | (TraceEvent & { args?: { name: string } })
       | undefined;
     expect(meta?.args?.name).toBe("worker 1");
+  });
+
+  it("the DWARF merge runs in workers too: the same bytes as one thread's, __DWARF verifies", async () => {
+    // The objects' halves are items: with -threads 2 the worker takes one or more (its row in the trace).
+    const dbg = debugObjects("x86_64");
+    const one = await link("x86_64", 1, dbg);
+    const two = await link("x86_64", 2, dbg);
+    expect(workerRows(two.trace, "dwarfMerge")).toEqual([1]);
+    expect(two.bytes.equals(one.bytes)).toBe(true);
+    // tsld() checked each image with llvm-dwarfdump-19 --verify; the merged units are there.
+    const dump = spawnSync("llvm-dwarfdump-19", ["--debug-info", two.out], { encoding: "utf8" }).stdout;
+    for (const f of ["twice0", "sum0", "twice1", "sum1"]) expect(dump).toContain(`DW_AT_name\t("${f}")`);
+    expect(runMachO(two.out).status).toBe(STATUS);
   });
 
   for (const flags of [[], ["-no_fixup_chains"]]) {

@@ -73,13 +73,18 @@ const HEAD = 3;
 
 /**
  * Links with less object input than this (bytes) start no workers. A
- * worker's start (a fresh isolate loading the 70 KB worker bundle) cost
- * 95–148 ms of CPU (median ~125 ms) at load average 6–9 on this project's
- * 2-core machine, a few tens of ms idle. The parallel work (the
+ * worker's start (a fresh isolate loading the worker bundle, 70 KB then,
+ * 128 KB with the DWARF merge since) cost 95–148 ms of CPU (median ~125
+ * ms) at load average 6–9 on this project's 2-core machine, a few tens of
+ * ms idle. The parallel work (the
  * relocate/copy items and the hashes) is ~5 ms per MiB of objects (~400 ms
  * of the 83 MiB synthetic 400×500 link's one-thread CPU profile), of which
  * a second thread takes half: at ~40 ms per start, break-even is near
- * 16 MiB. See docs/design.md, "Threads".
+ * 16 MiB. Debug info counts as any other bytes: a worker forced on
+ * DWARF-heavy links below the threshold (the DWARF merge's items) made them
+ * slower, Lua -g (1.6 MiB) 480 against 385 ms and sqlite3 -g (9 MiB) 790
+ * against 640 ms (medians, load average 12–15), the worker still starting
+ * when the merge began. See docs/design.md, "Threads".
  */
 export const MIN_PARALLEL_INPUT_BYTES = 16 << 20;
 

@@ -8,6 +8,19 @@
  */
 import { slebSize, ulebSize, writeSLEB128, writeULEB128 } from "@tsld/macho-format";
 
+/** The unsigned little-endian integer of `size` bytes (1, 2, 4 or 8) at `at` in `b`. */
+export function readUint(b: Uint8Array, at: number, size: number): number {
+  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new RangeError(`unsupported integer size ${size}`);
+  if (at + size > b.length) throw new RangeError(`read of ${size} bytes at 0x${at.toString(16)} past the end`);
+  if (size === 1) return b[at]!;
+  if (size === 2) return b[at]! | (b[at + 1]! << 8);
+  const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+  if (size === 4) return lo;
+  const hi = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) >>> 0;
+  // Exact below 2^53; above, one rounding of the exact sum, as Number(BigInt) rounds.
+  return hi * 0x100000000 + lo;
+}
+
 /** A forward-only cursor over `buf`; reads past `end` throw. */
 export class Reader {
   readonly buf: Uint8Array;
@@ -110,12 +123,21 @@ export class Reader {
   }
 }
 
-/** A growable little-endian byte buffer. */
+/** What a writer over a fixed region (`Writer.over`) throws instead of growing past it. */
+export class WriterFull extends RangeError {
+  constructor() {
+    super("fixed output region full");
+  }
+}
+
+/** A growable little-endian byte buffer (or one over a fixed region: `Writer.over`). */
 export class Writer {
   /** The backing store: bytes [0, length) are written; replaced when it grows. */
   buf: Uint8Array;
   private view: DataView;
   length = 0;
+  /** Writes past `buf` throw `WriterFull` instead of growing it. */
+  private fixed = false;
 
   /** An empty writer with room for `capacity` bytes before it grows. */
   constructor(capacity = 256) {
@@ -123,8 +145,22 @@ export class Writer {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /**
+   * An empty writer over `region` (a view of a shared buffer, say, that
+   * another thread reads afterwards): it never grows; a write or `reserve`
+   * past the region's end throws `WriterFull`.
+   */
+  static over(region: Uint8Array): Writer {
+    const w = new Writer(0);
+    w.buf = region;
+    w.view = new DataView(region.buffer, region.byteOffset, region.byteLength);
+    w.fixed = true;
+    return w;
+  }
+
   private ensure(n: number): void {
     if (this.length + n <= this.buf.length) return;
+    if (this.fixed) throw new WriterFull();
     let cap = this.buf.length * 2;
     while (cap < this.length + n) cap *= 2;
     const b = new Uint8Array(cap);

@@ -1,5 +1,5 @@
 export { Reader, Writer } from "./bytes.js";
-export { emitDwarf } from "./emit.js";
+export { dwarfMergeTask, emitDwarf } from "./emit.js";
 export { DW_AT, DW_FORM, fixedFormSize, offsetClass, parseAbbrevs, skipForm } from "./forms.js";
 export type { Abbrev, OffsetClass } from "./forms.js";
 export {

@@ -34,7 +34,7 @@
  * written straight into the writer's store: nothing is allocated per row.
  * `decodeLineProgram`/`encodeLineProgram` are the same over row objects.
  */
-import { Reader, type Writer } from "./bytes.js";
+import { Reader, type Writer, readUint } from "./bytes.js";
 import type { AddressMapper, DebugRelocs } from "./relocs.js";
 
 export const DW_LNS = {
@@ -766,6 +766,17 @@ function ulebLen(v: number): number {
  * are many, and a link is short: this runs mostly before the JIT has
  * optimized anything, where every call and property access counts).
  *
+ * Why the opcode loop is not `runLineProgram`'s with a sink: a Lua -g link
+ * (28k rows) runs this loop in V8's interpreter from start to end (its
+ * optimized code, queued behind the rest of the link's, arrives after the
+ * merge: `--trace-opt`), and there a call per row with seven arguments,
+ * and the mapping's and encoder's state as an object's fields instead of
+ * locals, cost more than the loop's whole body: the interpreter profile of
+ * the merge put the out-of-line 4-byte reads alone (a call each) at 7% of
+ * it. The two loops decode the same opcodes (DWARF 4 §6.2.5); a change to
+ * one is a change to both (`emit.test.ts` reads the rewrite's output back
+ * with `decodeLineProgram`).
+ *
  * Runs the program of unit `h` in `buf`; each DW_LNE_set_address's
  * relocation in `relocs` says which section of the object the rows after
  * it are in (an end_sequence forgets it); each row is mapped to its output
@@ -841,6 +852,8 @@ export function rewriteLineProgram(
     } else if (op === DW_LNS.advance_line && pos < end && buf[pos]! < 0x80) {
       const x = buf[pos++]!;
       line += x & 0x40 ? x - 128 : x;
+    } else if (op === DW_LNS.set_column && pos < end && buf[pos]! < 0x80) {
+      column = buf[pos++]!;
     } else {
       cur = pos;
       switch (op) {
@@ -851,12 +864,13 @@ export function rewriteLineProgram(
           const sub = readU8(buf, end);
           if (sub === DW_LNE.end_sequence) kind = 2;
           else if (sub === DW_LNE.set_address) {
-            // The operand's relocation: the section the rows are in, and the input address.
+            // The operand's relocation: the section the rows are in, and the input address (as the
+            // merge maps every relocated field: DebugRelocs.inputAddress).
             addrSize = len - 1;
             const k = relocs.find(cur);
+            const stored = readUint(buf, cur, addrSize);
             sect = k >= 0 ? relocs.sect[k]! : 0;
-            const stored = readOperand(buf, cur, addrSize);
-            address = k >= 0 && relocs.minusSect[k]! < 0 ? relocs.symAddr[k]! + stored : stored;
+            address = k >= 0 ? relocs.inputAddress(k, stored) : stored;
           } else if (sub === DW_LNE.set_discriminator) {
             discriminator = readUleb(buf, end);
           }
@@ -974,16 +988,20 @@ export function rewriteLineProgram(
           sAddress = m;
           started = true;
         }
-        const addrAdv = (m - sAddress) / minInst;
-        if (addrAdv < 0 || !Number.isInteger(addrAdv)) outOfOrder = true;
+        // Addresses are integers: with minimum_instruction_length 1 (clang's, x86_64 and arm64) the advance is one.
+        const addrAdv = minInst === 1 ? m - sAddress : (m - sAddress) / minInst;
+        if (addrAdv < 0 || (minInst !== 1 && !Number.isInteger(addrAdv))) outOfOrder = true;
         else {
+          // One-byte LEB128 operands (most of them) written inline.
           if (file !== sFile) {
             b[o++] = DW_LNS.set_file;
-            o = putUleb(b, o, file);
+            if (file < 0x80) b[o++] = file;
+            else o = putUleb(b, o, file);
           }
           if (column !== sColumn) {
             b[o++] = DW_LNS.set_column;
-            o = putUleb(b, o, column);
+            if (column < 0x80) b[o++] = column;
+            else o = putUleb(b, o, column);
           }
           if ((flags & ROW_IS_STMT) !== sStmt) b[o++] = DW_LNS.negate_stmt;
           if (flags & ROW_BASIC_BLOCK) b[o++] = DW_LNS.set_basic_block;
@@ -1005,11 +1023,13 @@ export function rewriteLineProgram(
           else {
             if (lineAdv !== 0) {
               b[o++] = DW_LNS.advance_line;
-              o = putSleb(b, o, lineAdv);
+              if (lineAdv >= -64 && lineAdv < 64) b[o++] = lineAdv & 0x7f;
+              else o = putSleb(b, o, lineAdv);
             }
             if (addrAdv > 0) {
               b[o++] = DW_LNS.advance_pc;
-              o = putUleb(b, o, addrAdv);
+              if (addrAdv < 0x80) b[o++] = addrAdv;
+              else o = putUleb(b, o, addrAdv);
             }
             b[o++] = DW_LNS.copy;
           }
@@ -1040,16 +1060,4 @@ export function rewriteLineProgram(
   if (outOfOrder) return false;
   w.length = o;
   return true;
-}
-
-/** The unsigned little-endian `size`-byte operand at `at` (as the merge reads a relocated field). */
-function readOperand(b: Uint8Array, at: number, size: number): number {
-  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new RangeError(`unsupported integer size ${size}`);
-  if (at + size > b.length) throw new RangeError(`read of ${size} bytes at 0x${at.toString(16)} past the end`);
-  if (size === 1) return b[at]!;
-  if (size === 2) return b[at]! | (b[at + 1]! << 8);
-  const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
-  if (size === 4) return lo;
-  const hi = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) >>> 0;
-  return hi * 0x100000000 + lo;
 }

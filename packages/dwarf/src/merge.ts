@@ -36,7 +36,7 @@
  * range's or location's end, a DW_FORM_addr high_pc) is mapped through the
  * byte before it, so it stays with its atom.
  */
-import { Reader, type Writer } from "./bytes.js";
+import { Reader, type Writer, WriterFull, readUint } from "./bytes.js";
 import { DW_AT, DW_FORM, fixedFormSize, offsetClass, skipForm } from "./forms.js";
 import { readLineHeader, rewriteLineProgram } from "./line.js";
 import type { AddressMapper, DebugRelocs } from "./relocs.js";
@@ -98,7 +98,11 @@ function pastEnd(n: number, at: number): RangeError {
  * Merges one object: `in_` into `out` at `bases`, its line units appended
  * to `lineOut`; addresses map through `mapper`. Throws (with nothing to
  * undo but the bytes written at this object's bases) when a unit cannot be
- * merged; the caller then leaves the object out.
+ * merged; the caller then leaves the object out. The two halves,
+ * `mergeObjectInfo` and `mergeObjectLines`, read and write disjoint bytes
+ * and can run apart (emit.ts runs them as separate items on the worker
+ * threads); this is both, in the order that decides which error is
+ * reported.
  */
 export function mergeObjectDebug(
   in_: ObjectDebugInput,
@@ -107,6 +111,34 @@ export function mergeObjectDebug(
   lineOut: Writer,
   mapper: AddressMapper,
 ): ObjectMergeResult {
+  const infoStmts = mergeObjectInfo(in_, bases, out, mapper);
+  const warnings: string[] = [];
+  const lineStart = lineOut.length;
+  mergeObjectLines(in_.line, in_.lineRelocs, mapper, lineOut, warnings);
+  const stmtLists = placeStmtLists(infoStmts, in_.line, lineOut.buf.subarray(lineStart, lineOut.length));
+  return { stmtLists, warnings };
+}
+
+/** The `__debug_info` (and abbrev, str, ranges, loc) half of one object's input. */
+export type ObjectInfoInput = Pick<
+  ObjectDebugInput,
+  "info" | "abbrev" | "str" | "ranges" | "loc" | "infoRelocs" | "rangesRelocs" | "locRelocs"
+>;
+
+/**
+ * The same-size half of `mergeObjectDebug`: `__debug_abbrev`, `__debug_str`,
+ * `__debug_info`, `__debug_ranges` and `__debug_loc` copied into `out` at
+ * `bases` and patched. Returns the DW_AT_stmt_list fields as pairs (offset
+ * of the value in the output `__debug_info`, the input `__debug_line`
+ * offset it holds), for `placeStmtLists`. Throws when a unit cannot be
+ * merged (before writing anything when its header is unsupported).
+ */
+export function mergeObjectInfo(
+  in_: ObjectInfoInput,
+  bases: ObjectBases,
+  out: DebugOutputs,
+  mapper: AddressMapper,
+): number[] {
   const info = in_.info;
   // Check every unit first: an object with a unit tsld cannot merge is skipped whole.
   const units: number[] = []; // (offset, end, version, abbrevOff, addrSize, header end) per unit
@@ -171,16 +203,53 @@ export function mergeObjectDebug(
 
   copyLists(out.ranges, bases.ranges, in_.ranges, in_.rangesRelocs, mapper, false, walk.rangesBase);
   copyLists(out.loc, bases.loc, in_.loc, in_.locRelocs, mapper, true, walk.locBase);
-  const warnings: string[] = [];
-  const lineStart = lineOut.length;
-  const lineMap = rewriteLines(lineOut, in_.line, in_.lineRelocs, mapper, warnings);
-  const stmtLists: number[] = [];
   const s = walk.stmtLists;
-  for (let i = 0; i < s.length; i += 2) {
-    const m = lineMap.get(s[i + 1]!);
-    if (m !== undefined) stmtLists.push(bases.info + s[i]!, m - lineStart);
+  for (let i = 0; i < s.length; i += 2) s[i] = s[i]! + bases.info;
+  return s;
+}
+
+/**
+ * The line half of `mergeObjectDebug`: every line unit of one object's
+ * `__debug_line` (`line`) re-encoded with output addresses and appended to
+ * `w` (`rewriteLines`), one output unit per input unit, in order. Units
+ * whose program cannot be run lose their rows, with a message in
+ * `warnings`; throws when a unit's header cannot be read or its rows go
+ * backwards (the object is then left out).
+ */
+export function mergeObjectLines(
+  line: Uint8Array,
+  relocs: DebugRelocs,
+  mapper: AddressMapper,
+  w: Writer,
+  warnings: string[],
+): void {
+  rewriteLines(w, line, relocs, mapper, warnings);
+}
+
+/**
+ * Where each DW_AT_stmt_list of `infoStmts` (pairs: output `__debug_info`
+ * offset, input line offset, as `mergeObjectInfo` returns them) points
+ * once the object's line units are rewritten: `lineIn` is the object's
+ * input `__debug_line`, `lineOut` its rewritten units (one per input unit,
+ * in order, so the n-th unit of each corresponds). Returns pairs (output
+ * `__debug_info` offset, offset of the rewritten unit in `lineOut`); a
+ * stmt_list naming no unit's start is left out (its value stays).
+ */
+export function placeStmtLists(infoStmts: readonly number[], lineIn: Uint8Array, lineOut: Uint8Array): number[] {
+  const out: number[] = [];
+  if (infoStmts.length === 0) return out;
+  // Input unit offset → output unit offset, walking both unit_length chains.
+  const units = new Map<number, number>();
+  for (let p = 0, q = 0; p + 4 <= lineIn.length && q + 4 <= lineOut.length; ) {
+    units.set(p, q);
+    p += 4 + u32(lineIn, p);
+    q += 4 + u32(lineOut, q);
   }
-  return { stmtLists, warnings };
+  for (let i = 0; i < infoStmts.length; i += 2) {
+    const m = units.get(infoStmts[i + 1]!);
+    if (m !== undefined) out.push(infoStmts[i]!, m);
+  }
+  return out;
 }
 
 /** What a range or location list's entries are relative to: input and output base addresses. */
@@ -399,7 +468,7 @@ class InfoWalk {
   private highAt = -1;
   private highForm = 0;
 
-  constructor(in_: ObjectDebugInput, out: Uint8Array, bases: ObjectBases, mapper: AddressMapper) {
+  constructor(in_: ObjectInfoInput, out: Uint8Array, bases: ObjectBases, mapper: AddressMapper) {
     this.info = in_.info;
     this.out = out;
     this.abbrev = in_.abbrev;
@@ -468,11 +537,20 @@ class InfoWalk {
         case OP_SKIP:
           pos += arg;
           break;
-        case OP_STRP:
+        case OP_STRP: {
+          // The commonest patch (every name): read, rebased and written inline.
           if (pos + 4 > end) throw pastEnd(4, pos);
-          putU32(this.out, pos, u32(info, pos) + this.strBase);
+          const v =
+            ((info[pos]! | (info[pos + 1]! << 8) | (info[pos + 2]! << 16) | (info[pos + 3]! << 24)) >>> 0) +
+            this.strBase;
+          const o = this.out;
+          o[pos] = v & 0xff;
+          o[pos + 1] = (v >>> 8) & 0xff;
+          o[pos + 2] = (v >>> 16) & 0xff;
+          o[pos + 3] = v >>> 24;
           pos += 4;
           break;
+        }
         case OP_REF_ADDR:
           // A reference into __debug_info (another unit's DIE, as Go writes them): moves with this object's info.
           if (pos + arg > end) throw pastEnd(arg, pos);
@@ -700,8 +778,13 @@ function copyLists(
     const p = pos;
     if (atStart) base = bases.get(p);
     atStart = false;
-    const begin = u32(bytes, p + 4) * 0x100000000 + u32(bytes, p);
-    const fin = u32(bytes, p + 12) * 0x100000000 + u32(bytes, p + 8);
+    // The entry's two addresses, read inline (one entry per few bytes of the section).
+    const begin =
+      ((bytes[p + 4]! | (bytes[p + 5]! << 8) | (bytes[p + 6]! << 16) | (bytes[p + 7]! << 24)) >>> 0) * 0x100000000 +
+      ((bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24)) >>> 0);
+    const fin =
+      ((bytes[p + 12]! | (bytes[p + 13]! << 8) | (bytes[p + 14]! << 16) | (bytes[p + 15]! << 24)) >>> 0) * 0x100000000 +
+      ((bytes[p + 8]! | (bytes[p + 9]! << 8) | (bytes[p + 10]! << 16) | (bytes[p + 11]! << 24)) >>> 0);
     pos = p + 2 * size;
     while (j < rcount && roff[j]! < p) j++;
     const rb = j < rcount && roff[j] === p ? j : -1;
@@ -762,7 +845,8 @@ function copyLists(
         e = mb >= 0 && me >= 0 ? me - base.baseOut : Number.NaN;
       }
     }
-    if (Number.isNaN(b) || Number.isNaN(e) || e < b) {
+    // Either end NaN (does not map), or the range reversed.
+    if (!(e >= b)) {
       const empty = begin !== fin || rb >= 0 || re >= 0;
       b = empty ? 1 : begin;
       e = empty ? 1 : fin;
@@ -781,12 +865,12 @@ function copyLists(
 
 /**
  * Re-encodes every line unit of one object's `__debug_line` (`bytes`)
- * with output addresses, appending to `w`; returns input unit offset →
- * output unit offset in `w` (for DW_AT_stmt_list). Each unit keeps its
- * header (so the file and directory tables, and header_length, are
- * unchanged; only unit_length is new) and its program is run, mapped and
- * re-encoded row by row (`rewriteLineProgram`). A unit whose program cannot
- * be run keeps its header and loses its rows (a warning).
+ * with output addresses, appending to `w`, one output unit per input unit
+ * in order (`placeStmtLists` pairs them up). Each unit keeps its header (so
+ * the file and directory tables, and header_length, are unchanged; only
+ * unit_length is new) and its program is run, mapped and re-encoded row by
+ * row (`rewriteLineProgram`). A unit whose program cannot be run keeps its
+ * header and loses its rows (a warning).
  */
 function rewriteLines(
   w: Writer,
@@ -794,12 +878,10 @@ function rewriteLines(
   relocs: DebugRelocs,
   mapper: AddressMapper,
   warnings: string[],
-): Map<number, number> {
-  const out = new Map<number, number>();
+): void {
   for (let p = 0; p < bytes.length; ) {
     const h = readLineHeader(bytes, p);
     const start = w.length;
-    out.set(p, start);
     w.u32(0);
     w.bytes(bytes.subarray(p + 4, h.programStart));
     const program = w.length;
@@ -807,6 +889,8 @@ function rewriteLines(
     try {
       ok = rewriteLineProgram(bytes, h, relocs, mapper, w);
     } catch (e) {
+      // A writer over a fixed region that is full: the caller's to handle (it retries with room).
+      if (e instanceof WriterFull) throw e;
       warnings.push(`line table at 0x${p.toString(16)} dropped: ${(e as Error).message}`);
       w.length = program; // its rows dropped
     }
@@ -814,7 +898,6 @@ function rewriteLines(
     w.patch32(start, w.length - start - 4);
     p = h.end;
   }
-  return out;
 }
 
 /** `v`, or the tombstone when `v` is NaN (an address that does not map). */
@@ -832,19 +915,6 @@ function putU32(b: Uint8Array, at: number, v: number): void {
   b[at + 1] = (x >>> 8) & 0xff;
   b[at + 2] = (x >>> 16) & 0xff;
   b[at + 3] = x >>> 24;
-}
-
-/** The unsigned little-endian integer of `size` bytes (1, 2, 4 or 8) at `at` in `b`. */
-export function readUint(b: Uint8Array, at: number, size: number): number {
-  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new RangeError(`unsupported integer size ${size}`);
-  if (at + size > b.length) throw new RangeError(`read of ${size} bytes at 0x${at.toString(16)} past the end`);
-  if (size === 1) return b[at]!;
-  if (size === 2) return b[at]! | (b[at + 1]! << 8);
-  const lo = u32(b, at);
-  if (size === 4) return lo;
-  const hi = u32(b, at + 4);
-  // Exact below 2^53; above, one rounding of the exact sum, as Number(BigInt) rounds.
-  return hi * 0x100000000 + lo;
 }
 
 /**

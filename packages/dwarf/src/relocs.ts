@@ -89,6 +89,18 @@ export class DebugRelocs {
     this.minusAddr = new Float64Array(n);
   }
 
+  /**
+   * The input address entry `k`'s field stands for when its bytes hold
+   * `stored`, in section ordinal `sect[k]`: symbol + bytes for a plain
+   * relocation (section-relative: the bytes, `symAddr` 0); for a SUBTRACTOR
+   * pair, the minuend's address (the bytes are the pair's addend). Every
+   * relocated field is mapped from it (`AddressMapper.resolve`, the line
+   * programs' DW_LNE_set_address).
+   */
+  inputAddress(k: number, stored: number): number {
+    return this.symAddr[k]! + (this.minusSect[k]! < 0 ? stored : 0);
+  }
+
   /** The entry at offset `at`, or -1. */
   find(at: number): number {
     const off = this.off;
@@ -125,8 +137,9 @@ export const NO_RELOCS = new DebugRelocs(0);
  * `place` as a sorted `DebugRelocs`: rows that are neither pointers
  * (`attrs[type] & pointerAttr` zero) nor SUBTRACTOR pairs, and undecodable
  * rows, are left out. Clang writes a section's relocations in descending offset
- * order, so the common cases (strictly descending or ascending) take no
- * sort.
+ * order, so the rows are read from the last: clang's come out ascending as
+ * they are, strictly ascending ones are reversed, and only other orders are
+ * sorted.
  */
 export function debugRelocs(
   R: RelocColumns,
@@ -143,7 +156,7 @@ export function debugRelocs(
   const raw = new DebugRelocs(n);
   const firstSection = place.firstSection;
   let m = 0;
-  for (let r = r0; r < r1; r++) {
+  for (let r = r1 - 1; r >= r0; r--) {
     const fl = R.flags[r]!;
     if (fl & RELOC_BAD) continue;
     let tSect = 0;
@@ -204,10 +217,10 @@ export function debugRelocs(
     return raw;
   }
   const out = new DebugRelocs(m);
-  // Any other order: by (offset, position); of equal offsets the last one's value counts.
+  // Any other order: by (offset, row), rows in `raw` backwards; of equal offsets the last row's value counts.
   const idx = new Int32Array(m);
   for (let j = 0; j < m; j++) idx[j] = j;
-  idx.sort((a, b) => off[a]! - off[b]! || a - b);
+  idx.sort((a, b) => off[a]! - off[b]! || b - a);
   let c = 0;
   for (let j = 0; j < m; j++) {
     const k = idx[j]!;
@@ -350,7 +363,7 @@ export class AddressMapper {
     const sect = R.sect[k]!;
     if (sect === 0) return Number.NaN;
     const ms = R.minusSect[k]!;
-    const target = this.map(sect, R.symAddr[k]! + (ms < 0 ? stored : 0), end);
+    const target = this.map(sect, R.inputAddress(k, stored), end);
     if (target < 0) return Number.NaN;
     if (ms < 0) return target;
     // SUBTRACTOR pair: B - A + addend, B and A both mapped.
