@@ -8,5 +8,6 @@
 import { serveWorkerTasks } from "@tsld/core";
 import { relocateTask } from "@tsld/layout";
 import { pageHashTask, uuidTask } from "@tsld/macho";
+import { parseTask } from "@tsld/objfile";
 
-serveWorkerTasks([relocateTask, uuidTask, pageHashTask]);
+serveWorkerTasks([parseTask, relocateTask, uuidTask, pageHashTask]);

@@ -28,8 +28,9 @@
  * stage's tasks) calls `serveWorkerTasks` with the tasks it can run; the
  * pool never imports a stage.
  */
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import type { Worker } from "node:worker_threads";
+import type { MessagePort, Worker } from "node:worker_threads";
 
 /**
  * node:worker_threads, loaded on first use: requiring it costs a few
@@ -54,8 +55,20 @@ export interface WorkerTask<S, P = S> {
   run(prepared: P, item: number): boolean;
 }
 
+/**
+ * A task whose items produce a value each (per-object parsing): after a
+ * successful `run`, `take` hands over item `i`'s value; a worker posts it to
+ * the main thread (moving the ArrayBuffers in `transfer`, copying nothing),
+ * which reads it synchronously (`parallelValues`).
+ */
+export interface CollectingTask<S, P, R> extends WorkerTask<S, P> {
+  take(prepared: P, item: number): { value: R; transfer: ArrayBuffer[] };
+}
+
 /** What the main thread posts to each worker per job. */
 interface JobMessage {
+  /** The job's number in this pool: what its items' posted values carry. */
+  job: number;
   task: string;
   setup: unknown;
   items: number;
@@ -70,6 +83,31 @@ const DONE = 1;
 /** Workers that have made their first claim of the job (`TSLD_WORKERS_WAIT`). */
 const JOINED = 2;
 const HEAD = 3;
+
+/** A worker's posted value of item `item` of job `job` (`CollectingTask`). */
+interface ItemValue {
+  job: number;
+  item: number;
+  value: unknown;
+}
+
+/** Adds 1 to counter `at` of `counters` and wakes its waiters. */
+function signal(counters: Int32Array, at: number): void {
+  Atomics.add(counters, at, 1);
+  Atomics.notify(counters, at);
+}
+
+/**
+ * Waits until counter `at` of `counters` reaches `n`, or until
+ * `performance.now()` passes `until` (in 100 ms naps, so a deadline is seen).
+ */
+function waitFor(counters: Int32Array, at: number, n: number, until = Number.POSITIVE_INFINITY): void {
+  let v = Atomics.load(counters, at);
+  while (v < n && performance.now() < until) {
+    Atomics.wait(counters, at, v, 100);
+    v = Atomics.load(counters, at);
+  }
+}
 
 /**
  * Links with less object input than this (bytes) start no workers. A
@@ -96,6 +134,9 @@ export class WorkerPool {
   /** Worker threads started (the main thread is not counted). */
   readonly size: number;
   private readonly workers: Worker[] = [];
+  /** Per worker, the port its items' values (`CollectingTask`) arrive on. */
+  private readonly ports: MessagePort[] = [];
+  private jobs = 0;
   /** [0]: workers that have loaded their tasks (`serveWorkerTasks`). */
   private readonly ready = new Int32Array(new SharedArrayBuffer(4));
   /** Wait for every worker to load before the first job (`TSLD_WORKERS_WAIT`, for tests: every worker then takes items). */
@@ -106,12 +147,16 @@ export class WorkerPool {
   private constructor(entry: URL | string, n: number, execArgv: string[] | undefined) {
     for (let i = 0; i < n; i++) {
       let w: Worker;
+      const { port1, port2 } = new (threads().MessageChannel)();
       try {
-        const workerData = { tsldWorker: i + 1, ready: this.ready };
-        w = new (threads().Worker)(entry, { workerData, ...(execArgv ? { execArgv } : {}) });
+        const workerData = { tsldWorker: i + 1, ready: this.ready, values: port2 };
+        w = new (threads().Worker)(entry, { workerData, transferList: [port2], ...(execArgv ? { execArgv } : {}) });
       } catch {
+        port1.close();
         continue;
       }
+      port1.unref();
+      this.ports.push(port1);
       // A worker that fails to start or dies is no error: the main thread does its share.
       w.on("error", () => {});
       w.unref();
@@ -145,23 +190,38 @@ export class WorkerPool {
     redo: (i: number) => void,
     detail?: (i: number) => string,
   ): void {
-    if (this.waitReady) {
-      // At most 30 s: a worker that fails to load never says so here (its error event needs the event loop).
-      const until = performance.now() + 30_000;
-      let n = Atomics.load(this.ready, 0);
-      while (n < this.workers.length && performance.now() < until) {
-        Atomics.wait(this.ready, 0, n, 100);
-        n = Atomics.load(this.ready, 0);
-      }
-      this.waitReady = false;
-    }
-    runJob(this.workers, timer, task, setup, items, redo, detail, this.waitJoin);
+    this.awaitReady();
+    runJob(this.workers, ++this.jobs, timer, task, setup, items, redo, detail, this.waitJoin);
+  }
+
+  /**
+   * Starts a job of `task`, whose items produce values, and returns at
+   * once: `get(i)` gives item i's value when it is ready (see `ItemValues`).
+   */
+  values<S, P, R>(
+    timer: Timers,
+    task: CollectingTask<S, P, R>,
+    setup: S,
+    items: number,
+    detail?: (i: number) => string,
+  ): ItemValues<R> {
+    this.awaitReady();
+    return new ValueJob(this.workers, this.ports, ++this.jobs, timer, task, setup, items, detail, this.waitJoin);
+  }
+
+  private awaitReady(): void {
+    if (!this.waitReady) return;
+    // At most 30 s: a worker that fails to load never says so here (its error event needs the event loop).
+    waitFor(this.ready, 0, this.workers.length, performance.now() + 30_000);
+    this.waitReady = false;
   }
 
   /** Stops every worker (at the end of the link). */
   close(): void {
     for (const w of this.workers) void w.terminate().catch(() => {});
+    for (const p of this.ports) p.close();
     this.workers.length = 0;
+    this.ports.length = 0;
   }
 }
 
@@ -179,11 +239,183 @@ export function runParallel<S, P>(
   detail?: (i: number) => string,
 ): void {
   if (pool) pool.run(timer, task, setup, items, redo, detail);
-  else runJob([], timer, task, setup, items, redo, detail);
+  else runJob([], 0, timer, task, setup, items, redo, detail);
+}
+
+/**
+ * The values of a job's items, in the order the main thread wants them
+ * (objects merged in command-line order while the workers parse the next
+ * ones). `get(i)` returns item i's value: taken from the worker that made
+ * it, or made now in the main thread: the main thread claims items itself
+ * (the lowest unclaimed ones, up to i) rather than wait, and redoes an item
+ * a worker could not finish. Call `finish()` once every value is taken or
+ * no more are wanted: it runs what is left and records the items in the
+ * time trace.
+ */
+export interface ItemValues<R> {
+  get(i: number): R;
+  finish(): void;
+}
+
+/**
+ * `WorkerPool.values` over `pool`, or in the main thread alone when there
+ * is none (each `get(i)` then runs item i).
+ */
+export function parallelValues<S, P, R>(
+  pool: WorkerPool | undefined,
+  timer: Timers,
+  task: CollectingTask<S, P, R>,
+  setup: S,
+  items: number,
+  detail?: (i: number) => string,
+): ItemValues<R> {
+  if (pool) return pool.values(timer, task, setup, items, detail);
+  return new ValueJob([], [], 0, timer, task, setup, items, detail, false);
+}
+
+class ValueJob<S, P, R> implements ItemValues<R> {
+  private readonly ctrl: Int32Array;
+  private readonly times: Float64Array;
+  private readonly out: (R | undefined)[];
+  private readonly have: Uint8Array;
+  private prepared: P | undefined;
+  private done = false;
+  private readonly ports: readonly MessagePort[];
+  private readonly job: number;
+  private readonly timer: Timers;
+  private readonly task: CollectingTask<S, P, R>;
+  private readonly setup: S;
+  private readonly items: number;
+  private readonly detail: ((i: number) => string) | undefined;
+
+  constructor(
+    workers: readonly Worker[],
+    ports: readonly MessagePort[],
+    job: number,
+    timer: Timers,
+    task: CollectingTask<S, P, R>,
+    setup: S,
+    items: number,
+    detail: ((i: number) => string) | undefined,
+    waitJoin: boolean,
+  ) {
+    this.ports = ports;
+    this.job = job;
+    this.timer = timer;
+    this.task = task;
+    this.setup = setup;
+    this.items = items;
+    this.detail = detail;
+    this.ctrl = new Int32Array(new SharedArrayBuffer((HEAD + items) * 4));
+    this.times = new Float64Array(new SharedArrayBuffer(Math.max(1, items) * 2 * 8));
+    this.out = new Array(items);
+    this.have = new Uint8Array(items);
+    if (items > 1 && workers.length > 0) post(workers, job, task, setup, items, this.ctrl, this.times, waitJoin);
+  }
+
+  get(i: number): R {
+    const ctrl = this.ctrl;
+    for (;;) {
+      if (this.have[i]) {
+        const v = this.out[i]!;
+        this.out[i] = undefined;
+        return v;
+      }
+      const st = Atomics.load(ctrl, HEAD + i);
+      if (st > 0) {
+        this.receive();
+        // A value that did not arrive (none should): the main thread makes it.
+        if (!this.have[i]) this.runHere(i, false);
+      } else if (st < 0) {
+        this.runHere(i, false);
+      } else {
+        const next = Atomics.load(ctrl, NEXT);
+        if (next <= i) {
+          // Unclaimed items up to i: the main thread takes the lowest rather than wait.
+          if (Atomics.compareExchange(ctrl, NEXT, next, next + 1) === next) this.runHere(next, true);
+        } else {
+          // A worker has item i: wait for the next item to finish.
+          const d = Atomics.load(ctrl, DONE);
+          if (Atomics.load(ctrl, HEAD + i) === 0) Atomics.wait(ctrl, DONE, d, 100);
+        }
+      }
+    }
+  }
+
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    const ctrl = this.ctrl;
+    // Unclaimed items are the main thread's; then wait for the workers' last ones.
+    for (let next = Atomics.load(ctrl, NEXT); next < this.items; next = Atomics.load(ctrl, NEXT))
+      if (Atomics.compareExchange(ctrl, NEXT, next, next + 1) === next) this.runHere(next, true);
+    waitFor(ctrl, DONE, this.items);
+    const base = this.timer.epochMs();
+    for (let i = 0; i < this.items; i++) {
+      const st = ctrl[HEAD + i]!;
+      this.timer.record(
+        this.task.name,
+        this.times[2 * i]! - base,
+        this.times[2 * i + 1]!,
+        Math.abs(st) - 1,
+        this.detail?.(i),
+      );
+    }
+    this.receive();
+    this.out.length = 0;
+  }
+
+  /** Item i in the main thread: a claimed one (timed and counted as done), or a redo. */
+  private runHere(i: number, claimed: boolean): void {
+    this.prepared ??= this.task.prepare(this.setup);
+    const t0 = performance.now();
+    if (!this.task.run(this.prepared, i)) fail(this.task.name, i);
+    this.out[i] = this.task.take(this.prepared, i).value;
+    this.have[i] = 1;
+    if (!claimed) return;
+    this.times[2 * i] = performance.timeOrigin + t0;
+    this.times[2 * i + 1] = performance.now() - t0;
+    Atomics.store(this.ctrl, HEAD + i, 1);
+    signal(this.ctrl, DONE);
+  }
+
+  /** Every value the workers have posted for this job so far. */
+  private receive(): void {
+    const { receiveMessageOnPort } = threads();
+    for (const port of this.ports) {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const v = m.message as ItemValue;
+        if (v.job !== this.job || this.done) continue;
+        this.out[v.item] = v.value as R;
+        this.have[v.item] = 1;
+      }
+    }
+  }
+}
+
+/** Posts job `job` of `task` to every worker; with `waitJoin`, waits for each worker's first claim. */
+function post<S>(
+  workers: readonly Worker[],
+  job: number,
+  task: WorkerTask<S, unknown>,
+  setup: S,
+  items: number,
+  ctrl: Int32Array,
+  times: Float64Array,
+  waitJoin: boolean,
+): void {
+  const msg: JobMessage = { job, task: task.name, setup, items, ctrl, times };
+  for (const w of workers) w.postMessage(msg);
+  if (waitJoin) waitFor(ctrl, JOINED, workers.length, performance.now() + 30_000);
+}
+
+function fail(task: string, item: number): never {
+  throw new Error(`${task}: item ${item} failed in the main thread`);
 }
 
 function runJob<S, P>(
   workers: readonly Worker[],
+  job: number,
   timer: Timers,
   task: WorkerTask<S, P>,
   setup: S,
@@ -195,25 +427,10 @@ function runJob<S, P>(
   if (items <= 0) return;
   const ctrl = new Int32Array(new SharedArrayBuffer((HEAD + items) * 4));
   const times = new Float64Array(new SharedArrayBuffer(items * 2 * 8));
-  if (items > 1 && workers.length > 0) {
-    const msg: JobMessage = { task: task.name, setup, items, ctrl, times };
-    for (const w of workers) w.postMessage(msg);
-    if (waitJoin) {
-      const until = performance.now() + 30_000;
-      let n = Atomics.load(ctrl, JOINED);
-      while (n < workers.length && performance.now() < until) {
-        Atomics.wait(ctrl, JOINED, n, 100);
-        n = Atomics.load(ctrl, JOINED);
-      }
-    }
-  }
+  if (items > 1 && workers.length > 0) post(workers, job, task, setup, items, ctrl, times, waitJoin);
   work(task, task.prepare(setup), ctrl, times, items, 0);
   // Items the workers claimed: wait for them.
-  let done = Atomics.load(ctrl, DONE);
-  while (done < items) {
-    Atomics.wait(ctrl, DONE, done, 100);
-    done = Atomics.load(ctrl, DONE);
-  }
+  waitFor(ctrl, DONE, items);
   const base = timer.epochMs();
   for (let i = 0; i < items; i++) {
     const st = ctrl[HEAD + i]!;
@@ -232,7 +449,10 @@ function work<P>(
   items: number,
   tid: number,
   onFirstClaim?: () => void,
+  /** A worker's port for its items' values (`CollectingTask`), with the job's number. */
+  values?: { port: MessagePort; job: number },
 ): void {
+  const take = values && (task as Partial<CollectingTask<never, P, unknown>>).take;
   for (;;) {
     const i = Atomics.add(ctrl, NEXT, 1);
     onFirstClaim?.();
@@ -241,7 +461,12 @@ function work<P>(
     const t0 = performance.now();
     let ok = false;
     try {
-      ok = task.run(prepared, i);
+      const done = task.run(prepared, i);
+      if (done && take) {
+        const { value, transfer } = take(prepared, i);
+        values.port.postMessage({ job: values.job, item: i, value } satisfies ItemValue, transfer);
+      }
+      ok = done;
     } catch (e) {
       // The main thread's own exceptions are bugs, reported as such; a worker's item is redone there.
       if (tid === 0) throw e;
@@ -250,8 +475,7 @@ function work<P>(
     times[2 * i] = performance.timeOrigin + t0;
     times[2 * i + 1] = performance.now() - t0;
     Atomics.store(ctrl, HEAD + i, ok ? tid + 1 : -(tid + 1));
-    Atomics.add(ctrl, DONE, 1);
-    Atomics.notify(ctrl, DONE);
+    signal(ctrl, DONE);
   }
 }
 
@@ -263,14 +487,11 @@ export function serveWorkerTasks(tasks: readonly WorkerTask<never, unknown>[]): 
   const { isMainThread, parentPort, workerData } = threads();
   if (isMainThread || !parentPort) return;
   const byName = new Map<string, WorkerTask<never, unknown>>(tasks.map((t) => [t.name, t]));
-  const data = workerData as { tsldWorker?: number; ready?: Int32Array } | null;
+  const data = workerData as { tsldWorker?: number; ready?: Int32Array; values?: MessagePort } | null;
   const tid = data?.tsldWorker ?? 1;
   parentPort.on("message", (m: JobMessage) => {
     const task = byName.get(m.task);
-    const join = (): void => {
-      Atomics.add(m.ctrl, JOINED, 1);
-      Atomics.notify(m.ctrl, JOINED);
-    };
+    const join = (): void => signal(m.ctrl, JOINED);
     // Nothing left to claim (the main thread was quicker): no setup.
     if (!task || Atomics.load(m.ctrl, NEXT) >= m.items) return join();
     let prepared: unknown;
@@ -279,25 +500,33 @@ export function serveWorkerTasks(tasks: readonly WorkerTask<never, unknown>[]): 
     } catch {
       return join(); // the main thread takes the items
     }
-    work(task, prepared, m.ctrl, m.times, m.items, tid, join);
+    const values = data?.values ? { port: data.values, job: m.job } : undefined;
+    work(task, prepared, m.ctrl, m.times, m.items, tid, join, values);
   });
-  if (data?.ready) {
-    Atomics.add(data.ready, 0, 1);
-    Atomics.notify(data.ready, 0);
-  }
+  if (data?.ready) signal(data.ready, 0);
 }
 
 /**
- * Starts the link's worker pool (`ctx.workers`) once the inputs are loaded:
- * `--threads` threads (default `defaultThreads()`), the main thread one of
- * them, unless the link has less than `MIN_PARALLEL_INPUT_BYTES` of
- * objects. `entry` is the worker entry (a file URL), which serves every
- * stage's tasks. Records what it decided in `ctx.threadInfo` (`-v`).
+ * Starts the link's worker pool (`ctx.workers`) before the inputs are
+ * loaded, so that objects are parsed over it (and the workers load while the
+ * main thread reads the first inputs): `--threads` threads (default
+ * `defaultThreads()`), the main thread one of them, unless the link's
+ * command-line objects and archives (their sizes on disk; archives count
+ * whole, TBDs and dylibs not at all) are less than
+ * `MIN_PARALLEL_INPUT_BYTES`. `entry` is the worker entry (a file URL),
+ * which serves every stage's tasks. Records what it decided in
+ * `ctx.threadInfo` (`-v`). An input that cannot be read counts 0 (loading
+ * reports it).
  */
 export function startWorkers(ctx: LinkContext, entry: URL | string, execArgv?: string[]): void {
   const threads = ctx.options.threads ?? defaultThreads();
   let bytes = 0;
-  for (const f of ctx.files) if (f.kind === "object") bytes += f.data.byteLength;
+  for (const p of ctx.options.inputs) {
+    if (/\.(tbd|dylib)$/.test(p)) continue;
+    try {
+      bytes += statSync(p, { throwIfNoEntry: false })?.size ?? 0;
+    } catch {}
+  }
   const mb = `${(bytes / 2 ** 20).toFixed(1)} MiB of objects`;
   if (threads <= 1) {
     ctx.threadInfo = `threads: 1 (${mb})`;
