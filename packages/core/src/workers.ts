@@ -4,14 +4,23 @@
  *
  * A parallel pass is a *job*: a task name, a setup object (typed columns
  * backed by `SharedArrayBuffer`s, so posting it shares memory rather than
- * copying it) and a count of *items* (ranges of atoms, chunks of the output
- * file). The passes stay synchronous: `runParallel` posts the job to every
- * worker, then the main thread takes items too, all of them claiming the next
- * item from one shared counter (`Atomics.add`), and the main thread waits
- * (`Atomics.wait`) until every item is done. Items write disjoint ranges of
- * one shared output buffer, so the bytes do not depend on who ran what, or
- * on how many threads there were: a link is byte-identical with any
- * `--threads`.
+ * copying it) and a count of *items* (objects to parse, ranges of atoms,
+ * chunks of the output file). The passes stay synchronous: `runParallel`
+ * posts the job to every worker, then the main thread takes items too, all
+ * of them claiming the next item from one shared counter (`Atomics.add`),
+ * and the main thread waits (`Atomics.wait`) until every item is done. Items
+ * write disjoint ranges of one shared output buffer, so the bytes do not
+ * depend on who ran what, or on how many threads there were: a link is
+ * byte-identical with any `--threads`.
+ *
+ * A job whose items each produce a value (`CollectingTask`: an object's
+ * parse) is consumed in order instead (`parallelValues`): each worker posts
+ * its items' values on a port of its own (the typed arrays moved, not
+ * copied), and the main thread takes item i's value when it needs it
+ * (`receiveMessageOnPort`, synchronously), claiming the lowest unclaimed
+ * item itself rather than waiting. So the main thread merges object i while
+ * the workers parse the next ones, and what it merges does not depend on
+ * who parsed it.
  *
  * Workers that cannot start (a missing entry file, a failing import) simply
  * never claim an item: the main thread does the work, and the `error` event
@@ -110,14 +119,17 @@ function waitFor(counters: Int32Array, at: number, n: number, until = Number.POS
 }
 
 /**
- * Links with less object input than this (bytes) start no workers. A
- * worker's start (a fresh isolate loading the 70 KB worker bundle) cost
- * 95–148 ms of CPU (median ~125 ms) at load average 6–9 on this project's
- * 2-core machine, a few tens of ms idle. The parallel work (the
- * relocate/copy items and the hashes) is ~5 ms per MiB of objects (~400 ms
- * of the 83 MiB synthetic 400×500 link's one-thread CPU profile), of which
- * a second thread takes half: at ~40 ms per start, break-even is near
- * 16 MiB. See docs/design.md, "Threads".
+ * Links with less object input than this (bytes of the command line's
+ * objects and archives) start no workers. A worker's start (a fresh isolate
+ * loading the worker bundle) cost 95–148 ms of CPU (median ~125 ms) at load
+ * average 6–9 on this project's 2-core machine, a few tens of ms idle. The
+ * parallel work (the relocate/copy items and the hashes) is ~5 ms per MiB
+ * of objects (~400 ms of the 83 MiB synthetic 400×500 link's one-thread CPU
+ * profile), of which a second thread takes half: at ~40 ms per start,
+ * break-even is near 16 MiB. Parsing objects on the workers takes another
+ * ~3 ms per MiB off the main thread (240 of the 890 ms of main-thread CPU
+ * loadObjects spends on that link), so the break-even is lower now; the
+ * threshold stays. See docs/design.md, "Threads".
  */
 export const MIN_PARALLEL_INPUT_BYTES = 16 << 20;
 

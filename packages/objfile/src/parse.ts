@@ -29,6 +29,7 @@ import {
   LC_SEGMENT_64,
   LC_SYMTAB,
   LC_VERSION_MIN_MACOSX,
+  MH_SUBSECTIONS_VIA_SYMBOLS,
   N_ALT_ENTRY,
   N_ABS,
   N_EXT,
@@ -257,7 +258,7 @@ export function parseObject(data: Uint8Array, display: string, debugRelocs: bool
     return fatal(`${display}: ${(e as Error).message}`);
   }
   const target = targetForCpu(hdr.cputype);
-  // The merge checks the header first and reports these itself.
+  // (The merge checks the header first and words this error itself.)
   if (!target) return fatal(`${display}: unsupported CPU type`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const sects: Section64[] = [];
@@ -322,7 +323,7 @@ export function parseObject(data: Uint8Array, display: string, debugRelocs: bool
     if (cut >= 0 && cut <= s.size) cuts[n - 1]!.push(cut);
   }
 
-  const subsections = (hdr.flags & 0x2000) !== 0; // MH_SUBSECTIONS_VIA_SYMBOLS
+  const subsections = (hdr.flags & MH_SUBSECTIONS_VIA_SYMBOLS) !== 0;
   const A = new LocalAtoms();
   const secAlign = new Uint8Array(ns);
   const secFirstAtom = new Int32Array(ns).fill(-1);
@@ -479,8 +480,9 @@ export function parseObject(data: Uint8Array, display: string, debugRelocs: bool
     decodeSection(dec, k, s.reloff, debug && !debugRelocs ? 0 : s.nreloc);
   }
 
+  // The columns' first n elements (views: the buffers move whole).
   const cut = <T extends Uint32Array | Uint8Array | Int32Array | Float64Array>(a: T, n: number): T =>
-    a.length === n ? a : (a.slice(0, n) as T);
+    a.length === n ? a : (a.subarray(0, n) as T);
   const out: ParsedObject = {
     headerFlags: hdr.flags,
     sects,
