@@ -201,8 +201,11 @@ describe("-threads", () => {
     expect(one.trace.filter((e) => e.ph === "X" && e.name === "parseObject")).toEqual([]);
     for (const threads of [2, 3]) {
       const many = await link("x86_64", threads, []);
-      // TSLD_WORKERS_WAIT: each worker claims an object before the main thread takes one.
-      expect(workerRows(many.trace, "parseObject").sort()).toEqual(threads === 2 ? [1] : [1, 2]);
+      // TSLD_WORKERS_WAIT: every worker claims before the main thread takes an object, so the workers
+      // parse the first (one of them may take both objects, leaving the other none).
+      const rows = workerRows(many.trace, "parseObject");
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((t) => t >= 1 && t < threads)).toBe(true);
       const parsed = many.trace.filter((e) => e.ph === "X" && e.name === "parseObject").map((e) => e.args?.detail);
       expect(parsed.sort()).toEqual(objects("x86_64").sort());
       expect(many.bytes.equals(one.bytes)).toBe(true);
@@ -239,7 +242,7 @@ describe("-threads", () => {
     const one = await run(1);
     expect(one).toMatch(/far\.o: symbol _main at 0x0 lies outside __TEXT,__text/);
     expect(one).toMatch(/huge\.o: common symbol _huge is 0x9800000000 bytes \(over 4 GiB\)/);
-    // Three threads: the two workers claim the first two objects (the bad ones) before the main thread takes any.
+    // Three threads: the workers claim the first two objects (the bad ones) before the main thread takes any.
     expect(await run(3)).toBe(one);
   });
 

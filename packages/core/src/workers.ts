@@ -72,6 +72,12 @@ export interface WorkerTask<S, P = S> {
  */
 export interface CollectingTask<S, P, R> extends WorkerTask<S, P> {
   take(prepared: P, item: number): { value: R; transfer: ArrayBuffer[] };
+  /**
+   * How many items past the last one the main thread has taken a worker may
+   * claim: what bounds the values waiting in memory (objects parsed ahead of
+   * the merge).
+   */
+  window: number;
 }
 
 /** What the main thread posts to each worker per job. */
@@ -81,7 +87,10 @@ interface JobMessage {
   task: string;
   setup: unknown;
   items: number;
-  /** [0] next item, [1] items done, [2] workers joined; then per item its status (0 pending, tid+1 done, -(tid+1) to redo). */
+  /**
+   * [0] next item, [1] items done, [2] workers joined, [3] items whose values the main thread has taken
+   * (`CollectingTask`); then per item its status (0 pending, tid+1 done, -(tid+1) to redo).
+   */
   ctrl: Int32Array;
   /** Per item: start (epoch ms: `performance.timeOrigin + now()`) and duration (ms). */
   times: Float64Array;
@@ -91,7 +100,9 @@ const NEXT = 0;
 const DONE = 1;
 /** Workers that have made their first claim of the job (`TSLD_WORKERS_WAIT`). */
 const JOINED = 2;
-const HEAD = 3;
+/** Items whose values the main thread has taken (`ItemValues.get`), which bounds how far workers claim ahead. */
+const TAKEN = 3;
+const HEAD = 4;
 
 /** A worker's posted value of item `item` of job `job` (`CollectingTask`). */
 interface ItemValue {
@@ -331,6 +342,10 @@ class ValueJob<S, P, R> implements ItemValues<R> {
       if (this.have[i]) {
         const v = this.out[i]!;
         this.out[i] = undefined;
+        if (i + 1 > Atomics.load(ctrl, TAKEN)) {
+          Atomics.store(ctrl, TAKEN, i + 1);
+          Atomics.notify(ctrl, TAKEN);
+        }
         return v;
       }
       const st = Atomics.load(ctrl, HEAD + i);
@@ -361,6 +376,8 @@ class ValueJob<S, P, R> implements ItemValues<R> {
     // Unclaimed items are the main thread's; then wait for the workers' last ones.
     for (let next = Atomics.load(ctrl, NEXT); next < this.items; next = Atomics.load(ctrl, NEXT))
       if (Atomics.compareExchange(ctrl, NEXT, next, next + 1) === next) this.runHere(next, true);
+    Atomics.store(ctrl, TAKEN, this.items);
+    Atomics.notify(ctrl, TAKEN);
     waitFor(ctrl, DONE, this.items);
     const base = this.timer.epochMs();
     for (let i = 0; i < this.items; i++) {
@@ -464,8 +481,18 @@ function work<P>(
   /** A worker's port for its items' values (`CollectingTask`), with the job's number. */
   values?: { port: MessagePort; job: number },
 ): void {
-  const take = values && (task as Partial<CollectingTask<never, P, unknown>>).take;
+  const collecting = values ? (task as Partial<CollectingTask<never, P, unknown>>) : undefined;
+  const take = collecting?.take;
+  const window = collecting?.window ?? 0;
   for (;;) {
+    // A collecting job's worker stays within `window` items of what the main thread has taken.
+    if (window > 0) {
+      for (let next = Atomics.load(ctrl, NEXT); next < items; next = Atomics.load(ctrl, NEXT)) {
+        const taken = Atomics.load(ctrl, TAKEN);
+        if (next < taken + window) break;
+        Atomics.wait(ctrl, TAKEN, taken, 100);
+      }
+    }
     const i = Atomics.add(ctrl, NEXT, 1);
     onFirstClaim?.();
     onFirstClaim = undefined;
@@ -474,7 +501,7 @@ function work<P>(
     let ok = false;
     try {
       const done = task.run(prepared, i);
-      if (done && take) {
+      if (done && take && values) {
         const { value, transfer } = take(prepared, i);
         values.port.postMessage({ job: values.job, item: i, value } satisfies ItemValue, transfer);
       }

@@ -974,6 +974,8 @@ interface ParsePrepared {
  */
 export const parseTask: CollectingTask<ParseSetup, ParsePrepared, ParsedObject> = {
   name: "parseObject",
+  // Parses ahead of the merge by at most this many objects (each parse is a few times its object's size).
+  window: 16,
   prepare: (setup) => ({ setup, out: [] }),
   run(p, i) {
     p.out[i] = parseObject(p.setup.data[i]!, p.setup.display[i]!, p.setup.debugRelocs);
