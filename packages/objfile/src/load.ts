@@ -25,6 +25,7 @@ import {
   FAT_MAGIC,
   FAT_MAGIC_64,
   type FatArch,
+  LC_SEGMENT_64,
   MH_MAGIC_64,
   N_EXT,
   N_STAB,
@@ -32,7 +33,10 @@ import {
   N_UNDF,
   nlistType,
   nlistValue,
+  forEachLoadCommand,
   readFatHeader,
+  readMachHeader,
+  readSegment64,
 } from "@tsld/macho-format";
 import { chooseArch, cpuArchName } from "./arch.js";
 import { isArchive, parseArchive } from "./archive.js";
@@ -204,8 +208,25 @@ function readInputs(ctx: LinkContext): EarlyInputs | undefined {
       early.read.set(path, { error });
     }
   }
+  // Room for every relocation row at once (no copy per doubling of the columns): at most one per entry.
+  let nreloc = 0;
+  for (const d of data) nreloc += relocationEntries(d);
+  ctx.relocs.reserve(nreloc);
   early.parsed = parseWave(ctx, objects, data);
   return early;
+}
+
+/** How many relocation entries object `d`'s sections have (0 if its load commands cannot be read). */
+function relocationEntries(d: Uint8Array): number {
+  let n = 0;
+  try {
+    forEachLoadCommand(d, readMachHeader(d), (cmd, off) => {
+      if (cmd === LC_SEGMENT_64) for (const s of readSegment64(d, off).sections) n += s.nreloc;
+    });
+  } catch {
+    return 0;
+  }
+  return n;
 }
 
 /** Objects `data` (named `display`) parsing over the link's workers; `get(i)` waits for one. */
