@@ -68,7 +68,9 @@ export interface WorkerTask<S, P = S> {
  * A task whose items produce a value each (per-object parsing): after a
  * successful `run`, `take` hands over item `i`'s value; a worker posts it to
  * the main thread (moving the ArrayBuffers in `transfer`, copying nothing),
- * which reads it synchronously (`parallelValues`).
+ * which reads it synchronously (`parallelValues`). An item's value must
+ * depend on the item alone: the main thread may run an item a worker is
+ * still running (and drop the worker's copy).
  */
 export interface CollectingTask<S, P, R> extends WorkerTask<S, P> {
   take(prepared: P, item: number): { value: R; transfer: ArrayBuffer[] };
@@ -103,6 +105,15 @@ const JOINED = 2;
 /** Items whose values the main thread has taken (`ItemValues.get`), which bounds how far workers claim ahead. */
 const TAKEN = 3;
 const HEAD = 4;
+
+/**
+ * How long `ItemValues.get` waits for an item a worker is running before
+ * it runs the item itself as well (items of a collecting task are pure, so
+ * either copy will do): about what parsing a 200 KB object takes. On a
+ * machine busier than its cores, a worker may be off the CPU for many
+ * times that while the main thread, which merges, waits for it.
+ */
+const DUPLICATE_AFTER_MS = 2;
 
 /** A worker's posted value of item `item` of job `job` (`CollectingTask`). */
 interface ItemValue {
@@ -270,10 +281,11 @@ export function runParallel<S, P>(
  * (objects merged in command-line order while the workers parse the next
  * ones). `get(i)` returns item i's value: taken from the worker that made
  * it, or made now in the main thread: the main thread claims items itself
- * (the lowest unclaimed ones, up to i) rather than wait, and redoes an item
- * a worker could not finish. Call `finish()` once every value is taken or
- * no more are wanted: it runs what is left and records the items in the
- * time trace.
+ * (the lowest unclaimed ones, up to i) rather than wait, redoes an item
+ * a worker could not finish, and runs item i itself too when the worker
+ * that has it takes more than `DUPLICATE_AFTER_MS`. Call `finish()` once
+ * every value is taken or no more are wanted: it runs what is left and
+ * records the items in the time trace.
  */
 export interface ItemValues<R> {
   get(i: number): R;
@@ -301,6 +313,8 @@ class ValueJob<S, P, R> implements ItemValues<R> {
   private readonly times: Float64Array;
   private readonly out: (R | undefined)[];
   private readonly have: Uint8Array;
+  /** Items whose values `get` has returned (a late copy from a worker is dropped). */
+  private readonly taken: Uint8Array;
   private prepared: P | undefined;
   private done = false;
   private readonly ports: readonly MessagePort[];
@@ -333,15 +347,18 @@ class ValueJob<S, P, R> implements ItemValues<R> {
     this.times = new Float64Array(new SharedArrayBuffer(Math.max(1, items) * 2 * 8));
     this.out = new Array(items);
     this.have = new Uint8Array(items);
+    this.taken = new Uint8Array(items);
     if (items > 1 && workers.length > 0) post(workers, job, task, setup, items, this.ctrl, this.times, waitJoin);
   }
 
   get(i: number): R {
     const ctrl = this.ctrl;
+    let deadline = 0;
     for (;;) {
       if (this.have[i]) {
         const v = this.out[i]!;
         this.out[i] = undefined;
+        this.taken[i] = 1;
         if (i + 1 > Atomics.load(ctrl, TAKEN)) {
           Atomics.store(ctrl, TAKEN, i + 1);
           Atomics.notify(ctrl, TAKEN);
@@ -361,9 +378,16 @@ class ValueJob<S, P, R> implements ItemValues<R> {
           // Unclaimed items up to i: the main thread takes the lowest rather than wait.
           if (Atomics.compareExchange(ctrl, NEXT, next, next + 1) === next) this.runHere(next, true);
         } else {
-          // A worker has item i: wait for the next item to finish.
+          // A worker has item i: wait for it a little, then (a worker the OS has descheduled, on a
+          // busy machine) run it here too; the worker's copy, when it comes, is dropped.
+          const now = performance.now();
+          if (deadline === 0) deadline = now + DUPLICATE_AFTER_MS;
+          if (now >= deadline) {
+            this.runHere(i, false);
+            continue;
+          }
           const d = Atomics.load(ctrl, DONE);
-          if (Atomics.load(ctrl, HEAD + i) === 0) Atomics.wait(ctrl, DONE, d, 100);
+          if (Atomics.load(ctrl, HEAD + i) === 0) Atomics.wait(ctrl, DONE, d, deadline - now);
         }
       }
     }
@@ -414,7 +438,7 @@ class ValueJob<S, P, R> implements ItemValues<R> {
     for (const port of this.ports) {
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
         const v = m.message as ItemValue;
-        if (v.job !== this.job || this.done) continue;
+        if (v.job !== this.job || this.done || this.taken[v.item]) continue;
         this.out[v.item] = v.value as R;
         this.have[v.item] = 1;
       }
