@@ -149,7 +149,7 @@ function waitFor(counters: Int32Array, at: number, n: number, until = Number.POS
  * of objects (~400 ms of the 83 MiB synthetic 400×500 link's one-thread CPU
  * profile), of which a second thread takes half: at ~40 ms per start,
  * break-even is near 16 MiB. Parsing objects on the workers takes another
- * ~3 ms per MiB off the main thread (240 of the 890 ms of main-thread CPU
+ * ~3 ms per MiB off the main thread (~260 of the ~880 ms of main-thread CPU
  * loadObjects spends on that link), so the break-even is lower now; the
  * threshold stays. See docs/design.md, "Threads".
  */
