@@ -79,11 +79,11 @@ async function linkPasses(ctx: LinkContext): Promise<void> {
     await linkExternal(ctx);
     return;
   }
-  // Resolution: every input read into one symbol table (relocations decoded once); archive members pulled.
+  // Worker threads for the parallel passes (--threads; none for a small link), loading while the first inputs are read.
+  pass("startWorkers", () => startWorkers(ctx, workerEntry()));
+  // Resolution: every input read into one symbol table (objects parsed over the workers); archive members pulled.
   pass("loadObjects", () => loadObjects(ctx));
   ctx.diag.checkpoint();
-  // Worker threads for the parallel passes (--threads; none for a small link), starting while layout runs.
-  pass("startWorkers", () => startWorkers(ctx, workerEntry()));
   // The target, from the inputs' CPU type (or -arch).
   pass("chooseTarget", () => chooseTarget(ctx));
   // Commons become zerofill atoms.

@@ -9,5 +9,6 @@ import { serveWorkerTasks } from "@tsld/core";
 import { dwarfMergeTask } from "@tsld/dwarf";
 import { relocateTask } from "@tsld/layout";
 import { pageHashTask, uuidTask } from "@tsld/macho";
+import { parseTask } from "@tsld/objfile";
 
-serveWorkerTasks([relocateTask, dwarfMergeTask, uuidTask, pageHashTask]);
+serveWorkerTasks([parseTask, relocateTask, dwarfMergeTask, uuidTask, pageHashTask]);

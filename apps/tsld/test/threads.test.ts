@@ -1,6 +1,8 @@
-// Worker threads (-threads N, ld64.tsld's --threads=N): relocation and copy,
+// Worker threads (-threads N, ld64.tsld's --threads=N): parsing the input
+// objects (and the archive members pulled together), relocation and copy,
 // the DWARF merge, the LC_UUID hash and the signature's page hashes run in
-// items over a pool of workers, into shared output buffers. The output is byte-identical
+// items over a pool of workers, into shared output buffers (the parses are
+// merged into the symbol table in command-line order on the main thread). The output is byte-identical
 // whatever the thread count (x86_64 and arm64; dyld-info and chained fixups;
 // signed and not), the time trace has a row per worker, a worker that cannot
 // start leaves the link to the main thread (same bytes, no message), and a
@@ -14,9 +16,10 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { libSystemTbdDir } from "@tsld/fixtures";
+import { libSystemTbdDir, makeArchive } from "@tsld/fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/index.js";
+import { mainObject } from "./fuzz/inputs.js";
 import { assemble, bytes, compileC, runMachO, tmp, tsld } from "./helpers.js";
 
 const BLOCKS = 288;
@@ -142,16 +145,18 @@ interface TraceEvent {
   ph: string;
   name: string;
   tid: number;
+  args?: { detail?: string; name?: string };
 }
 
 async function link(
   arch: "x86_64" | "arm64",
   threads: number,
   flags: string[],
+  inputs: string[] = objects(arch),
 ): Promise<{ out: string; bytes: Buffer; trace: TraceEvent[]; stderr: string }> {
   const out = join(tmp(), "prog");
   const trace = ["-time_trace", "-time_trace_granularity", "0"];
-  const args = ["-arch", arch, "-threads", String(threads), "-v", ...trace, ...flags, "-o", out, ...objects(arch)];
+  const args = ["-arch", arch, "-threads", String(threads), "-v", ...trace, ...flags, "-o", out, ...inputs];
   const r = await tsld(args, { suiteFlags: false });
   expect(r.status, r.stderr).toBe(0);
   const events = (JSON.parse(readFileSync(`${out}.time-trace`, "utf8")) as { traceEvents: TraceEvent[] }).traceEvents;
@@ -199,7 +204,7 @@ describe("-threads", () => {
     const names = new Set(
       two.trace.filter((e) => e.ph === "X" && e.tid > 0 && !e.name.startsWith("Total ")).map((e) => e.name),
     );
-    expect([...names].every((n) => ["relocate", "uuidHash", "pageHash"].includes(n))).toBe(true);
+    expect([...names].every((n) => ["parseObject", "relocate", "uuidHash", "pageHash"].includes(n))).toBe(true);
     const meta = two.trace.find((e) => e.ph === "M" && e.name === "thread_name" && e.tid === 1) as
       | (TraceEvent & { args?: { name: string } })
       | undefined;
@@ -217,6 +222,56 @@ describe("-threads", () => {
     const dump = spawnSync("llvm-dwarfdump-19", ["--debug-info", two.out], { encoding: "utf8" }).stdout;
     for (const f of ["twice0", "sum0", "twice1", "sum1"]) expect(dump).toContain(`DW_AT_name\t("${f}")`);
     expect(runMachO(two.out).status).toBe(STATUS);
+  });
+
+  it("objects are parsed on the workers and merged in command-line order: the same bytes as one thread", async () => {
+    const one = await link("x86_64", 1, []);
+    expect(one.trace.filter((e) => e.ph === "X" && e.name === "parseObject")).toEqual([]);
+    for (const threads of [2, 3]) {
+      const many = await link("x86_64", threads, []);
+      // TSLD_WORKERS_WAIT: every worker claims before the main thread takes an object, so the workers
+      // parse the first (one of them may take both objects, leaving the other none).
+      const rows = workerRows(many.trace, "parseObject");
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((t) => t >= 1 && t < threads)).toBe(true);
+      const parsed = many.trace.filter((e) => e.ph === "X" && e.name === "parseObject").map((e) => e.args?.detail);
+      expect(parsed.sort()).toEqual(objects("x86_64").sort());
+      expect(many.bytes.equals(one.bytes)).toBe(true);
+    }
+  });
+
+  it("archive members pulled together are parsed on the workers: the same bytes as one thread", async () => {
+    const lib = makeArchive(objects("x86_64"), { name: "threads-lib" });
+    // Both members wanted before the archive is read: they are pulled together, one wave of two.
+    const inputs = ["-exported_symbol", "_main", "-exported_symbol", `_f${HALF}`, lib];
+    const one = await link("x86_64", 1, [], inputs);
+    expect(runMachO(one.out).status).toBe(STATUS);
+    const two = await link("x86_64", 2, [], inputs);
+    expect(workerRows(two.trace, "parseObject")).toEqual([1]);
+    expect(two.bytes.equals(one.bytes)).toBe(true);
+  });
+
+  it("a bad object parsed on a worker is reported as one thread reports it (file, symbol, section)", async () => {
+    const dir = tmp();
+    const far = mainObject();
+    new DataView(far.buffer).setBigUint64(32 + 72 + 32, 0xc2000000000000n, true); // __text addr
+    const huge = mainObject([], [], [{ name: "_huge", type: 0x1, sect: 0, value: 0x9800000000 }]);
+    const farPath = join(dir, "far.o");
+    const hugePath = join(dir, "huge.o");
+    writeFileSync(farPath, far);
+    writeFileSync(hugePath, huge);
+    const run = async (threads: number) => {
+      const out = join(tmp(), "bad");
+      const args = ["-arch", "x86_64", "-threads", String(threads), "-time_trace", "-time_trace_granularity", "0"];
+      const r = await tsld([...args, "-o", out, farPath, hugePath, ...objects("x86_64")], { suiteFlags: false });
+      expect(r.status).toBe(1);
+      return r.stderr;
+    };
+    const one = await run(1);
+    expect(one).toMatch(/far\.o: symbol _main at 0x0 lies outside __TEXT,__text/);
+    expect(one).toMatch(/huge\.o: common symbol _huge is 0x9800000000 bytes \(over 4 GiB\)/);
+    // Three threads: the workers claim the first two objects (the bad ones) before the main thread takes any.
+    expect(await run(3)).toBe(one);
   });
 
   for (const flags of [[], ["-no_fixup_chains"]]) {

@@ -47,7 +47,8 @@ export {
   WorkerPool,
   defaultThreads,
   runParallel,
+  parallelValues,
   serveWorkerTasks,
   startWorkers,
 } from "./workers.js";
-export type { WorkerTask } from "./workers.js";
+export type { CollectingTask, ItemValues, WorkerTask } from "./workers.js";

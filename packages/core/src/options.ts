@@ -95,7 +95,8 @@ export interface LinkOptions {
   /**
    * `--threads N` (lld's): threads for the parallel passes, the main thread
    * and N−1 workers; default `os.availableParallelism()`. Links with less
-   * than `MIN_PARALLEL_INPUT_BYTES` of objects use no workers whatever N is.
+   * than `MIN_PARALLEL_INPUT_BYTES` of objects and archives on the command
+   * line use no workers whatever N is.
    */
   threads?: number;
   /** `-extld`: the host linker for `-linkmode=external` (default `clang`). */

@@ -80,6 +80,11 @@ export class Relocs {
     return i;
   }
 
+  /** Makes room for `n` more rows (a whole object's, added in one go). */
+  reserve(n: number): void {
+    if (this.count + n > this.offset.length) this.grow(this.count + n);
+  }
+
   has(i: number, flag: number): boolean {
     return (this.flags[i]! & flag) !== 0;
   }

@@ -110,6 +110,11 @@ export class Atoms {
     return id;
   }
 
+  /** Makes room for `n` more atoms (a whole object's, added in one go). */
+  reserve(n: number): void {
+    if (this.count + n > this.section.length) this.grow(this.count + n);
+  }
+
   isLive(id: AtomId): boolean {
     return (this.flags[id]! & AtomFlag.Live) !== 0;
   }

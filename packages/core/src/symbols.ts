@@ -152,7 +152,15 @@ export class SymbolTable {
       h = Math.imul(h ^ c, FNV_PRIME);
       if (c & 0x80) ascii = false;
     }
-    h >>>= 0;
+    return this.internHashed(buf, start, end, h >>> 0, ascii);
+  }
+
+  /**
+   * `internBytes` with the name's hash made already (an object's parse, on
+   * any thread, hashes its names): `h` is the FNV-1a hash of
+   * `buf[start..end)` (unsigned), `ascii` whether every byte is below 0x80.
+   */
+  internHashed(buf: Uint8Array, start: number, end: number, h: number, ascii: boolean): SymbolId {
     const len = end - start;
     const slot = ascii
       ? this.probe(h, (id) => sameAscii(this.names[id]!, buf, start, len))

@@ -4,14 +4,23 @@
  *
  * A parallel pass is a *job*: a task name, a setup object (typed columns
  * backed by `SharedArrayBuffer`s, so posting it shares memory rather than
- * copying it) and a count of *items* (ranges of atoms, chunks of the output
- * file). The passes stay synchronous: `runParallel` posts the job to every
- * worker, then the main thread takes items too, all of them claiming the next
- * item from one shared counter (`Atomics.add`), and the main thread waits
- * (`Atomics.wait`) until every item is done. Items write disjoint ranges of
- * one shared output buffer, so the bytes do not depend on who ran what, or
- * on how many threads there were: a link is byte-identical with any
- * `--threads`.
+ * copying it) and a count of *items* (objects to parse, ranges of atoms,
+ * chunks of the output file). The passes stay synchronous: `runParallel`
+ * posts the job to every worker, then the main thread takes items too, all
+ * of them claiming the next item from one shared counter (`Atomics.add`),
+ * and the main thread waits (`Atomics.wait`) until every item is done. Items
+ * write disjoint ranges of one shared output buffer, so the bytes do not
+ * depend on who ran what, or on how many threads there were: a link is
+ * byte-identical with any `--threads`.
+ *
+ * A job whose items each produce a value (`CollectingTask`: an object's
+ * parse) is consumed in order instead (`parallelValues`): each worker posts
+ * its items' values on a port of its own (the typed arrays moved, not
+ * copied), and the main thread takes item i's value when it needs it
+ * (`receiveMessageOnPort`, synchronously), claiming the lowest unclaimed
+ * item itself rather than waiting. So the main thread merges object i while
+ * the workers parse the next ones, and what it merges does not depend on
+ * who parsed it.
  *
  * Workers that cannot start (a missing entry file, a failing import) simply
  * never claim an item: the main thread does the work, and the `error` event
@@ -28,8 +37,9 @@
  * stage's tasks) calls `serveWorkerTasks` with the tasks it can run; the
  * pool never imports a stage.
  */
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import type { Worker } from "node:worker_threads";
+import type { MessagePort, Worker } from "node:worker_threads";
 
 /**
  * node:worker_threads, loaded on first use: requiring it costs a few
@@ -54,12 +64,35 @@ export interface WorkerTask<S, P = S> {
   run(prepared: P, item: number): boolean;
 }
 
+/**
+ * A task whose items produce a value each (per-object parsing): after a
+ * successful `run`, `take` hands over item `i`'s value; a worker posts it to
+ * the main thread (moving the ArrayBuffers in `transfer`, copying nothing),
+ * which reads it synchronously (`parallelValues`). An item's value must
+ * depend on the item alone: the main thread may run an item a worker is
+ * still running (and drop the worker's copy).
+ */
+export interface CollectingTask<S, P, R> extends WorkerTask<S, P> {
+  take(prepared: P, item: number): { value: R; transfer: ArrayBuffer[] };
+  /**
+   * How many items past the last one the main thread has taken a worker may
+   * claim: what bounds the values waiting in memory (objects parsed ahead of
+   * the merge).
+   */
+  window: number;
+}
+
 /** What the main thread posts to each worker per job. */
 interface JobMessage {
+  /** The job's number in this pool: what its items' posted values carry. */
+  job: number;
   task: string;
   setup: unknown;
   items: number;
-  /** [0] next item, [1] items done, [2] workers joined; then per item its status (0 pending, tid+1 done, -(tid+1) to redo). */
+  /**
+   * [0] next item, [1] items done, [2] workers joined, [3] items whose values the main thread has taken
+   * (`CollectingTask`); then per item its status (0 pending, tid+1 done, -(tid+1) to redo).
+   */
   ctrl: Int32Array;
   /** Per item: start (epoch ms: `performance.timeOrigin + now()`) and duration (ms). */
   times: Float64Array;
@@ -69,18 +102,57 @@ const NEXT = 0;
 const DONE = 1;
 /** Workers that have made their first claim of the job (`TSLD_WORKERS_WAIT`). */
 const JOINED = 2;
-const HEAD = 3;
+/** Items whose values the main thread has taken (`ItemValues.get`), which bounds how far workers claim ahead. */
+const TAKEN = 3;
+const HEAD = 4;
 
 /**
- * Links with less object input than this (bytes) start no workers. A
- * worker's start (a fresh isolate loading the worker bundle, 70 KB then,
- * 128 KB with the DWARF merge since) cost 95–148 ms of CPU (median ~125
- * ms) at load average 6–9 on this project's 2-core machine, a few tens of
- * ms idle. The parallel work (the
- * relocate/copy items and the hashes) is ~5 ms per MiB of objects (~400 ms
- * of the 83 MiB synthetic 400×500 link's one-thread CPU profile), of which
- * a second thread takes half: at ~40 ms per start, break-even is near
- * 16 MiB. Debug info counts as any other bytes: a worker forced on
+ * How long `ItemValues.get` waits for an item a worker is running before
+ * it runs the item itself as well (items of a collecting task are pure, so
+ * either copy will do): about what parsing a 200 KB object takes. On a
+ * machine busier than its cores, a worker may be off the CPU for many
+ * times that while the main thread, which merges, waits for it.
+ */
+const DUPLICATE_AFTER_MS = 2;
+
+/** A worker's posted value of item `item` of job `job` (`CollectingTask`). */
+interface ItemValue {
+  job: number;
+  item: number;
+  value: unknown;
+}
+
+/** Adds 1 to counter `at` of `counters` and wakes its waiters. */
+function signal(counters: Int32Array, at: number): void {
+  Atomics.add(counters, at, 1);
+  Atomics.notify(counters, at);
+}
+
+/**
+ * Waits until counter `at` of `counters` reaches `n`, or until
+ * `performance.now()` passes `until` (in 100 ms naps, so a deadline is seen).
+ */
+function waitFor(counters: Int32Array, at: number, n: number, until = Number.POSITIVE_INFINITY): void {
+  let v = Atomics.load(counters, at);
+  while (v < n && performance.now() < until) {
+    Atomics.wait(counters, at, v, 100);
+    v = Atomics.load(counters, at);
+  }
+}
+
+/**
+ * Links with less object input than this (bytes of the command line's
+ * objects and archives) start no workers. A worker's start (a fresh isolate
+ * loading the worker bundle, 70 KB then, 128 KB with the DWARF merge since)
+ * cost 95–148 ms of CPU (median ~125 ms) at load average 6–9 on this
+ * project's 2-core machine, a few tens of ms idle. The
+ * parallel work (the relocate/copy items and the hashes) is ~5 ms per MiB
+ * of objects (~400 ms of the 83 MiB synthetic 400×500 link's one-thread CPU
+ * profile), of which a second thread takes half: at ~40 ms per start,
+ * break-even is near 16 MiB. Parsing objects on the workers takes another
+ * ~3 ms per MiB off the main thread (~260 of the ~880 ms of main-thread CPU
+ * loadObjects spends on that link), so the break-even is lower now; the
+ * threshold stays. Debug info counts as any other bytes: a worker forced on
  * DWARF-heavy links below the threshold (the DWARF merge's items) made them
  * slower, Lua -g (1.6 MiB) 480 against 385 ms and sqlite3 -g (9 MiB) 790
  * against 640 ms (medians, load average 12–15), the worker still starting
@@ -101,6 +173,9 @@ export class WorkerPool {
   /** Worker threads started (the main thread is not counted). */
   readonly size: number;
   private readonly workers: Worker[] = [];
+  /** Per worker, the port its items' values (`CollectingTask`) arrive on. */
+  private readonly ports: MessagePort[] = [];
+  private jobs = 0;
   /** [0]: workers that have loaded their tasks (`serveWorkerTasks`). */
   private readonly ready = new Int32Array(new SharedArrayBuffer(4));
   /** Wait for every worker to load before the first job (`TSLD_WORKERS_WAIT`, for tests: every worker then takes items). */
@@ -111,12 +186,16 @@ export class WorkerPool {
   private constructor(entry: URL | string, n: number, execArgv: string[] | undefined) {
     for (let i = 0; i < n; i++) {
       let w: Worker;
+      const { port1, port2 } = new (threads().MessageChannel)();
       try {
-        const workerData = { tsldWorker: i + 1, ready: this.ready };
-        w = new (threads().Worker)(entry, { workerData, ...(execArgv ? { execArgv } : {}) });
+        const workerData = { tsldWorker: i + 1, ready: this.ready, values: port2 };
+        w = new (threads().Worker)(entry, { workerData, transferList: [port2], ...(execArgv ? { execArgv } : {}) });
       } catch {
+        port1.close();
         continue;
       }
+      port1.unref();
+      this.ports.push(port1);
       // A worker that fails to start or dies is no error: the main thread does its share.
       w.on("error", () => {});
       w.unref();
@@ -150,23 +229,38 @@ export class WorkerPool {
     redo: (i: number) => void,
     detail?: (i: number) => string,
   ): void {
-    if (this.waitReady) {
-      // At most 30 s: a worker that fails to load never says so here (its error event needs the event loop).
-      const until = performance.now() + 30_000;
-      let n = Atomics.load(this.ready, 0);
-      while (n < this.workers.length && performance.now() < until) {
-        Atomics.wait(this.ready, 0, n, 100);
-        n = Atomics.load(this.ready, 0);
-      }
-      this.waitReady = false;
-    }
-    runJob(this.workers, timer, task, setup, items, redo, detail, this.waitJoin);
+    this.awaitReady();
+    runJob(this.workers, ++this.jobs, timer, task, setup, items, redo, detail, this.waitJoin);
+  }
+
+  /**
+   * Starts a job of `task`, whose items produce values, and returns at
+   * once: `get(i)` gives item i's value when it is ready (see `ItemValues`).
+   */
+  values<S, P, R>(
+    timer: Timers,
+    task: CollectingTask<S, P, R>,
+    setup: S,
+    items: number,
+    detail?: (i: number) => string,
+  ): ItemValues<R> {
+    this.awaitReady();
+    return new ValueJob(this.workers, this.ports, ++this.jobs, timer, task, setup, items, detail, this.waitJoin);
+  }
+
+  private awaitReady(): void {
+    if (!this.waitReady) return;
+    // At most 30 s: a worker that fails to load never says so here (its error event needs the event loop).
+    waitFor(this.ready, 0, this.workers.length, performance.now() + 30_000);
+    this.waitReady = false;
   }
 
   /** Stops every worker (at the end of the link). */
   close(): void {
     for (const w of this.workers) void w.terminate().catch(() => {});
+    for (const p of this.ports) p.close();
     this.workers.length = 0;
+    this.ports.length = 0;
   }
 }
 
@@ -184,11 +278,202 @@ export function runParallel<S, P>(
   detail?: (i: number) => string,
 ): void {
   if (pool) pool.run(timer, task, setup, items, redo, detail);
-  else runJob([], timer, task, setup, items, redo, detail);
+  else runJob([], 0, timer, task, setup, items, redo, detail);
+}
+
+/**
+ * The values of a job's items, in the order the main thread wants them
+ * (objects merged in command-line order while the workers parse the next
+ * ones). `get(i)` returns item i's value: taken from the worker that made
+ * it, or made now in the main thread: the main thread claims items itself
+ * (the lowest unclaimed ones, up to i) rather than wait, redoes an item
+ * a worker could not finish, and runs item i itself too when the worker
+ * that has it takes more than `DUPLICATE_AFTER_MS`. Call `finish()` once
+ * every value is taken or no more are wanted: it runs what is left and
+ * records the items in the time trace.
+ */
+export interface ItemValues<R> {
+  get(i: number): R;
+  finish(): void;
+}
+
+/**
+ * `WorkerPool.values` over `pool`, or in the main thread alone when there
+ * is none (each `get(i)` then runs item i).
+ */
+export function parallelValues<S, P, R>(
+  pool: WorkerPool | undefined,
+  timer: Timers,
+  task: CollectingTask<S, P, R>,
+  setup: S,
+  items: number,
+  detail?: (i: number) => string,
+): ItemValues<R> {
+  if (pool) return pool.values(timer, task, setup, items, detail);
+  return new ValueJob([], [], 0, timer, task, setup, items, detail, false);
+}
+
+class ValueJob<S, P, R> implements ItemValues<R> {
+  private readonly ctrl: Int32Array;
+  private readonly times: Float64Array;
+  private readonly out: (R | undefined)[];
+  private readonly have: Uint8Array;
+  /** Items whose values `get` has returned (a late copy from a worker is dropped). */
+  private readonly taken: Uint8Array;
+  private prepared: P | undefined;
+  private done = false;
+  private readonly ports: readonly MessagePort[];
+  private readonly job: number;
+  private readonly timer: Timers;
+  private readonly task: CollectingTask<S, P, R>;
+  private readonly setup: S;
+  private readonly items: number;
+  private readonly detail: ((i: number) => string) | undefined;
+
+  constructor(
+    workers: readonly Worker[],
+    ports: readonly MessagePort[],
+    job: number,
+    timer: Timers,
+    task: CollectingTask<S, P, R>,
+    setup: S,
+    items: number,
+    detail: ((i: number) => string) | undefined,
+    waitJoin: boolean,
+  ) {
+    this.ports = ports;
+    this.job = job;
+    this.timer = timer;
+    this.task = task;
+    this.setup = setup;
+    this.items = items;
+    this.detail = detail;
+    this.ctrl = new Int32Array(new SharedArrayBuffer((HEAD + items) * 4));
+    this.times = new Float64Array(new SharedArrayBuffer(Math.max(1, items) * 2 * 8));
+    this.out = new Array(items);
+    this.have = new Uint8Array(items);
+    this.taken = new Uint8Array(items);
+    if (items > 1 && workers.length > 0) post(workers, job, task, setup, items, this.ctrl, this.times, waitJoin);
+  }
+
+  get(i: number): R {
+    const ctrl = this.ctrl;
+    let deadline = 0;
+    for (;;) {
+      if (this.have[i]) {
+        const v = this.out[i]!;
+        this.out[i] = undefined;
+        this.taken[i] = 1;
+        if (i + 1 > Atomics.load(ctrl, TAKEN)) {
+          Atomics.store(ctrl, TAKEN, i + 1);
+          Atomics.notify(ctrl, TAKEN);
+        }
+        return v;
+      }
+      const st = Atomics.load(ctrl, HEAD + i);
+      if (st > 0) {
+        this.receive();
+        // A value that did not arrive (none should): the main thread makes it.
+        if (!this.have[i]) this.runHere(i, false);
+      } else if (st < 0) {
+        this.runHere(i, false);
+      } else {
+        const next = Atomics.load(ctrl, NEXT);
+        if (next <= i) {
+          // Unclaimed items up to i: the main thread takes the lowest rather than wait.
+          if (Atomics.compareExchange(ctrl, NEXT, next, next + 1) === next) this.runHere(next, true);
+        } else {
+          // A worker has item i: wait for it a little, then (a worker the OS has descheduled, on a
+          // busy machine) run it here too; the worker's copy, when it comes, is dropped.
+          const now = performance.now();
+          if (deadline === 0) deadline = now + DUPLICATE_AFTER_MS;
+          if (now >= deadline) {
+            this.runHere(i, false);
+            continue;
+          }
+          const d = Atomics.load(ctrl, DONE);
+          if (Atomics.load(ctrl, HEAD + i) === 0) Atomics.wait(ctrl, DONE, d, deadline - now);
+        }
+      }
+    }
+  }
+
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    const ctrl = this.ctrl;
+    // Unclaimed items are the main thread's; then wait for the workers' last ones.
+    for (let next = Atomics.load(ctrl, NEXT); next < this.items; next = Atomics.load(ctrl, NEXT))
+      if (Atomics.compareExchange(ctrl, NEXT, next, next + 1) === next) this.runHere(next, true);
+    Atomics.store(ctrl, TAKEN, this.items);
+    Atomics.notify(ctrl, TAKEN);
+    waitFor(ctrl, DONE, this.items);
+    const base = this.timer.epochMs();
+    for (let i = 0; i < this.items; i++) {
+      const st = ctrl[HEAD + i]!;
+      this.timer.record(
+        this.task.name,
+        this.times[2 * i]! - base,
+        this.times[2 * i + 1]!,
+        Math.abs(st) - 1,
+        this.detail?.(i),
+      );
+    }
+    this.receive();
+    this.out.length = 0;
+  }
+
+  /** Item i in the main thread: a claimed one (timed and counted as done), or a redo. */
+  private runHere(i: number, claimed: boolean): void {
+    this.prepared ??= this.task.prepare(this.setup);
+    const t0 = performance.now();
+    if (!this.task.run(this.prepared, i)) fail(this.task.name, i);
+    this.out[i] = this.task.take(this.prepared, i).value;
+    this.have[i] = 1;
+    if (!claimed) return;
+    this.times[2 * i] = performance.timeOrigin + t0;
+    this.times[2 * i + 1] = performance.now() - t0;
+    Atomics.store(this.ctrl, HEAD + i, 1);
+    signal(this.ctrl, DONE);
+  }
+
+  /** Every value the workers have posted for this job so far. */
+  private receive(): void {
+    const { receiveMessageOnPort } = threads();
+    for (const port of this.ports) {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const v = m.message as ItemValue;
+        if (v.job !== this.job || this.done || this.taken[v.item]) continue;
+        this.out[v.item] = v.value as R;
+        this.have[v.item] = 1;
+      }
+    }
+  }
+}
+
+/** Posts job `job` of `task` to every worker; with `waitJoin`, waits for each worker's first claim. */
+function post<S>(
+  workers: readonly Worker[],
+  job: number,
+  task: WorkerTask<S, unknown>,
+  setup: S,
+  items: number,
+  ctrl: Int32Array,
+  times: Float64Array,
+  waitJoin: boolean,
+): void {
+  const msg: JobMessage = { job, task: task.name, setup, items, ctrl, times };
+  for (const w of workers) w.postMessage(msg);
+  if (waitJoin) waitFor(ctrl, JOINED, workers.length, performance.now() + 30_000);
+}
+
+function fail(task: string, item: number): never {
+  throw new Error(`${task}: item ${item} failed in the main thread`);
 }
 
 function runJob<S, P>(
   workers: readonly Worker[],
+  job: number,
   timer: Timers,
   task: WorkerTask<S, P>,
   setup: S,
@@ -200,25 +485,10 @@ function runJob<S, P>(
   if (items <= 0) return;
   const ctrl = new Int32Array(new SharedArrayBuffer((HEAD + items) * 4));
   const times = new Float64Array(new SharedArrayBuffer(items * 2 * 8));
-  if (items > 1 && workers.length > 0) {
-    const msg: JobMessage = { task: task.name, setup, items, ctrl, times };
-    for (const w of workers) w.postMessage(msg);
-    if (waitJoin) {
-      const until = performance.now() + 30_000;
-      let n = Atomics.load(ctrl, JOINED);
-      while (n < workers.length && performance.now() < until) {
-        Atomics.wait(ctrl, JOINED, n, 100);
-        n = Atomics.load(ctrl, JOINED);
-      }
-    }
-  }
+  if (items > 1 && workers.length > 0) post(workers, job, task, setup, items, ctrl, times, waitJoin);
   work(task, task.prepare(setup), ctrl, times, items, 0);
   // Items the workers claimed: wait for them.
-  let done = Atomics.load(ctrl, DONE);
-  while (done < items) {
-    Atomics.wait(ctrl, DONE, done, 100);
-    done = Atomics.load(ctrl, DONE);
-  }
+  waitFor(ctrl, DONE, items);
   const base = timer.epochMs();
   for (let i = 0; i < items; i++) {
     const st = ctrl[HEAD + i]!;
@@ -237,8 +507,21 @@ function work<P>(
   items: number,
   tid: number,
   onFirstClaim?: () => void,
+  /** A worker's port for its items' values (`CollectingTask`), with the job's number. */
+  values?: { port: MessagePort; job: number },
 ): void {
+  const collecting = values ? (task as Partial<CollectingTask<never, P, unknown>>) : undefined;
+  const take = collecting?.take;
+  const window = collecting?.window ?? 0;
   for (;;) {
+    // A collecting job's worker stays within `window` items of what the main thread has taken.
+    if (window > 0) {
+      for (let next = Atomics.load(ctrl, NEXT); next < items; next = Atomics.load(ctrl, NEXT)) {
+        const taken = Atomics.load(ctrl, TAKEN);
+        if (next < taken + window) break;
+        Atomics.wait(ctrl, TAKEN, taken, 100);
+      }
+    }
     const i = Atomics.add(ctrl, NEXT, 1);
     onFirstClaim?.();
     onFirstClaim = undefined;
@@ -246,7 +529,12 @@ function work<P>(
     const t0 = performance.now();
     let ok = false;
     try {
-      ok = task.run(prepared, i);
+      const done = task.run(prepared, i);
+      if (done && take && values) {
+        const { value, transfer } = take(prepared, i);
+        values.port.postMessage({ job: values.job, item: i, value } satisfies ItemValue, transfer);
+      }
+      ok = done;
     } catch (e) {
       // The main thread's own exceptions are bugs, reported as such; a worker's item is redone there.
       if (tid === 0) throw e;
@@ -255,8 +543,7 @@ function work<P>(
     times[2 * i] = performance.timeOrigin + t0;
     times[2 * i + 1] = performance.now() - t0;
     Atomics.store(ctrl, HEAD + i, ok ? tid + 1 : -(tid + 1));
-    Atomics.add(ctrl, DONE, 1);
-    Atomics.notify(ctrl, DONE);
+    signal(ctrl, DONE);
   }
 }
 
@@ -268,14 +555,11 @@ export function serveWorkerTasks(tasks: readonly WorkerTask<never, unknown>[]): 
   const { isMainThread, parentPort, workerData } = threads();
   if (isMainThread || !parentPort) return;
   const byName = new Map<string, WorkerTask<never, unknown>>(tasks.map((t) => [t.name, t]));
-  const data = workerData as { tsldWorker?: number; ready?: Int32Array } | null;
+  const data = workerData as { tsldWorker?: number; ready?: Int32Array; values?: MessagePort } | null;
   const tid = data?.tsldWorker ?? 1;
   parentPort.on("message", (m: JobMessage) => {
     const task = byName.get(m.task);
-    const join = (): void => {
-      Atomics.add(m.ctrl, JOINED, 1);
-      Atomics.notify(m.ctrl, JOINED);
-    };
+    const join = (): void => signal(m.ctrl, JOINED);
     // Nothing left to claim (the main thread was quicker): no setup.
     if (!task || Atomics.load(m.ctrl, NEXT) >= m.items) return join();
     let prepared: unknown;
@@ -284,25 +568,33 @@ export function serveWorkerTasks(tasks: readonly WorkerTask<never, unknown>[]): 
     } catch {
       return join(); // the main thread takes the items
     }
-    work(task, prepared, m.ctrl, m.times, m.items, tid, join);
+    const values = data?.values ? { port: data.values, job: m.job } : undefined;
+    work(task, prepared, m.ctrl, m.times, m.items, tid, join, values);
   });
-  if (data?.ready) {
-    Atomics.add(data.ready, 0, 1);
-    Atomics.notify(data.ready, 0);
-  }
+  if (data?.ready) signal(data.ready, 0);
 }
 
 /**
- * Starts the link's worker pool (`ctx.workers`) once the inputs are loaded:
- * `--threads` threads (default `defaultThreads()`), the main thread one of
- * them, unless the link has less than `MIN_PARALLEL_INPUT_BYTES` of
- * objects. `entry` is the worker entry (a file URL), which serves every
- * stage's tasks. Records what it decided in `ctx.threadInfo` (`-v`).
+ * Starts the link's worker pool (`ctx.workers`) before the inputs are
+ * loaded, so that objects are parsed over it (and the workers load while the
+ * main thread reads the first inputs): `--threads` threads (default
+ * `defaultThreads()`), the main thread one of them, unless the link's
+ * command-line objects and archives (their sizes on disk; archives count
+ * whole, TBDs and dylibs not at all) are less than
+ * `MIN_PARALLEL_INPUT_BYTES`. `entry` is the worker entry (a file URL),
+ * which serves every stage's tasks. Records what it decided in
+ * `ctx.threadInfo` (`-v`). An input that cannot be read counts 0 (loading
+ * reports it).
  */
 export function startWorkers(ctx: LinkContext, entry: URL | string, execArgv?: string[]): void {
   const threads = ctx.options.threads ?? defaultThreads();
   let bytes = 0;
-  for (const f of ctx.files) if (f.kind === "object") bytes += f.data.byteLength;
+  for (const p of ctx.options.inputs) {
+    if (/\.(tbd|dylib)$/.test(p)) continue;
+    try {
+      bytes += statSync(p, { throwIfNoEntry: false })?.size ?? 0;
+    } catch {}
+  }
   const mb = `${(bytes / 2 ** 20).toFixed(1)} MiB of objects`;
   if (threads <= 1) {
     ctx.threadInfo = `threads: 1 (${mb})`;

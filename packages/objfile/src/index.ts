@@ -5,6 +5,8 @@ export { builtinFrameworkPath, builtinLibSystemPath, loadObjects } from "./load.
 export { builtinStubTbds } from "./builtin-libsystem.js";
 export { builtinFrameworkStubPath, builtinLibraryPath, readBuiltinStub } from "./builtin-sdk.js";
 export { findAtom } from "./relocs.js";
+export { parseTask } from "./parse.js";
+export type { ParseSetup } from "./parse.js";
 export { findFramework, findLibrary } from "./search.js";
 export { GO_MARKERS, isGoMarker, isLinkerDefined } from "./synthetic.js";
 export { TbdError, parseTbd, parseYaml } from "./tbd.js";

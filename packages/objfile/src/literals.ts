@@ -9,6 +9,13 @@ import { AtomFlag, type AtomId, type LinkContext } from "@tsld/core";
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
+/** The pool's hash of a literal of `kind` (section type) at `bytes[start..start+len)`: FNV-1a over the kind, then the bytes. */
+export function literalHash(kind: number, bytes: Uint8Array, start: number, len: number): number {
+  let h = Math.imul(FNV_OFFSET ^ kind, FNV_PRIME);
+  for (let i = start; i < start + len; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
+  return h >>> 0;
+}
+
 export class LiteralPool {
   private table = new Int32Array(1 << 12).fill(-1);
   private hashes = new Uint32Array(1 << 12);
@@ -21,9 +28,11 @@ export class LiteralPool {
 
   /** Atom `a` holds a literal of `kind` (section type) at `bytes[start..start+len)`: fold it into an equal one if seen. */
   add(a: AtomId, kind: number, bytes: Uint8Array, start: number, len: number): void {
-    let h = Math.imul(FNV_OFFSET ^ kind, FNV_PRIME);
-    for (let i = start; i < start + len; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
-    h >>>= 0;
+    this.addHashed(a, kind, bytes, start, len, literalHash(kind, bytes, start, len));
+  }
+
+  /** `add` with the literal's hash already made (`literalHash`, by the object's parse). */
+  addHashed(a: AtomId, kind: number, bytes: Uint8Array, start: number, len: number, h: number): void {
     const A = this.ctx.atoms;
     const mask = this.table.length - 1;
     let i = h & mask;

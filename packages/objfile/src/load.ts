@@ -15,6 +15,8 @@ import {
   RelocFlag,
   SymFlag,
   SymKind,
+  type ItemValues,
+  parallelValues,
   fileName,
   osErrorText,
   readFileShared,
@@ -23,6 +25,7 @@ import {
   FAT_MAGIC,
   FAT_MAGIC_64,
   type FatArch,
+  LC_SEGMENT_64,
   MH_MAGIC_64,
   N_EXT,
   N_STAB,
@@ -30,7 +33,10 @@ import {
   N_UNDF,
   nlistType,
   nlistValue,
+  forEachLoadCommand,
   readFatHeader,
+  readMachHeader,
+  readSegment64,
 } from "@tsld/macho-format";
 import { chooseArch, cpuArchName } from "./arch.js";
 import { isArchive, parseArchive } from "./archive.js";
@@ -44,6 +50,7 @@ import {
 import { dylibInfo, readDylib } from "./dylib.js";
 import { LiteralPool } from "./literals.js";
 import { loadObject } from "./object.js";
+import { type ParsedObject, parseTask } from "./parse.js";
 import { Resolver, StrongRef } from "./resolve.js";
 import { findFramework, findLibrary } from "./search.js";
 import { type TbdLibrary, parseTbd } from "./tbd.js";
@@ -77,7 +84,9 @@ export function loadObjects(ctx: LinkContext): void {
   // A literal -exported_symbol is a reference: it loads the archive member defining it.
   for (const name of o.exportedSymbols) if (!hasWildcard(name)) res.reference(ctx.syms.intern(name), false);
   const kinds = o.dylibLoadKinds;
-  for (const path of o.inputs) addFile(ctx, res, pool, path, false, kinds[path]);
+  const early = readInputs(ctx);
+  for (const path of o.inputs) addFile(ctx, res, pool, path, false, kinds[path], early);
+  early?.finish();
   for (const lib of o.libs) {
     const p =
       findLibrary(lib, o.libPaths, o.syslibroot, o.searchDylibsFirst) ??
@@ -151,6 +160,82 @@ function loaded(ctx: LinkContext, path: string): boolean {
   return ctx.files.some((f) => f.path === path && f.member === undefined);
 }
 
+/** Command-line inputs read (or failed) up front, the objects among them parsing over the workers. */
+class EarlyInputs {
+  readonly read = new Map<string, { data: Uint8Array } | { error: unknown }>();
+  /** Object path → its item in `parsed` (taken once). */
+  readonly items = new Map<string, number>();
+  parsed: ItemValues<ParsedObject> | undefined;
+
+  /** The parse of object `path`, if it was started here (once per path). */
+  take(path: string): ParsedObject | undefined {
+    const i = this.items.get(path);
+    if (i === undefined || !this.parsed) return undefined;
+    this.items.delete(path);
+    return this.parsed.get(i);
+  }
+
+  finish(): void {
+    this.parsed?.finish();
+  }
+}
+
+/**
+ * With worker threads: every command-line input read now, and the thin
+ * Mach-O objects among them parsed over the workers (parse.ts) while
+ * `addFile` merges them in command-line order. Without workers nothing is
+ * read ahead: each object is parsed as it is added.
+ */
+function readInputs(ctx: LinkContext): EarlyInputs | undefined {
+  if (!ctx.workers) return undefined;
+  const early = new EarlyInputs();
+  const objects: string[] = [];
+  const data: Uint8Array[] = [];
+  for (const path of ctx.options.inputs) {
+    if (early.read.has(path) || builtinStubText(path) !== undefined) continue;
+    try {
+      const d = readFileShared(path);
+      early.read.set(path, { data: d });
+      if (d.length >= 32) {
+        const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+        if (v.getUint32(0, true) === MH_MAGIC_64 && v.getUint32(12, true) === 1) {
+          early.items.set(path, objects.length);
+          objects.push(path);
+          data.push(d);
+        }
+      }
+    } catch (error) {
+      early.read.set(path, { error });
+    }
+  }
+  // Room for every relocation row at once (no copy per doubling of the columns): at most one per entry.
+  let nreloc = 0;
+  for (const d of data) nreloc += relocationEntries(d);
+  ctx.relocs.reserve(nreloc);
+  early.parsed = parseWave(ctx, objects, data);
+  return early;
+}
+
+/** How many relocation entries object `d`'s sections have (0 if its load commands cannot be read). */
+function relocationEntries(d: Uint8Array): number {
+  let n = 0;
+  try {
+    forEachLoadCommand(d, readMachHeader(d), (cmd, off) => {
+      if (cmd === LC_SEGMENT_64) for (const s of readSegment64(d, off).sections) n += s.nreloc;
+    });
+  } catch {
+    return 0;
+  }
+  return n;
+}
+
+/** Objects `data` (named `display`) parsing over the link's workers; `get(i)` waits for one. */
+function parseWave(ctx: LinkContext, display: string[], data: Uint8Array[]): ItemValues<ParsedObject> {
+  const o = ctx.options;
+  const setup = { data, display, debugRelocs: o.relocatable || o.debugInfo === "dwarf" };
+  return parallelValues(ctx.workers, ctx.timer, parseTask, setup, data.length, (i) => display[i]!);
+}
+
 function addFile(
   ctx: LinkContext,
   res: Resolver,
@@ -158,6 +243,7 @@ function addFile(
   path: string,
   bundleLoader: boolean,
   loadKind?: DylibLoadKind,
+  early?: EarlyInputs,
 ): void {
   if (ctx.options.trace) ctx.info(path);
   // The built-in SDK's stubs are embedded in the module (they survive bundling).
@@ -172,8 +258,10 @@ function addFile(
     return;
   }
   let data: Uint8Array;
+  const got = early?.read.get(path);
   try {
-    data = readFileShared(path);
+    if (got && "error" in got) throw got.error;
+    data = got ? got.data : readFileShared(path);
   } catch (e) {
     ctx.diag.error(`cannot open ${path}: ${osErrorText(e)}`);
     return;
@@ -216,7 +304,7 @@ function addFile(
   const filetype = word(data, 12, true);
   if (filetype === 1) {
     if (loadKind) ctx.diag.error(`${path}: is an object file, not a dylib (it cannot be loaded ${loadKind})`);
-    loadObject(ctx, res, pool, path, undefined, data);
+    loadObject(ctx, res, pool, path, undefined, data, early?.take(path));
     return;
   }
   try {
@@ -455,15 +543,34 @@ function autoLink(ctx: LinkContext, res: Resolver, pool: LiteralPool): void {
   }
 }
 
+/**
+ * Loads the queued archive members, first in, first out. With worker
+ * threads, in waves: the members queued so far are parsed over the workers,
+ * then merged in queue order (what they pull is the next wave), so the
+ * order is the one-at-a-time order.
+ */
 function drainArchives(ctx: LinkContext, res: Resolver, pool: LiteralPool): void {
   while (res.pending.length > 0) {
-    const { archive, member } = res.pending.shift()!;
-    const a = ctx.file(archive);
-    const m = a.members![member]!;
-    const data = a.data.subarray(m.offset, m.offset + m.size);
-    if (ctx.options.trace) ctx.info(`${a.path}(${m.name})`);
-    m.loaded = loadObject(ctx, res, pool, a.path, m.name, data);
-    if (m.loaded >= 0) ctx.file(m.loaded).memberMtime = m.mtime;
+    const wave = ctx.workers ? res.pending.splice(0) : [res.pending.shift()!];
+    const members = wave.map(({ archive, member }) => {
+      const a = ctx.file(archive);
+      const m = a.members![member]!;
+      return { a, m, data: a.data.subarray(m.offset, m.offset + m.size) };
+    });
+    const parsed =
+      wave.length > 1
+        ? parseWave(
+            ctx,
+            members.map(({ a, m }) => `${a.path}(${m.name})`),
+            members.map((x) => x.data),
+          )
+        : undefined;
+    members.forEach(({ a, m, data }, k) => {
+      if (ctx.options.trace) ctx.info(`${a.path}(${m.name})`);
+      m.loaded = loadObject(ctx, res, pool, a.path, m.name, data, parsed?.get(k));
+      if (m.loaded >= 0) ctx.file(m.loaded).memberMtime = m.mtime;
+    });
+    parsed?.finish();
   }
 }
 
@@ -543,11 +650,13 @@ function resolveFromDylibs(ctx: LinkContext): void {
 function markWeakOverrides(ctx: LinkContext): void {
   const T = ctx.syms;
   const dylibs = ctx.files.filter((f) => f.kind === "dylib" && !f.dylib!.bundleLoader);
-  if (dylibs.length === 0) return;
-  for (const s of T.globals()) {
-    if (T.kind[s] !== SymKind.Defined || T.has(s, SymFlag.WeakDef)) continue;
-    const name = T.name(s);
-    if (dylibs.some((d) => (d.dylib!.exports.get(name) ?? 0) & 4)) T.set(s, SymFlag.OverridesWeakDef);
+  // From the dylibs' (few) weak exports to the symbols, not from every definition to every dylib.
+  for (const d of dylibs) {
+    for (const [name, flags] of d.dylib!.exports) {
+      if (!(flags & 4)) continue;
+      const s = T.lookup(name);
+      if (s !== 0 && T.kind[s] === SymKind.Defined && !T.has(s, SymFlag.WeakDef)) T.set(s, SymFlag.OverridesWeakDef);
+    }
   }
 }
 
