@@ -27,6 +27,22 @@ const HALF = BLOCKS / 2;
 /** 0 + 1 + … + 287, mod 256. */
 const STATUS = ((BLOCKS * (BLOCKS - 1)) / 2) % 256;
 
+/** The end of either arch's source: data blocks first..end-1, 64 KiB each (`_f`i's address, then the next block's). */
+function withDataBlocks(lines: string[], first: number, end: number): string {
+  lines.push(".section __DATA,__data");
+  for (let i = first; i < end; i++)
+    lines.push(
+      `.globl _d${i}`,
+      ".p2align 4",
+      `_d${i}:`,
+      `  .quad _f${i}`,
+      `  .quad _d${(i + 1) % BLOCKS}`,
+      `  .fill 65520, 1, ${i & 0xff}`,
+    );
+  lines.push(".subsections_via_symbols", "");
+  return lines.join("\n");
+}
+
 function x86Source(first: number, end: number): string {
   const lines = [".section __TEXT,__text,regular,pure_instructions"];
   if (first === 0)
@@ -54,18 +70,7 @@ function x86Source(first: number, end: number): string {
     );
   for (let i = first; i < end; i++)
     lines.push(`.globl _f${i}`, `_f${i}:`, `  leaq _d${i}(%rip), %rcx`, `  movl $${i}, %eax`, "  retq");
-  lines.push(".section __DATA,__data");
-  for (let i = first; i < end; i++)
-    lines.push(
-      `.globl _d${i}`,
-      ".p2align 4",
-      `_d${i}:`,
-      `  .quad _f${i}`,
-      `  .quad _d${(i + 1) % BLOCKS}`,
-      `  .fill 65520, 1, ${i & 0xff}`,
-    );
-  lines.push(".subsections_via_symbols", "");
-  return lines.join("\n");
+  return withDataBlocks(lines, first, end);
 }
 
 function arm64Source(first: number, end: number): string {
@@ -105,18 +110,7 @@ function arm64Source(first: number, end: number): string {
       `  mov w0, #${i}`,
       "  ret",
     );
-  lines.push(".section __DATA,__data");
-  for (let i = first; i < end; i++)
-    lines.push(
-      `.globl _d${i}`,
-      ".p2align 4",
-      `_d${i}:`,
-      `  .quad _f${i}`,
-      `  .quad _d${(i + 1) % BLOCKS}`,
-      `  .fill 65520, 1, ${i & 0xff}`,
-    );
-  lines.push(".subsections_via_symbols", "");
-  return lines.join("\n");
+  return withDataBlocks(lines, first, end);
 }
 
 const objects = (arch: "x86_64" | "arm64"): string[] => {
