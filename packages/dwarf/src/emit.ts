@@ -57,7 +57,14 @@ import {
   runParallel,
 } from "@tsld/core";
 import { Writer } from "./bytes.js";
-import { type DebugOutputs, type ObjectBases, mergeObjectInfo, mergeObjectLines, placeStmtLists } from "./merge.js";
+import {
+  type DebugOutputs,
+  type ObjectBases,
+  type ObjectInfoInput,
+  mergeObjectInfo,
+  mergeObjectLines,
+  placeStmtLists,
+} from "./merge.js";
 import {
   AddressMapper,
   type AtomColumns,
@@ -216,6 +223,20 @@ function sectionRelocs(setup: MergeSetup, o: DebugObject, s: number): DebugReloc
   return debugRelocs(setup.relocs, r0, r1, setup.atoms, S, o, setup.relocAttrs, RelocAttr.Pointer);
 }
 
+/** What the info half of the object's merge reads: `info` (its `__debug_info`), the sections patched with it and their relocations. */
+function infoInput(setup: MergeSetup, o: DebugObject, info: Uint8Array): ObjectInfoInput {
+  return {
+    info,
+    abbrev: sectionBytes(setup, o, o.abbrev)!,
+    str: sectionBytes(setup, o, o.str)!,
+    ranges: sectionBytes(setup, o, o.ranges)!,
+    loc: sectionBytes(setup, o, o.loc)!,
+    infoRelocs: sectionRelocs(setup, o, o.info),
+    rangesRelocs: sectionRelocs(setup, o, o.ranges),
+    locRelocs: sectionRelocs(setup, o, o.loc),
+  };
+}
+
 /**
  * Runs item `i` (see `MergeSetup`). Its bytes go to the object's own
  * ranges of the outputs; its results to the object's slots. Returns false,
@@ -234,21 +255,7 @@ function runItem(setup: MergeSetup, i: number): boolean {
     if (!info) return false;
     let stmts: number[];
     try {
-      stmts = mergeObjectInfo(
-        {
-          info,
-          abbrev: sectionBytes(setup, o, o.abbrev)!,
-          str: sectionBytes(setup, o, o.str)!,
-          ranges: sectionBytes(setup, o, o.ranges)!,
-          loc: sectionBytes(setup, o, o.loc)!,
-          infoRelocs: sectionRelocs(setup, o, o.info),
-          rangesRelocs: sectionRelocs(setup, o, o.ranges),
-          locRelocs: sectionRelocs(setup, o, o.loc),
-        },
-        setup.bases[k]!,
-        setup.out,
-        mapper,
-      );
+      stmts = mergeObjectInfo(infoInput(setup, o, info), setup.bases[k]!, setup.out, mapper);
     } catch {
       return false;
     }
@@ -281,16 +288,7 @@ function redoItem(setup: MergeSetup, i: number, redone: Redone): void {
   try {
     if (part === PART_INFO) {
       const stmts = mergeObjectInfo(
-        {
-          info: sectionBytes(setup, o, o.info)!,
-          abbrev: sectionBytes(setup, o, o.abbrev)!,
-          str: sectionBytes(setup, o, o.str)!,
-          ranges: sectionBytes(setup, o, o.ranges)!,
-          loc: sectionBytes(setup, o, o.loc)!,
-          infoRelocs: sectionRelocs(setup, o, o.info),
-          rangesRelocs: sectionRelocs(setup, o, o.ranges),
-          locRelocs: sectionRelocs(setup, o, o.loc),
-        },
+        infoInput(setup, o, sectionBytes(setup, o, o.info)!),
         setup.bases[k]!,
         setup.out,
         mapper,

@@ -74,6 +74,7 @@ import {
   sectionType,
 } from "@tsld/macho-format";
 import { literalHash } from "./literals.js";
+import { atomHolding } from "./relocs.js";
 
 /** What the merge does with nlist i (`ParsedObject.symCode`). */
 export const NlistCode = {
@@ -332,22 +333,8 @@ export function parseObject(data: Uint8Array, display: string, debugRelocs: bool
   fixCounts(secFirstAtom, secAtomCount, A.n);
 
   /** The atom of section k holding offset `off` (binary search), or -1. */
-  const findAtom = (k: number, off: number): number => {
-    const first = secFirstAtom[k]!;
-    const n = secAtomCount[k]!;
-    if (first < 0 || n === 0) return -1;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (A.offset[first + mid]! <= off) lo = mid;
-      else hi = mid - 1;
-    }
-    const a = first + lo;
-    const start = A.offset[a]!;
-    if (off < start || off > start + A.size[a]!) return -1;
-    return a;
-  };
+  const findAtom = (k: number, off: number): number =>
+    atomHolding(A.offset, A.size, secFirstAtom[k]!, secAtomCount[k]!, off);
 
   // Symbols.
   const symCode = new Uint8Array(nsyms);
