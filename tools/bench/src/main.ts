@@ -337,7 +337,8 @@ function benchWorkload(w: Workload, opts: Options, tsldBin: string, scratch: str
   const lldDsymutil = result("lld + dsymutil");
   const warmT = warm[0]!;
   // One extra, unmeasured run writes the workload's time trace (chrome://tracing, Perfetto) and counts GCs.
-  const traceName = join("traces", `${slug}.time-trace.json`);
+  // Another build's (--tsld) traces go beside, not over, this tree's.
+  const traceName = join(opts.tsld === undefined ? "traces" : join("traces", "other-build"), `${slug}.time-trace.json`);
   const traceArgs = ["-time_trace_file", join(resultsDir(), traceName), "-time_trace_granularity", "0"];
   const traced = warmT.ok
     ? runOnce([process.execPath, "--trace-gc", ...tsldCmd.slice(1), ...traceArgs], outT, {
@@ -529,7 +530,9 @@ async function run(argv: string[]): Promise<number> {
     `Both linkers link the same objects against the same libSystem.tbd (${tbdDir}; the arm64 one beside it).`,
     `tsld runs with its default threads (os.availableParallelism() = ${availableParallelism()}; none below 16 MiB of objects); "1 thread" is \`-threads 1\`; every side of a workload (tsld, 1 thread, lld, and for -g inputs ld64.tsld and lld + dsymutil) is measured in the same rounds, alternating, who goes first rotating; speed-up = 1 thread / default.`,
     "floor = a fresh Node process that reads every input and writes an output of tsld's size.",
-    "tsld's time trace of each workload (`-time_trace`): bench/results/traces/<workload>.time-trace.json.",
+    opts.tsld === undefined
+      ? "tsld's time trace of each workload (`-time_trace`): bench/results/traces/<workload>.time-trace.json."
+      : `${opts.tsld}'s time trace of each workload (\`-time_trace\`): bench/results/traces/other-build/<workload>.time-trace.json.`,
     `Total bench time ${seconds.toFixed(0)}s.`,
   ].join("\n");
   process.stdout.write(`${md}\n`);

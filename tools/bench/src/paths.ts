@@ -11,9 +11,9 @@ export function benchCacheDir(...sub: string[]): string {
   return dir;
 }
 
-/** `<repo>/bench/results` (with `traces/` for the workloads' time traces), created on demand. */
+/** `<repo>/bench/results` (with `traces/` for the workloads' time traces, `traces/other-build/` for `--tsld`'s), created on demand. */
 export function resultsDir(): string {
   const dir = resolve(repoRoot(), "bench", "results");
-  mkdirSync(resolve(dir, "traces"), { recursive: true });
+  mkdirSync(resolve(dir, "traces", "other-build"), { recursive: true });
   return dir;
 }
