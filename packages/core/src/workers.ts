@@ -80,6 +80,12 @@ export interface CollectingTask<S, P, R> extends WorkerTask<S, P> {
    * the merge).
    */
   window: number;
+  /**
+   * Item i's size in any unit its cost grows with (an object's bytes): how
+   * long the main thread lets a worker run an item before it runs it too
+   * (`ItemValues.get`) scales with it. Without it every item weighs 1.
+   */
+  weight?(setup: S, item: number): number;
 }
 
 /** What the main thread posts to each worker per job. */
@@ -107,13 +113,18 @@ const TAKEN = 3;
 const HEAD = 4;
 
 /**
- * How long `ItemValues.get` waits for an item a worker is running before
- * it runs the item itself as well (items of a collecting task are pure, so
- * either copy will do): about what parsing a 200 KB object takes. On a
- * machine busier than its cores, a worker may be off the CPU for many
- * times that while the main thread, which merges, waits for it.
+ * How much longer than the main thread itself would take `ItemValues.get`
+ * lets a worker run an item before it runs the item too (items of a
+ * collecting task are pure, so either copy will do): the item's weight times
+ * the main thread's own rate so far (ms per weight unit, from the items it
+ * ran), twice, plus `DUPLICATE_AFTER_MS`, counted from when the worker
+ * started it. On a machine busier than its cores a worker may be off the CPU
+ * for many times that while the main thread, which merges, waits; a worker
+ * that is simply running a big item is left to finish it.
  */
 const DUPLICATE_AFTER_MS = 2;
+/** Until the main thread has run an item itself: ms per weight unit (an object parsed cold, ~20 ms per MiB). */
+const DEFAULT_MS_PER_WEIGHT = 20 / 2 ** 20;
 
 /** A worker's posted value of item `item` of job `job` (`CollectingTask`). */
 interface ItemValue {
@@ -288,9 +299,10 @@ export function runParallel<S, P>(
  * it, or made now in the main thread: the main thread claims items itself
  * (the lowest unclaimed ones, up to i) rather than wait, redoes an item
  * a worker could not finish, and runs item i itself too when the worker
- * that has it takes more than `DUPLICATE_AFTER_MS`. Call `finish()` once
- * every value is taken or no more are wanted: it runs what is left and
- * records the items in the time trace.
+ * that has it takes well past what the main thread would (see
+ * `DUPLICATE_AFTER_MS`). Call `finish()` once every value is taken or no
+ * more are wanted: items nobody claimed are dropped, and the items run are
+ * recorded in the time trace.
  */
 export interface ItemValues<R> {
   get(i: number): R;
@@ -322,6 +334,9 @@ class ValueJob<S, P, R> implements ItemValues<R> {
   private readonly taken: Uint8Array;
   private prepared: P | undefined;
   private done = false;
+  /** The main thread's own items: their total time (ms) and weight, its rate for `get`'s patience. */
+  private ownMs = 0;
+  private ownWeight = 0;
   private readonly ports: readonly MessagePort[];
   private readonly job: number;
   private readonly timer: Timers;
@@ -358,7 +373,7 @@ class ValueJob<S, P, R> implements ItemValues<R> {
 
   get(i: number): R {
     const ctrl = this.ctrl;
-    let deadline = 0;
+    let waitStart = 0;
     for (;;) {
       if (this.have[i]) {
         const v = this.out[i]!;
@@ -383,16 +398,20 @@ class ValueJob<S, P, R> implements ItemValues<R> {
           // Unclaimed items up to i: the main thread takes the lowest rather than wait.
           if (Atomics.compareExchange(ctrl, NEXT, next, next + 1) === next) this.runHere(next, true);
         } else {
-          // A worker has item i: wait for it a little, then (a worker the OS has descheduled, on a
-          // busy machine) run it here too; the worker's copy, when it comes, is dropped.
+          // A worker has item i: wait for it, then (a worker the OS has descheduled, on a busy
+          // machine) run it here too; the worker's copy, when it comes, is dropped.
           const now = performance.now();
-          if (deadline === 0) deadline = now + DUPLICATE_AFTER_MS;
+          if (waitStart === 0) waitStart = now;
+          const limit = this.patience(i);
+          // From when the worker started the item (it marks that first), or, not started yet, from now.
+          const started = this.times[2 * i]! - performance.timeOrigin;
+          const deadline = (started > 0 ? started : waitStart) + limit;
           if (now >= deadline) {
-            this.runHere(i, false);
+            this.runHere(i, false, true);
             continue;
           }
           const d = Atomics.load(ctrl, DONE);
-          if (Atomics.load(ctrl, HEAD + i) === 0) Atomics.wait(ctrl, DONE, d, deadline - now);
+          if (Atomics.load(ctrl, HEAD + i) === 0) Atomics.wait(ctrl, DONE, d, Math.min(deadline - now, 100));
         }
       }
     }
@@ -402,39 +421,57 @@ class ValueJob<S, P, R> implements ItemValues<R> {
     if (this.done) return;
     this.done = true;
     const ctrl = this.ctrl;
-    // Unclaimed items are the main thread's; then wait for the workers' last ones.
-    for (let next = Atomics.load(ctrl, NEXT); next < this.items; next = Atomics.load(ctrl, NEXT))
-      if (Atomics.compareExchange(ctrl, NEXT, next, next + 1) === next) this.runHere(next, true);
+    // Items nobody claimed are wanted by nobody: no one runs them. Workers waiting on the window stop.
+    const claimed = Math.min(Atomics.exchange(ctrl, NEXT, this.items), this.items);
     Atomics.store(ctrl, TAKEN, this.items);
     Atomics.notify(ctrl, TAKEN);
-    waitFor(ctrl, DONE, this.items);
-    const base = this.timer.epochMs();
-    for (let i = 0; i < this.items; i++) {
-      const st = ctrl[HEAD + i]!;
-      this.timer.record(
-        this.task.name,
-        this.times[2 * i]! - base,
-        this.times[2 * i + 1]!,
-        Math.abs(st) - 1,
-        this.detail?.(i),
-      );
-    }
+    // Every value was taken: the workers' last items are waited for only for the time trace, and not
+    // for ever (a worker that died in one never says so).
+    waitFor(ctrl, DONE, claimed, performance.now() + 1000);
+    recordItems(this.timer, this.task.name, ctrl, this.times, claimed, this.detail);
     this.receive();
     this.out.length = 0;
   }
 
-  /** Item i in the main thread: a claimed one (timed and counted as done), or a redo. */
-  private runHere(i: number, claimed: boolean): void {
+  /**
+   * Item i in the main thread: a claimed one (timed and counted as done), a
+   * redo, or (`again`) one a worker is late with, which gets a row of its own
+   * in the time trace.
+   */
+  private runHere(i: number, claimed: boolean, again = false): void {
     this.prepared ??= this.task.prepare(this.setup);
     const t0 = performance.now();
     if (!this.task.run(this.prepared, i)) fail(this.task.name, i);
     this.out[i] = this.task.take(this.prepared, i).value;
     this.have[i] = 1;
+    const ms = performance.now() - t0;
+    this.ownMs += ms;
+    this.ownWeight += this.weight(i);
+    if (again) {
+      const d = this.detail?.(i);
+      this.timer.record(
+        this.task.name,
+        t0 + performance.timeOrigin - this.timer.epochMs(),
+        ms,
+        0,
+        `${d ?? `item ${i}`} (again: its worker was late)`,
+      );
+    }
     if (!claimed) return;
     this.times[2 * i] = performance.timeOrigin + t0;
-    this.times[2 * i + 1] = performance.now() - t0;
+    this.times[2 * i + 1] = ms;
     Atomics.store(this.ctrl, HEAD + i, 1);
     signal(this.ctrl, DONE);
+  }
+
+  private weight(i: number): number {
+    return this.task.weight?.(this.setup, i) ?? 1;
+  }
+
+  /** How long (ms) a worker may run item i before the main thread runs it too (see `DUPLICATE_AFTER_MS`). */
+  private patience(i: number): number {
+    const rate = this.ownWeight > 0 ? this.ownMs / this.ownWeight : this.task.weight ? DEFAULT_MS_PER_WEIGHT : 0;
+    return DUPLICATE_AFTER_MS + 2 * rate * this.weight(i);
   }
 
   /** Every value the workers have posted for this job so far. */
@@ -467,6 +504,22 @@ function post<S>(
   if (waitJoin) waitFor(ctrl, JOINED, workers.length, performance.now() + 30_000);
 }
 
+/** Items 0..n-1 of a job into the time trace, each on the row of the thread that ran it (those not done: none). */
+function recordItems(
+  timer: Timers,
+  name: string,
+  ctrl: Int32Array,
+  times: Float64Array,
+  n: number,
+  detail?: (i: number) => string,
+): void {
+  const base = timer.epochMs();
+  for (let i = 0; i < n; i++) {
+    const st = Atomics.load(ctrl, HEAD + i);
+    if (st !== 0) timer.record(name, times[2 * i]! - base, times[2 * i + 1]!, Math.abs(st) - 1, detail?.(i));
+  }
+}
+
 function fail(task: string, item: number): never {
   throw new Error(`${task}: item ${item} failed in the main thread`);
 }
@@ -489,11 +542,7 @@ function runJob<S, P>(
   work(task, task.prepare(setup), ctrl, times, items, 0);
   // Items the workers claimed: wait for them.
   waitFor(ctrl, DONE, items);
-  const base = timer.epochMs();
-  for (let i = 0; i < items; i++) {
-    const st = ctrl[HEAD + i]!;
-    timer.record(task.name, times[2 * i]! - base, times[2 * i + 1]!, Math.abs(st) - 1, detail?.(i));
-  }
+  recordItems(timer, task.name, ctrl, times, items, detail);
   // What only the main thread can do, in item order: the redo sees every other item's bytes.
   for (let i = 0; i < items; i++) if (ctrl[HEAD + i]! < 0) redo(i);
 }
@@ -519,6 +568,10 @@ function work<P>(
       for (let next = Atomics.load(ctrl, NEXT); next < items; next = Atomics.load(ctrl, NEXT)) {
         const taken = Atomics.load(ctrl, TAKEN);
         if (next < taken + window) break;
+        // A worker that must wait has joined too (TSLD_WORKERS_WAIT's post waits for every worker's
+        // join, while the main thread, which would move the window, has taken nothing yet).
+        onFirstClaim?.();
+        onFirstClaim = undefined;
         Atomics.wait(ctrl, TAKEN, taken, 100);
       }
     }
@@ -527,6 +580,8 @@ function work<P>(
     onFirstClaim = undefined;
     if (i >= items) return;
     const t0 = performance.now();
+    // The start, marked first: how long this item has run is what the main thread's patience counts.
+    times[2 * i] = performance.timeOrigin + t0;
     let ok = false;
     try {
       const done = task.run(prepared, i);

@@ -50,7 +50,7 @@ import {
 import { dylibInfo, readDylib } from "./dylib.js";
 import { LiteralPool } from "./literals.js";
 import { loadObject } from "./object.js";
-import { type ParsedObject, parseTask } from "./parse.js";
+import { type ParsedObject, decodesDebugRelocs, isDebugSection, parseTask } from "./parse.js";
 import { Resolver, StrongRef } from "./resolve.js";
 import { findFramework, findLibrary } from "./search.js";
 import { type TbdLibrary, parseTbd } from "./tbd.js";
@@ -210,18 +210,20 @@ function readInputs(ctx: LinkContext): EarlyInputs | undefined {
   }
   // Room for every relocation row at once (no copy per doubling of the columns): at most one per entry.
   let nreloc = 0;
-  for (const d of data) nreloc += relocationEntries(d);
+  const debugRelocs = decodesDebugRelocs(ctx.options);
+  for (const d of data) nreloc += relocationEntries(d, debugRelocs);
   ctx.relocs.reserve(nreloc);
   early.parsed = parseWave(ctx, objects, data);
   return early;
 }
 
-/** How many relocation entries object `d`'s sections have (0 if its load commands cannot be read). */
-function relocationEntries(d: Uint8Array): number {
+/** How many relocation rows object `d`'s sections will decode (0 if its load commands cannot be read). */
+function relocationEntries(d: Uint8Array, debugRelocs: boolean): number {
   let n = 0;
   try {
     forEachLoadCommand(d, readMachHeader(d), (cmd, off) => {
-      if (cmd === LC_SEGMENT_64) for (const s of readSegment64(d, off).sections) n += s.nreloc;
+      if (cmd === LC_SEGMENT_64)
+        for (const s of readSegment64(d, off).sections) if (debugRelocs || !isDebugSection(s)) n += s.nreloc;
     });
   } catch {
     return 0;
@@ -232,7 +234,7 @@ function relocationEntries(d: Uint8Array): number {
 /** Objects `data` (named `display`) parsing over the link's workers; `get(i)` waits for one. */
 function parseWave(ctx: LinkContext, display: string[], data: Uint8Array[]): ItemValues<ParsedObject> {
   const o = ctx.options;
-  const setup = { data, display, debugRelocs: o.relocatable || o.debugInfo === "dwarf" };
+  const setup = { data, display, debugRelocs: decodesDebugRelocs(o) };
   return parallelValues(ctx.workers, ctx.timer, parseTask, setup, data.length, (i) => display[i]!);
 }
 
@@ -544,33 +546,29 @@ function autoLink(ctx: LinkContext, res: Resolver, pool: LiteralPool): void {
 }
 
 /**
- * Loads the queued archive members, first in, first out. With worker
- * threads, in waves: the members queued so far are parsed over the workers,
- * then merged in queue order (what they pull is the next wave), so the
- * order is the one-at-a-time order.
+ * Loads the queued archive members, first in, first out, in waves: the
+ * members queued so far are parsed (over the workers, if any), then merged
+ * in queue order, and what they pull is the next wave, which is the order
+ * loading them one at a time gives.
  */
 function drainArchives(ctx: LinkContext, res: Resolver, pool: LiteralPool): void {
   while (res.pending.length > 0) {
-    const wave = ctx.workers ? res.pending.splice(0) : [res.pending.shift()!];
-    const members = wave.map(({ archive, member }) => {
+    const members = res.pending.splice(0).map(({ archive, member }) => {
       const a = ctx.file(archive);
       const m = a.members![member]!;
       return { a, m, data: a.data.subarray(m.offset, m.offset + m.size) };
     });
-    const parsed =
-      wave.length > 1
-        ? parseWave(
-            ctx,
-            members.map(({ a, m }) => `${a.path}(${m.name})`),
-            members.map((x) => x.data),
-          )
-        : undefined;
+    const parsed = parseWave(
+      ctx,
+      members.map(({ a, m }) => `${a.path}(${m.name})`),
+      members.map((x) => x.data),
+    );
     members.forEach(({ a, m, data }, k) => {
       if (ctx.options.trace) ctx.info(`${a.path}(${m.name})`);
-      m.loaded = loadObject(ctx, res, pool, a.path, m.name, data, parsed?.get(k));
+      m.loaded = loadObject(ctx, res, pool, a.path, m.name, data, parsed.get(k));
       if (m.loaded >= 0) ctx.file(m.loaded).memberMtime = m.mtime;
     });
-    parsed?.finish();
+    parsed.finish();
   }
 }
 

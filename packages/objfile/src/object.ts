@@ -52,7 +52,7 @@ import {
 } from "@tsld/macho-format";
 import { archSource } from "./arch.js";
 import type { LiteralPool } from "./literals.js";
-import { NlistCode, type ParsedObject, parseObject } from "./parse.js";
+import { NlistCode, type ParsedObject, decodesDebugRelocs, parseObject } from "./parse.js";
 import type { Resolver } from "./resolve.js";
 
 /**
@@ -100,7 +100,7 @@ export function loadObject(
     return -1;
   }
   const o = ctx.options;
-  const p = parsed ?? parseObject(data, display, o.relocatable || o.debugInfo === "dwarf");
+  const p = parsed ?? parseObject(data, display, decodesDebugRelocs(o));
   if (p.fatal !== undefined) {
     ctx.diag.error(p.fatal);
     return -1;

@@ -245,6 +245,16 @@ class LocalAtoms {
 
 const fatal = (msg: string): ParsedObject => ({ fatal: msg }) as ParsedObject;
 
+/** A section of DWARF (S_ATTR_DEBUG, or any in __DWARF): its relocations are decoded only with `debugRelocs`. */
+export function isDebugSection(s: { flags: number; segname: string }): boolean {
+  return (s.flags & S_ATTR_DEBUG) !== 0 || s.segname === "__DWARF";
+}
+
+/** Whether a link reads debug sections' relocations (`parseObject`'s `debugRelocs`): what copies DWARF out (Go-style __DWARF, -r). */
+export function decodesDebugRelocs(o: { relocatable?: boolean; debugInfo?: string }): boolean {
+  return o.relocatable === true || o.debugInfo === "dwarf";
+}
+
 /**
  * Parses object `data` (named `display` in messages): see the essay.
  * `debugRelocs`: decode the relocations of debug sections too (`-r`, or
@@ -432,7 +442,7 @@ export function parseObject(data: Uint8Array, display: string, debugRelocs: bool
   // read only by what copies DWARF out (Go-style __DWARF, -r): with a STABS
   // debug map or none, the DWARF stays in the objects unread.
   let total = 0;
-  for (const s of sects) total += s.nreloc;
+  for (const s of sects) if (debugRelocs || !isDebugSection(s)) total += s.nreloc;
   const R = new Rows(total);
   const bad: [number, string | undefined][] = [];
   const secRelocStart = new Uint32Array(ns);
@@ -463,7 +473,7 @@ export function parseObject(data: Uint8Array, display: string, debugRelocs: bool
   };
   for (let k = 0; k < ns; k++) {
     const s = sects[k]!;
-    const debug = (s.flags & S_ATTR_DEBUG) !== 0 || s.segname === "__DWARF";
+    const debug = isDebugSection(s);
     decodeSection(dec, k, s.reloff, debug && !debugRelocs ? 0 : s.nreloc);
   }
 
@@ -963,6 +973,8 @@ export const parseTask: CollectingTask<ParseSetup, ParsePrepared, ParsedObject> 
   name: "parseObject",
   // Parses ahead of the merge by at most this many objects (each parse is a few times its object's size).
   window: 16,
+  // A parse's time grows with its object's bytes.
+  weight: (setup, i) => setup.data[i]!.byteLength,
   prepare: (setup) => ({ setup, out: [] }),
   run(p, i) {
     p.out[i] = parseObject(p.setup.data[i]!, p.setup.display[i]!, p.setup.debugRelocs);
